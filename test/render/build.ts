@@ -1,0 +1,77 @@
+/**
+ * Bundles the render page (page/) into dist/ with esbuild: page.js, page.css, index.html and the
+ * fonts and icons the styles point at.
+ *
+ *   node --import tsx test/render/build.ts      (or: npm --prefix test/render run build)
+ */
+import * as esbuild from 'esbuild';
+import { copyFileSync, mkdirSync, statSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+
+const here = __dirname;
+export const pageDir = join(here, 'page');
+export const distDir = join(here, 'dist');
+
+/**
+ * JupyterLab's styles import each other webpack-style, `@import url('~@jupyterlab/…')`: a
+ * leading `~` means "from node_modules". esbuild resolves bare package paths already, so the
+ * plugin only drops the `~`.
+ */
+const tildeImports: esbuild.Plugin = {
+  name: 'tilde-imports',
+  setup(build) {
+    build.onResolve({ filter: /^~/ }, (args) =>
+      build.resolve(args.path.slice(1), { kind: args.kind, resolveDir: args.resolveDir }),
+    );
+  },
+};
+
+/** Builds the page; returns how long it took in milliseconds. */
+export async function buildPage(): Promise<number> {
+  const started = Date.now();
+  mkdirSync(distDir, { recursive: true });
+  await esbuild.build({
+    entryPoints: { page: join(pageDir, 'index.ts'), 'page-style': join(pageDir, 'page.css') },
+    outdir: distDir,
+    bundle: true,
+    format: 'iife',
+    target: 'chrome110',
+    minify: true,
+    sourcemap: false,
+    logLevel: 'warning',
+    plugins: [tildeImports],
+    loader: {
+      '.woff': 'file',
+      '.woff2': 'file',
+      '.ttf': 'file',
+      '.eot': 'file',
+      '.svg': 'file',
+      '.png': 'file',
+      '.gif': 'file',
+    },
+    define: { 'process.env.NODE_ENV': '"production"' },
+  });
+  copyFileSync(join(pageDir, 'index.html'), join(distDir, 'index.html'));
+  return Date.now() - started;
+}
+
+/** True when dist/ is missing or older than a file in page/. */
+export function pageIsStale(): boolean {
+  let built: number;
+  try {
+    built = statSync(join(distDir, 'page.js')).mtimeMs;
+  } catch {
+    return true;
+  }
+  return readdirSync(pageDir).some((name) => statSync(join(pageDir, name)).mtimeMs > built);
+}
+
+if (require.main === module) {
+  buildPage().then(
+    (ms) => console.log(`render page built in ${ms} ms → ${distDir}`),
+    (error) => {
+      console.error(error);
+      process.exit(1);
+    },
+  );
+}
