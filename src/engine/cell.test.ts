@@ -1,0 +1,46 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { GRU_RESET_AFTER, GRU_RESET_BEFORE, LSTM, RNN_RELU, RNN_TANH } from "../cells/builtins";
+import type { CellDef } from "../cells/define";
+import { fromBlocks } from "../io/blocks";
+import { KERAS, TORCH } from "../io/layouts";
+import { golden, goldenTorch, maxAbsDiff } from "../../test/support/golden";
+import { cell } from "./cell";
+
+const torchCell = (def: CellDef, G: number, dtype: "float64" | "float32" = "float64") => {
+  const sd = goldenTorch(G);
+  const weights = fromBlocks(TORCH[def.name] ?? KERAS[def.name], { input: sd.weight_ih_l0, recurrent: sd.weight_hh_l0, inputBias: sd.bias_ih_l0, recurrentBias: sd.bias_hh_l0 }, 2);
+  return cell(def, { inputSize: 3, hiddenSize: 2, weights, dtype });
+};
+
+describe("cells against PyTorch golden outputs (CELLS.md data)", () => {
+  for (const dtype of ["float64", "float32"] as const) {
+    const tol = dtype === "float64" ? 1e-6 : 1e-5;
+    it(`RNN tanh and relu match torch.nn.RNN (${dtype})`, () => {
+      assert.ok(maxAbsDiff(torchCell(RNN_TANH, 1, dtype).run(golden.X).get("h"), golden.torch_rnn_tanh_Y) < tol);
+      assert.ok(maxAbsDiff(torchCell(RNN_RELU, 1, dtype).run(golden.X).get("h"), golden.torch_rnn_relu_Y) < tol);
+    });
+    it(`LSTM matches torch.nn.LSTM: every h, the final c and the gates at t=0 (${dtype})`, () => {
+      const trace = torchCell(LSTM, 4, dtype).run(golden.X);
+      assert.ok(maxAbsDiff(trace.get("h"), golden.torch_lstm_Y) < tol);
+      assert.ok(maxAbsDiff(trace.get("c")[3], golden.torch_lstm_cT) < tol);
+      for (const g of ["i", "f", "g", "o"]) assert.ok(maxAbsDiff(trace.get(g)[0], golden.torch_lstm_gates_t0[g]) < tol, g);
+    });
+    it(`reset-after GRU matches torch.nn.GRU (${dtype})`, () => {
+      assert.ok(maxAbsDiff(torchCell(GRU_RESET_AFTER, 3, dtype).run(golden.X).get("h"), golden.torch_gru_Y) < tol);
+    });
+  }
+  it("reset-before GRU on the same weights matches Keras reset_after=False, and differs from reset-after by 0.1368", () => {
+    const sd = goldenTorch(3);
+    // Keras reset_before on "the same weights": PyTorch blocks r,z,n mapped onto z,r,h by gate meaning.
+    const weights = fromBlocks(
+      { input: ["W_r", "W_z", "W_h"], recurrent: ["U_r", "U_z", "U_h"], inputBias: ["b_r", "b_z", "b_h"], recurrentBias: ["b_r", "b_z", "b_h"] },
+      { input: sd.weight_ih_l0, recurrent: sd.weight_hh_l0, inputBias: sd.bias_ih_l0, recurrentBias: sd.bias_hh_l0 },
+      2,
+    );
+    const before = cell(GRU_RESET_BEFORE, { inputSize: 3, hiddenSize: 2, weights }).run(golden.X).get("h");
+    assert.ok(maxAbsDiff(before, golden.keras_gru_reset_before_sigmoid_Y) < 1e-6);
+    const after = torchCell(GRU_RESET_AFTER, 3).run(golden.X).get("h");
+    assert.ok(Math.abs(maxAbsDiff(before, after) - golden.max_abs_diff_reset_after_vs_before) < 1e-6);
+  });
+});

@@ -1,0 +1,169 @@
+/**
+ * An instantiated cell: a definition with concrete sizes and parameters. It runs over a sequence
+ * (recording everything into a {@link Trace}) or steps through one with a {@link Stepper}.
+ */
+import { evalSize, sizeNames, type CellDef } from "../cells/define";
+import { errors } from "../errors";
+import { allocate, shapeOf, toFlat, checkFinite, type DType, type FloatArray, type NestedInput } from "./arrays";
+import { initParams, paramShapes, readWeights, writeWeights, type Shape, type Weights } from "./params";
+import { compile, type Storage } from "./program";
+import { Stepper } from "./stepper";
+import { Trace } from "./trace";
+
+/** Options of {@link cell}. */
+export interface CellOptions {
+  /** Size of the input x (the definition's `In`). */
+  inputSize?: number;
+  /** Size of the hidden state (the definition's `H`). */
+  hiddenSize?: number;
+  /** Any other symbolic size, e.g. `{ P: 4 }` for a projection. */
+  sizes?: Record<string, number>;
+  /** Seed of the reproducible initialisation (default 0). */
+  seed?: number | string;
+  /** Storage precision (default float64: exact to the last digit of the references). */
+  dtype?: DType;
+  /** Weights in archlab's layout (see {@link Cell.weights}); default: seeded initialisation. */
+  weights?: Readonly<Record<string, unknown>>;
+}
+
+/** Initial states by state name, each `[B, size]` or `[size]` (same for every batch element). */
+export type InitialState = Readonly<Record<string, unknown>>;
+
+/** Options of a run. */
+export interface RunOptions {
+  initial?: InitialState;
+  /** Process the sequence from last to first (the backward half of a bidirectional layer). */
+  reverse?: boolean;
+}
+
+/** A cell with sizes and parameters. Create with {@link cell}. */
+export class Cell {
+  readonly sizes: Readonly<Record<string, number>>;
+  readonly dtype: DType;
+  /** Concrete shape of every parameter. */
+  readonly shapes: Readonly<Record<string, Shape>>;
+  #params: Record<string, FloatArray>;
+
+  constructor(
+    readonly def: CellDef,
+    options: CellOptions = {},
+  ) {
+    const needed = sizeNames(def);
+    const given: Record<string, number> = { ...(options.sizes ?? {}) };
+    if (options.inputSize !== undefined) given.In = options.inputSize;
+    if (options.hiddenSize !== undefined) given.H = options.hiddenSize;
+    if (given.P === undefined && needed.includes("P") && given.H !== undefined) given.P = given.H;
+    for (const name of needed) {
+      const v = given[name];
+      const option = name === "In" ? "inputSize" : name === "H" ? "hiddenSize" : `sizes.${name}`;
+      if (v === undefined) throw errors.badOption(option, v, `a positive integer: cell "${def.name}" needs size ${name}`);
+      if (!Number.isInteger(v) || v <= 0) throw errors.badOption(option, v, "a positive integer");
+    }
+    const unknown = Object.keys(given).filter((k) => !needed.includes(k));
+    if (unknown.length) throw errors.unknownName("size", unknown[0], needed, `cell "${def.name}"`);
+    const dtype = options.dtype ?? "float64";
+    if (dtype !== "float64" && dtype !== "float32") throw errors.badOption("dtype", dtype, `"float64" or "float32"`);
+    this.sizes = Object.freeze(given);
+    this.dtype = dtype;
+    this.shapes = paramShapes(def, this.sizes);
+    this.#params = options.weights
+      ? readWeights(def, this.shapes, options.weights, dtype, `cell "${def.name}"`)
+      : initParams(def, this.shapes, dtype, options.seed ?? 0);
+  }
+
+  /** Size of a symbolic size expression, e.g. `cell.size("H")`. */
+  size(expr: string): number {
+    return evalSize(expr, this.sizes);
+  }
+
+  /** The weights in archlab's layout: matrices `[rows, cols]` (applied as `x Wᵀ`), vectors `[size]`. */
+  weights(): Weights {
+    return writeWeights(this.#params, this.shapes);
+  }
+
+  /** Replaces weights: all named, none extra, right shapes, finite — or nothing changes. */
+  setWeights(weights: Readonly<Record<string, unknown>>): this {
+    this.#params = readWeights(this.def, this.shapes, weights, this.dtype, `cell "${this.def.name}"`);
+    return this;
+  }
+
+  /** @internal The parameter storage (read-only use). */
+  get params(): Readonly<Record<string, FloatArray>> {
+    return this.#params;
+  }
+
+  /** Number of trainable numbers. */
+  get parameterCount(): number {
+    return Object.values(this.#params).reduce((n, a) => n + a.length, 0);
+  }
+
+  /** Runs the whole sequence (`[T, B, In]`, or `[T, In]` for batch 1) and returns the full trace. */
+  run(xs: NestedInput, options: RunOptions = {}): Trace {
+    const trace = this.prepare(xs, options);
+    const step = compile(this.def, this.sizes, trace.batch, this.#params, trace.storage);
+    for (let t = 0; t < trace.steps; t++) step(t);
+    trace.length = trace.steps;
+    return trace;
+  }
+
+  /** Steps through a sequence one timestep at a time (see {@link Stepper}). */
+  stepper(xs: NestedInput, options: RunOptions = {}): Stepper {
+    return new Stepper(this, xs, options);
+  }
+
+  /** @internal Checks inputs and allocates a trace (nothing computed yet). */
+  prepare(xs: NestedInput, { initial = {}, reverse = false }: RunOptions = {}): Trace {
+    const inputName = this.def.inputs[0].name;
+    if (this.def.inputs.length !== 1) throw errors.unsupported(`Running cell "${this.def.name}"`, "cells with several inputs need run({ … }) per input (not yet).");
+    const In = this.size(this.def.inputs[0].size);
+    const what = `input "${inputName}" of cell "${this.def.name}"`;
+    const shape = shapeOf(xs, what);
+    if (shape[0] === 0) throw errors.emptySequence(`The ${what}`);
+    const batched = shape.length === 3;
+    if (shape.length !== 2 && shape.length !== 3)
+      throw errors.shape(what, ["T", "B", In], shape, "Give a sequence shaped [T, B, In], or [T, In] for one sequence.");
+    const [T, B] = batched ? shape : [shape[0], 1];
+    const flat = toFlat(xs, batched ? [T, B, In] : [T, In], what, this.dtype, `Input size is ${In} (inputSize); time is the first axis.`);
+    const x = reverse ? reverseTime(flat, T, B * In) : flat;
+    const storage: Storage = { values: { [inputName]: x }, initial: {} };
+    for (const n of this.def.nodes) storage.values[n.name] = allocate(this.dtype, T * B * this.size(n.size));
+    const unknown = Object.keys(initial).filter((k) => !this.def.states.some((s) => s.name === k));
+    if (unknown.length) throw errors.unknownName("state", unknown[0], this.def.states.map((s) => s.name), `the initial state of cell "${this.def.name}"`);
+    for (const s of this.def.states) storage.initial[s.name] = this.initialState(s.name, initial[s.name], B);
+    return new Trace(this.def, this.sizes, T, B, this.dtype, storage, reverse ? "backward" : "forward");
+  }
+
+  private initialState(name: string, value: unknown, B: number): FloatArray {
+    const size = this.size(this.def.states.find((s) => s.name === name)!.size);
+    if (value === undefined) return allocate(this.dtype, B * size);
+    const what = `initial state "${name}" of cell "${this.def.name}"`;
+    const shape = shapeOf(value, what);
+    if (shape.length === 1) {
+      const row = toFlat(value, [size], what, this.dtype);
+      const out = allocate(this.dtype, B * size);
+      for (let b = 0; b < B; b++) out.set(row, b * size);
+      return out;
+    }
+    const out = toFlat(value, [B, size], what, this.dtype, "Give [B, size], or [size] for every batch element.");
+    checkFinite(out, what);
+    return out;
+  }
+}
+
+function reverseTime(flat: FloatArray, T: number, stride: number): FloatArray {
+  const out = flat.slice();
+  for (let t = 0; t < T; t++) out.set(flat.subarray((T - 1 - t) * stride, (T - t) * stride), t * stride);
+  return out;
+}
+
+/**
+ * Instantiates a cell definition with sizes and (seeded, reproducible) parameters.
+ *
+ * @example
+ * const lstm = cell(LSTM, { inputSize: 3, hiddenSize: 4, seed: 1 });
+ * const trace = lstm.run([[0.1, 0.2, 0.3], [0.3, 0.2, 0.1]]);
+ * trace.value("f", { t: 1 }); // the forget gate at step 1
+ */
+export function cell(def: CellDef, options: CellOptions = {}): Cell {
+  return new Cell(def, options);
+}

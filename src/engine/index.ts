@@ -1,0 +1,11 @@
+/**
+ * Phase 2 — compute and trace. `cell(def, options)` instantiates a definition; `run` records every
+ * named intermediate at every step into a `Trace`; `stepper` walks through time.
+ */
+export { cell, Cell } from "./cell";
+export type { CellOptions, RunOptions, InitialState } from "./cell";
+export { Stepper } from "./stepper";
+export { Trace } from "./trace";
+export type { TraceEntry, At, ExportOptions } from "./trace";
+export type { DType, FloatArray, NestedInput } from "./arrays";
+export type { Weights, Shape } from "./params";

@@ -1,0 +1,104 @@
+/**
+ * Stepping through a sequence one timestep at a time: `step()`, `back()`, `seek(t)`, `run()`,
+ * `reset()`. Steps are computed once, on first visit, into the trace; moving back only moves the
+ * cursor. Listeners hear every move (the stepper view uses this to redraw in place).
+ */
+import { errors } from "../errors";
+import type { NestedInput } from "./arrays";
+import type { Cell, RunOptions } from "./cell";
+import { compile } from "./program";
+import type { Trace } from "./trace";
+
+export class Stepper {
+  #trace: Trace;
+  #compute: (t: number) => void;
+  #t = -1;
+  #listeners = new Set<(s: Stepper) => void>();
+
+  constructor(
+    readonly cell: Cell,
+    readonly inputs: NestedInput,
+    private options: RunOptions = {},
+  ) {
+    this.#trace = cell.prepare(inputs, options);
+    this.#compute = compile(cell.def, cell.sizes, this.#trace.batch, cell.params, this.#trace.storage);
+  }
+
+  /** The current step (−1 before the first `step()`). */
+  get t(): number {
+    return this.#t;
+  }
+
+  /** Number of steps in the sequence. */
+  get length(): number {
+    return this.#trace.steps;
+  }
+
+  /** Everything computed so far. */
+  get trace(): Trace {
+    return this.#trace;
+  }
+
+  /** State values after the current step (`[B][size]` per state); the initial state before the first step. */
+  get state(): Record<string, number[][]> {
+    if (this.#t < 0) return this.#trace.initial;
+    const tr = this.#trace;
+    return Object.fromEntries(
+      tr.def.states.map((s) => [s.name, Array.from({ length: tr.batch }, (_, b) => tr.value(s.next, { t: this.#t, b }))]),
+    );
+  }
+
+  /** Every traced value at the current step for batch element b. */
+  current(b = 0): Record<string, number[]> {
+    if (this.#t < 0) throw errors.outOfRange("Current step (call step() first)", -1, 0, this.length - 1);
+    return this.#trace.at(this.#t, b);
+  }
+
+  /** Moves `n` steps forward (default 1). */
+  step(n = 1): this {
+    return this.seek(this.#t + n);
+  }
+
+  /** Moves `n` steps back (default 1). */
+  back(n = 1): this {
+    return this.seek(this.#t - n);
+  }
+
+  /** Moves to step t (0-based), computing any step not yet computed. */
+  seek(t: number): this {
+    if (!Number.isInteger(t) || t < 0 || t >= this.length) throw errors.outOfRange("Step", t, 0, this.length - 1);
+    while (this.#trace.length <= t) {
+      this.#compute(this.#trace.length);
+      this.#trace.length++;
+    }
+    this.#t = t;
+    this.#notify();
+    return this;
+  }
+
+  /** Runs to the last step. */
+  run(): this {
+    return this.seek(this.length - 1);
+  }
+
+  /** Back to before the first step, discarding computed steps (e.g. after new weights or a new initial state). */
+  reset(options: RunOptions = this.options): this {
+    const trace = this.cell.prepare(this.inputs, options);
+    this.#compute = compile(this.cell.def, this.cell.sizes, trace.batch, this.cell.params, trace.storage);
+    this.options = options;
+    this.#trace = trace;
+    this.#t = -1;
+    this.#notify();
+    return this;
+  }
+
+  /** Calls `listener` after every move; returns a function that stops it. */
+  onChange(listener: (s: Stepper) => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  #notify(): void {
+    for (const l of this.#listeners) l(this);
+  }
+}

@@ -1,0 +1,57 @@
+/**
+ * Every user-facing error text of archlab lives here, so they stay consistent and tests can assert on
+ * them. Each names the tensor (or node, or option), what was expected and what was given, and what
+ * to do.
+ */
+
+/** The one error class archlab throws for bad input. `code` is stable; `message` is for people. */
+export class ArchlabError extends Error {
+  override name = "ArchlabError";
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+const shape = (s: readonly (number | string)[]) => `[${s.join(", ")}]`;
+
+/** The message builders, one per situation. */
+export const errors = {
+  shape: (what: string, expected: readonly (number | string)[], actual: readonly (number | string)[], hint = "") =>
+    new ArchlabError("shape", `${what}: expected shape ${shape(expected)}, got ${shape(actual)}.${hint ? " " + hint : ""}`),
+  ragged: (what: string, path: string, expected: number, actual: number) =>
+    new ArchlabError(
+      "ragged",
+      `${what} is ragged: ${path} has length ${actual}, but its siblings have length ${expected}. Every row must have the same length.`,
+    ),
+  notNumber: (what: string, path: string, value: unknown) =>
+    new ArchlabError("not-a-number", `${what}${path} is ${JSON.stringify(value) ?? String(value)}, not a number.`),
+  nonFinite: (what: string, path: string, value: number) =>
+    new ArchlabError(
+      "non-finite",
+      `${what}${path} is ${value}. Inputs and weights must be finite numbers: check the data for NaN or Infinity (e.g. a division by zero or a missing value).`,
+    ),
+  unknownName: (kind: string, name: string, known: readonly string[], where: string) =>
+    new ArchlabError(
+      "unknown-name",
+      `Unknown ${kind} "${name}" in ${where}. Known ${kind}s: ${known.map((k) => `"${k}"`).join(", ")}.`,
+    ),
+  missingWeight: (name: string, where: string, expectedShape: readonly number[]) =>
+    new ArchlabError("missing-weight", `Missing weight "${name}" ${shape(expectedShape)} for ${where}.`),
+  extraWeight: (names: readonly string[], where: string, known: readonly string[]) =>
+    new ArchlabError(
+      "extra-weight",
+      `Unexpected weight${names.length > 1 ? "s" : ""} ${names.map((n) => `"${n}"`).join(", ")} for ${where}. Expected exactly: ${known.map((n) => `"${n}"`).join(", ")}.`,
+    ),
+  outOfRange: (what: string, value: number, lo: number, hi: number) =>
+    new ArchlabError("out-of-range", `${what} ${value} is outside the sequence: valid steps are ${lo}…${hi}.`),
+  emptySequence: (what: string) =>
+    new ArchlabError("empty-sequence", `${what} is empty: give at least one timestep, shaped [T, B, In] or [T, In].`),
+  badDefinition: (cell: string, problem: string) =>
+    new ArchlabError("bad-definition", `Cell definition "${cell}": ${problem}`),
+  badOption: (option: string, value: unknown, expected: string) =>
+    new ArchlabError("bad-option", `Option ${option} = ${JSON.stringify(value)} is not valid: expected ${expected}.`),
+  unsupported: (what: string, why: string) => new ArchlabError("unsupported", `${what} is not supported: ${why}`),
+};
