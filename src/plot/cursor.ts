@@ -1,0 +1,43 @@
+/**
+ * The time cursor: a Vega-Lite param `t` bound to a slider, and a rule layer per panel drawn at
+ * step t. The same rule is what the stepper view and the player move (see vega.ts, which finds
+ * the rules by name in the rendered scenegraph).
+ */
+import { errors } from "../errors";
+import { CURSOR_COLOR } from "./spec";
+import { CURSOR_MARK, CURSOR_PARAM } from "./vega";
+
+/** Options of charts that have a time axis. */
+export interface CursorOptions {
+  /** Step the time cursor starts at (default 0); `false`: no cursor and no slider. */
+  cursor?: number | false;
+}
+
+/** The checked cursor step, or null for no cursor. */
+export function maybeCursor(cursor: unknown, T: number, where: string): number | null {
+  if (cursor === false) return null;
+  if (cursor === undefined) return 0;
+  if (typeof cursor !== "number" || !Number.isInteger(cursor) || cursor < 0 || cursor >= T)
+    throw errors.badOption(`cursor of ${where}`, cursor, `a step from 0 to ${T - 1}, or false for no cursor`);
+  return cursor;
+}
+
+/** The slider-bound param, when there is a cursor. */
+export function cursorParams(t: number | null, T: number): { name: string; value: number; bind: object }[] {
+  if (t === null) return [];
+  return [{ name: CURSOR_PARAM, value: t, bind: { input: "range", min: 0, max: Math.max(0, T - 1), step: 1, name: "step t " } }];
+}
+
+/**
+ * The rule layer of a panel: at `t + offset` on the x (time) scale; 0.5 centres it on a
+ * heatmap's cell. `index` makes each panel's rule name unique.
+ */
+export function cursorLayer(index: number, offset = 0): object {
+  return {
+    name: `${CURSOR_MARK}_${index}`,
+    data: { values: [{}] },
+    transform: [{ calculate: offset ? `${CURSOR_PARAM} + ${offset}` : CURSOR_PARAM, as: "cursor" }],
+    mark: { type: "rule", color: CURSOR_COLOR, strokeWidth: 1.5, clip: true },
+    encoding: { x: { field: "cursor", type: "quantitative" } },
+  };
+}

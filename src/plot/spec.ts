@@ -1,0 +1,67 @@
+/**
+ * What every chart spec shares: the Vega-Lite 5 schema (JupyterLab renders only
+ * `application/vnd.vegalite.v5+json`; see DESIGN.md "Display"), a quiet common config, and the
+ * colour range of each kind of value.
+ */
+import type { OpKind } from "../cells/ops";
+
+/** A Vega-Lite 5 spec as plain data (vega-lite's `compile()` checks it). */
+export interface VegaLiteSpec {
+  $schema: string;
+  params?: { name: string; value?: unknown; bind?: unknown }[];
+  [key: string]: unknown;
+}
+
+/** The Vega-Lite major version charts are written for (v6 renders as an empty output in Lab). */
+export const SCHEMA = "https://vega.github.io/schema/vega-lite/v5.json";
+/** The mime type JupyterLab, VS Code and the vega extension render. */
+export const VEGALITE_MIME = "application/vnd.vegalite.v5+json";
+
+/** Shared look: the font resvg has (DejaVu Sans) so the static fallback measures text as the browser draws it. */
+export const CONFIG = {
+  font: "DejaVu Sans, sans-serif",
+  view: { stroke: "#ccc" },
+  axis: { labelFontSize: 10, titleFontSize: 11 },
+  title: { anchor: "start", fontSize: 12, subtitleFontSize: 10, subtitleColor: "#555" },
+  legend: { labelFontSize: 10, titleFontSize: 10 },
+};
+
+/** How a node's values range, from its op: it decides the colour scale. */
+export type ValueRange = "unit" | "signed" | "nonnegative" | "free";
+
+/** The range of each op's output (sigmoids in [0, 1], tanh in [−1, 1], sums unbounded). */
+export const RANGE: Record<OpKind | "input", ValueRange> = {
+  sigmoid: "unit",
+  hardSigmoid: "unit",
+  hardSigmoid6: "unit",
+  oneMinus: "free",
+  tanh: "signed",
+  relu: "nonnegative",
+  identity: "free",
+  affine: "free",
+  mul: "free",
+  add: "free",
+  sub: "free",
+  div: "free",
+  shift: "free",
+  concat: "free",
+  input: "free",
+};
+
+/** Colour scale of a heatmap panel: fixed domains where the op bounds the values, symmetric around 0 otherwise. */
+export function colorScale(range: ValueRange, extent: readonly [number, number]): { scheme: string; domain: [number, number]; domainMid?: number } {
+  const m = Math.max(Math.abs(extent[0]), Math.abs(extent[1])) || 1;
+  switch (range) {
+    case "unit":
+      return { scheme: "viridis", domain: [0, 1] };
+    case "signed":
+      return { scheme: "blueorange", domain: [-1, 1], domainMid: 0 };
+    case "nonnegative":
+      return { scheme: "viridis", domain: [0, extent[1] > 0 ? extent[1] : 1] };
+    case "free":
+      return { scheme: "blueorange", domain: [-m, m], domainMid: 0 };
+  }
+}
+
+/** The colour of the time cursor. */
+export const CURSOR_COLOR = "#d62728";
