@@ -32,7 +32,7 @@ export function cursorParams(t: number | null, T: number): { name: string; value
  * The rule layer of a panel: at `t + offset` on the x (time) scale; 0.5 centres it on a
  * heatmap's cell. `index` makes each panel's rule name unique.
  */
-export function cursorLayer(index: number, offset = 0): object {
+export function cursorLayer(index: number | string, offset = 0): object {
   return {
     name: `${CURSOR_MARK}_${index}`,
     data: { values: [{}] },
