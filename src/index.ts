@@ -12,6 +12,8 @@
  */
 export * from "./cells";
 export * from "./engine";
+export * from "./models";
+export * from "./io";
 export { ArchlabError } from "./errors";
 export { DISPLAY, display, clearOutput, format, isDisplayable, setPublisher } from "./display/protocol";
 export type { MimeBundle, Displayable, DisplayOptions, Publisher } from "./display/protocol";

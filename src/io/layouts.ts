@@ -10,6 +10,10 @@
  * for RNN, LSTM and reset-before GRU); reset-after GRU keeps `b_hn` apart because r multiplies it.
  */
 
+import { baseDefinition } from "../cells/builtins/framework";
+import type { CellDef } from "../cells/define";
+import { errors } from "../errors";
+
 /** One cell's layout in one framework: archlab parameter names in the framework's block order. */
 export interface Layout {
   /** Input weights, one per gate block. */
@@ -62,3 +66,27 @@ export const ONNX: Readonly<Record<string, Layout>> = {
   GRU_RESET_BEFORE: { input: gates("W", "z r h"), recurrent: gates("U", "z r h"), inputBias: gates("b", "z r h"), recurrentBias: gates("b", "z r h") },
   GRU_RESET_AFTER: { input: ["W_z", "W_r", "W_n"], recurrent: ["U_z", "U_r", "U_n"], inputBias: ["b_z", "b_r", "b_in"], recurrentBias: ["b_z", "b_r", "b_hn"] },
 };
+
+/** The frameworks archlab reads and writes. */
+export type Framework = "PyTorch" | "Keras" | "ONNX";
+
+const TABLES: Record<Framework, Readonly<Record<string, Layout>>> = { PyTorch: TORCH, Keras: KERAS, ONNX };
+
+/**
+ * The layout of a definition in a framework: its own, or that of the definition it was derived
+ * from by a gate-activation swap (e.g. LSTM_HARD_SIGMOID has LSTM's layout). A named error if the
+ * framework has no such cell.
+ *
+ * @example
+ * layoutFor("ONNX", LSTM).input; // ["W_i", "W_o", "W_f", "W_g"]
+ */
+export function layoutFor(framework: Framework, def: CellDef): Layout {
+  const table = TABLES[framework];
+  const layout = table[def.name] ?? table[baseDefinition(def).name];
+  if (!layout)
+    throw errors.unsupported(
+      `${framework} weights for cell "${def.name}"`,
+      `${framework} has no such cell. ${framework} cells: ${Object.keys(table).join(", ")}. Use cell.weights() / setWeights() (archlab's own layout) instead.`,
+    );
+  return layout;
+}

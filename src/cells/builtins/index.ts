@@ -5,12 +5,14 @@ import { LSTM_CIFG, LSTM_FGR, LSTM_NFG, LSTM_NIAF, LSTM_NIG, LSTM_NOAF, LSTM_NOG
 import { LSTM, LSTM_PROJ } from "./lstm";
 import { INDRNN, JANET, MGU, MIN_GRU, MIN_LSTM, UGRNN } from "./minimal";
 import { RNN_RELU, RNN_TANH } from "./rnn";
+import { FRAMEWORK_CELLS } from "./framework";
 
 export * from "./gru";
 export * from "./greff";
 export * from "./lstm";
 export * from "./minimal";
 export * from "./rnn";
+export * from "./framework";
 
 /** All built-in definitions by name. */
 export const BUILTIN_CELLS: Readonly<Record<string, CellDef>> = Object.freeze(
@@ -18,6 +20,7 @@ export const BUILTIN_CELLS: Readonly<Record<string, CellDef>> = Object.freeze(
     [
       RNN_TANH, RNN_RELU, LSTM, LSTM_PROJ, PEEPHOLE_LSTM, LSTM_NIG, LSTM_NFG, LSTM_NOG, LSTM_NIAF, LSTM_NOAF, LSTM_NP, LSTM_CIFG, LSTM_FGR,
       GRU_RESET_BEFORE, GRU_RESET_AFTER, GRU1, GRU2, GRU3, MGU, JANET, INDRNN, UGRNN, MIN_GRU, MIN_LSTM,
+      ...FRAMEWORK_CELLS,
     ].map((d) => [d.name, d]),
   ),
 );

@@ -1,0 +1,196 @@
+/**
+ * DB-LSTM (Zhou & Xu 2015, "End-to-end learning of semantic role labeling using recurrent neural
+ * networks", ACL): NOT a stack of BiLSTMs. Each layer is ONE single-direction LSTM; directions
+ * alternate (layer 0 left→right, layer 1 right→left over layer 0's outputs, …), and each layer's input
+ * is a shortcut from both the layer below's output and the layer below's input:
+ *
+ *     m⁽⁰⁾ = x                                   layer 0 reads x, runs →
+ *     m⁽ˡ⁾ = A⁽ˡ⁾ h⁽ˡ⁻¹⁾ + B⁽ˡ⁾ m⁽ˡ⁻¹⁾ + b⁽ˡ⁾      layer l reads m⁽ˡ⁾, runs → if l is even, ← if odd
+ *
+ * at every input position t (h⁽ˡ⁻¹⁾ re-aligned to positions first). m⁽ˡ⁾ has size H. The paper's
+ * best depth was 8. The output is the top layer's h by input position; `trace.input(l)` is m⁽ˡ⁾.
+ */
+import seedrandom from "seedrandom";
+import { LSTM } from "../cells/builtins/lstm";
+import type { CellDef } from "../cells/define";
+import { errors } from "../errors";
+import { allocate, checkFinite, toFlat, toNested, type DType, type FloatArray, type NestedInput } from "../engine/arrays";
+import { cell, type Cell } from "../engine/cell";
+import { readWeights, type Weights } from "../engine/params";
+import { finalStates, outputSize, readSequence, runLayer, splitInitial, swap01, type Layer } from "./layer";
+import { cellKey, type ForwardOptions, type SequenceResult } from "./sequence";
+import { SequenceTrace, type Direction } from "./trace";
+
+/** Options of {@link dbLstm}. */
+export interface DbLstmOptions {
+  inputSize: number;
+  hiddenSize: number;
+  /** Number of layers (default 8, the paper's best). */
+  depth?: number;
+  /** The cell of every layer (default LSTM; any definition works). */
+  cell?: CellDef;
+  seed?: number | string;
+  dtype?: DType;
+}
+
+/** The shortcut of layer l ≥ 1: `m = A h⁽ˡ⁻¹⁾ + B m⁽ˡ⁻¹⁾ + b`. */
+interface Shortcut {
+  A: FloatArray;
+  B: FloatArray;
+  b: FloatArray;
+  shapes: { A: [number, number]; B: [number, number]; b: [number] };
+}
+
+const SHORTCUT = ["A", "B", "b"] as const;
+
+/** The direction of layer l: even → forward (left→right), odd → backward. */
+export const dbDirection = (layer: number): Direction => (layer % 2 === 0 ? "forward" : "backward");
+
+/** A DB-LSTM. Create with {@link dbLstm}. */
+export class DbLstm {
+  readonly layers: readonly Layer[];
+  readonly depth: number;
+  readonly inputSize: number;
+  readonly hiddenSize: number;
+  readonly dtype: DType;
+  #shortcuts: (Shortcut | null)[];
+
+  constructor(
+    readonly def: CellDef,
+    { inputSize, hiddenSize, depth = 8, seed = 0, dtype = "float64" }: Omit<DbLstmOptions, "cell">,
+  ) {
+    if (!Number.isInteger(depth) || depth < 1) throw errors.badOption("depth", depth, "a positive integer");
+    const layers: Layer[] = [];
+    const shortcuts: (Shortcut | null)[] = [];
+    let hIn = 0, mIn = inputSize;
+    for (let l = 0; l < depth; l++) {
+      const d = dbDirection(l);
+      const c = cell(def, { inputSize: l === 0 ? inputSize : hiddenSize, hiddenSize, dtype, seed: `${seed}/${cellKey(l, d)}` });
+      layers.push({ [d]: c });
+      shortcuts.push(l === 0 ? null : initShortcut(hiddenSize, hIn, mIn, dtype, `${seed}/m${l}`));
+      if (l > 0) mIn = hiddenSize;
+      hIn = outputSize(c);
+    }
+    this.layers = layers;
+    this.#shortcuts = shortcuts;
+    this.depth = depth;
+    this.inputSize = inputSize;
+    this.hiddenSize = hiddenSize;
+    this.dtype = dtype;
+  }
+
+  /** Every cell, bottom to top. */
+  get cells(): { layer: number; direction: Direction; key: string; cell: Cell }[] {
+    return this.layers.map((layer, l) => ({ layer: l, direction: dbDirection(l), key: cellKey(l, dbDirection(l)), cell: layer[dbDirection(l)]! }));
+  }
+
+  describe(): string {
+    return `DB-LSTM (${this.def.name}, depth ${this.depth})`;
+  }
+
+  /** Weights: each cell by key (`l0`, `l1_reverse`, `l2`, …) and each shortcut `m1`, `m2`, … as `{ A, B, b }`. */
+  weights(): Record<string, Weights> {
+    const out: Record<string, Weights> = Object.fromEntries(this.cells.map(({ key, cell: c }) => [key, c.weights()]));
+    this.#shortcuts.forEach((s, l) => s && (out[`m${l}`] = Object.fromEntries(SHORTCUT.map((n) => [n, toNested(s[n], s.shapes[n])]))));
+    return out;
+  }
+
+  /** Replaces every weight (keys as {@link weights}); everything is checked before anything changes. */
+  setWeights(weights: Readonly<Record<string, Readonly<Record<string, unknown>>>>): this {
+    const cells = this.cells;
+    const keys = [...cells.map((c) => c.key), ...this.#shortcuts.flatMap((s, l) => (s ? [`m${l}`] : []))];
+    const extra = Object.keys(weights).filter((k) => !keys.includes(k));
+    if (extra.length) throw errors.extraWeight(extra, this.describe(), keys);
+    const missing = keys.find((k) => !(k in weights));
+    if (missing) throw errors.missingKey(missing.startsWith("m") ? "shortcut" : "cell", missing, this.describe(), keys);
+    for (const { key, cell: c } of cells) readWeights(c.def, c.shapes, weights[key], c.dtype, `cell ${key} of ${this.describe()}`);
+    const shortcuts = this.#shortcuts.map((s, l) => s && readShortcut(s, weights[`m${l}`], this.dtype, `shortcut m${l} of ${this.describe()}`));
+    for (const { key, cell: c } of cells) c.setWeights(weights[key]);
+    this.#shortcuts = shortcuts;
+    return this;
+  }
+
+  /**
+   * Runs the DB-LSTM over `[T, B, In]` (or `[T, In]`, or `[B, T, In]` with `batchFirst`). Initial
+   * states: state name → `[depth, B, size]`.
+   *
+   * @example
+   * const db = dbLstm({ inputSize: 3, hiddenSize: 4, depth: 4, seed: 1 });
+   * const { output, trace } = db.forward(xs);
+   * trace.trace(1).direction;  // "backward": layer 1 runs right→left
+   * trace.input(1);            // m⁽¹⁾ = A h⁽⁰⁾ + B x + b, by position
+   */
+  forward(xs: NestedInput, { initial, batchFirst = false }: ForwardOptions = {}): SequenceResult {
+    const where = this.describe();
+    const seq = readSequence(xs, this.inputSize, { what: `input of ${where}`, dtype: this.dtype, batchFirst });
+    const initials = splitInitial(initial, this.def, this.cells.map((c) => c.cell), { B: seq.B, batched: seq.batched, where });
+    const N = seq.T * seq.B;
+    let m = { values: seq.values, size: this.inputSize };
+    let h = m;
+    const inputs = [];
+    const traces = [];
+    for (let l = 0; l < this.depth; l++) {
+      const s = this.#shortcuts[l];
+      if (s) m = { values: applyShortcut(s, h.values, m.values, N, this.dtype), size: this.hiddenSize };
+      inputs.push(m);
+      const { traces: t, output } = runLayer(this.layers[l], m, seq, () => initials[l], this.dtype);
+      traces.push(t);
+      h = output;
+    }
+    const out = batchFirst ? swap01(h.values, seq.T, seq.B, h.size) : h.values;
+    return {
+      output: toNested(out, batchFirst ? [seq.B, seq.T, h.size] : [seq.T, seq.B, h.size]),
+      final: finalStates(this.def, traces.map((t, l) => t[dbDirection(l)]!)),
+      trace: new SequenceTrace(traces, inputs, seq.T, seq.B),
+    };
+  }
+}
+
+function initShortcut(H: number, hIn: number, mIn: number, dtype: DType, seed: string): Shortcut {
+  const random = seedrandom(seed);
+  const k = 1 / Math.sqrt(hIn + mIn);
+  const uniform = (n: number) => {
+    const a = allocate(dtype, n);
+    for (let j = 0; j < n; j++) a[j] = (2 * random() - 1) * k;
+    return a;
+  };
+  return { A: uniform(H * hIn), B: uniform(H * mIn), b: uniform(H), shapes: { A: [H, hIn], B: [H, mIn], b: [H] } };
+}
+
+function readShortcut(s: Shortcut, given: Readonly<Record<string, unknown>>, dtype: DType, where: string): Shortcut {
+  const extra = Object.keys(given).filter((k) => !(SHORTCUT as readonly string[]).includes(k));
+  if (extra.length) throw errors.extraWeight(extra, where, SHORTCUT);
+  const read = (n: (typeof SHORTCUT)[number]) => {
+    if (!(n in given)) throw errors.missingWeight(n, where, s.shapes[n]);
+    const flat = toFlat(given[n], s.shapes[n], `weight "${n}" of ${where}`, dtype);
+    checkFinite(flat, `weight "${n}" of ${where}`);
+    return flat;
+  };
+  return { A: read("A"), B: read("B"), b: read("b"), shapes: s.shapes };
+}
+
+/** `m[n] = A h[n] + B m₋[n] + b` for every row n (position × batch). */
+function applyShortcut(s: Shortcut, h: FloatArray, mPrev: FloatArray, N: number, dtype: DType): FloatArray {
+  const [H, hIn] = s.shapes.A;
+  const mIn = s.shapes.B[1];
+  const out = allocate(dtype, N * H);
+  for (let n = 0; n < N; n++)
+    for (let r = 0; r < H; r++) {
+      let acc = s.b[r];
+      for (let k = 0; k < hIn; k++) acc += s.A[r * hIn + k] * h[n * hIn + k];
+      for (let k = 0; k < mIn; k++) acc += s.B[r * mIn + k] * mPrev[n * mIn + k];
+      out[n * H + r] = acc;
+    }
+  return out;
+}
+
+/**
+ * A DB-LSTM of Zhou & Xu (2015): alternating-direction single LSTM layers with input shortcuts.
+ *
+ * @example
+ * const db = dbLstm({ inputSize: 3, hiddenSize: 4, depth: 8, seed: 0 });
+ * db.forward(xs).output; // [T][B][4], the top layer's h by position
+ */
+export function dbLstm({ cell: def = LSTM, ...options }: DbLstmOptions): DbLstm {
+  return new DbLstm(def, options);
+}

@@ -1,0 +1,178 @@
+/**
+ * Stacked and bidirectional sequence models over any cell definition.
+ *
+ *     layer 0:  x ──► cell→ (and ◄──cell, its own weights, on the reversed sequence) ──► [h→ ‖ h←]
+ *     layer l:  layer l−1's output (D·H) ──► the same ──► …       output = last layer, by input position
+ *
+ * Stacked: layer l reads layer l−1's h. Bidirectional: a backward cell runs on the reversed
+ * sequence, its outputs are re-aligned to input positions and concatenated after the forward ones;
+ * both directions of the next layer read that 2H concat (PyTorch's and Keras' semantics).
+ */
+import type { CellDef } from "../cells/define";
+import { errors } from "../errors";
+import { toNested, type DType, type NestedInput } from "../engine/arrays";
+import { cell, type Cell } from "../engine/cell";
+import { readWeights, type Weights } from "../engine/params";
+import { directionsOf, finalStates, outputSize, readSequence, runLayer, splitInitial, swap01, type Layer } from "./layer";
+import { SequenceTrace, type Direction } from "./trace";
+
+/** Options of {@link sequence}. */
+export interface SequenceOptions {
+  /** Size of the input x of layer 0. */
+  inputSize: number;
+  /** Hidden size H of every layer. */
+  hiddenSize: number;
+  /** Number of stacked layers (default 1). */
+  numLayers?: number;
+  /** Add a backward cell to every layer (default false). */
+  bidirectional?: boolean;
+  /** One direction only, right→left (ONNX `direction="reverse"`); outputs still by input position (default false). */
+  reverse?: boolean;
+  /** Other symbolic sizes of the definition, e.g. `{ P: 4 }` (projection). */
+  sizes?: Record<string, number>;
+  /** Seed of the reproducible initialisation; each cell gets its own stream (default 0). */
+  seed?: number | string;
+  dtype?: DType;
+}
+
+/** Options of a forward pass. */
+export interface ForwardOptions {
+  /** Initial states, PyTorch's way: state name → `[layers·D, B, size]` (`[layers·D, size]` for one sequence). Default zeros. */
+  initial?: Readonly<Record<string, unknown>>;
+  /** Input `[B, T, In]` and output `[B, T, D·H]` (default false: time first). */
+  batchFirst?: boolean;
+}
+
+/** What a forward pass returns. */
+export interface SequenceResult {
+  /** The last layer's output `[T][B][D·H]` (batch first if asked), forward ‖ backward, by input position. */
+  output: number[][][];
+  /** Final value of every state, name → `[layers·D][B][size]` (PyTorch's h_n, c_n). */
+  final: Record<string, number[][][]>;
+  /** Every intermediate of every layer and direction. */
+  trace: SequenceTrace;
+}
+
+/** Key of a cell in {@link SequenceModel.weights}: `l0`, `l0_reverse`, `l1`, … (PyTorch's suffixes). */
+export const cellKey = (layer: number, direction: Direction): string => `l${layer}${direction === "backward" ? "_reverse" : ""}`;
+
+/** A stack of layers of one cell definition, each one- or bidirectional. Create with {@link sequence}. */
+export class SequenceModel {
+  readonly layers: readonly Layer[];
+  readonly numLayers: number;
+  readonly bidirectional: boolean;
+  readonly reverse: boolean;
+  readonly inputSize: number;
+  readonly hiddenSize: number;
+  readonly dtype: DType;
+
+  constructor(
+    readonly def: CellDef,
+    options: SequenceOptions,
+  ) {
+    const { inputSize, hiddenSize, numLayers = 1, bidirectional = false, reverse = false, sizes, seed = 0, dtype = "float64" } = options;
+    if (!Number.isInteger(numLayers) || numLayers < 1) throw errors.badOption("numLayers", numLayers, "a positive integer");
+    if (typeof bidirectional !== "boolean") throw errors.badOption("bidirectional", bidirectional, "true or false");
+    if (typeof reverse !== "boolean" || (reverse && bidirectional)) throw errors.badOption("reverse", reverse, "true or false, and not together with bidirectional");
+    const layers: Layer[] = [];
+    let In = inputSize;
+    for (let l = 0; l < numLayers; l++) {
+      const make = (d: Direction) => cell(def, { inputSize: In, hiddenSize, sizes, dtype, seed: `${seed}/${cellKey(l, d)}` });
+      const layer: Layer = bidirectional ? { forward: make("forward"), backward: make("backward") } : reverse ? { backward: make("backward") } : { forward: make("forward") };
+      layers.push(layer);
+      In = (bidirectional ? 2 : 1) * outputSize((layer.forward ?? layer.backward)!);
+    }
+    this.layers = layers;
+    this.numLayers = numLayers;
+    this.bidirectional = bidirectional;
+    this.reverse = reverse;
+    this.inputSize = inputSize;
+    this.hiddenSize = hiddenSize;
+    this.dtype = dtype;
+  }
+
+  /** Number of directions D (1 or 2). */
+  get directions(): number {
+    return this.bidirectional ? 2 : 1;
+  }
+
+  /** Every cell in PyTorch's order (layer-major, forward before backward). */
+  get cells(): { layer: number; direction: Direction; key: string; cell: Cell }[] {
+    return this.layers.flatMap((layer, l) => directionsOf(layer).map((d) => ({ layer: l, direction: d, key: cellKey(l, d), cell: layer[d]! })));
+  }
+
+  /** The cell of one layer and direction. */
+  cell(layer: number, direction: Direction = this.reverse ? "backward" : "forward"): Cell {
+    if (!Number.isInteger(layer) || layer < 0 || layer >= this.numLayers) throw errors.outOfRange("Layer", layer, 0, this.numLayers - 1);
+    const c = this.layers[layer][direction];
+    if (!c) throw errors.unknownName("direction", direction, directionsOf(this.layers[layer]), `layer ${layer} of ${this.describe()}`);
+    return c;
+  }
+
+  /** A short description used in messages, e.g. `bidirectional LSTM, 2 layers`. */
+  describe(): string {
+    return `${this.bidirectional ? "bidirectional " : this.reverse ? "reverse " : ""}${this.def.name} model, ${this.numLayers} layer${this.numLayers > 1 ? "s" : ""}`;
+  }
+
+  /** Every cell's weights in archlab's layout, keyed `l0`, `l0_reverse`, `l1`, …. */
+  weights(): Record<string, Weights> {
+    return Object.fromEntries(this.cells.map(({ key, cell: c }) => [key, c.weights()]));
+  }
+
+  /** Replaces every cell's weights (keys as {@link weights}); everything is checked before anything changes. */
+  setWeights(weights: Readonly<Record<string, Readonly<Record<string, unknown>>>>): this {
+    const cells = this.cells;
+    const keys = cells.map((c) => c.key);
+    const extra = Object.keys(weights).filter((k) => !keys.includes(k));
+    if (extra.length) throw errors.extraWeight(extra, this.describe(), keys);
+    for (const { key, cell: c } of cells) {
+      if (!(key in weights)) throw errors.missingKey("cell", key, this.describe(), keys);
+      readWeights(c.def, c.shapes, weights[key], c.dtype, `cell ${key} of ${this.describe()}`);
+    }
+    for (const { key, cell: c } of cells) c.setWeights(weights[key]);
+    return this;
+  }
+
+  /**
+   * Runs the model over a sequence `[T, B, In]` (or `[T, In]`, or `[B, T, In]` with `batchFirst`).
+   *
+   * @example
+   * const bi = sequence(LSTM, { inputSize: 3, hiddenSize: 4, numLayers: 2, bidirectional: true, seed: 1 });
+   * const { output, final, trace } = bi.forward(xs);           // output [T][B][8]
+   * trace.get("f", { layer: 1, direction: "backward" });       // forget gate by input position
+   */
+  forward(xs: NestedInput, { initial, batchFirst = false }: ForwardOptions = {}): SequenceResult {
+    const where = this.describe();
+    const seq = readSequence(xs, this.inputSize, { what: `input of ${where}`, dtype: this.dtype, batchFirst });
+    const cells = this.cells;
+    const initials = splitInitial(initial, this.def, cells.map((c) => c.cell), { B: seq.B, batched: seq.batched, where });
+    let input = { values: seq.values, size: this.inputSize };
+    const inputs = [];
+    const traces = [];
+    for (let l = 0; l < this.numLayers; l++) {
+      inputs.push(input);
+      const k = l * this.directions;
+      const { traces: t, output } = runLayer(this.layers[l], input, seq, (d) => initials[k + directionsOf(this.layers[l]).indexOf(d)], this.dtype);
+      traces.push(t);
+      input = output;
+    }
+    const T = seq.T, B = seq.B, n = input.size;
+    const out = batchFirst ? swap01(input.values, T, B, n) : input.values;
+    return {
+      output: toNested(out, batchFirst ? [B, T, n] : [T, B, n]),
+      final: finalStates(this.def, traces.flatMap((t) => directionsOf(t).map((d) => t[d]!))),
+      trace: new SequenceTrace(traces, inputs, T, B),
+    };
+  }
+}
+
+/**
+ * A sequence model of any cell definition: stacked layers, optionally bidirectional.
+ *
+ * @example
+ * const model = sequence(GRU_RESET_AFTER, { inputSize: 3, hiddenSize: 4, numLayers: 2, seed: 7 });
+ * const { output, final } = model.forward(xs); // output [T][B][4]; final.h [2][B][4]
+ */
+export function sequence(def: CellDef, options: SequenceOptions): SequenceModel {
+  return new SequenceModel(def, options);
+}
