@@ -45,8 +45,6 @@ export const errors = {
       "extra-weight",
       `Unexpected weight${names.length > 1 ? "s" : ""} ${names.map((n) => `"${n}"`).join(", ")} for ${where}. Expected exactly: ${known.map((n) => `"${n}"`).join(", ")}.`,
     ),
-  missingKey: (kind: string, key: string, where: string, expected: readonly string[]) =>
-    new ArchlabError("missing-weight", `Missing ${kind} "${key}" in the weights of ${where}. Expected exactly: ${expected.map((n) => `"${n}"`).join(", ")}.`),
   outOfRange: (what: string, value: number, lo: number, hi: number) =>
     new ArchlabError("out-of-range", `${what} ${value} is outside the sequence: valid steps are ${lo}…${hi}.`),
   emptySequence: (what: string) =>
@@ -55,16 +53,6 @@ export const errors = {
     new ArchlabError("bad-definition", `Cell definition "${cell}": ${problem}`),
   badOption: (option: string, value: unknown, expected: string) =>
     new ArchlabError("bad-option", `Option ${option} = ${JSON.stringify(value)} is not valid: expected ${expected}.`),
-  emptyTrace: (where: string) =>
-    new ArchlabError(
-      "empty-trace",
-      `${where}: the trace has no computed step yet. Run the cell (cell.run(xs)) or move the stepper (stepper.step()) first.`,
-    ),
-  overBudget: (what: string, marks: number, budget: number, hint: string) =>
-    new ArchlabError(
-      "over-budget",
-      `${what} would draw ${marks.toLocaleString("en-US")} marks, over the mark budget of ${budget.toLocaleString("en-US")} (option budget). ${hint}`,
-    ),
   unsupported: (what: string, why: string) => new ArchlabError("unsupported", `${what} is not supported: ${why}`),
   layout: (what: string, detail: string) =>
     new ArchlabError(

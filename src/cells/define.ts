@@ -316,15 +316,31 @@ export function evalSize(expr: SizeExpr, sizes: Readonly<Record<string, number>>
   }, 0);
 }
 
-/** The right-hand side of a node's equation, with operands written by their labels. */
+/** The right-hand side of a node's equation, with operands written by their labels (compound ones in parentheses). */
 export function equationOf(def: CellDef, node: NodeDef): string {
   const label = labeller(def);
+  const sum = /[+−-]/;
   if (node.op === "affine") {
-    const terms = node.terms!.map((t) => (t.kind === "matrix" ? `${t.weight} ${label(t.input)}` : `${t.weight} ⊙ ${label(t.input)}`));
+    const terms = node.terms!.map((t) =>
+      t.kind === "matrix" ? `${t.weight} ${grouped(label(t.input), /[+−\-⊙/ ]/)}` : `${t.weight} ⊙ ${grouped(label(t.input), sum)}`,
+    );
     return NOTATION.affine.text([...terms, ...node.bias!]);
   }
   if (node.op === "shift") return NOTATION.shift.text([label(node.inputs[0]), node.constant!.symbol]);
-  return NOTATION[node.op].text(node.inputs.map(label));
+  const binds: Partial<Record<OpKind, RegExp>> = { mul: sum, oneMinus: sum, div: /[+−\-⊙/]/, sub: sum };
+  const operands = node.inputs.map((name, k) => {
+    const text = label(name);
+    const b = binds[node.op];
+    return b && !(node.op === "sub" && k === 0) ? grouped(text, b) : text;
+  });
+  return NOTATION[node.op].text(operands);
+}
+
+/** `text` in parentheses when it has an operator matching `binds` outside any brackets (`1−z` → `(1−z)`, but not `h[t−1]`). */
+function grouped(text: string, binds: RegExp): string {
+  let bare = text;
+  for (let prev = ""; prev !== bare; ) [prev, bare] = [bare, bare.replace(/\([^()]*\)|\[[^[\]]*\]/g, "")];
+  return binds.test(bare.trim()) ? `(${text})` : text;
 }
 
 /** Maps an operand name (input, previous state, node, parameter) to its display label. */

@@ -1,0 +1,108 @@
+/**
+ * The folded cell: one timestep of a definition. Inputs and previous states at the bottom,
+ * parameters beside the affine maps they feed, every node an operation box labelled with its
+ * paper symbol and equation, the new states at the top, and each state's recurrence drawn back
+ * from its new value to its previous one.
+ */
+import { equationOf, evalSize, labeller, type CellDef, type NodeDef } from "../cells/define";
+import { NOTATION, type OpKind } from "../cells/ops";
+import { idMaker, type Graph, type GraphEdge, type GraphNode } from "./model";
+
+/** How much of a cell a diagram shows. */
+export type Detail = "full" | "gates" | "compact";
+
+/** Reads a live value by definition name (input, previous state `h_prev`, node, or `state:h` for a new state). */
+export type ValueSource = (name: string) => readonly number[] | undefined;
+
+/** What the folded builder needs besides the definition. */
+export interface FoldedSpec {
+  detail: Exclude<Detail, "compact">;
+  /** Concrete sizes (a Cell's), or none for symbolic shapes. */
+  sizes?: Readonly<Record<string, number>>;
+  /** Batch size for shapes (default the symbol B). */
+  batch?: number;
+  values?: ValueSource;
+  /** Prefix of every id (unrolled diagrams hold one folded cell per step). */
+  prefix?: string;
+  cluster?: string;
+  /** Rewrites a label, e.g. `x[t]` → `x[3]` in an unrolled diagram. */
+  relabel?: (label: string) => string;
+  /** Draw each state's recurrence inside the cell (folded view); unrolled views connect steps instead. */
+  loops?: boolean;
+}
+
+/** The ids a folded cell exposes to whoever connects it (unrolled, stacked). */
+export interface Ports {
+  inputs: Record<string, string>;
+  prev: Record<string, string>;
+  next: Record<string, string>;
+}
+
+/** Ops whose operand order changes the result: their edges are numbered. */
+const ORDERED: ReadonlySet<OpKind> = new Set<OpKind>(["sub", "div", "concat"]);
+
+/** A shape written as `[B, H]` or, with sizes, `[1, 4]`. */
+export function shapeText(dims: readonly string[], sizes?: Readonly<Record<string, number>>, batch?: number): string {
+  return `[${dims.map((d) => (d === "B" ? (batch ?? "B") : sizes ? evalSize(d, sizes) : d)).join(", ")}]`;
+}
+
+/** Adds one timestep of `def` to `graph` and returns its ports. */
+export function addFolded(graph: Graph, def: CellDef, spec: FoldedSpec): Ports {
+  const { prefix = "", sizes, batch, values, cluster, relabel = (s: string) => s } = spec;
+  const label = labeller(def);
+  const unique = idMaker(graph);
+  const id = (name: string) => prefix + name;
+  const push = (node: Omit<GraphNode, "id">, at: string): string => {
+    const nodeId = unique(at);
+    graph.nodes.push({ id: nodeId, ...node, ...(cluster ? { cluster } : {}) });
+    return nodeId;
+  };
+  const tensorShape = (size: string) => shapeText(["B", size], sizes, batch);
+  const ports: Ports = { inputs: {}, prev: {}, next: {} };
+  const ids = new Map<string, string>();
+
+  for (const i of def.inputs)
+    ids.set(i.name, (ports.inputs[i.name] = push({ kind: "tensor", role: "input", title: relabel(i.label), shape: tensorShape(i.size), values: values?.(i.name) }, id(i.name))));
+  for (const s of def.states)
+    ids.set(s.prev, (ports.prev[s.name] = push({ kind: "tensor", role: "state-in", title: relabel(s.label), shape: tensorShape(s.size), notes: [`previous value of state ${s.name}`], values: values?.(s.prev) }, id(s.prev))));
+  for (const n of def.nodes) ids.set(n.name, push(opNode(def, n, tensorShape(n.size), values?.(n.name), relabel), id(n.name)));
+  const params = new Map(def.params.map((p) => [p.name, p]));
+
+  const edge = (from: string, to: string, rest: Omit<GraphEdge, "from" | "to">) => graph.edges.push({ from: ids.get(from) ?? from, to: ids.get(to) ?? to, ...rest });
+  for (const n of def.nodes) {
+    n.inputs.forEach((input, k) =>
+      edge(input, n.name, { kind: "data", values: values?.(input), ...(ORDERED.has(n.op) ? { operand: k + 1 } : {}), ...(n.op === "affine" && spec.detail === "gates" ? { label: n.terms![k].weight } : {}) }),
+    );
+    if (n.op === "affine" && spec.detail === "full") {
+      const used = [...n.terms!.map((t) => t.weight), ...n.bias!].map((w) => params.get(w)!);
+      const members = used.map((p) => ({ title: p.name, shape: shapeText(p.shape, sizes) }));
+      const notes = used.map((p) => `${p.name}: ${p.kind} parameter ${shapeText(p.shape, sizes)}`);
+      const group = push({ kind: "tensor", role: "param", title: `parameters of ${relabel(n.label)}`, members, notes }, id(`${n.name}.params`));
+      graph.edges.push({ from: group, to: ids.get(n.name)!, kind: "weight" });
+    }
+  }
+  for (const s of def.states) {
+    const out = push(
+      { kind: "tensor", role: "state-out", title: relabel(`${s.name}[t]`), shape: tensorShape(s.size), notes: [s.next === def.output ? "new state; the cell's output" : "new state"], values: values?.(`state:${s.name}`) },
+      id(`${s.name}[t]`),
+    );
+    ports.next[s.name] = out;
+    edge(s.next, out, { kind: "data", values: values?.(s.next) });
+    if (spec.loops) graph.edges.push({ from: out, to: ports.prev[s.name], kind: "recurrent", label: "t+1" });
+  }
+  return ports;
+}
+
+function opNode(def: CellDef, n: NodeDef, shape: string, values: readonly number[] | undefined, relabel: (s: string) => string): Omit<GraphNode, "id"> {
+  const notation = NOTATION[n.op];
+  return {
+    kind: "op",
+    role: n.role,
+    title: relabel(n.label),
+    symbol: n.op === "shift" ? `−${n.constant!.symbol}` : notation.symbol,
+    equation: relabel(equationOf(def, n)),
+    shape,
+    notes: [notation.title, ...(n.note ? [n.note] : [])],
+    values,
+  };
+}
