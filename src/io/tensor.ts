@@ -26,7 +26,7 @@ export function tensorLike<T extends unknown[]>(values: T): TensorLike<T> {
 
 /** A framework tensor, checked: the expected shape, finite numbers; returned as nested plain arrays. */
 export function readTensor(value: unknown, expected: readonly number[], name: string, where: string): any {
-  const what = `${name} of ${where}`;
+  const what = `"${name}" of ${where}`;
   if (value === undefined || value === null) throw errors.missingWeight(name, where, expected);
   return toNested(toFlat(value, expected, what, "float64"), expected);
 }

@@ -92,7 +92,7 @@ export function loadTorchStateDict(model: SequenceModel, stateDict: StateDict, {
   }
   const extra = Object.keys(stateDict).filter((k) => !(k in expected));
   if (extra.length) throw errors.extraWeight(extra, where, Object.keys(expected));
-  const t = Object.fromEntries(Object.entries(expected).map(([name, shape]) => [name, readTensor(stateDict[name], shape, `"${name}"`, where)]));
+  const t = Object.fromEntries(Object.entries(expected).map(([name, shape]) => [name, readTensor(stateDict[name], shape, name, where)]));
   const weights: Record<string, Weights> = {};
   for (const { key, cell } of model.cells) {
     const n = names(key), G = layout.input.length, H = cell.size("H");
