@@ -8,10 +8,17 @@
  * straight-line code. The math of each elementwise op comes from the op table's EXPRESSION, the
  * same single source every other part of archlab uses. The table is a `Record<OpKind, …>`, so an op
  * without a kernel is a compile error.
+ *
+ * Work that does not depend on the recurrence leaves the time loop ({@link plan}): every affine
+ * node's bias and its terms on cell inputs are computed for all T·B rows at once, as one matrix
+ * product per term, before step 0 (the prologue). Inside the loop, matrix terms that share an
+ * operand (LSTM's four `U · h[t−1]`) are fused into one product per step once they are large
+ * enough to gain from it (see {@link product}).
  */
 import { evalSize, type CellDef, type NodeDef } from "../cells/define";
 import { EXPRESSION, type OpKind, type UnaryKind } from "../cells/ops";
 import type { FloatArray } from "./arrays";
+import { product, type Product } from "./gemm";
 
 /** Storage the program reads and writes: every input and node `[T, B, size]`, initial states `[B, size]`. */
 export interface Storage {
@@ -34,6 +41,7 @@ interface NodeSource {
   B: number;
   operands: Operand[];
   param: (name: string) => string;
+  plan: Plan;
 }
 
 type Kernel = (s: NodeSource) => string;
@@ -52,18 +60,25 @@ const dot = (a: string, w: string, m: number) =>
     ? `acc += ${Array.from({ length: m }, (_, k) => `${a}[ia + ${k}] * ${w}[wr + ${k}]`).join(" + ")};`
     : `for (let k = 0; k < ${m}; k++) acc += ${a}[ia + k] * ${w}[wr + k];`;
 
-/** `out[b, r] = Σ bias[r] + Σ_terms (W[r, :] · in[b, :] | p[r] · in[b, r])`. */
-const affine: Kernel = ({ node, out, n, B, operands, param }) => {
-  const bias = node.bias!.map((b) => `${param(b)}[r]`).join(" + ") || "0";
-  const terms = node.terms!.map((term, j) => {
+/**
+ * `out[b, r] += Σ_terms (W[r, :] · in[b, :] | p[r] · in[b, r])` over the terms computed per step; the
+ * bias and the terms on cell inputs are already in `out` (the prologue put them there for every step),
+ * and terms of a fused group read their share of the group's product.
+ */
+const affine: Kernel = ({ node, out, n, B, operands, param, plan }) => {
+  const terms = node.terms!.flatMap((term, j) => {
     const a = operands[j];
     const w = param(term.weight);
+    const fused = plan.fused.get(`${node.name}:${term.weight}`);
+    if (plan.hoisted.has(term.input)) return [];
+    if (fused) return [`acc += ${fused.scratch}[b * ${fused.R} + ${fused.row} + r];`];
     return term.kind === "diagonal"
-      ? `acc += ${w}[r] * ${a.buf}[${a.off} + b * ${a.size} + r];`
-      : `{ const ia = ${a.off} + b * ${a.size}, wr = r * ${a.size}; ${dot(a.buf, w, a.size)} }`;
+      ? [`acc += ${w}[r] * ${a.buf}[${a.off} + b * ${a.size} + r];`]
+      : [`{ const ia = ${a.off} + b * ${a.size}, wr = r * ${a.size}; ${dot(a.buf, w, a.size)} }`];
   });
+  if (terms.length === 0) return "";
   return `for (let b = 0; b < ${B}; b++) { const o = t * ${n * B} + b * ${n};
-  for (let r = 0; r < ${n}; r++) { let acc = ${bias}; ${terms.join(" ")} ${out}[o + r] = acc; } }`;
+  for (let r = 0; r < ${n}; r++) { let acc = ${out}[o + r]; ${terms.join(" ")} ${out}[o + r] = acc; } }`;
 };
 
 const shift: Kernel = ({ node, out, n, B, operands: [a] }) =>
@@ -97,8 +112,58 @@ export const KERNELS: Record<OpKind, Kernel> = {
   div: elementwise("div"),
 };
 
+/** A fused group: matrix terms of several affine nodes on one operand, computed as one product per step. */
+export interface Group {
+  input: string;
+  /** Operand size (columns of every member weight). */
+  K: number;
+  /** Rows of the stacked weight: Σ member rows. */
+  R: number;
+  members: { node: string; weight: string; row: number; rows: number }[];
+  /** The node before which the product runs (the first member in definition order). */
+  before: string;
+}
+
+/** Where the loop's work goes: which operands' terms are hoisted into the prologue, which terms are fused. */
+export interface Plan {
+  /** Operands whose affine terms are computed for all steps before the loop (the cell's inputs). */
+  hoisted: ReadonlySet<string>;
+  groups: readonly Group[];
+  /** `node:weight` → the fused group's scratch name, its width R and the term's first row. */
+  fused: ReadonlyMap<string, { scratch: string; R: number; row: number }>;
+}
+
+/** Multiply–adds per step above which terms sharing an operand are fused into one product. */
+export const FUSE_MIN_MACS = 1 << 14;
+
+/** Decides what is hoisted out of the time loop and what is fused inside it. */
+export function plan(def: CellDef, sizes: Readonly<Record<string, number>>, B: number): Plan {
+  const hoisted = new Set(def.inputs.map((i) => i.name));
+  const byInput = new Map<string, Group>();
+  for (const node of def.nodes) {
+    if (node.op !== "affine") continue;
+    const rows = evalSize(node.size, sizes);
+    for (const term of node.terms!) {
+      if (term.kind !== "matrix" || hoisted.has(term.input)) continue;
+      const g = byInput.get(term.input) ?? byInput.set(term.input, { input: term.input, K: 0, R: 0, members: [], before: node.name }).get(term.input)!;
+      g.members.push({ node: node.name, weight: term.weight, row: g.R, rows });
+      g.R += rows;
+    }
+  }
+  const groups = [...byInput.values()].filter((g) => g.members.length > 1);
+  for (const g of groups) g.K = operandSize(def, g.input, sizes);
+  const kept = groups.filter((g) => B * g.R * g.K >= FUSE_MIN_MACS);
+  const fused = new Map(kept.flatMap((g, j) => g.members.map((m) => [`${m.node}:${m.weight}`, { scratch: `S${j}`, R: g.R, row: m.row }] as const)));
+  return { hoisted, groups: kept, fused };
+}
+
+function operandSize(def: CellDef, name: string, sizes: Readonly<Record<string, number>>): number {
+  const x = [...def.inputs, ...def.nodes].find((v) => v.name === name) ?? def.states.find((s) => s.prev === name)!;
+  return evalSize(x.size, sizes);
+}
+
 /** The generated source of `step(t)` (exposed for inspection: `cell.source()`). */
-export function generate(def: CellDef, sizes: Readonly<Record<string, number>>, B: number): string {
+export function generate(def: CellDef, sizes: Readonly<Record<string, number>>, B: number, p: Plan = plan(def, sizes, B)): string {
   const index = new Map<string, string>();
   const operands = new Map<string, Operand>();
   const lines: string[] = [];
@@ -121,9 +186,20 @@ export function generate(def: CellDef, sizes: Readonly<Record<string, number>>, 
     operands.set(s.prev, { buf: `prev${j}`, off: `prevOff${j}`, size });
     return `const prev${j} = t === 0 ? ${bind("init", s.name)} : ${operands.get(s.next)!.buf}, prevOff${j} = t === 0 ? 0 : (t - 1) * ${size * B};`;
   });
+  p.groups.forEach((g, j) => lines.push(`const S${j} = rt.scratch[${j}], G${j} = rt.products[${j}];`));
+  const products = (name: string) =>
+    p.groups
+      .map((g, j) => [g, j] as const)
+      .filter(([g]) => g.before === name)
+      .map(([g, j]) => {
+        const a = operands.get(g.input)!;
+        return `S${j}.fill(0); G${j}.run(${a.buf}, ${a.off}, ${B}, S${j}, 0, ${g.R});\n`;
+      })
+      .join("");
   const body = def.nodes.map(
     (node) =>
       `// ${node.name}\n` +
+      products(node.name) +
       KERNELS[node.op]({
         node,
         out: operands.get(node.name)!.buf,
@@ -131,17 +207,31 @@ export function generate(def: CellDef, sizes: Readonly<Record<string, number>>, 
         B,
         operands: node.inputs.map((name) => operands.get(name)!),
         param: (name) => bind("p", name),
+        plan: p,
       }),
   );
   return `${lines.join("\n")}\nreturn function step(t) {\n${previous.join("\n")}\n${body.join("\n")}\n};`;
 }
 
-type Factory = (v: Storage["values"], init: Storage["initial"], p: Record<string, FloatArray>) => (t: number) => void;
-const factories = new WeakMap<CellDef, Map<string, Factory>>();
+/** What the generated code gets besides storage and parameters: each fused group's product and scratch rows. */
+interface Runtime {
+  products: Product[];
+  scratch: FloatArray[];
+}
+
+type Factory = (v: Storage["values"], init: Storage["initial"], p: Record<string, FloatArray>, rt: Runtime) => (t: number) => void;
+const compiled = new WeakMap<CellDef, Map<string, { make: Factory; plan: Plan }>>();
+
+const like = (a: FloatArray, n: number): FloatArray => (a instanceof Float32Array ? new Float32Array(n) : new Float64Array(n));
+
+/** Products a step function holds (tfjs tensors), freed when the function is garbage collected before its last step. */
+const held = new FinalizationRegistry<Product[]>((products) => products.forEach((p) => p.dispose()));
 
 /**
- * Compiles a definition into `step(t)` over the given storage and parameters. The generated code is
+ * Compiles a definition into `step(t)` over the given storage and parameters, after running the
+ * prologue (bias and input terms of every affine node, for every step). The generated code is
  * cached per definition, sizes and batch, so every run shares one function that V8 has optimised.
+ * Anything held outside the JavaScript heap is freed after the last step.
  */
 export function compile(
   def: CellDef,
@@ -150,9 +240,104 @@ export function compile(
   params: Record<string, FloatArray>,
   storage: Storage,
 ): (t: number) => void {
-  const byShape = factories.get(def) ?? factories.set(def, new Map()).get(def)!;
+  const byShape = compiled.get(def) ?? compiled.set(def, new Map()).get(def)!;
   const key = `${JSON.stringify(sizes)}|${B}`;
-  let make = byShape.get(key);
-  if (!make) byShape.set(key, (make = new Function("v", "init", "p", generate(def, sizes, B)) as Factory));
-  return make(storage.values, storage.initial, params);
+  let entry = byShape.get(key);
+  if (!entry) {
+    const p = plan(def, sizes, B);
+    entry = { plan: p, make: new Function("v", "init", "p", "rt", generate(def, sizes, B, p)) as Factory };
+    byShape.set(key, entry);
+  }
+  const T = prologue(def, sizes, params, storage, entry.plan);
+  const groups = entry.plan.groups;
+  const rt: Runtime = {
+    products: groups.map((g) => product(stack(g.members, g.K, params), g.R, g.K, B)),
+    scratch: groups.map((g) => like(params[g.members[0].weight], B * g.R)),
+  };
+  const step = entry.make(storage.values, storage.initial, params, rt);
+  if (rt.products.length === 0) return step;
+  const free = () => rt.products.forEach((p) => p.dispose());
+  const run = (t: number) => {
+    step(t);
+    if (t === T - 1) free();
+  };
+  held.register(run, rt.products);
+  return run;
+}
+
+/** Matrix terms on one operand, their weights one under another: `[Σ rows, K]`. */
+function stack(members: readonly { weight: string; row: number }[], K: number, params: Record<string, FloatArray>): FloatArray {
+  const last = members[members.length - 1];
+  const out = like(params[last.weight], last.row * K + params[last.weight].length);
+  for (const m of members) out.set(params[m.weight], m.row * K);
+  return out;
+}
+
+/** Rows of the prologue's products per pass (bounds its scratch memory for long sequences). */
+const PROLOGUE_ROWS = 2048;
+
+/**
+ * Before the loop: every affine node's storage gets its bias, then its matrix terms on the cell's
+ * inputs — all nodes' terms on one input stacked into one product over all T·B rows, in passes of
+ * {@link PROLOGUE_ROWS} rows. Returns the number of steps T.
+ */
+function prologue(def: CellDef, sizes: Readonly<Record<string, number>>, params: Record<string, FloatArray>, storage: Storage, p: Plan): number {
+  const x = def.inputs[0];
+  const rowsTB = storage.values[x.name].length / evalSize(x.size, sizes);
+  const affine = def.nodes.filter((n) => n.op === "affine");
+  for (const node of affine) {
+    const n = evalSize(node.size, sizes);
+    const out = storage.values[node.name];
+    const biases = node.bias!.map((b) => params[b]);
+    if (biases.length === 0) continue;
+    for (let row = 0; row < rowsTB; row++) {
+      const o = row * n;
+      for (let r = 0; r < n; r++) {
+        let acc = biases[0][r];
+        for (let k = 1; k < biases.length; k++) acc += biases[k][r];
+        out[o + r] = acc;
+      }
+    }
+  }
+  for (const input of p.hoisted) {
+    const A = storage.values[input];
+    const K = A.length / rowsTB;
+    const members: { node: string; weight: string; row: number; n: number; diagonal: boolean }[] = [];
+    let R = 0;
+    for (const node of affine)
+      for (const term of node.terms!)
+        if (term.input === input) {
+          const n = evalSize(node.size, sizes);
+          members.push({ node: node.name, weight: term.weight, row: term.kind === "matrix" ? R : -1, n, diagonal: term.kind === "diagonal" });
+          if (term.kind === "matrix") R += n;
+        }
+    for (const m of members.filter((m) => m.diagonal)) {
+      const out = storage.values[m.node];
+      const w = params[m.weight];
+      for (let row = 0; row < rowsTB; row++) for (let r = 0; r < m.n; r++) out[row * m.n + r] += w[r] * A[row * m.n + r];
+    }
+    const matrices = members.filter((m) => !m.diagonal);
+    if (R === 0) continue;
+    const rows = Math.min(rowsTB, PROLOGUE_ROWS);
+    const prod = product(stack(matrices, K, params), R, K, rows);
+    const scratch = like(A, rows * R);
+    try {
+      for (let r0 = 0; r0 < rowsTB; r0 += rows) {
+        const M = Math.min(rows, rowsTB - r0);
+        scratch.fill(0);
+        prod.run(A, r0 * K, M, scratch, 0, R);
+        for (const m of matrices) {
+          const out = storage.values[m.node];
+          for (let i = 0; i < M; i++) {
+            const o = (r0 + i) * m.n;
+            const s = i * R + m.row;
+            for (let r = 0; r < m.n; r++) out[o + r] += scratch[s + r];
+          }
+        }
+      }
+    } finally {
+      prod.dispose();
+    }
+  }
+  return rowsTB / (storage.initial[def.states[0].name].length / evalSize(def.states[0].size, sizes));
 }
