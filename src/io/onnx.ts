@@ -160,7 +160,7 @@ const swapAxes = <T>(v: T[][]): T[][] => (v.length === 0 ? [] : v[0].map((_, j) 
  * const node = fromOnnx({ op_type: "GRU", hidden_size: 5, linear_before_reset: 1 }, { W, R, B });
  * const { Y, Y_h, trace } = node.run({ X });
  */
-export function fromOnnx(node: OnnxNode, weights: OnnxWeights): OnnxModel {
+export function fromOnnx(node: OnnxNode, weights: OnnxWeights, { dtype }: { dtype?: "float64" | "float32" } = {}): OnnxModel {
   if (node === null || typeof node !== "object") throw errors.badOption("node", node, "{ op_type, hidden_size, … }");
   const unknown = Object.keys(node).find((k) => !ATTRIBUTES.includes(k));
   if (unknown) throw errors.unknownName("attribute", unknown, ATTRIBUTES, "fromOnnx");
@@ -176,7 +176,7 @@ export function fromOnnx(node: OnnxNode, weights: OnnxWeights): OnnxModel {
   if (weights.W === undefined) throw errors.missingKey("tensor", "W", `ONNX ${node.op_type} node`, ["W", "R", "B (optional)", "P (optional)"]);
   const wShape = shapeOf(weights.W, `W of ONNX ${node.op_type} node`);
   if (wShape.length !== 3) throw errors.shape(`W of ONNX ${node.op_type} node`, [D, G * H, "In"], wShape);
-  const model = new SequenceModel(def, { inputSize: wShape[2], hiddenSize: H, ...DIRECTIONS[direction] });
+  const model = new SequenceModel(def, { inputSize: wShape[2], hiddenSize: H, dtype, ...DIRECTIONS[direction] });
   return new OnnxModel({ ...node, direction }, loadOnnxWeights(model, weights));
 }
 
