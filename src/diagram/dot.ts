@@ -9,12 +9,12 @@ import type { Graph, GraphEdge, GraphNode } from "./model";
 import { divergingColor, type Theme } from "./theme";
 
 /** Graphviz rank directions: `BT` bottom to top (default), `TB`, `LR`, `RL`. */
-export type Direction = "BT" | "TB" | "LR" | "RL";
+export type FlowDirection = "BT" | "TB" | "LR" | "RL";
 
 /** What the DOT writer needs besides the model. */
 export interface DotStyle {
   theme: Theme;
-  direction: Direction;
+  direction: FlowDirection;
   /** Show the caption (title and the definition's notes). */
   caption: boolean;
 }
@@ -73,10 +73,13 @@ export function toDot(graph: Graph, { theme, direction, caption }: DotStyle): st
   };
   writeCluster(undefined, "  ");
   for (const e of graph.edges) out.push(`  ${dotString(e.reversed ? e.to : e.from)} -> ${dotString(e.reversed ? e.from : e.to)} [${edgeAttrs(e, theme)}];`);
-  for (const row of graph.rows) {
+  // Rows: each on its own rank, in order along the flow (the first row nearest the start), each
+  // ordered left to right by invisible edges.
+  graph.rows.forEach((row, r) => {
     out.push(`  { rank=same; ${row.map(dotString).join("; ")}; }`);
     for (let k = 1; k < row.length; k++) out.push(`  ${dotString(row[k - 1])} -> ${dotString(row[k])} [style=invis];`);
-  }
+    if (r > 0) out.push(`  ${dotString(graph.rows[r - 1][0])} -> ${dotString(row[0])} [style=invis];`);
+  });
   out.push("}");
   return out.join("\n") + "\n";
 }

@@ -3,21 +3,21 @@
  * bad values fail with a named error that lists what is valid.
  */
 import { errors } from "../errors";
-import type { Direction } from "./dot";
+import type { FlowDirection } from "./dot";
 import type { Detail } from "./folded";
 import { THEMES, type Theme, type ThemeName } from "./theme";
 
 /** Options every diagram accepts. */
 export interface StyleOptions {
   /** Flow direction (Graphviz rankdir): `"BT"` bottom to top (default), `"TB"`, `"LR"`, `"RL"`. */
-  direction?: Direction;
+  direction?: FlowDirection;
   /** `"light"` (default), `"dark"` or `"mono"`. */
   theme?: ThemeName;
   /** Show the caption with the cell's title and notes (default true). */
   caption?: boolean;
 }
 
-const DIRECTIONS: readonly Direction[] = ["BT", "TB", "LR", "RL"];
+const DIRECTIONS: readonly FlowDirection[] = ["BT", "TB", "LR", "RL"];
 
 /** Throws a named error for any key of `options` not in `known`. */
 export function checkKeys(options: object | undefined, known: readonly string[], where: string): void {
@@ -34,7 +34,7 @@ function maybeOneOf<T extends string>(value: unknown, valid: readonly T[], fallb
   return value as T;
 }
 
-export const maybeDirection = (value: unknown, fallback: Direction = "BT"): Direction => maybeOneOf(value, DIRECTIONS, fallback, "direction");
+export const maybeDirection = (value: unknown, fallback: FlowDirection = "BT"): FlowDirection => maybeOneOf(value, DIRECTIONS, fallback, "direction");
 
 export const maybeTheme = (value: unknown): Theme => THEMES[maybeOneOf(value, Object.keys(THEMES) as ThemeName[], "light", "theme")];
 
@@ -55,7 +55,7 @@ export function maybeCount(value: unknown, fallback: number, option: string, max
 }
 
 /** The style part of any diagram's options, normalised. */
-export function styleOf(options: StyleOptions, direction: Direction = "BT") {
+export function styleOf(options: StyleOptions, direction: FlowDirection = "BT") {
   return {
     direction: maybeDirection(options.direction, direction),
     theme: maybeTheme(options.theme),
