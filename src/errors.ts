@@ -53,6 +53,16 @@ export const errors = {
     new ArchlabError("bad-definition", `Cell definition "${cell}": ${problem}`),
   badOption: (option: string, value: unknown, expected: string) =>
     new ArchlabError("bad-option", `Option ${option} = ${JSON.stringify(value)} is not valid: expected ${expected}.`),
+  emptyTrace: (where: string) =>
+    new ArchlabError(
+      "empty-trace",
+      `${where}: the trace has no computed step yet. Run the cell (cell.run(xs)) or move the stepper (stepper.step()) first.`,
+    ),
+  overBudget: (what: string, marks: number, budget: number, hint: string) =>
+    new ArchlabError(
+      "over-budget",
+      `${what} would draw ${marks.toLocaleString("en-US")} marks, over the mark budget of ${budget.toLocaleString("en-US")} (option budget). ${hint}`,
+    ),
   unsupported: (what: string, why: string) => new ArchlabError("unsupported", `${what} is not supported: ${why}`),
   layout: (what: string, detail: string) =>
     new ArchlabError(

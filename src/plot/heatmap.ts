@@ -89,10 +89,12 @@ export async function heatmap(trace: Trace, options: HeatmapOptions = {}): Promi
         layer = {
           data: { values },
           transform: [{ calculate: "datum.t + 1", as: "t2" }, { calculate: "datum.unit + 1", as: "unit2" }],
-          mark: { type: "rect" },
+          mark: { type: "rect", strokeWidth: 0.6 },
           encoding: {
             ...position(p),
             color: legend,
+            // The same colour as a thin stroke closes the anti-aliasing seams between cells.
+            stroke: { ...legend, legend: null },
             tooltip: [
               { field: "t", type: "quantitative", title: "t" },
               { field: "unit", type: "quantitative", title: "unit" },
@@ -109,10 +111,11 @@ export async function heatmap(trace: Trace, options: HeatmapOptions = {}): Promi
         layer = {
           data: { values },
           transform: [{ calculate: "datum.unit + 1", as: "unit2" }],
-          mark: { type: "rect" },
+          mark: { type: "rect", strokeWidth: 0.6 },
           encoding: {
             ...position(p),
             color: { ...legend, field: "mean" },
+            stroke: { ...legend, field: "mean", legend: null },
             tooltip: [
               { field: "t", type: "quantitative", title: "from t" },
               { field: "t2", type: "quantitative", title: "to t (excl.)" },
@@ -154,7 +157,7 @@ export async function heatmap(trace: Trace, options: HeatmapOptions = {}): Promi
     title: mixing ? { text: title, subtitle: mixing } : title,
     params: cursorParams(t, T),
     vconcat: layers,
-    resolve: { scale: { color: "independent", x: "shared" } },
+    resolve: { scale: { color: "independent", stroke: "independent", x: "shared" } },
     config: CONFIG,
   };
   if (t === null) delete (spec as { params?: unknown }).params;

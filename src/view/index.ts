@@ -1,0 +1,10 @@
+/**
+ * Phase 6 — views over time: the stepper view (diagram at step t beside plots with their cursor
+ * at t, updated in place by the kernel at every move) and the player (one self-contained output
+ * whose slider scrubs time in the browser).
+ */
+export { view, StepperView } from "./stepper-view";
+export type { StepperViewOptions, ViewPlot } from "./stepper-view";
+export { player, Player } from "./player";
+export type { PlayerOptions } from "./player";
+export type { ViewDiagramOptions } from "./diagram-frames";

@@ -1,0 +1,177 @@
+/**
+ * The player: one self-contained output whose slider scrubs time in the browser, without the
+ * kernel. Everything is inside the output (nothing loaded from the network): diagram frames laid
+ * out in the kernel (stored as differences from the first frame), the plots rendered once as PNGs,
+ * and a few lines of vanilla JavaScript that swap the diagram frame and move the plots' cursor.
+ *
+ * Without scripts (an untrusted notebook, exported HTML without JS) the output still shows the
+ * diagram and plots at the starting step: those are ordinary `<img>` elements.
+ */
+import { randomUUID } from "node:crypto";
+import { dataUri, escapeHtml } from "../display/html";
+import { DISPLAY, type Displayable, type MimeBundle } from "../display/protocol";
+import { Stepper } from "../engine/stepper";
+import type { Trace } from "../engine/trace";
+import { errors } from "../errors";
+import { heatmap } from "../plot/heatmap";
+import { states } from "../plot/states";
+import type { CellSource } from "../diagram";
+import { DiagramFrames, type ViewDiagramOptions } from "./diagram-frames";
+import { PlotFrames } from "./frames";
+import type { HeatmapOptions } from "../plot/heatmap";
+import type { LinesOptions } from "../plot/lines";
+
+/** Options of {@link player}. */
+export interface PlayerOptions {
+  /** Step shown first, and without scripts (default: the stepper's step, else 0). */
+  t?: number;
+  /** Most diagram frames stored (default 40); longer sequences are sampled evenly. */
+  maxFrames?: number;
+  /** Diagram options, e.g. `{ detail: "gates" }`. */
+  diagram?: ViewDiagramOptions;
+  /** Heatmap options (`false`: no heatmap). */
+  heatmap?: HeatmapOptions | false;
+  /** State plot options (`false`: no state plot). */
+  states?: LinesOptions | false;
+  /** Batch element (default 0). */
+  b?: number;
+  /** Width of each plot (default 360). */
+  width?: number;
+}
+
+/** Diagram frames as the first frame's pieces plus, per frame, the pieces that differ. */
+export interface DeltaFrames {
+  base: string[];
+  deltas: [number, string][][];
+}
+
+/** Splits SVGs after every `>` and stores each as its differences from the first (a whole frame when the structure differs). */
+export function deltaFrames(svgs: readonly string[]): DeltaFrames {
+  const split = (s: string) => s.split(/(?<=>)/);
+  const base = split(svgs[0]);
+  const deltas = svgs.map((svg) => {
+    const parts = split(svg);
+    if (parts.length !== base.length) return [[-1, svg] as [number, string]];
+    const d: [number, string][] = [];
+    for (let i = 0; i < parts.length; i++) if (parts[i] !== base[i]) d.push([i, parts[i]]);
+    return d;
+  });
+  return { base, deltas };
+}
+
+/** Evenly spaced steps, at most `max`, always including the first and last. */
+export function sampleSteps(T: number, max: number): number[] {
+  if (T <= max) return Array.from({ length: T }, (_, t) => t);
+  return [...new Set(Array.from({ length: max }, (_, k) => Math.round((k * (T - 1)) / (max - 1))))];
+}
+
+// The browser side, kept tiny and dependency-free. It rebuilds frame k from DATA and sets the
+// <img> sources; the plot frame is PlotFrames.parts' head + one rule per cursor + tail.
+const SCRIPT = `(function () {
+  var root = document.getElementById(ID);
+  if (!root) return;
+  var data = JSON.parse(root.querySelector(".ap-data").textContent);
+  var slider = root.querySelector(".ap-slider"), caption = root.querySelector(".ap-caption");
+  var diagram = root.querySelector(".ap-diagram"), plots = root.querySelectorAll(".ap-plot");
+  function b64(s) { var bytes = new TextEncoder().encode(s), bin = ""; for (var i = 0; i < bytes.length; i += 8192) bin += String.fromCharCode.apply(null, bytes.subarray(i, i + 8192)); return "data:image/svg+xml;base64," + btoa(bin); }
+  function r2(x) { return Math.round(x * 100) / 100; }
+  function frame(k) {
+    var d = data.frames.deltas[k];
+    if (d.length && d[0][0] === -1) return d[0][1];
+    var parts = data.frames.base.slice();
+    for (var i = 0; i < d.length; i++) parts[d[i][0]] = d[i][1];
+    return parts.join("");
+  }
+  function show(k) {
+    var t = data.steps[k];
+    diagram.src = b64(frame(k));
+    for (var p = 0; p < plots.length; p++) {
+      var P = data.plots[p], rules = "";
+      for (var c = 0; c < P.cursors.length; c++) { var g = P.cursors[c], x = r2(g.x0 + g.perStep * t); rules += '<line x1="' + x + '" x2="' + x + '" y1="' + r2(g.y1) + '" y2="' + r2(g.y2) + '"/>'; }
+      plots[p].src = b64(P.head + rules + P.tail);
+    }
+    caption.textContent = data.caption.replace("{t}", t);
+  }
+  slider.disabled = false;
+  slider.addEventListener("input", function () { show(Number(slider.value)); });
+})();`;
+
+/**
+ * A self-contained player of a whole sequence (no kernel needed to scrub).
+ *
+ * @example
+ * const s = cell(LSTM, { inputSize: 1, hiddenSize: 8 }).stepper(xs);
+ * await player(s);                  // or player(trace)
+ * await player(trace, { t: 10, maxFrames: 40, diagram: { detail: "gates" } });
+ */
+export class Player implements Displayable {
+  constructor(
+    /** The HTML of the output. */
+    readonly html: string,
+    /** The text view. */
+    readonly text: string,
+    /** Bytes of the HTML. */
+    readonly bytes: number,
+  ) {}
+
+  [DISPLAY](): MimeBundle {
+    return { "text/html": this.html, "text/plain": this.text };
+  }
+}
+
+/** Builds a {@link Player} from a stepper (its whole sequence) or a computed trace. */
+export async function player(source: Stepper | Trace, options: PlayerOptions = {}): Promise<Player> {
+  const where = "player()";
+  let full: Trace;
+  let cellOrDef: CellSource;
+  let start: number;
+  if (source instanceof Stepper) {
+    const tr = source.trace;
+    full = source.cell.run(source.inputs, { initial: tr.initial, reverse: tr.direction === "backward" });
+    cellOrDef = source.cell;
+    start = options.t ?? Math.max(0, source.t);
+  } else {
+    full = source;
+    if (full.length === 0) throw errors.emptyTrace(where);
+    cellOrDef = full.def;
+    start = options.t ?? 0;
+  }
+  const T = full.length;
+  if (!Number.isInteger(start) || start < 0 || start >= T) throw errors.outOfRange(`Step t of ${where}`, start, 0, T - 1);
+  const maxFrames = options.maxFrames ?? 40;
+  if (!Number.isInteger(maxFrames) || maxFrames < 2) throw errors.badOption(`maxFrames of ${where}`, maxFrames, "an integer of at least 2");
+  const steps = sampleSteps(T, maxFrames);
+  const k0 = steps.reduce((best, t, k) => (Math.abs(t - start) < Math.abs(steps[best] - start) ? k : best), 0);
+  const t0 = steps[k0];
+  const width = options.width ?? 360;
+  const charts = await Promise.all([
+    ...(options.heatmap === false ? [] : [heatmap(full, { width, b: options.b, rowHeight: 5, ...options.heatmap, cursor: 0 })]),
+    ...(options.states === false ? [] : [states(full, { width, height: 90, b: options.b, ...options.states, cursor: 0 })]),
+  ]);
+  const plots = await Promise.all(charts.map((c) => PlotFrames.render(c)));
+  // A Cell gives the diagram concrete sizes; a definition with the trace gives them too.
+  const diagrams = new DiagramFrames(cellOrDef, full, { b: options.b, ...options.diagram }, { limit: steps.length + 1 });
+  const svgs: string[] = [];
+  for (const t of steps) svgs.push(await diagrams.svgAt(t));
+  const id = `archlab-player-${randomUUID()}`;
+  const def = full.def;
+  const caption = `${def.name}: step t = {t} of 0…${T - 1}${steps.length < T ? ` (${steps.length} frames)` : ""}`;
+  const data = {
+    steps,
+    caption,
+    frames: deltaFrames(svgs),
+    plots: plots.map((p) => ({ ...p.parts, cursors: p.template.cursors })),
+  };
+  const json = JSON.stringify(data).replace(/</g, "\\u003c");
+  const text = caption.replace("{t}", String(t0));
+  const html =
+    `<div class="archlab-player" id="${id}">` +
+    `<div style="display:flex;flex-wrap:wrap;gap:12px;align-items:flex-start">` +
+    `<figure style="margin:0;flex:1 1 420px;min-width:320px"><img class="ap-diagram" src="${dataUri("image/svg+xml", svgs[k0])}" alt="${escapeHtml(text)}" style="width:100%;height:auto">` +
+    `<figcaption class="ap-caption" style="font:12px sans-serif">${escapeHtml(text)}</figcaption></figure>` +
+    `<div style="display:flex;flex-direction:column;gap:6px;flex:0 1 auto">${plots.map((p) => p.imgAt(t0, ' class="ap-plot"')).join("")}</div></div>` +
+    `<label style="font:12px sans-serif">step <input class="ap-slider" type="range" min="0" max="${steps.length - 1}" step="1" value="${k0}" disabled style="width:60%"></label>` +
+    `<script type="application/json" class="ap-data">${json}</script>` +
+    `<script>${SCRIPT.replace("ID", JSON.stringify(id))}</script></div>`;
+  return new Player(html, `Player of ${def.name} over ${T} steps: ${text}`, Buffer.byteLength(html));
+}
