@@ -30,8 +30,8 @@ export interface Sequence {
 export function readSequence(xs: NestedInput, In: number, { what, dtype, batchFirst = false }: { what: string; dtype: DType; batchFirst?: boolean }): Sequence {
   const shape = shapeOf(xs, what);
   const layout = batchFirst ? ["B", "T", In] : ["T", "B", In];
-  if (shape.length !== 2 && shape.length !== 3) throw errors.shape(what, layout, shape, `Give a sequence shaped [${layout.join(", ")}], or [T, ${In}] for one sequence.`);
   if (shape[0] === 0 || (shape.length === 3 && shape[1] === 0)) throw errors.emptySequence(`The ${what}`);
+  if (shape.length !== 2 && shape.length !== 3) throw errors.shape(what, layout, shape, `Give a sequence shaped [${layout.join(", ")}], or [T, ${In}] for one sequence.`);
   const batched = shape.length === 3;
   const [T, B] = !batched ? [shape[0], 1] : batchFirst ? [shape[1], shape[0]] : [shape[0], shape[1]];
   const expected = !batched ? [T, In] : batchFirst ? [B, T, In] : [T, B, In];
