@@ -45,6 +45,8 @@ export const errors = {
       "extra-weight",
       `Unexpected weight${names.length > 1 ? "s" : ""} ${names.map((n) => `"${n}"`).join(", ")} for ${where}. Expected exactly: ${known.map((n) => `"${n}"`).join(", ")}.`,
     ),
+  missingKey: (kind: string, key: string, where: string, expected: readonly string[]) =>
+    new ArchlabError("missing-weight", `Missing ${kind} "${key}" in the weights of ${where}. Expected exactly: ${expected.map((n) => `"${n}"`).join(", ")}.`),
   outOfRange: (what: string, value: number, lo: number, hi: number) =>
     new ArchlabError("out-of-range", `${what} ${value} is outside the sequence: valid steps are ${lo}…${hi}.`),
   emptySequence: (what: string) =>
