@@ -1,0 +1,98 @@
+/**
+ * The issue's speed targets for the compute engine (issue 3, "Speed"): an LSTM trace with every
+ * intermediate recorded, against PyTorch's fused nn.LSTM forward and tf.layers.lstm on the same
+ * tfjs backend, both measured in this run; and a 100 000-step trace that fits in memory with a
+ * constant number of live tfjs tensors.
+ */
+import * as tf from "@tensorflow/tfjs-core";
+import * as tfl from "@tensorflow/tfjs-layers";
+// tfjs-layers calls tensor methods (x.flatten()) that the @tensorflow/tfjs bundle registers; tfjs-core alone does not.
+import "@tensorflow/tfjs-core/dist/public/chained_ops/register_all_chained_ops";
+import { cell, LSTM, type DType } from "../src";
+import { backendInfo } from "../src/engine/backend";
+import { compare, median, torchLstm, type BenchRow } from "./measure";
+
+/** A deterministic input `[T, B, In]` as nested arrays (what a user passes). */
+const sequence = (T: number, B: number, In: number) =>
+  Array.from({ length: T }, (_, t) => Array.from({ length: B }, (_, b) => Array.from({ length: In }, (_, j) => Math.sin(0.1 * t + 0.7 * j + 1.3 * b))));
+
+/** Median time of tf.layers.lstm (returnSequences) over `[B, T, In]` on the current backend. */
+async function layersLstm(T: number, B: number, In: number, H: number, repeats: number): Promise<number> {
+  const layer = tfl.layers.lstm({ units: H, returnSequences: true, recurrentActivation: "sigmoid" });
+  const x = tf.randomNormal([B, T, In]);
+  const ms = await median(
+    () => {
+      const y = tf.tidy(() => layer.apply(x) as tf.Tensor);
+      y.dataSync();
+      y.dispose();
+    },
+    { warmup: 1, repeats },
+  );
+  x.dispose();
+  layer.dispose();
+  return ms;
+}
+
+/** Median time of our full trace (every named intermediate at every step), input validation included. */
+function oursLstm(T: number, B: number, In: number, H: number, dtype: DType, repeats: number): Promise<number> {
+  const xs = sequence(T, B, In);
+  const lstm = cell(LSTM, { inputSize: In, hiddenSize: H, seed: 1, dtype });
+  return median(() => lstm.run(xs), { warmup: 2, repeats });
+}
+
+/** A long trace: its memory and the live tensor count before and after. */
+function longTrace(T: number, In: number, H: number, dtype: DType): BenchRow {
+  const xs = sequence(T, 1, In);
+  const lstm = cell(LSTM, { inputSize: In, hiddenSize: H, seed: 1, dtype });
+  const before = tf.memory().numTensors;
+  const heap0 = process.memoryUsage().arrayBuffers;
+  const t0 = performance.now();
+  const trace = lstm.run(xs);
+  const ms = performance.now() - t0;
+  const mb = (process.memoryUsage().arrayBuffers - heap0) / 2 ** 20;
+  const after = tf.memory().numTensors;
+  const finite = Number.isFinite(trace.value("h", { t: T - 1 })[0]);
+  return {
+    name: `LSTM trace T=${T} B=1 In=${In} H=${H} ${dtype}: ${mb.toFixed(0)} MB of trace, live tensors ${before} → ${after}`,
+    ours: ms,
+    reference: "—",
+    ratio: NaN,
+    target: "fits; tensors constant",
+    ok: finite && trace.length === T && after === before,
+  };
+}
+
+/** Every engine benchmark of the issue. */
+export async function benchLstm(log: (line: string) => void = () => {}): Promise<BenchRow[]> {
+  const backend = backendInfo().name;
+  const rows: BenchRow[] = [];
+  const small = { T: 1000, B: 1, In: 8, H: 16 };
+  const large = { T: 512, B: 32, In: 256, H: 256 };
+  const size = ({ T, B, In, H }: typeof small) => `T=${T} B=${B} In=${In} H=${H}`;
+
+  log(`small LSTM (${size(small)}): ours, PyTorch, tf.layers.lstm on ${backend}`);
+  const oursSmall = await oursLstm(small.T, small.B, small.In, small.H, "float64", 21);
+  const oursSmall32 = await oursLstm(small.T, small.B, small.In, small.H, "float32", 21);
+  const torchSmall = torchLstm(small.T, small.B, small.In, small.H, 21);
+  const torchSmallMs = typeof torchSmall === "string" ? torchSmall : torchSmall.ms;
+  const layersSmall = await layersLstm(small.T, small.B, small.In, small.H, 5);
+  rows.push(compare(`LSTM trace ${size(small)} float64 vs PyTorch nn.LSTM (float32, fused, no trace)`, oursSmall, torchSmallMs, 0.5, "ratio ≤ 0.5 (2× faster)"));
+  rows.push(compare(`LSTM trace ${size(small)} float32 vs PyTorch nn.LSTM`, oursSmall32, torchSmallMs, 0.5, "ratio ≤ 0.5 (2× faster)"));
+  rows.push(compare(`LSTM trace ${size(small)} float64 vs tf.layers.lstm (${backend})`, oursSmall, layersSmall, 0.1, "ratio ≤ 0.1 (10× faster)"));
+
+  log(`large LSTM (${size(large)}): ours float32 and float64, PyTorch, tf.layers.lstm on ${backend}`);
+  const oursLarge32 = await oursLstm(large.T, large.B, large.In, large.H, "float32", 3);
+  const oursLarge64 = await oursLstm(large.T, large.B, large.In, large.H, "float64", 3);
+  const torchLarge = torchLstm(large.T, large.B, large.In, large.H, 5);
+  const torchLargeMs = typeof torchLarge === "string" ? torchLarge : torchLarge.ms;
+  const layersLarge = await layersLstm(large.T, large.B, large.In, large.H, 2);
+  rows.push(compare(`LSTM trace ${size(large)} float32 vs PyTorch nn.LSTM (float32)`, oursLarge32, torchLargeMs, 3, "ratio ≤ 3"));
+  rows.push(compare(`LSTM trace ${size(large)} float64 vs PyTorch nn.LSTM (float32)`, oursLarge64, torchLargeMs, 3, "ratio ≤ 3"));
+  rows.push(compare(`LSTM trace ${size(large)} float32 vs tf.layers.lstm (${backend})`, oursLarge32, layersLarge, 1, "ratio ≤ 1 (informative)"));
+
+  log("long trace (T=100000, H=64)");
+  rows.push(longTrace(100_000, 8, 64, "float32"));
+  rows.push(longTrace(100_000, 8, 64, "float64"));
+  if (typeof torchSmall !== "string") log(`PyTorch ran with ${torchSmall.threads} thread(s)`);
+  return rows;
+}
