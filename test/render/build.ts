@@ -5,26 +5,13 @@
  *   node --import tsx test/render/build.ts      (or: npm --prefix test/render run build)
  */
 import * as esbuild from 'esbuild';
-import { copyFileSync, mkdirSync, statSync, readdirSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { assetLoaders, svgAsText, tildeImports } from './esbuild-plugins';
 
 const here = __dirname;
 export const pageDir = join(here, 'page');
 export const distDir = join(here, 'dist');
-
-/**
- * JupyterLab's styles import each other webpack-style, `@import url('~@jupyterlab/…')`: a
- * leading `~` means "from node_modules". esbuild resolves bare package paths already, so the
- * plugin only drops the `~`.
- */
-const tildeImports: esbuild.Plugin = {
-  name: 'tilde-imports',
-  setup(build) {
-    build.onResolve({ filter: /^~/ }, (args) =>
-      build.resolve(args.path.slice(1), { kind: args.kind, resolveDir: args.resolveDir }),
-    );
-  },
-};
 
 /** Builds the page; returns how long it took in milliseconds. */
 export async function buildPage(): Promise<number> {
@@ -39,23 +26,15 @@ export async function buildPage(): Promise<number> {
     minify: true,
     sourcemap: false,
     logLevel: 'warning',
-    plugins: [tildeImports],
-    loader: {
-      '.woff': 'file',
-      '.woff2': 'file',
-      '.ttf': 'file',
-      '.eot': 'file',
-      '.svg': 'file',
-      '.png': 'file',
-      '.gif': 'file',
-    },
+    plugins: [tildeImports, svgAsText],
+    loader: assetLoaders,
     define: { 'process.env.NODE_ENV': '"production"' },
   });
   copyFileSync(join(pageDir, 'index.html'), join(distDir, 'index.html'));
   return Date.now() - started;
 }
 
-/** True when dist/ is missing or older than a file in page/. */
+/** True when dist/ is missing or older than a file in page/ or this build's own code. */
 export function pageIsStale(): boolean {
   let built: number;
   try {
@@ -63,7 +42,8 @@ export function pageIsStale(): boolean {
   } catch {
     return true;
   }
-  return readdirSync(pageDir).some((name) => statSync(join(pageDir, name)).mtimeMs > built);
+  const sources = [...readdirSync(pageDir).map((name) => join(pageDir, name)), __filename, join(here, 'esbuild-plugins.ts')];
+  return sources.some((source) => statSync(source).mtimeMs > built);
 }
 
 if (require.main === module) {
