@@ -89,7 +89,12 @@ export async function renderScene(spec: VegaLiteSpec, { cursorAt }: { cursorAt?:
   const view = new vega.View(vega.parse((await compileSpec({ ...spec, config })) as never), { renderer: "none", logLevel: vega.Error });
   const hasCursor = (spec.params ?? []).some((p) => p.name === CURSOR_PARAM);
   const scene = () => (view.scenegraph() as unknown as { root: SceneMark }).root;
-  const origin = () => view.origin();
+  // toSVG translates the scene by the origin (room for axes and titles) plus the padding.
+  const origin = () => {
+    const [x, y] = view.origin();
+    const pad = view.padding() as { left?: number; top?: number };
+    return [x + (pad.left ?? 0), y + (pad.top ?? 0)];
+  };
   let cursors: CursorGeometry[] = [];
   const initial = hasCursor ? (view.signal(CURSOR_PARAM) as number) : null;
   if (hasCursor) {
