@@ -9,3 +9,5 @@ export { Trace } from "./trace";
 export type { TraceEntry, At, ExportOptions } from "./trace";
 export type { DType, FloatArray, NestedInput } from "./arrays";
 export type { Weights, Shape } from "./params";
+export { selectBackend, backendInfo, tensorflow } from "./backend";
+export type { BackendInfo, BackendName, BackendAttempt, BackendOptions } from "./backend";
