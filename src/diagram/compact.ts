@@ -16,6 +16,15 @@ export interface CompactSpec {
   cluster?: string;
 }
 
+const EQUATIONS = new WeakMap<CellDef, readonly string[]>();
+
+/** The cell's title and every node's equation, once per definition (an unrolled diagram has a node per step). */
+function equations(def: CellDef): readonly string[] {
+  let out = EQUATIONS.get(def);
+  if (!out) EQUATIONS.set(def, (out = [def.title, ...def.nodes.map((n) => `${n.label} = ${equationOf(def, n)}`)]));
+  return out;
+}
+
 /** The cell as one node: its title, and every equation in the tooltip. */
 export function cellNode(def: CellDef, { id, title, values, cluster }: Pick<CompactSpec, "id" | "title" | "values" | "cluster">): GraphNode {
   const out = def.states.find((s) => s.next === def.output)!;
@@ -24,7 +33,7 @@ export function cellNode(def: CellDef, { id, title, values, cluster }: Pick<Comp
     kind: "cell",
     role: "cell",
     title: title ?? def.name,
-    notes: [def.title, ...def.nodes.map((n) => `${n.label} = ${equationOf(def, n)}`)],
+    notes: equations(def),
     values: values?.(`state:${out.name}`),
     ...(cluster ? { cluster } : {}),
   };

@@ -10,7 +10,8 @@ export function describe(graph: Graph, kind: string): string {
   const live = (v?: readonly number[]) => (v && v.length ? `  = ${preview(v, 8)}` : "");
   const mark = (s?: string) => (s && s !== "same" ? `${{ added: "+", removed: "−", changed: "~" }[s]} ` : "  ");
   for (const n of tensors) lines.push(`${mark(n.status)}${n.title} ${n.shape ?? ""}${live(n.values)}`);
-  if (params.length) lines.push(`  parameters: ${params.map((p) => `${p.title} ${p.shape}`).join(", ")}`);
+  const members = params.flatMap((p) => p.members ?? [{ title: p.title, shape: p.shape ?? "" }]);
+  if (members.length) lines.push(`  parameters: ${members.map((m) => `${m.title} ${m.shape}`).join(", ")}`);
   for (const n of graph.nodes.filter((n) => n.kind !== "tensor"))
     lines.push(`${mark(n.status)}${n.title}${n.equation !== undefined ? ` = ${n.equation}` : ""}${n.shape ? `   ${n.shape}` : ""}${live(n.values)}${n.change ? `   (${n.change})` : ""}`);
   for (const l of graph.caption.lines) lines.push(`  note: ${l}`);

@@ -61,7 +61,11 @@ export function toDot(graph: Graph, { theme, direction, caption }: DotStyle): st
   out.push(`  edge [${attrs({ fontname: theme.fontname, fontsize: 9, arrowsize: 0.7, color: theme.edges.data, fontcolor: theme.muted })}];`);
 
   const byCluster = new Map<string | undefined, GraphNode[]>();
-  for (const n of graph.nodes) byCluster.set(n.cluster, [...(byCluster.get(n.cluster) ?? []), n]);
+  for (const n of graph.nodes) {
+    const list = byCluster.get(n.cluster);
+    if (list) list.push(n);
+    else byCluster.set(n.cluster, [n]);
+  }
   const writeCluster = (id: string | undefined, indent: string) => {
     for (const c of graph.clusters.filter((c) => c.parent === id)) {
       out.push(`${indent}subgraph ${dotString(`cluster_${c.id}`)} {`);
