@@ -36,13 +36,13 @@ export function maybeOverBudget(value: unknown, fallback: OverBudget, allowed: r
 
 /**
  * Steps per window so that `series` time series of `T` steps draw at most `budget` marks
- * (1 when they fit). Throws when even one mark per series is over budget: time windows cannot
+ * (1 when they fit), and at most `maxPerSeries` windows each (more than the pixels across is waste). Throws when even one mark per series is over budget: time windows cannot
  * help, fewer units or names can.
  */
-export function windowFor(T: number, series: number, budget: number, what: string): number {
+export function windowFor(T: number, series: number, budget: number, what: string, maxPerSeries = Infinity): number {
   if (series > budget)
     throw errors.overBudget(what, T * series, budget, `Even one window per series would draw ${series} marks: choose fewer names or units, or raise budget.`);
-  const perSeries = Math.floor(budget / series);
+  const perSeries = Math.min(maxPerSeries, Math.floor(budget / series));
   return T <= perSeries ? 1 : Math.ceil(T / perSeries);
 }
 

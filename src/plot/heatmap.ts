@@ -72,7 +72,7 @@ export async function heatmap(trace: Trace, options: HeatmapOptions = {}): Promi
     if (overBudget === "error")
       throw errors.overBudget(what, cells, budget, `Use overBudget: "raster" or "aggregate", fewer names, or a larger budget.`);
     mode = overBudget;
-    window = mode === "aggregate" ? windowFor(T, units, budget, what) : Math.ceil(T / Math.min(T, Math.max(width * 2, 1000)));
+    window = mode === "aggregate" ? windowFor(T, units, budget, what, 2 * width) : Math.ceil(T / Math.min(T, Math.max(width * 2, 1000)));
   }
   let marks = 0;
   const layers = await Promise.all(

@@ -62,7 +62,7 @@ export async function timeLines(trace: Trace, options: LinesOptions, defaultRole
   let window = 1;
   if (T * series > budget) {
     if (overBudget === "error") throw errors.overBudget(what, T * series, budget, `Use overBudget: "aggregate", fewer units or names, or a larger budget.`);
-    window = windowFor(T, series, budget, what);
+    window = windowFor(T, series, budget, what, 2 * width);
   }
   let marks = 0;
   const x = { field: "t", type: "quantitative", title: "t", scale: { domain: [0, Math.max(1, T - 1)], nice: false, zero: false } };
