@@ -78,6 +78,16 @@ describe("folded diagrams hold every operation and every operand edge of the def
     assert.ok(relu.tooltips.some((t) => t.startsWith("h = relu(h̄)")));
   });
 
+  it("names each diagram after the cell it draws: the LSTM's has a cell state c, the GRU's none, and the GRU caption states its mixing convention", async () => {
+    const lstm = readSvg(await diagram(LSTM).toSvg());
+    const gru = readSvg(await diagram(GRU_RESET_AFTER).toSvg());
+    assert.ok(lstm.nodes.includes("c_prev") && !gru.nodes.includes("c_prev"));
+    assert.match(lstm.text, /^LSTM: Long short-term memory/);
+    assert.match(gru.text, /^GRU_RESET_AFTER: GRU, reset after/);
+    assert.match(gru.text, /h = z ⊙ h\[t−1\] \+ \(1 − z\) ⊙ candidate/);
+    assert.ok(gru.tooltips.some((t) => t.startsWith("h = z⊙h[t−1] + (1−z)⊙n")));
+  });
+
   it("shows concrete shapes for a Cell and symbolic ones for a definition", async () => {
     const { cell } = await import("../src/engine");
     const sym = readSvg(await diagram(LSTM).toSvg());

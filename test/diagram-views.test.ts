@@ -41,6 +41,15 @@ describe("live values", () => {
     assert.match(d.graph.caption.title, /at t = 0, batch element 0/);
   });
 
+  it("draws a stepper at its current step", () => {
+    const stepper = lstm.stepper(xs);
+    assert.ok(diagram(stepper).nodes.every((n) => n.values === undefined), "nothing live before the first step");
+    stepper.step(3);
+    const d = diagram(stepper, { b: 1 });
+    assert.deepEqual(d.nodes.find((n) => n.id === "f")!.values, trace.value("f", { t: 2, b: 1 }));
+    assert.match(d.graph.caption.title, /at t = 2, batch element 1/);
+  });
+
   it("rejects a step outside the trace, a trace of another cell, and t without a trace", () => {
     assert.throws(() => diagram(lstm, { trace, t: 4 }), /Step t 4 is outside the sequence: valid steps are 0…3/);
     assert.throws(() => diagram(lstm, { trace, b: 2 }), /Batch element b 2/);

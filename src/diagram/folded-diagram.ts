@@ -1,4 +1,5 @@
 /** `diagram(cell, options)`: the folded cell, optionally with live values at one step. */
+import { Stepper } from "../engine/stepper";
 import type { Trace } from "../engine/trace";
 import { describe } from "./describe";
 import { Diagram } from "./diagram";
@@ -36,10 +37,17 @@ const KEYS = [...STYLE_KEYS, "detail", "trace", "t", "b"];
  * const lstm = cell(LSTM, { inputSize: 3, hiddenSize: 2 });
  * const trace = lstm.run(xs);
  * diagram(lstm, { trace, t: 3, detail: "gates" });    // the computation at step 3
+ * const s = lstm.stepper(xs).step(2);
+ * display(diagram(s), { id: "cell" });                // a stepper: its current step, live
  * await diagram(GRU_RESET_AFTER).save("gru.svg");
  */
-export function diagram(source: CellSource, options: DiagramOptions = {}): Diagram {
+export function diagram(source: CellSource | Stepper, options: DiagramOptions = {}): Diagram {
   checkKeys(options, KEYS, "diagram()");
+  if (source instanceof Stepper) {
+    // A stepper shows its current step (nothing live before the first step()).
+    const live = source.t >= 0 && options.trace === undefined ? { trace: source.trace, t: options.t ?? source.t } : {};
+    return diagram(source.cell, { ...options, ...live });
+  }
   const { def, sizes: cellSizes } = resolveCell(source, "diagram()");
   const detail = maybeDetail(options.detail, ["full", "gates", "compact"] as const, "full");
   const style = styleOf(options);

@@ -1,5 +1,5 @@
 /**
- * Phase 3 — diagrams. Graphviz diagrams generated from the cell definition that computes, so they
+ * Phase 5 — diagrams (beside plots: both are views of a definition and its trace). Graphviz diagrams generated from the cell definition that computes, so they
  * cannot disagree with the math: the folded cell (every gate, its equation and shape), the cell
  * unrolled in time (stacked, bidirectional, DB-LSTM), live values from a trace at step t, and the
  * diff of two cells. Laid out by real Graphviz in-process; every diagram is a display object.
