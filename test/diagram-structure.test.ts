@@ -88,6 +88,15 @@ describe("folded diagrams hold every operation and every operand edge of the def
     assert.ok(gru.tooltips.some((t) => t.startsWith("h = z⊙h[t−1] + (1−z)⊙n")));
   });
 
+  it("writes compound operands in parentheses, so an equation reads as the definition computes", () => {
+    const eq = (def: CellDef, name: string) => diagram(def).nodes.find((n) => n.id === name)!.equation;
+    assert.equal(eq(GRU_RESET_AFTER, "r_nh"), "r ⊙ (U_n h + b_hn)");
+    assert.equal(eq(GRU_RESET_AFTER, "write"), "(1−z) ⊙ n");
+    assert.equal(eq(GRU_RESET_BEFORE, "h_tilde_pre"), "W_h x[t] + U_h (r⊙h[t−1]) + b_h");
+    assert.equal(eq(BUILTIN_CELLS.JANET, "i_c"), "(1 − σ(s − β)) ⊙ c̃");
+    assert.equal(eq(LSTM, "f_c"), "f ⊙ c[t−1]");
+  });
+
   it("shows concrete shapes for a Cell and symbolic ones for a definition", async () => {
     const { cell } = await import("../src/engine");
     const sym = readSvg(await diagram(LSTM).toSvg());
