@@ -129,7 +129,9 @@ function nodeAttrs(n: GraphNode, theme: Theme): string {
 function edgeAttrs(e: GraphEdge, theme: Theme): string {
   const status = e.status && e.status !== "same" ? theme.status[e.status] : undefined;
   const recurrent = e.kind === "recurrent";
-  const live = e.values && e.values.length && !recurrent ? divergingColor(mean(e.values)).fill : undefined;
+  // Near zero the scale is almost white: such an edge keeps the theme's colour so it stays visible.
+  const m = e.values && e.values.length && !recurrent ? mean(e.values) : 0;
+  const live = Math.abs(m) >= 0.2 ? divergingColor(m).fill : undefined;
   const label = [e.label, e.operand !== undefined ? `(${e.operand})` : undefined].filter(Boolean).join(" ");
   return attrs({
     color: status ?? live ?? theme.edges[e.kind],
