@@ -7,7 +7,7 @@ export DEBIAN_FRONTEND=noninteractive
 packages=(
   jupyter-client python3-nbclient jupyter-nbconvert jupyter-notebook
   python3-jupyter-server python3-jupyterlab-server python3-ipykernel
-  chromium fonts-dejavu-core
+  chromium fonts-dejavu-core fonts-liberation
 )
 if [ "${1:-}" = "--bench" ]; then packages+=(python3-torch libopenblas0-pthread); fi
 apt-get update

@@ -55,7 +55,8 @@ describe("folded diagrams hold every operation and every operand edge of the def
   it("multiplies the reset-after GRU's r with the projected h (U_n h + b_hn), and the reset-before GRU's r with h", async () => {
     const after = readSvg(await diagram(GRU_RESET_AFTER).toSvg());
     assert.ok(has(after.edges, "r", "r_nh") && has(after.edges, "n_h", "r_nh") && has(after.edges, "h_prev", "n_h"));
-    assert.ok(after.tooltips.some((t) => t.startsWith("r⊙(U_n h + b_hn) = r ⊙ (U_n h + b_hn)")));
+    assert.ok(after.tooltips.some((t) => t.startsWith("r⊙nₕ = r ⊙ nₕ")));
+    assert.ok(after.tooltips.some((t) => t.startsWith("nₕ = U_n h[t−1] + b_hn")));
     const before = readSvg(await diagram(GRU_RESET_BEFORE).toSvg());
     assert.ok(has(before.edges, "r", "r_h") && has(before.edges, "h_prev", "r_h") && has(before.edges, "r_h", "h_tilde_pre"));
   });
@@ -90,7 +91,7 @@ describe("folded diagrams hold every operation and every operand edge of the def
 
   it("writes compound operands in parentheses, so an equation reads as the definition computes", () => {
     const eq = (def: CellDef, name: string) => diagram(def).nodes.find((n) => n.id === name)!.equation;
-    assert.equal(eq(GRU_RESET_AFTER, "r_nh"), "r ⊙ (U_n h + b_hn)");
+    assert.equal(eq(GRU_RESET_AFTER, "n_pre"), "nₓ + r⊙nₕ");
     assert.equal(eq(GRU_RESET_AFTER, "write"), "(1−z) ⊙ n");
     assert.equal(eq(GRU_RESET_BEFORE, "h_tilde_pre"), "W_h x[t] + U_h (r⊙h[t−1]) + b_h");
     assert.equal(eq(BUILTIN_CELLS.JANET, "i_c"), "(1 − σ(s − β)) ⊙ c̃");

@@ -47,6 +47,17 @@ describe("archlab run", () => {
     assert.doesNotMatch(html, /(src|href)="(https?:)?\/\//);
   });
 
+  it("applies a later cell's display update to the earlier cell's output, as nbclient does", async () => {
+    const path = write("update.ipynb", notebook([
+      ["code", "await display({ [Symbol.for('Jupyter.display')]: () => ({ 'text/plain': 'first' }) }, { id: 'shown' });"],
+      ["code", "await display({ [Symbol.for('Jupyter.display')]: () => ({ 'text/plain': 'second' }) }, { id: 'shown', update: true });"],
+    ]));
+    await runNotebook(path, { inplace: true });
+    const [first, second] = readNotebook(path).cells;
+    assert.deepEqual(first.outputs!.map((o: any) => o.data["text/plain"]), ["second"]);
+    assert.deepEqual(second.outputs, []);
+  });
+
   it("stops at the first failure when asked", async () => {
     const path = write("stop.ipynb", notebook([["code", "throw new Error('first')"], ["code", "1 + 1"]]));
     const report = await runNotebook(path, { stopOnError: true });

@@ -61,6 +61,8 @@ export class KernelClient {
   private readonly iopub = new zmq.Subscriber();
   private readonly listeners = new Map<string, (m: Message) => void>();
   private readonly replies = new Map<string, (m: Message) => void>();
+  /** Outputs by display id, across every cell executed so far (updates may come from later cells). */
+  private readonly displays = new Map<string, Output[]>();
   private closed = false;
   private stderr = "";
 
@@ -145,7 +147,6 @@ export class KernelClient {
   async execute(code: string, { stopOnError = true, timeoutSeconds = 600 }: { stopOnError?: boolean; timeoutSeconds?: number } = {}): Promise<ExecuteResult> {
     const header = newHeader("execute_request", this.session);
     const outputs: Output[] = [];
-    const displayIds = new Map<Output, string>();
     let clearOnNext = false;
     const add = (o: Output) => {
       if (clearOnNext) {
@@ -170,12 +171,14 @@ export class KernelClient {
           case "execute_result": {
             const o: Output = { output_type: m.header.msg_type, data: c.data, metadata: c.metadata ?? {} };
             if (m.header.msg_type === "execute_result") o.execution_count = c.execution_count;
-            if (c.transient?.display_id) displayIds.set(o, c.transient.display_id);
+            const id = c.transient?.display_id;
+            if (id) this.displays.set(id, [...(this.displays.get(id) ?? []), o]);
             add(o);
             break;
           }
           case "update_display_data":
-            for (const o of outputs) if (displayIds.get(o) === c.transient?.display_id) Object.assign(o, { data: c.data, metadata: c.metadata ?? {} });
+            // As nbclient does: every output shown with this display id, in any cell so far, is replaced.
+            for (const o of this.displays.get(c.transient?.display_id) ?? []) Object.assign(o, { data: c.data, metadata: c.metadata ?? {} });
             break;
           case "clear_output":
             if (c.wait) clearOnNext = true;

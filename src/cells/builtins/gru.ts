@@ -68,9 +68,9 @@ export function gruResetAfter({ mixing = "frameworks" }: GruOptions = {}): CellD
     ({ x, h }, op) => {
       const r = gate(op, "r", x, h);
       const z = gate(op, "z", x, h);
-      const nx = op.affine("n_x", "H", { W_n: x }, "b_in", { label: "W_n x + b_in" });
-      const nh = op.affine("n_h", "H", { U_n: h }, "b_hn", { label: "U_n h + b_hn" });
-      const pre = op.add("n_pre", nx, op.mul("r_nh", r, nh, { label: "r⊙(U_n h + b_hn)" }), { role: "pre", label: "n̄" });
+      const nx = op.affine("n_x", "H", { W_n: x }, "b_in", { label: "nₓ", note: "the input's share of the candidate" });
+      const nh = op.affine("n_h", "H", { U_n: h }, "b_hn", { label: "nₕ", note: "the projected state, b_hn included: the reset gate scales all of it" });
+      const pre = op.add("n_pre", nx, op.mul("r_nh", r, nh, { label: "r⊙nₕ" }), { role: "pre", label: "n̄" });
       return { h: mix(op, mixing, z, h, op.tanh("n", pre, { role: "candidate" })) };
     },
   );
