@@ -1,0 +1,41 @@
+/**
+ * The kernel's side of the display protocol (src/display/protocol.ts): the {@link Publisher}
+ * that sends `display_data` / `update_display_data` / `clear_output` — a whole multi-mime bundle in
+ * one message — and the bundle of a cell's result.
+ */
+import { inspect } from "node:util";
+import { format, type DisplayOptions, type MimeBundle, type Publisher } from "../src/display/protocol";
+import { cellErrors } from "./messages";
+import type { IOPub } from "./iopub";
+
+/**
+ * The bundle of a cell's last value: a displayable's own bundle, else text/plain as IPython and
+ * Node's REPL show values (strings quoted, so `"1"` and `1` differ).
+ */
+export async function resultBundle(value: unknown): Promise<MimeBundle> {
+  return typeof value === "string" ? { "text/plain": inspect(value) } : format(value);
+}
+
+/** A bundle ready for JSON: binary data (PNG bytes…) as base64, as Jupyter expects. */
+export function jsonBundle(bundle: MimeBundle): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [mime, data] of Object.entries(bundle)) out[mime] = data instanceof Uint8Array ? Buffer.from(data).toString("base64") : data;
+  return out;
+}
+
+/** The publisher the kernel installs with `setPublisher`. */
+export function kernelPublisher(iopub: IOPub): Publisher {
+  return {
+    display(bundle: MimeBundle, { id, update, metadata }: DisplayOptions) {
+      if (update && !id) throw new TypeError(cellErrors.updateWithoutId);
+      iopub.publish(update ? "update_display_data" : "display_data", {
+        data: jsonBundle(bundle),
+        metadata: metadata ?? {},
+        transient: id ? { display_id: id } : {},
+      });
+    },
+    clearOutput({ wait }) {
+      iopub.publish("clear_output", { wait });
+    },
+  };
+}

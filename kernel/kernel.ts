@@ -1,0 +1,277 @@
+/**
+ * The archlab kernel: tslab's converter and executor behind a complete Jupyter protocol.
+ *
+ *     connection file → Channels (bind) → control: handled at once (interrupt, shutdown, kernel_info)
+ *                                       → shell:   queued, one request at a time, busy … idle
+ *     start: TypeScript program → startup cell (library in scope) → answer the queue
+ *
+ * stop_on_error follows ipykernel: when a cell fails and its request asked for it (the default),
+ * execute requests already received are answered "aborted"; a request sent after the error reply
+ * runs normally.
+ */
+import { randomUUID } from "node:crypto";
+import { setPublisher } from "../src/display/protocol";
+import { JupyterHandlerImpl } from "tslab/dist/jupyter";
+import * as tslabJupyter from "tslab/dist/jupyter";
+import { Channels, type RequestSocket } from "./channels";
+import { comms, type CommMessage } from "./comms";
+import { displayError, thrownError, type ErrorContent } from "./errors";
+import { History, type HistoryRequest } from "./history";
+import { IOPub } from "./iopub";
+import { jsonBundle, kernelPublisher, resultBundle } from "./display";
+import { log } from "./log";
+import { cellErrors, commErrors, kernelLog } from "./messages";
+import { CellRunner } from "./runner";
+import { startupCell } from "./scope";
+import { kernelInfo } from "./versions";
+import { newHeader, readConnectionFile, type Message } from "./wire";
+
+/** A request and the socket its reply goes back on. */
+interface Request {
+  message: Message;
+  socket: RequestSocket;
+  /** Set when an earlier cell failed with stop_on_error while this request waited. */
+  aborted?: boolean;
+}
+
+type Handler = (request: Request) => void | Promise<void>;
+
+/** Requests answered on the control channel, at once even while a cell runs. */
+const CONTROL_REQUESTS = new Set(["interrupt_request", "shutdown_request", "kernel_info_request"]);
+
+/** Starts a kernel for `connectionFile`; resolves once the library is in scope and requests are answered. */
+export async function startKernel(connectionFile: string): Promise<Kernel> {
+  const kernel = new Kernel(await Channels.bind(readConnectionFile(connectionFile)));
+  await kernel.start();
+  return kernel;
+}
+
+/** One kernel process. */
+export class Kernel {
+  private readonly session = randomUUID();
+  private readonly iopub: IOPub;
+  private readonly history = new History();
+  private readonly queue: Request[] = [];
+  private runner: CellRunner | undefined;
+  private tslab: JupyterHandlerImpl | undefined;
+  private executionCount = 0;
+  private working = false;
+  private ready = false;
+
+  private readonly handlers: Record<string, Handler> = {
+    execute_request: (r) => this.execute(r),
+    kernel_info_request: (r) => this.reply(r, "kernel_info_reply", kernelInfo()),
+    complete_request: (r) => this.complete(r),
+    inspect_request: (r) => this.inspect(r),
+    is_complete_request: (r) => this.reply(r, "is_complete_reply", { ...this.tslab!.handleIsComplete({ code: String(r.message.content.code ?? "") }) }),
+    history_request: (r) => this.reply(r, "history_reply", { status: "ok", history: this.history.query(r.message.content as HistoryRequest) }),
+    comm_info_request: (r) => this.reply(r, "comm_info_reply", { status: "ok", comms: comms.info(r.message.content.target_name as string | undefined) }),
+    comm_open: (r) => this.comm(r, "open"),
+    comm_msg: (r) => this.comm(r, "message"),
+    comm_close: (r) => this.comm(r, "close"),
+    interrupt_request: (r) => {
+      this.runner?.interrupt();
+      this.reply(r, "interrupt_reply", { status: "ok" });
+    },
+    shutdown_request: (r) => this.shutdown(r),
+  };
+
+  constructor(private readonly channels: Channels) {
+    this.iopub = new IOPub(channels, this.session);
+  }
+
+  /** Listens, puts the library in scope, then answers queued requests. */
+  async start(): Promise<void> {
+    const started = Date.now();
+    this.routeOutputs();
+    void this.channels.listen(this.channels.control, (message) => void this.handle({ message, socket: this.channels.control }));
+    void this.channels.listen(this.channels.shell, (message) => this.enqueue({ message, socket: this.channels.shell }));
+    this.iopub.status("starting");
+    this.runner = new CellRunner(process.cwd());
+    this.tslab = new JupyterHandlerImpl(this.runner.executor, false);
+    const startup = startupCell();
+    const outcome = await this.runner.run(startup);
+    if (outcome.status === "error") log(cellErrors.startup(`${outcome.error.evalue}\n${outcome.error.traceback.join("\n")}`));
+    log(kernelLog.ready(Date.now() - started, startup.split(",").length));
+    this.ready = true;
+    this.iopub.status("idle");
+    void this.work();
+  }
+
+  /** Sends stdout/stderr, displays, comm messages and late errors to IOPub. */
+  private routeOutputs(): void {
+    const stream = (name: "stdout" | "stderr") =>
+      ((chunk: string | Uint8Array, encoding?: unknown, callback?: unknown) => {
+        this.iopub.stream(name, typeof chunk === "string" ? chunk : Buffer.from(chunk).toString("utf8"));
+        const done = typeof encoding === "function" ? encoding : callback;
+        if (typeof done === "function") done();
+        return true;
+      }) as typeof process.stdout.write;
+    process.stdout.write = stream("stdout");
+    process.stderr.write = stream("stderr");
+    setPublisher(kernelPublisher(this.iopub));
+    // `import { display } from "tslab"` in a cell keeps working: tslab's display writes through this hook.
+    (tslabJupyter as { lastWriteDisplayData: unknown }).lastWriteDisplayData = (data: Record<string, unknown>, update: boolean) =>
+      this.iopub.publish(update ? "update_display_data" : "display_data", data);
+    comms.connect((msgType, content, buffers) => this.iopub.publish(msgType, content, { buffers }));
+    process.on("SIGINT", () => this.runner?.interrupt());
+    exitWithParent(() => void this.exit());
+    process.on("uncaughtException", (error) => process.stderr.write(kernelLog.uncaught(error)));
+    process.on("unhandledRejection", (reason) => process.stderr.write(kernelLog.unhandledRejection(reason)));
+  }
+
+  private enqueue(request: Request): void {
+    this.queue.push(request);
+    void this.work();
+  }
+
+  /** Answers shell requests one at a time, in order. */
+  private async work(): Promise<void> {
+    if (this.working || !this.ready) return;
+    this.working = true;
+    try {
+      for (let request = this.queue.shift(); request; request = this.queue.shift()) await this.handle(request);
+    } finally {
+      this.working = false;
+    }
+  }
+
+  /** busy → the request's handler (or its abort reply) → idle. */
+  private async handle(request: Request): Promise<void> {
+    const { message, socket } = request;
+    const msgType = message.header.msg_type;
+    const onControl = socket === this.channels.control;
+    const handler = (!onControl || CONTROL_REQUESTS.has(msgType)) && Object.hasOwn(this.handlers, msgType) ? this.handlers[msgType] : undefined;
+    if (!onControl) this.iopub.parent = message;
+    this.iopub.status("busy", message);
+    try {
+      if (!handler) log(kernelLog.unknownRequest(msgType, onControl ? "control" : "shell"));
+      else if (request.aborted) this.reply(request, msgType.replace(/_request$/, "_reply"), { status: "aborted" });
+      else await handler(request);
+    } catch (error) {
+      log(kernelLog.handlerFailed(msgType, error));
+      if (msgType.endsWith("_request")) this.reply(request, msgType.replace(/_request$/, "_reply"), { status: "error", ...thrownError(error) });
+    } finally {
+      this.iopub.status("idle", message);
+    }
+  }
+
+  private reply(request: Request, msgType: string, content: Record<string, unknown>): void {
+    this.iopub.flush();
+    this.channels.send(request.socket, {
+      identities: request.message.identities,
+      header: newHeader(msgType, this.session),
+      parent_header: request.message.header,
+      metadata: {},
+      content,
+      buffers: [],
+    });
+  }
+
+  private async execute(request: Request): Promise<void> {
+    const content = request.message.content;
+    const code = String(content.code ?? "");
+    const silent = content.silent === true;
+    const store = !silent && content.store_history !== false;
+    if (store) this.executionCount++;
+    const count = this.executionCount;
+    if (!silent) this.iopub.publish("execute_input", { code, execution_count: count });
+    if (store) this.history.addInput(count, code);
+
+    const outcome = await this.runner!.run(code);
+    let error: ErrorContent | undefined = outcome.status === "error" ? outcome.error : undefined;
+    if (outcome.status === "ok" && outcome.hasValue && !silent) {
+      try {
+        const bundle = await resultBundle(outcome.value);
+        this.iopub.publish("execute_result", { execution_count: count, data: jsonBundle(bundle), metadata: {} });
+        if (store) this.history.addOutput(count, bundle["text/plain"]);
+      } catch (thrown) {
+        error = displayError(thrown, outcome.value);
+      }
+    }
+    if (!error) {
+      this.reply(request, "execute_reply", { status: "ok", execution_count: count, user_expressions: {}, payload: [] });
+      return;
+    }
+    if (!silent) this.iopub.publish("error", { ...error });
+    if (content.stop_on_error !== false) await this.abortWaiting();
+    this.reply(request, "execute_reply", { status: "error", execution_count: count, ...error });
+  }
+
+  /**
+   * Marks the execute requests received so far as aborted. Runs before the error reply is sent,
+   * so a request sent after the reply (nbclient's next cell) is never caught by it.
+   */
+  private async abortWaiting(): Promise<void> {
+    for (let turns = 0; this.channels.shellHasPending && turns < 100; turns++) await new Promise(setImmediate);
+    await new Promise(setImmediate);
+    for (const waiting of this.queue) if (waiting.message.header.msg_type === "execute_request") waiting.aborted = true;
+  }
+
+  private complete(request: Request): void {
+    const { code, cursor } = codeAndCursor(request.message.content);
+    const reply = this.tslab!.handleComplete({ code, cursor_pos: toUtf16(code, cursor) });
+    this.reply(request, "complete_reply", {
+      ...reply,
+      cursor_start: toCodePoints(code, reply.cursor_start),
+      cursor_end: toCodePoints(code, reply.cursor_end),
+    });
+  }
+
+  private inspect(request: Request): void {
+    const { code, cursor } = codeAndCursor(request.message.content);
+    const detail = request.message.content.detail_level === 1 ? 1 : 0;
+    this.reply(request, "inspect_reply", { ...this.tslab!.handleInspect({ code, cursor_pos: toUtf16(code, cursor), detail_level: detail }) });
+  }
+
+  private async comm(request: Request, event: "open" | "message" | "close"): Promise<void> {
+    const { content, metadata, buffers } = request.message;
+    const message: CommMessage = { data: (content.data ?? {}) as Record<string, unknown>, metadata, buffers };
+    try {
+      if (event === "open") await comms.handleOpen(content, message);
+      else if (event === "message") await comms.handleMessage(content, message);
+      else await comms.handleClose(content, message);
+    } catch (error) {
+      const text = commErrors.handlerFailed(event, error);
+      log(text);
+      process.stderr.write(`${text}\n`);
+    }
+  }
+
+  private shutdown(request: Request): void {
+    const restart = request.message.content.restart === true;
+    this.reply(request, "shutdown_reply", { status: "ok", restart });
+    this.iopub.status("idle", request.message);
+    setImmediate(() => void this.exit());
+  }
+
+  /** Closes everything and ends the process (cells may have left timers or servers running). */
+  async exit(): Promise<never> {
+    this.runner?.close();
+    await this.channels.close();
+    process.exit(0);
+  }
+}
+
+/** Ends the kernel when the process that started it is gone, as ipykernel's parent poller does. */
+function exitWithParent(exit: () => void): void {
+  const parent = process.ppid;
+  if (!process.env.JPY_PARENT_PID) return; // not started by Jupyter
+  setInterval(() => {
+    if (process.ppid !== parent) exit();
+  }, 1000).unref();
+}
+
+function codeAndCursor(content: Record<string, unknown>): { code: string; cursor: number } {
+  const code = String(content.code ?? "");
+  return { code, cursor: typeof content.cursor_pos === "number" ? content.cursor_pos : [...code].length };
+}
+
+/** Jupyter counts cursor positions in code points; JavaScript strings in UTF-16 units. */
+function toUtf16(text: string, codePoints: number): number {
+  return [...text].slice(0, codePoints).join("").length;
+}
+
+function toCodePoints(text: string, utf16: number): number {
+  return [...text.slice(0, utf16)].length;
+}

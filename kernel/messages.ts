@@ -1,0 +1,64 @@
+/**
+ * Every text the kernel and the `archlab` command show to people, in one place. Tests assert on
+ * these functions, not on copies of their wording.
+ */
+import { inspect } from "node:util";
+
+const reason = (error: unknown) => (error instanceof Error ? error.message : inspect(error));
+
+/** Problems with messages on the wire (written to the kernel log; the message is dropped). */
+export const wireErrors = {
+  connectionFile: (file: string, problem: string) => `The connection file ${file} is not usable: ${problem}.`,
+  scheme: (scheme: string) => `Unsupported signature scheme "${scheme}": expected "hmac-<algorithm>", e.g. "hmac-sha256".`,
+  noDelimiter: "no <IDS|MSG> delimiter",
+  tooFewParts: (n: number) => `${n} of the 4 JSON parts (header, parent_header, metadata, content)`,
+  badSignature: "wrong HMAC signature",
+  badHeader: "the header has no msg_type or msg_id",
+  notJson: (part: string) => `the ${part} is not valid JSON`,
+  notObject: (part: string) => `the ${part} is not a JSON object`,
+  dropped: (socket: string, problem: string) => `Dropped a message on ${socket}: ${problem}.`,
+  receiveFailed: (socket: string, error: unknown) => `Receiving on ${socket} failed: ${reason(error)}`,
+  sendFailed: (msgType: string, error: unknown) => `Sending ${msgType} failed: ${reason(error)}`,
+};
+
+/** What a failed cell says. */
+export const cellErrors = {
+  typeCheckFailed: "The cell failed to type-check.",
+  interrupted: "the cell was interrupted.",
+  display: (what: string, problem: string) => `Displaying the cell's value (${what}) failed: ${problem}`,
+  updateWithoutId: 'display(x, { update: true }) needs the id of the output to replace: display(x, { id: "…", update: true }).',
+  startup: (error: string) => `The archlab library could not be put in scope: ${error}`,
+};
+
+/** Comms that go wrong (kernel log). */
+export const commErrors = {
+  noTarget: (target: string) => `No comm target "${target}" is registered (comms.registerTarget): the comm is closed.`,
+  unknownComm: (id: string) => `No open comm with id ${id}: message ignored.`,
+  sendOnClosed: (id: string) => `Comm ${id} is closed: it cannot send.`,
+  noKernel: "Comms work only inside the archlab kernel.",
+  handlerFailed: (what: string, error: unknown) => `The comm ${what} handler failed: ${reason(error)}`,
+};
+
+/** Kernel log lines. */
+export const kernelLog = {
+  unknownRequest: (msgType: string, socket: string) => `Ignored ${msgType} on ${socket}: not a request this kernel answers.`,
+  handlerFailed: (msgType: string, error: unknown) => `Handling ${msgType} failed: ${error instanceof Error ? error.stack : inspect(error)}`,
+  uncaught: (error: unknown) => `Uncaught ${inspect(error)}\n`,
+  unhandledRejection: (error: unknown) => `Unhandled promise rejection: ${inspect(error)}\n`,
+  ready: (ms: number, names: number) => `Ready in ${ms} ms with ${names} names in scope.`,
+};
+
+/** What `archlab install` / `uninstall` print, and their failures. */
+export const cliText = {
+  installed: (dir: string) => `Installed the archlab kernel spec in ${dir}`,
+  uninstalled: (dir: string) => `Removed the archlab kernel spec from ${dir}`,
+  noneToUninstall: (dirs: string[]) => `No archlab kernel spec found in:\n  ${dirs.join("\n  ")}`,
+  notWritable: (dir: string, error: unknown) =>
+    `Cannot write ${dir}: ${reason(error)}\nInstall for this user only with \`archlab install --user\`, or choose a folder with --prefix.`,
+  noSysPrefix:
+    "Cannot tell the Python environment's sys.prefix: no VIRTUAL_ENV or CONDA_PREFIX is set and no `jupyter` command is on PATH. " +
+    "Activate the environment, or use --prefix DIR.",
+  oneLocation: "Choose one of --user, --sys-prefix and --prefix.",
+  notYet: (command: string) => `\`archlab ${command}\` is not available yet (coming with the notebooks launcher).`,
+  kernelFailed: (error: unknown) => `The archlab kernel could not start: ${reason(error)}`,
+};

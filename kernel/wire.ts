@@ -1,0 +1,159 @@
+/**
+ * The Jupyter wire protocol: how a message travels as ZeroMQ frames, signed with HMAC.
+ *
+ *     [identities…, "<IDS|MSG>", signature, header, parent_header, metadata, content, buffers…]
+ *
+ * `decode` verifies the signature (constant-time) and the shape of the four JSON parts and throws
+ * a {@link WireError} naming what is wrong; the kernel logs and drops such messages.
+ * See https://jupyter-client.readthedocs.io/en/latest/messaging.html#the-wire-protocol
+ */
+import { createHmac, randomUUID, timingSafeEqual } from "node:crypto";
+import { readFileSync } from "node:fs";
+import { userInfo } from "node:os";
+import { wireErrors } from "./messages";
+
+/** The protocol version this kernel speaks. */
+export const PROTOCOL_VERSION = "5.3";
+
+const DELIMITER = Buffer.from("<IDS|MSG>");
+
+/** A message header (also used as the parent header of replies). */
+export interface Header {
+  msg_id: string;
+  session: string;
+  username: string;
+  date: string;
+  msg_type: string;
+  version: string;
+  [extra: string]: unknown;
+}
+
+/** A decoded message. `content` is left untyped: each handler reads the fields it needs. */
+export interface Message<C = Record<string, unknown>> {
+  /** ZeroMQ routing prefix: replies are sent back to these identities. */
+  identities: Buffer[];
+  header: Header;
+  /** The header of the request this message answers, or `{}`. */
+  parent_header: Header | Record<string, never>;
+  metadata: Record<string, unknown>;
+  content: C;
+  buffers: Buffer[];
+}
+
+/** The connection file Jupyter writes for a kernel. */
+export interface ConnectionInfo {
+  transport: string;
+  ip: string;
+  shell_port: number;
+  iopub_port: number;
+  stdin_port: number;
+  control_port: number;
+  hb_port: number;
+  key: string;
+  signature_scheme: string;
+  kernel_name?: string;
+}
+
+/** A malformed or wrongly signed message. */
+export class WireError extends Error {
+  override name = "WireError";
+}
+
+/** Reads and checks a connection file. */
+export function readConnectionFile(file: string): ConnectionInfo {
+  const info = JSON.parse(readFileSync(file, "utf8")) as Partial<ConnectionInfo>;
+  for (const port of ["shell_port", "iopub_port", "stdin_port", "control_port", "hb_port"] as const) {
+    if (typeof info[port] !== "number") throw new Error(wireErrors.connectionFile(file, `"${port}" is missing`));
+  }
+  return { transport: "tcp", ip: "127.0.0.1", key: "", signature_scheme: "hmac-sha256", ...info } as ConnectionInfo;
+}
+
+/** Signs and verifies frames with the connection's key (no key: no signature, as Jupyter allows). */
+export class Signer {
+  private readonly algorithm: string;
+
+  constructor(private readonly key: string, scheme = "hmac-sha256") {
+    const match = /^hmac-([\w-]+)$/.exec(scheme);
+    if (!match) throw new Error(wireErrors.scheme(scheme));
+    this.algorithm = match[1];
+    createHmac(this.algorithm, "probe"); // throws now on an algorithm Node does not know
+  }
+
+  /** The hex signature of the four JSON parts. */
+  sign(parts: readonly (string | Buffer)[]): string {
+    if (!this.key) return "";
+    const hmac = createHmac(this.algorithm, this.key);
+    for (const part of parts) hmac.update(part);
+    return hmac.digest("hex");
+  }
+
+  /** True when `signature` is the right one for `parts` (constant time). */
+  verify(signature: string, parts: readonly Buffer[]): boolean {
+    if (!this.key) return true;
+    const expected = Buffer.from(this.sign(parts));
+    const actual = Buffer.from(signature);
+    return expected.length === actual.length && timingSafeEqual(expected, actual);
+  }
+}
+
+/** Decodes the frames of one message, or throws a {@link WireError}. */
+export function decode(frames: readonly Buffer[], signer: Signer): Message {
+  const at = frames.findIndex((frame) => frame.equals(DELIMITER));
+  if (at < 0) throw new WireError(wireErrors.noDelimiter);
+  const parts = frames.slice(at + 2, at + 6);
+  if (parts.length < 4) throw new WireError(wireErrors.tooFewParts(parts.length));
+  if (!signer.verify(frames[at + 1].toString(), parts)) throw new WireError(wireErrors.badSignature);
+  const [header, parent_header, metadata, content] = parts.map((part, i) => parseObject(part, PART_NAMES[i]));
+  if (typeof header.msg_type !== "string" || typeof header.msg_id !== "string") {
+    throw new WireError(wireErrors.badHeader);
+  }
+  return {
+    identities: frames.slice(0, at),
+    header: header as Header,
+    parent_header: parent_header as Header,
+    metadata,
+    content,
+    buffers: frames.slice(at + 6),
+  };
+}
+
+const PART_NAMES = ["header", "parent_header", "metadata", "content"];
+
+function parseObject(part: Buffer, name: string): Record<string, unknown> {
+  let value: unknown;
+  try {
+    value = JSON.parse(part.toString("utf8"));
+  } catch {
+    throw new WireError(wireErrors.notJson(name));
+  }
+  if (value === null || typeof value !== "object" || Array.isArray(value)) throw new WireError(wireErrors.notObject(name));
+  return value as Record<string, unknown>;
+}
+
+/** Encodes a message into signed frames. */
+export function encode(message: Message<unknown>, signer: Signer): Buffer[] {
+  const parts = [message.header, message.parent_header, message.metadata, message.content].map((part) =>
+    Buffer.from(JSON.stringify(part)),
+  );
+  return [...message.identities, DELIMITER, Buffer.from(signer.sign(parts)), ...parts, ...message.buffers];
+}
+
+const username = (() => {
+  try {
+    return userInfo().username;
+  } catch {
+    return "archlab";
+  }
+})();
+
+/** A fresh header for a message of this kernel's `session`. */
+export function newHeader(msgType: string, session: string): Header {
+  return {
+    msg_id: randomUUID(),
+    session,
+    username,
+    date: new Date().toISOString(),
+    msg_type: msgType,
+    version: PROTOCOL_VERSION,
+  };
+}
