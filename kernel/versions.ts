@@ -2,13 +2,20 @@
  * The true versions behind this kernel, read from the installed packages (not hard-coded), and
  * the `kernel_info_reply` built from them.
  */
-import { readFileSync } from "node:fs";
-import { resolve } from "node:path";
+import { existsSync, readFileSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
 import { versions as tslabVersions } from "tslab";
 import { PROTOCOL_VERSION } from "./wire";
 
-/** The root folder of the installed archlab package (dist/kernel/ → ../..). */
-export const PACKAGE_ROOT = resolve(__dirname, "..", "..");
+/** The root folder of the installed archlab package: the nearest folder above this file with a package.json. */
+export const PACKAGE_ROOT = packageRoot(__dirname);
+
+function packageRoot(from: string): string {
+  for (let dir = from; ; dir = dirname(dir)) {
+    if (existsSync(join(dir, "package.json"))) return dir;
+    if (dirname(dir) === dir) throw new Error(`No package.json above ${from}`);
+  }
+}
 
 /** Versions of archlab and of what runs its cells. */
 export interface Versions {
