@@ -15,6 +15,7 @@ const charts: Record<string, () => Promise<Chart>> = {
   saturation: () => plot.saturation(gru),
   compare: () => plot.compare({ LSTM: lstm, GRU: gru, MGU: mgu }),
   "compare lines": () => plot.compare([lstm, gru], { chart: "lines", cursor: 3 }),
+  "compare of five, wrapped": () => plot.compare([lstm, gru, mgu, gru, lstm], { chart: "lines", names: ["h"] }),
   "aggregated heatmap": () => plot.heatmap(lstm, { budget: 40, overBudget: "aggregate" }),
   "rasterised heatmap": () => plot.heatmap(lstm, { budget: 40 }),
   "aggregated lines": () => plot.lines(lstm, { budget: 20 }),
@@ -95,5 +96,12 @@ describe("every chart", () => {
     const names = JSON.stringify(chart.spec).match(/"name":"cursor[^"]*"/g)!;
     assert.equal(new Set(names).size, names.length);
     assert.equal((await chart.scene()).cursors.length, 4 + 3 + 2, "LSTM i f g o, GRU r z n, MGU f h̃");
+  });
+
+  it("compare: more than three cells wrap into rows of three", async () => {
+    const chart = await plot.compare([lstm, gru, mgu, gru], { chart: "lines", names: ["h"] });
+    assert.equal(chart.spec.hconcat, undefined);
+    assert.equal((chart.spec.concat as unknown[]).length, 4);
+    assert.equal(chart.spec.columns, 3);
   });
 });

@@ -58,10 +58,12 @@ export async function compare(traces: Readonly<Record<string, Trace>> | readonly
     if (trace.length !== T) throw errors.badOption(`traces of ${where}`, Object.fromEntries(named.map(([n, t]) => [n, t.length])), `traces of the same length (the same input); "${name}" has ${trace.length} steps, "${named[0][0]}" has ${T}`);
   }
   const budget = Math.max(1, Math.floor((options.budget ?? DEFAULT_BUDGET) / named.length));
-  const width = options.width ?? Math.max(240, Math.min(480, Math.round(1000 / named.length)));
+  // At most three side by side; more wrap into rows, so a comparison of many cells stays readable.
+  const columns = Math.min(named.length, 3);
+  const width = options.width ?? Math.max(200, Math.min(480, Math.round(750 / columns)));
   const charts = await Promise.all(named.map(([name, trace]) => BUILDERS[kind](trace, { ...options, budget, width, title: `${name} — ${trace.def.title}` })));
   const inputsDiffer = named.some(([, tr]) => !sameInput(tr, named[0][1]));
-  const hconcat = charts.map((c, k) => {
+  const panels = charts.map((c, k) => {
     const { $schema: _schema, params: _params, config: _config, ...body } = c.spec;
     return renameCursors(body, String(k));
   });
@@ -72,7 +74,7 @@ export async function compare(traces: Readonly<Record<string, Trace>> | readonly
     $schema: SCHEMA,
     title: inputsDiffer ? { text: title, subtitle: "Note: the traces' inputs differ" } : title,
     ...(cursor === null ? {} : { params: cursorParams(cursor, T) }),
-    hconcat,
+    ...(named.length <= columns ? { hconcat: panels } : { concat: panels, columns }),
     config: CONFIG,
   };
   return new Chart(spec, {
