@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { cell } from "../engine/cell";
 import { BUILTIN_CELLS, LSTM } from "./builtins";
+import { format } from "../display/protocol";
 import { defineCell, equationOf } from "./define";
 
 /** A user's own cell, defined the way a notebook would. */
@@ -51,6 +52,21 @@ describe("defineCell", () => {
       const cand = Math.tanh(w.W[u][0] + w.b[u]);
       assert.ok(Math.abs(tr.value("h", { t: 0 })[u] - a * cand) < 1e-15);
     }
+  });
+
+  it("displays as its diagram in a notebook, and stays plain data", async () => {
+    const bundle = await format(LSTM);
+    assert.match(bundle["text/html"] as string, /^<img src="data:image\/svg\+xml;base64,/);
+    assert.match(bundle["text/plain"], /h = o ⊙ tanh\(c\)/);
+    assert.deepEqual(JSON.parse(JSON.stringify(LSTM)).nodes.length, LSTM.nodes.length);
+    assert.deepEqual(Object.keys(LSTM), ["name", "title", "citation", "notes", "inputs", "states", "params", "nodes", "output"]);
+  });
+
+  it("an instantiated cell displays as its diagram with concrete shapes, a trace as its heatmap", async () => {
+    const c = cell(LSTM, { inputSize: 3, hiddenSize: 2 });
+    assert.match((await format(c))["text/plain"], /U_f \[2, 2\]/);
+    const t = await format(c.run([[1, 2, 3], [3, 2, 1]]));
+    assert.equal((t["application/vnd.vegalite.v5+json"] as { $schema: string }).$schema, "https://vega.github.io/schema/vega-lite/v5.json");
   });
 
   it("is reproducible: the same seed gives the same weights, another seed others", () => {

@@ -12,6 +12,7 @@
  *   ({ x, h }, op) => ({ h: op.tanh("h", op.affine("a", "H", { W: x, U: h }, "b")) }),
  * );
  */
+import { DISPLAY } from "../display/protocol";
 import { errors } from "../errors";
 import { GATING, isUnary, NOTATION, type ElementwiseKind, type OpKind, type UnaryKind } from "./ops";
 
@@ -275,7 +276,7 @@ export function defineCell<I extends string, S extends string>(
   const out = states.find((s) => s.name === outputState);
   if (!out) throw fail(`output "${outputState}" is not a state.`);
 
-  return deepFreeze({
+  const def: CellDef = {
     name: spec.name,
     title: spec.title,
     citation: spec.citation,
@@ -285,7 +286,13 @@ export function defineCell<I extends string, S extends string>(
     params: [...params.values()],
     nodes,
     output: out.next,
+  };
+  // A definition shown as a cell's value displays as its diagram. The method is non-enumerable, so
+  // the definition stays plain data (JSON, deepEqual); diagram/ is loaded only when it is shown.
+  Object.defineProperty(def, DISPLAY, {
+    value: () => (require("../diagram") as typeof import("../diagram")).diagram(def)[DISPLAY](),
   });
+  return deepFreeze(def);
 }
 
 function deepFreeze<T>(value: T): T {

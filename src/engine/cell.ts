@@ -3,6 +3,7 @@
  * (recording everything into a {@link Trace}) or steps through one with a {@link Stepper}.
  */
 import { evalSize, sizeNames, type CellDef } from "../cells/define";
+import { DISPLAY, type MimeBundle } from "../display/protocol";
 import { errors } from "../errors";
 import { allocate, shapeOf, toFlat, checkFinite, type DType, type FloatArray, type NestedInput } from "./arrays";
 import { initParams, paramShapes, readWeights, writeWeights, type Shape, type Weights } from "./params";
@@ -69,6 +70,11 @@ export class Cell {
     this.#params = options.weights
       ? readWeights(def, this.shapes, options.weights, dtype, `cell "${def.name}"`)
       : initParams(def, this.shapes, dtype, options.seed ?? 0);
+  }
+
+  /** Shown as a cell's value: the diagram with this cell's concrete shapes. */
+  [DISPLAY](): MimeBundle | Promise<MimeBundle> {
+    return (require("../diagram") as typeof import("../diagram")).diagram(this)[DISPLAY]();
   }
 
   /** Size of a symbolic size expression, e.g. `cell.size("H")`. */

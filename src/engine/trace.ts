@@ -4,6 +4,7 @@
  * and batch element; export as JSON or CSV (long format).
  */
 import { evalSize, type CellDef, type NodeRole } from "../cells/define";
+import { DISPLAY, type MimeBundle } from "../display/protocol";
 import { errors } from "../errors";
 import { toNested, type DType, type FloatArray } from "./arrays";
 import type { Storage } from "./program";
@@ -45,6 +46,12 @@ export class Trace {
     direction: "forward" | "backward" = "forward",
   ) {
     this.direction = direction;
+  }
+
+  /** Shown as a cell's value: a heatmap of its gates and states over time (see `plot.heatmap`). */
+  async [DISPLAY](): Promise<MimeBundle> {
+    const { plot } = require("../plot") as typeof import("../plot");
+    return (await plot.heatmap(this))[DISPLAY]();
   }
 
   /** Every traced name (inputs first, then nodes in definition order). */
