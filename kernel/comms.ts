@@ -1,3 +1,6 @@
+/// <reference types="node" preserve="true" />
+// The directive above is kept in comms.d.ts (TypeScript ≥ 5.5 emits reference directives only when
+// marked `preserve`): cells import this file through the prelude, and so get Node's types (tslab issue 61).
 /**
  * Comms: a bidirectional channel between a frontend (a widget, an extension) and code in the
  * kernel. Cells register targets on {@link comms}; a frontend's `comm_open` for that target calls

@@ -89,7 +89,7 @@ describe("what a notebook has in scope", () => {
   test("Node's types come with the prelude, so cells outside any project know `console` (tslab issue 61)", () => {
     const comms = join(ROOT, "dist", "kernel", "comms.d.ts");
     assert.match(readFileSync(join(ROOT, "dist", "kernel", "prelude.d.ts"), "utf8"), /from "\.\/comms"/);
-    assert.match(readFileSync(comms, "utf8"), /^\/\/\/ <reference types="node" \/>/);
+    assert.match(readFileSync(comms, "utf8"), /^\/\/\/ <reference types="node" (preserve="true" )?\/>/);
     const resolved = ts.resolveTypeReferenceDirective("node", comms, { typeRoots: [] }, ts.sys).resolvedTypeReferenceDirective;
     assert.match(resolved?.resolvedFileName ?? "", /[\\/]node_modules[\\/]@types[\\/]node[\\/]/, "resolved from archlab's install");
   });
