@@ -5,6 +5,8 @@
  *     archlab install [--user | --sys-prefix | --prefix DIR]   register the kernel with Jupyter
  *     archlab uninstall [--user | --sys-prefix | --prefix DIR] remove it
  *     archlab kernel --connection-file FILE                    run the kernel (Jupyter does this)
+ *     archlab run NOTEBOOK… [--html F] [--inplace | --output F] execute notebooks (no Python needed)
+ *     archlab start [--headless]                              the teaching notebooks, in JupyterLab or as HTML
  */
 import { Command, Option } from "commander";
 import { cliText } from "./messages";
@@ -40,12 +42,37 @@ program
     });
   });
 
-for (const command of ["start", "run"]) {
-  // TODO(notebooks launcher): `start` opens notebooks/ in JupyterLab, `run` executes notebooks to HTML.
-  program.command(command, { hidden: true }).allowUnknownOption().allowExcessArguments().action(() => run(() => {
-    throw new Error(cliText.notYet(command));
-  }));
-}
+program
+  .command("run")
+  .description("Execute notebooks on the archlab kernel (no Python needed), with progress and a per-cell error report.")
+  .argument("<notebooks...>", "the .ipynb files")
+  .option("--html <file>", "also write a self-contained HTML page (one notebook only)")
+  .addOption(new Option("--inplace", "write the executed notebook back to its file").conflicts(["output"]))
+  .option("--output <file>", "write the executed notebook here (one notebook only)")
+  .option("--stop-on-error", "stop at the first failing cell (default: run every cell)")
+  .option("--timeout <seconds>", "seconds a single cell may take", "600")
+  .action(async (paths: string[], options: { html?: string; inplace?: boolean; output?: string; stopOnError?: boolean; timeout: string }) => {
+    const { runNotebook, describeFailures } = require("./notebook/run") as typeof import("./notebook/run");
+    if (paths.length > 1 && (options.html || options.output)) throw new Error(cliText.onePerFile);
+    let failed = 0;
+    for (const path of paths) {
+      const report = await runNotebook(path, { ...options, timeout: Number(options.timeout), progress: process.stderr.isTTY });
+      failed += report.failures.length;
+      console.log(cliText.ran(path, report.executed, report.seconds, report.failures.length));
+      if (report.failures.length) console.error(describeFailures(report));
+    }
+    if (failed) process.exitCode = 1;
+  });
+
+program
+  .command("start")
+  .description("Register the kernel and open the teaching notebooks in JupyterLab; without Jupyter, run them to HTML.")
+  .option("--headless", "run the notebooks to HTML even when Jupyter is installed")
+  .option("--dir <folder>", "a folder of notebooks (default: archlab's own notebooks/)")
+  .action(async (options: { headless?: boolean; dir?: string }) => {
+    const { start } = require("./notebook/start") as typeof import("./notebook/start");
+    await start(options);
+  });
 
 function run(action: () => void): void {
   try {

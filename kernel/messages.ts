@@ -59,6 +59,8 @@ export const cliText = {
     "Cannot tell the Python environment's sys.prefix: no VIRTUAL_ENV or CONDA_PREFIX is set and no `jupyter` command is on PATH. " +
     "Activate the environment, or use --prefix DIR.",
   oneLocation: "Choose one of --user, --sys-prefix and --prefix.",
-  notYet: (command: string) => `\`archlab ${command}\` is not available yet (coming with the notebooks launcher).`,
+  onePerFile: "--html and --output name one file: give one notebook, or use --inplace.",
+  ran: (path: string, cells: number, seconds: number, failures: number) =>
+    `${failures ? "✗" : "✓"} ${path}: ${cells} cell${cells === 1 ? "" : "s"} in ${seconds.toFixed(1)} s${failures ? `, ${failures} failed` : ""}`,
   kernelFailed: (error: unknown) => `The archlab kernel could not start: ${reason(error)}`,
 };

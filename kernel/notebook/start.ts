@@ -48,10 +48,10 @@ export async function start({ headless = false, dir = NOTEBOOKS }: StartOptions 
     await new Promise<void>((done) => child.on("exit", () => done()));
     return;
   }
-  console.log("Jupyter is not installed: running the notebooks headlessly and writing HTML.");
+  console.log(headless ? "Running the notebooks headlessly and writing HTML." : "Jupyter is not installed: running the notebooks headlessly and writing HTML.");
   const failed = await runAllHeadless(dir);
   console.log(
-    "\nTo use the notebooks interactively, install JupyterLab (`pip install jupyterlab`, or your system's packages), then run `npm start` again." +
+    (headless ? "" : "\nTo use the notebooks interactively, install JupyterLab (`pip install jupyterlab`, or your system's packages), then run `npm start` again.") +
       (failed ? `\n${failed} cell(s) failed: see above.` : ""),
   );
   if (failed) process.exitCode = 1;
