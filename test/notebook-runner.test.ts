@@ -3,7 +3,8 @@
  * Python), reports failing cells by notebook and cell, writes executed notebooks and HTML.
  */
 import assert from "node:assert/strict";
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { execFileSync, spawnSync } from "node:child_process";
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
@@ -69,5 +70,21 @@ describe("archlab run", () => {
     await assert.rejects(runNotebook(write("bad.ipynb", "{ not json")), (e: Error) => e instanceof NotebookError && /is not a notebook: it is not JSON/.test(e.message));
     await assert.rejects(runNotebook(write("v3.ipynb", { nbformat: 3, cells: [] })), /nbformat is 3, expected 4/);
     await assert.rejects(runNotebook(write("cells.ipynb", { nbformat: 4, cells: [{ cell_type: "code" }] })), /cell 1 has no valid cell_type or source/);
+  });
+
+  it("the CLI: `archlab run` exits 1 naming the failed cell; `archlab start --headless` writes HTML for every notebook", () => {
+    const cli = join(__dirname, "..", "dist", "kernel", "cli.js");
+    const failing = write("cli.ipynb", notebook([["code", "1 + 1"], ["code", "throw new RangeError('no')"]]));
+    const run = spawnSync(process.execPath, [cli, "run", failing], { encoding: "utf8" });
+    assert.equal(run.status, 1);
+    assert.match(run.stdout, /cli\.ipynb: 2 cells in [\d.]+ s, 1 failed/);
+    assert.match(run.stderr, /cli\.ipynb, cell 2: RangeError: no/);
+    const lessons = join(dir, "lessons");
+    mkdirSync(lessons);
+    copyFileSync(join(__dirname, "..", "notebooks", "01-first-rnn.ipynb"), join(lessons, "01-first-rnn.ipynb"));
+    const out = execFileSync(process.execPath, [cli, "start", "--headless", "--dir", lessons], { encoding: "utf8", env: { ...process.env, JUPYTER_DATA_DIR: join(dir, "jupyter") } });
+    assert.match(out, /Registered the archlab kernel in .*jupyter.kernels.archlab/);
+    assert.ok(existsSync(join(dir, "jupyter", "kernels", "archlab", "kernel.json")));
+    assert.match(readFileSync(join(lessons, "html", "01-first-rnn.html"), "utf8"), /<img src="data:image\/svg\+xml;base64,/);
   });
 });
