@@ -18,7 +18,9 @@ function archlab(args: string[], env: NodeJS.ProcessEnv) {
 }
 
 function kernelspecList(env: NodeJS.ProcessEnv): Record<string, { resource_dir: string; spec: Record<string, any> }> {
-  return JSON.parse(python(["-m", "jupyter_client.kernelspecapp", "list", "--json"], { cwd: tmpdir(), env })).kernelspecs;
+  // PYTHONNOUSERSITE: jupyter also searches ~/.local/share/jupyter (the user site), which a machine's
+  // own `archlab install --user` fills; the test must see only the dirs it set up.
+  return JSON.parse(python(["-m", "jupyter_client.kernelspecapp", "list", "--json"], { cwd: tmpdir(), env: { ...env, PYTHONNOUSERSITE: "1" } })).kernelspecs;
 }
 
 const fresh = () => mkdtempSync(join(tmpdir(), "archlab-install-"));
