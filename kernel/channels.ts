@@ -65,11 +65,6 @@ export class Channels {
     socket.send(encode(message, this.signer)).catch((error: unknown) => log(wireErrors.sendFailed(message.header.msg_type, error)));
   }
 
-  /** True while the shell socket holds messages not read yet. */
-  get shellHasPending(): boolean {
-    return !this.shell.closed && this.shell.readable;
-  }
-
   /** Closes every socket and stops the heartbeat thread. */
   async close(): Promise<void> {
     for (const socket of this.all()) socket.close();

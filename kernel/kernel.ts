@@ -3,7 +3,7 @@
  *
  *     connection file → Channels (bind) → control: handled at once (interrupt, shutdown, kernel_info)
  *                                       → shell:   queued, one request at a time, busy … idle
- *     start: TypeScript program → startup cell (library in scope) → answer the queue
+ *     start: TypeScript program → early kernel_info → library in scope (scope.ts) → answer the queue
  *
  * stop_on_error follows ipykernel: when a cell fails and its request asked for it (the default),
  * execute requests already received are answered "aborted"; a request sent after the error reply
@@ -22,7 +22,7 @@ import { jsonBundle, kernelPublisher, resultBundle } from "./display";
 import { log } from "./log";
 import { cellErrors, commErrors, kernelLog } from "./messages";
 import { CellRunner } from "./runner";
-import { startupCell } from "./scope";
+import { loadPrelude } from "./scope";
 import { kernelInfo } from "./versions";
 import { newHeader, readConnectionFile, type Message } from "./wire";
 
@@ -80,7 +80,11 @@ export class Kernel {
     this.iopub = new IOPub(channels, this.session);
   }
 
-  /** Listens, puts the library in scope, then answers queued requests. */
+  /**
+   * Listens, builds the TypeScript program, answers the kernel_info requests waiting by then (the
+   * kernel speaks the protocol from here, like plain tslab), puts the library in scope, then
+   * answers the queue — so no cell, completion or inspection runs without the library.
+   */
   async start(): Promise<void> {
     const started = Date.now();
     this.routeOutputs();
@@ -89,13 +93,28 @@ export class Kernel {
     this.iopub.status("starting");
     this.runner = new CellRunner(process.cwd());
     this.tslab = new JupyterHandlerImpl(this.runner.executor, false);
-    const startup = startupCell();
-    const outcome = await this.runner.run(startup);
-    if (outcome.status === "error") log(cellErrors.startup(`${outcome.error.evalue}\n${outcome.error.traceback.join("\n")}`));
-    log(kernelLog.ready(Date.now() - started, startup.split(",").length));
+    log(kernelLog.converterReady(Date.now() - started));
+    await this.drainShell();
+    for (const early of this.queue.filter((r) => r.message.header.msg_type === "kernel_info_request")) {
+      this.queue.splice(this.queue.indexOf(early), 1);
+      await this.handle(early);
+    }
+    const prelude = loadPrelude((name, source) => this.runner!.addModule(name, source));
+    if (prelude.clashes.length > 0) log(kernelLog.clashes(prelude.clashes));
+    if (prelude.problems.length > 0) log(cellErrors.startup(prelude.problems.join("\n")));
+    log(kernelLog.ready(Date.now() - started, prelude.names.length));
     this.ready = true;
     this.iopub.status("idle");
     void this.work();
+  }
+
+  /**
+   * Lets the shell listener read every message that has arrived (it cannot while code runs): a few
+   * turns of the event loop, each polling the socket. (Asking ZeroMQ whether the socket is
+   * readable instead would consume its edge-triggered wake-up and stall the listener.)
+   */
+  private async drainShell(): Promise<void> {
+    for (let turn = 0; turn < 5; turn++) await new Promise(setImmediate);
   }
 
   /** Sends stdout/stderr, displays, comm messages and late errors to IOPub. */
@@ -203,8 +222,7 @@ export class Kernel {
    * so a request sent after the reply (nbclient's next cell) is never caught by it.
    */
   private async abortWaiting(): Promise<void> {
-    for (let turns = 0; this.channels.shellHasPending && turns < 100; turns++) await new Promise(setImmediate);
-    await new Promise(setImmediate);
+    await this.drainShell();
     for (const waiting of this.queue) if (waiting.message.header.msg_type === "execute_request") waiting.aborted = true;
   }
 

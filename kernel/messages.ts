@@ -45,7 +45,9 @@ export const kernelLog = {
   handlerFailed: (msgType: string, error: unknown) => `Handling ${msgType} failed: ${error instanceof Error ? error.stack : inspect(error)}`,
   uncaught: (error: unknown) => `Uncaught ${inspect(error)}\n`,
   unhandledRejection: (error: unknown) => `Unhandled promise rejection: ${inspect(error)}\n`,
+  converterReady: (ms: number) => `TypeScript ready in ${ms} ms.`,
   ready: (ms: number, names: number) => `Ready in ${ms} ms with ${names} names in scope.`,
+  clashes: (names: string[]) => `Not put in scope, a global has the name already: ${names.join(", ")}.`,
 };
 
 /** What `archlab install` / `uninstall` print, and their failures. */

@@ -68,6 +68,11 @@ export class CellRunner {
     }
   }
 
+  /** Adds a virtual module to the TypeScript program (tslab's `//%module`); returns its diagnostics. */
+  addModule(name: string, source: string): readonly Diagnostic[] {
+    return this.converters.node.addModule(name, source);
+  }
+
   /** Stops a running asynchronous cell (a synchronous one is stopped by SIGINT itself). */
   interrupt(): void {
     this.interrupted = true;

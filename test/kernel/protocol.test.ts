@@ -102,6 +102,7 @@ describe("the archlab kernel under jupyter_client", () => {
     assert.equal(outputs(cell("scope"), "execute_result")[0].data["text/plain"], "[ 'function', 'function', 'function', 'object', 'object' ]");
     assert.equal(outputs(cell("typed_scope"), "execute_result")[0].data["text/plain"], "'typed'");
     assert.equal(outputs(cell("node_types"), "execute_result")[0].data["text/plain"], "true");
+    assert.ok(!kernelLog.includes(cellErrors.startup("")), kernelLog);
   });
 
   test("a displayable last value is published as its whole bundle, sync or async", () => {

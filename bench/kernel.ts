@@ -1,0 +1,168 @@
+/**
+ * The kernel's speed against plain tslab's kernel, both started the same way in this run, from a
+ * folder outside the project, alternating which goes first:
+ *
+ * - ready: from spawning the process to its reply to a kernel_info_request sent at once (the
+ *   request waits in ZeroMQ until the kernel answers; ours answers only once the library is in
+ *   scope). Target: ours ≤ tslab + 500 ms.
+ * - first cell: from spawning to the result of `1 + 0` sent right after the kernel_info reply (ours
+ *   puts the library in scope between the two). Reported, no target.
+ * - trivial cell: `1 + i` (new code each time, as a user types), from sending execute_request to
+ *   both the reply and the idle status; median of 20. Target: ours ≤ 1.2 × tslab.
+ *
+ * Run alone: `npx tsc -p tsconfig.json && node --import tsx bench/kernel.ts`.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { randomBytes, randomUUID } from "node:crypto";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import * as zmq from "zeromq";
+import { decode, encode, newHeader, Signer, type ConnectionInfo, type Message } from "../kernel/wire";
+import type { BenchRow } from "./measure";
+
+const ROOT = resolve(__dirname, "..");
+const ROUNDS = Number(process.env.ARCHLAB_BENCH_KERNEL_ROUNDS ?? 3);
+const CELLS = 20;
+
+/** The two kernels, as their kernel specs would start them. */
+const KERNELS = {
+  ours: (file: string) => [process.execPath, join(ROOT, "dist", "kernel", "cli.js"), "kernel", "--connection-file", file],
+  tslab: (file: string) => [process.execPath, join(ROOT, "node_modules", "tslab", "bin", "tslab"), "kernel", "--config-path", file],
+};
+type Which = keyof typeof KERNELS;
+
+interface Times {
+  ready: number;
+  first: number;
+  cell: number;
+}
+
+/** Ready time, first cell and median trivial-cell round trip (ms) of one kernel start. */
+async function measure(which: Which, workDir: string): Promise<Times> {
+  const info = await connectionInfo();
+  const file = join(workDir, `${which}-${info.shell_port}.json`);
+  writeFileSync(file, JSON.stringify(info));
+  const signer = new Signer(info.key, info.signature_scheme);
+  const session = randomUUID();
+  const shell = new zmq.Dealer();
+  const control = new zmq.Dealer();
+  const iopub = new zmq.Subscriber();
+  const waiting = new Map<string, (m: Message) => void>();
+  const listen = async (socket: zmq.Dealer | zmq.Subscriber) => {
+    try {
+      for await (const frames of socket) {
+        const message = decode(frames as Buffer[], signer);
+        waiting.get(`${message.header.msg_type}:${message.parent_header.msg_id}`)?.(message);
+      }
+    } catch {
+      // closed
+    }
+  };
+  const send = (socket: zmq.Dealer, msgType: string, content: object) => {
+    const header = newHeader(msgType, session);
+    void socket.send(encode({ identities: [], header, parent_header: {}, metadata: {}, content, buffers: [] }, signer));
+    return header.msg_id;
+  };
+  const expect = (key: string) => new Promise<Message>((done) => waiting.set(key, done));
+
+  for (const [socket, port] of [[shell, info.shell_port], [control, info.control_port], [iopub, info.iopub_port]] as const) {
+    socket.connect(`tcp://127.0.0.1:${port}`);
+  }
+  iopub.subscribe();
+  void listen(shell);
+  void listen(control);
+  void listen(iopub);
+
+  const [command, ...args] = KERNELS[which](file);
+  const started = performance.now();
+  const child: ChildProcess = spawn(command, args, { cwd: workDir, stdio: ["ignore", "ignore", "inherit"] });
+  const exited = new Promise<void>((done) => child.once("exit", () => done()));
+  const infoId = send(shell, "kernel_info_request", {});
+  await expect(`kernel_info_reply:${infoId}`);
+  const ready = performance.now() - started;
+
+  const roundTrip = async (i: number) => {
+    const t0 = performance.now();
+    const id = send(shell, "execute_request", { code: `1 + ${i}`, silent: false, store_history: true, user_expressions: {}, allow_stdin: false });
+    const idle = new Promise<void>((done) =>
+      waiting.set(`status:${id}`, (m) => {
+        if (m.content.execution_state === "idle") done();
+      }),
+    );
+    await Promise.all([expect(`execute_reply:${id}`), idle]);
+    return performance.now() - t0;
+  };
+  await roundTrip(0);
+  const first = performance.now() - started;
+  for (let i = 1; i < 3; i++) await roundTrip(i); // warm up
+  const times: number[] = [];
+  for (let i = 3; i < CELLS + 3; i++) times.push(await roundTrip(i));
+
+  send(control, "shutdown_request", { restart: false });
+  const killer = setTimeout(() => child.kill("SIGKILL"), 5000);
+  await exited;
+  clearTimeout(killer);
+  for (const socket of [shell, control, iopub]) socket.close();
+  return { ready, first, cell: median(times) };
+}
+
+/** A connection file's content with free ports. */
+async function connectionInfo(): Promise<ConnectionInfo> {
+  const [shell_port, iopub_port, stdin_port, control_port, hb_port] = await Promise.all([0, 1, 2, 3, 4].map(freePort));
+  const key = randomBytes(16).toString("hex");
+  return { transport: "tcp", ip: "127.0.0.1", shell_port, iopub_port, stdin_port, control_port, hb_port, key, signature_scheme: "hmac-sha256" };
+}
+
+function freePort(): Promise<number> {
+  return new Promise((done, fail) => {
+    const server = createServer().once("error", fail);
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => done(port));
+    });
+  });
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)];
+}
+
+/** Kernel ready time and trivial-cell round trip, ours against plain tslab, measured side by side. */
+export async function benchKernel(): Promise<BenchRow[]> {
+  const workDir = mkdtempSync(join(tmpdir(), "archlab-bench-kernel-"));
+  const runs: Record<Which, Times[]> = { ours: [], tslab: [] };
+  for (let round = 0; round < ROUNDS; round++) {
+    const order: Which[] = round % 2 === 0 ? ["tslab", "ours"] : ["ours", "tslab"];
+    for (const which of order) runs[which].push(await measure(which, workDir));
+  }
+  const both = (key: keyof Times) => ({ ours: median(runs.ours.map((r) => r[key])), tslab: median(runs.tslab.map((r) => r[key])) });
+  const row = (name: string, { ours, tslab }: { ours: number; tslab: number }, target: string, ok: boolean): BenchRow => ({
+    name,
+    ours,
+    reference: tslab,
+    ratio: ours / tslab,
+    target,
+    ok,
+  });
+  const ready = both("ready");
+  const first = both("first");
+  const cell = both("cell");
+  return [
+    row("kernel ready (ms)", ready, "ours ≤ tslab + 500 ms", ready.ours <= ready.tslab + 500),
+    row("first cell after start (ms)", first, "reported (library in scope)", true),
+    row("trivial cell round trip (ms)", cell, "ratio ≤ 1.2", cell.ours / cell.tslab <= 1.2),
+  ];
+}
+
+if (require.main === module) {
+  benchKernel().then(
+    (rows) => console.table(rows),
+    (error: unknown) => {
+      console.error(error);
+      process.exit(1);
+    },
+  );
+}
