@@ -7,7 +7,7 @@
  * a busy synchronous cell (so its progress still shows).
  */
 import type { Channels } from "./channels";
-import { newHeader, type Header, type Message } from "./wire";
+import { newHeader, type Message } from "./wire";
 
 const FLUSH_AFTER_MS = 50;
 
@@ -66,10 +66,5 @@ export class IOPub {
       content,
       buffers: options.buffers ?? [],
     });
-  }
-
-  /** The header of the current parent, for messages built elsewhere. */
-  get parentHeader(): Header | undefined {
-    return this.parent?.header;
   }
 }
