@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { backendInfo, currentBackend, selectBackend, tensorflow } from "../src/engine/backend";
+import { backendInfo, currentBackend, selectBackend } from "../src/engine/backend";
+import { tensorflow } from "../src/engine/tensorflow";
 
 const installed = (name: string) => {
   try {

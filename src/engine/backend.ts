@@ -113,15 +113,3 @@ export function backendInfo(): BackendInfo {
 export function currentBackend(): BackendName | undefined {
   return info?.name;
 }
-
-/**
- * TensorFlow.js with its backend chosen: `const tf = await tensorflow()`.
- *
- * @example
- * const tf = await tensorflow();
- * tf.matMul(tf.ones([2, 3]), tf.ones([3, 2])).print();
- */
-export async function tensorflow(options: BackendOptions = {}): Promise<typeof tf> {
-  await selectBackend(options);
-  return tf;
-}

@@ -9,5 +9,7 @@ export { Trace } from "./trace";
 export type { TraceEntry, At, ExportOptions } from "./trace";
 export type { DType, FloatArray, NestedInput } from "./arrays";
 export type { Weights, Shape } from "./params";
-export { selectBackend, backendInfo, tensorflow } from "./backend";
+// `tensorflow()` stays internal: its return type would pull tfjs-core's ~300 declaration files into
+// every notebook's TypeScript program. Users who want tf import "@tensorflow/tfjs-core" themselves.
+export { selectBackend, backendInfo } from "./backend";
 export type { BackendInfo, BackendName, BackendAttempt, BackendOptions } from "./backend";

@@ -7,7 +7,7 @@ import { PNG } from "pngjs";
 import { dataUri } from "../display/html";
 import { windowMeans } from "./budget";
 import type { Panel } from "./select";
-import { loadVega } from "./vega";
+import { loadVega } from "./vega-modules";
 
 /** A colour lookup of 256 entries for a Vega scheme. */
 async function lut(scheme: string): Promise<Uint8Array> {

@@ -3,20 +3,10 @@
  * headless (no browser, no canvas) to SVG for the static fallback, and its scenegraph tells where
  * each time cursor sits, so frames can move a cursor without rendering again.
  *
- * vega and vega-lite are ESM-only; this CommonJS build loads them once with a dynamic `import()`
- * and keeps the modules.
+ * vega and vega-lite are loaded once by ./vega-modules.
  */
 import type { VegaLiteSpec } from "./spec";
-
-type VegaModule = typeof import("vega");
-type VegaLiteModule = typeof import("vega-lite");
-
-let modules: Promise<{ vega: VegaModule; vl: VegaLiteModule }> | undefined;
-
-/** vega and vega-lite, imported once. */
-export function loadVega(): Promise<{ vega: VegaModule; vl: VegaLiteModule }> {
-  return (modules ??= Promise.all([import("vega"), import("vega-lite")]).then(([vega, vl]) => ({ vega, vl })));
-}
+import { loadVega } from "./vega-modules";
 
 /** A spec compiled by vega-lite 5 into a Vega spec (throws vega-lite's own error on a bad spec). */
 export async function compileSpec(spec: VegaLiteSpec): Promise<object> {
