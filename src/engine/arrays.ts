@@ -39,22 +39,40 @@ export function shapeOf(value: unknown, what: string): number[] {
     if (a.length !== shape[depth]) throw errors.ragged(what, path, shape[depth], a.length);
     for (let k = 0; k < a.length; k++) walk(a[k], depth + 1, `${path}[${k}]`);
   };
-  walk(v, 0, "");
+  // Fast check first (no path strings); only a bad value pays for the walk that names where it is.
+  if (fill(v, shape, 0, null, 0) < 0) walk(v, 0, "");
   return shape;
 }
 
-/** Flattens a checked nested array with the expected shape into a typed array. */
+const isList = (node: unknown): node is ArrayLike<unknown> => Array.isArray(node) || (ArrayBuffer.isView(node) && !(node instanceof DataView));
+
+/**
+ * Checks `node` has exactly `shape` (from depth d) with finite numbers at the leaves, copying them
+ * into `out` from index k when given. Returns the next index, or −1 at the first problem.
+ */
+function fill(node: unknown, shape: readonly number[], d: number, out: FloatArray | null, k: number): number {
+  if (!isList(node) || node.length !== shape[d]) return -1;
+  if (d === shape.length - 1) {
+    for (let j = 0; j < node.length; j++) {
+      const x = node[j];
+      if (typeof x !== "number" || !Number.isFinite(x)) return -1;
+      if (out) out[k] = x;
+      k++;
+    }
+    return k;
+  }
+  for (let j = 0; j < node.length && k >= 0; j++) k = fill(node[j], shape, d + 1, out, k);
+  return k;
+}
+
+/** Flattens a nested array of the expected shape into a typed array (or throws the named problem). */
 export function toFlat(value: unknown, expected: readonly number[], what: string, dtype: DType, hint = ""): FloatArray {
   const v = unwrap(value);
-  const shape = shapeOf(v, what);
-  if (shape.length !== expected.length || shape.some((s, k) => s !== expected[k])) throw errors.shape(what, expected, shape, hint);
   const out = allocate(dtype, expected.reduce((a, b) => a * b, 1));
-  let k = 0;
-  const fill = (node: unknown) => {
-    if (typeof node === "number") out[k++] = node;
-    else for (let j = 0; j < (node as ArrayLike<unknown>).length; j++) fill((node as ArrayLike<unknown>)[j]);
-  };
-  fill(v);
+  if (expected.length > 0 && fill(v, expected, 0, out, 0) === out.length) return out;
+  const shape = shapeOf(v, what); // names a ragged, non-number or non-finite entry
+  if (shape.length !== expected.length || shape.some((s, k) => s !== expected[k])) throw errors.shape(what, expected, shape, hint);
+  fill(v, expected, 0, out, 0);
   return out;
 }
 

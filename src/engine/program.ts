@@ -241,7 +241,8 @@ export function compile(
   storage: Storage,
 ): (t: number) => void {
   const byShape = compiled.get(def) ?? compiled.set(def, new Map()).get(def)!;
-  const key = `${JSON.stringify(sizes)}|${B}`;
+  // One generated function per storage type too: V8 then sees only Float64Array or only Float32Array.
+  const key = `${JSON.stringify(sizes)}|${B}|${storage.values[def.nodes[0].name].constructor.name}`;
   let entry = byShape.get(key);
   if (!entry) {
     const p = plan(def, sizes, B);
