@@ -13,13 +13,12 @@
  * Run alone: `npx tsc -p tsconfig.json && node --import tsx bench/kernel.ts`.
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { randomBytes, randomUUID } from "node:crypto";
+import { randomUUID } from "node:crypto";
 import { mkdtempSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import * as zmq from "zeromq";
-import { decode, encode, newHeader, Signer, type ConnectionInfo, type Message } from "../kernel/wire";
+import { decode, encode, newConnectionInfo, newHeader, Signer, type Message } from "../kernel/wire";
 import type { BenchRow } from "./measure";
 
 const ROOT = resolve(__dirname, "..");
@@ -41,7 +40,7 @@ interface Times {
 
 /** Ready time, first cell and median trivial-cell round trip (ms) of one kernel start. */
 async function measure(which: Which, workDir: string): Promise<Times> {
-  const info = await connectionInfo();
+  const info = await newConnectionInfo();
   const file = join(workDir, `${which}-${info.shell_port}.json`);
   writeFileSync(file, JSON.stringify(info));
   const signer = new Signer(info.key, info.signature_scheme);
@@ -106,23 +105,6 @@ async function measure(which: Which, workDir: string): Promise<Times> {
   clearTimeout(killer);
   for (const socket of [shell, control, iopub]) socket.close();
   return { ready, first, cell: median(times) };
-}
-
-/** A connection file's content with free ports. */
-async function connectionInfo(): Promise<ConnectionInfo> {
-  const [shell_port, iopub_port, stdin_port, control_port, hb_port] = await Promise.all([0, 1, 2, 3, 4].map(freePort));
-  const key = randomBytes(16).toString("hex");
-  return { transport: "tcp", ip: "127.0.0.1", shell_port, iopub_port, stdin_port, control_port, hb_port, key, signature_scheme: "hmac-sha256" };
-}
-
-function freePort(): Promise<number> {
-  return new Promise((done, fail) => {
-    const server = createServer().once("error", fail);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => done(port));
-    });
-  });
 }
 
 function median(values: number[]): number {

@@ -7,8 +7,9 @@
  * a {@link WireError} naming what is wrong; the kernel logs and drops such messages.
  * See https://jupyter-client.readthedocs.io/en/latest/messaging.html#the-wire-protocol
  */
-import { createHmac, randomUUID, timingSafeEqual } from "node:crypto";
+import { createHmac, randomBytes, randomUUID, timingSafeEqual } from "node:crypto";
 import { readFileSync } from "node:fs";
+import { createServer } from "node:net";
 import { userInfo } from "node:os";
 import { wireErrors } from "./messages";
 
@@ -52,6 +53,24 @@ export interface ConnectionInfo {
   key: string;
   signature_scheme: string;
   kernel_name?: string;
+}
+
+/** A free TCP port on the loopback interface (the OS picks it). */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer().once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** A connection for a kernel a client starts itself: five free loopback ports and a fresh key. */
+export async function newConnectionInfo(): Promise<ConnectionInfo> {
+  const [shell_port, iopub_port, stdin_port, control_port, hb_port] = await Promise.all([0, 1, 2, 3, 4].map(freePort));
+  const key = randomBytes(16).toString("hex");
+  return { transport: "tcp", ip: "127.0.0.1", shell_port, iopub_port, stdin_port, control_port, hb_port, key, signature_scheme: "hmac-sha256" };
 }
 
 /** A malformed or wrongly signed message. */

@@ -5,13 +5,13 @@
  * `archlab run` execute notebooks on machines without Python or Jupyter.
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { randomBytes, randomUUID } from "node:crypto";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
+import { randomUUID } from "node:crypto";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
+import { join } from "node:path";
 import * as zmq from "zeromq";
-import { decode, encode, newHeader, Signer, type ConnectionInfo, type Message } from "../wire";
+import { PACKAGE_ROOT } from "../versions";
+import { decode, encode, newConnectionInfo, newHeader, Signer, type ConnectionInfo, type Message } from "../wire";
 
 /** One output in nbformat 4 shape. */
 export type Output = Record<string, unknown> & { output_type: string };
@@ -23,28 +23,6 @@ export interface ExecuteResult {
   outputs: Output[];
   error?: { ename: string; evalue: string; traceback: string[] };
 }
-
-/** The archlab package root, found from here whether running from dist/ or from sources. */
-function packageRoot(): string {
-  for (let dir = __dirname; dir !== dirname(dir); dir = dirname(dir)) {
-    try {
-      if (JSON.parse(readFileSync(join(dir, "package.json"), "utf8")).name === "archlab") return dir;
-    } catch {
-      /* keep looking */
-    }
-  }
-  throw new Error("Cannot find the archlab package root.");
-}
-
-const freePort = () =>
-  new Promise<number>((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
 
 export interface StartOptions {
   /** The kernel command; `{connection_file}` is replaced (default: this archlab's kernel). */
@@ -78,14 +56,10 @@ export class KernelClient {
   /** Starts a kernel and waits until it answers. */
   static async start(options: StartOptions = {}): Promise<KernelClient> {
     const dir = mkdtempSync(join(tmpdir(), "archlab-run-"));
-    const [shell_port, iopub_port, stdin_port, control_port, hb_port] = await Promise.all([0, 1, 2, 3, 4].map(freePort));
-    const info: ConnectionInfo = {
-      transport: "tcp", ip: "127.0.0.1", shell_port, iopub_port, stdin_port, control_port, hb_port,
-      key: randomBytes(16).toString("hex"), signature_scheme: "hmac-sha256", kernel_name: "archlab",
-    };
+    const info: ConnectionInfo = { ...(await newConnectionInfo()), kernel_name: "archlab" };
     const file = join(dir, "kernel.json");
     writeFileSync(file, JSON.stringify(info));
-    const argv = (options.argv ?? [process.execPath, join(packageRoot(), "dist", "kernel", "cli.js"), "kernel", "--connection-file", "{connection_file}"]).map((a) =>
+    const argv = (options.argv ?? [process.execPath, join(PACKAGE_ROOT, "dist", "kernel", "cli.js"), "kernel", "--connection-file", "{connection_file}"]).map((a) =>
       a.replace("{connection_file}", file),
     );
     const child = spawn(argv[0], argv.slice(1), { cwd: options.cwd, stdio: ["ignore", "inherit", "pipe"] });

@@ -99,6 +99,8 @@ export class Handle {
   constructor(
     readonly name: string,
     readonly size: SizeExpr,
+    /** How diagrams write it (the node's label, `x[t]`, `h[t−1]`). */
+    readonly label: string = name,
   ) {}
 }
 
@@ -185,8 +187,8 @@ export function defineCell<I extends string, S extends string>(
   if (states.length === 0) throw fail("a cell needs at least one state (it recurs over time).");
 
   const handles = {} as Record<I | S, Handle>;
-  for (const i of inputs) handles[i.name as I] = new Handle(i.name, i.size);
-  for (const s of states) handles[s.name as S] = new Handle(s.prev, s.size);
+  for (const i of inputs) handles[i.name as I] = new Handle(i.name, i.size, i.label);
+  for (const s of states) handles[s.name as S] = new Handle(s.prev, s.size, s.label);
 
   const known = (h: unknown, where: string): Handle => {
     if (!(h instanceof Handle) || names.get(h.name) !== h.size)
@@ -202,8 +204,9 @@ export function defineCell<I extends string, S extends string>(
   };
   const add = (node: Omit<NodeDef, "role" | "label">, options: NodeOptions | undefined, role: NodeRole): Handle => {
     claim(node.name, node.size);
-    nodes.push({ ...node, role: options?.role ?? role, label: options?.label ?? node.name, ...(options?.note ? { note: options.note } : {}) });
-    return new Handle(node.name, node.size);
+    const label = options?.label ?? node.name;
+    nodes.push({ ...node, role: options?.role ?? role, label, ...(options?.note ? { note: options.note } : {}) });
+    return new Handle(node.name, node.size, label);
   };
   const split = (operands: (Handle | NodeOptions)[]) => {
     const last = operands[operands.length - 1];

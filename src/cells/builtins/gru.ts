@@ -20,13 +20,13 @@ const MIXING_NOTE: Record<GruMixing, string> = {
 
 /** `h = z ⊙ h₋ + (1 − z) ⊙ cand` or its mirror; `gate` is z (or MGU's f). */
 export function mix(op: Ops, mixing: GruMixing, gate: Handle, h: Handle, cand: Handle): Handle {
-  const g = gate.name;
-  const oneMinus = op.oneMinus(`1-${g}`, gate, { label: `1−${g}` });
+  const oneMinus = op.oneMinus(`1-${gate.name}`, gate, { label: `1−${gate.label}` });
   const [onOld, onNew] = mixing === "frameworks" ? [gate, oneMinus] : [oneMinus, gate];
+  const factor = (x: Handle) => (x === oneMinus ? `(${x.label})` : x.label);
   return op.add(
     "h",
-    op.mul("keep", onOld, h, { label: `${onOld === gate ? g : `(1−${g})`}⊙h[t−1]` }),
-    op.mul("write", onNew, cand, { label: `${onNew === gate ? g : `(1−${g})`}⊙${cand.name === "h_tilde" ? "h̃" : cand.name}` }),
+    op.mul("keep", onOld, h, { label: `${factor(onOld)}⊙${h.label}` }),
+    op.mul("write", onNew, cand, { label: `${factor(onNew)}⊙${cand.label}` }),
   );
 }
 
