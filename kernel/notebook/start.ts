@@ -44,7 +44,9 @@ export async function start({ headless = false, dir = NOTEBOOKS }: StartOptions 
   if (lab || classic) {
     console.log(`Opening ${dir} in ${lab ? "JupyterLab" : "Jupyter Notebook"}. Choose the kernel "TypeScript (archlab)" if asked.`);
     if (classic) console.log("Charts are interactive in JupyterLab (`pip install jupyterlab`); classic Notebook shows their static images.");
-    const child = spawn(lab ? "jupyter-lab" : "jupyter-notebook", [dir], { stdio: "inherit" });
+    // Jupyter refuses to start as root unless told to (containers and CI machines run as root).
+    const asRoot = process.getuid?.() === 0 ? ["--allow-root"] : [];
+    const child = spawn(lab ? "jupyter-lab" : "jupyter-notebook", [...asRoot, dir], { stdio: "inherit" });
     await new Promise<void>((done) => child.on("exit", () => done()));
     return;
   }
