@@ -1,6 +1,6 @@
 /**
  * The ZeroMQ sockets of a kernel: shell and control (requests), stdin, iopub (broadcast outputs
- * and status); the heartbeat echoes on its own thread (heartbeat.ts). Receiving decodes and verifies every message; one
+ * and status); the heartbeat echoes in its own process (heartbeat.ts). Receiving decodes and verifies every message; one
  * that is malformed or wrongly signed is logged and dropped, and the kernel carries on.
  */
 import * as zmq from "zeromq";
@@ -26,7 +26,7 @@ export class Channels {
     for (const socket of this.all()) socket.linger = 1000;
   }
 
-  /** Binds every socket to the ports of the connection file and starts the heartbeat thread. */
+  /** Binds every socket to the ports of the connection file and starts the heartbeat process. */
   static async bind(info: ConnectionInfo): Promise<Channels> {
     const channels = new Channels(info);
     const address = (port: number) => (info.transport === "ipc" ? `ipc://${info.ip}-${port}` : `tcp://${info.ip}:${port}`);
@@ -65,7 +65,7 @@ export class Channels {
     socket.send(encode(message, this.signer)).catch((error: unknown) => log(wireErrors.sendFailed(message.header.msg_type, error)));
   }
 
-  /** Closes every socket and stops the heartbeat thread. */
+  /** Closes every socket and stops the heartbeat process. */
   async close(): Promise<void> {
     for (const socket of this.all()) socket.close();
     await this.heartbeat?.stop();

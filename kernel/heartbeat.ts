@@ -1,48 +1,66 @@
 /**
- * The heartbeat: echoes every ping on its own thread, so a cell that keeps Node's event loop busy
- * (a long synchronous loop, the kernel's own start) never makes the kernel look dead to Jupyter —
+ * The heartbeat: echoes every ping in its own small process, so a cell that keeps Node's event loop
+ * busy (a long synchronous loop, the kernel's own start) never makes the kernel look dead to Jupyter —
  * ipykernel runs its heartbeat on a thread for the same reason.
  *
- * This file is both the starter (main thread) and the worker (when loaded by `Worker`).
+ * A process, not a worker thread: zeromq.js aborts the whole process now and then when a worker that
+ * used it exits (zeromq/zeromq.js#411; measured here, 4 of 30 shutdowns ended in SIGABRT).
+ *
+ * This file is both the starter (in the kernel) and the echo process (when forked with an address).
  */
-import { isMainThread, parentPort, Worker, workerData } from "node:worker_threads";
+import { fork, type ChildProcess } from "node:child_process";
 import { log } from "./log";
 import { wireErrors } from "./messages";
 
-/** The running heartbeat thread. */
+/** The running heartbeat process. */
 export interface Heartbeat {
-  /** Closes the socket and ends the thread (a ZeroMQ socket must not outlive its thread's exit). */
+  /** Ends the echo process and resolves once it has exited. */
   stop(): Promise<void>;
 }
 
-/** Starts the heartbeat thread bound to `address`; resolves once it is bound. */
+const ECHO_FLAG = "--archlab-heartbeat";
+
+/** Starts the heartbeat process bound to `address`; resolves once it is bound. */
 export function startHeartbeat(address: string): Promise<Heartbeat> {
-  const worker = new Worker(__filename, { workerData: { address } });
-  worker.unref();
-  const stop = () =>
-    new Promise<void>((resolve) => {
-      worker.once("exit", () => resolve());
-      worker.postMessage("stop");
-    });
+  const child = fork(__filename, [ECHO_FLAG, address], { stdio: ["ignore", "ignore", "inherit", "ipc"] });
+  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  const stop = async () => {
+    if (child.exitCode === null && child.signalCode === null) child.kill("SIGTERM");
+    await exited;
+  };
   return new Promise((resolve, reject) => {
-    worker.once("message", () => resolve({ stop }));
-    worker.once("error", (error) => {
+    child.once("message", () => {
+      detach(child);
+      resolve({ stop });
+    });
+    child.once("error", (error) => {
       log(wireErrors.receiveFailed("heartbeat", error));
       reject(error);
     });
+    child.once("exit", (code, signal) => reject(new Error(`the heartbeat process ended before binding ${address} (${signal ?? `exit code ${code}`})`)));
   });
 }
 
+/** Lets the kernel exit without waiting for the echo process (which ends when its IPC channel closes). */
+function detach(child: ChildProcess): void {
+  child.unref();
+  (child.channel as { unref?: () => void } | undefined)?.unref?.();
+}
+
 async function echo(address: string): Promise<void> {
+  // Jupyter interrupts by signalling the kernel's process group: an interrupt must not stop the heartbeat.
+  process.on("SIGINT", () => undefined);
   const zmq = await import("zeromq");
   const socket = new zmq.Reply();
   socket.linger = 0;
   await socket.bind(address);
-  parentPort!.once("message", () => {
+  const end = () => {
     socket.close();
-    parentPort!.close();
-  });
-  parentPort!.postMessage("bound");
+    process.exit(0);
+  };
+  process.once("disconnect", end); // the kernel is gone, however it ended
+  process.once("SIGTERM", end);
+  process.send!("bound");
   try {
     for await (const frames of socket) await socket.send(frames);
   } catch (error) {
@@ -50,4 +68,4 @@ async function echo(address: string): Promise<void> {
   }
 }
 
-if (!isMainThread && (workerData as { address?: string })?.address) void echo((workerData as { address: string }).address);
+if (process.argv[2] === ECHO_FLAG && process.send) void echo(process.argv[3]);

@@ -17,6 +17,19 @@ out_path, log_path = sys.argv[1], sys.argv[2]
 TIMEOUT = 120
 
 
+def ping_heartbeat(s, timeout_ms=2000):
+    """Pings the heartbeat channel with a raw REQ socket; the echoed bytes, or None if no answer came."""
+    req = zmq.Context.instance().socket(zmq.REQ)
+    req.linger = 0
+    req.connect(f"{s.km.transport}://{s.km.ip}:{s.km.hb_port}")
+    payload = uuid.uuid4().hex.encode()
+    req.send(payload)
+    answered = req.poll(timeout_ms)
+    echoed = req.recv() if answered else None
+    req.close()
+    return {"sent": payload.decode(), "echoed": echoed.decode() if echoed is not None else None}
+
+
 class Session:
     """One kernel; requests on any channel, replies and IOPub messages matched by parent id."""
 
@@ -176,12 +189,14 @@ try:
     pending = s.send("shell", "execute_request", {"code": "while (true) {}", "silent": False,
                                                    "store_history": True, "user_expressions": {}, "allow_stdin": False})
     time.sleep(1.5)
+    results["heartbeat_while_busy"] = ping_heartbeat(s)
     started = time.time()
-    s.km.interrupt_kernel()
+    s.km.interrupt_kernel()  # a signal to the kernel's whole process group
     results["interrupted_sync"] = s.reply("shell", pending)["content"]
     results["interrupt_sync_seconds"] = time.time() - started
     s.outputs(pending)
     results["after_interrupts"] = s.execute("'alive after interrupts'")
+    results["heartbeat_after_interrupts"] = ping_heartbeat(s)
 
     # Bad input on the wire: each is dropped and logged; the kernel keeps answering.
     raw = zmq.Context.instance().socket(zmq.DEALER)

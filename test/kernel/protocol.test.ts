@@ -214,6 +214,12 @@ describe("the archlab kernel under jupyter_client", () => {
     assert.equal(results.after_interrupts.reply.content.status, "ok");
   });
 
+  test("the heartbeat answers while a cell keeps the event loop busy, and after an interrupt of the process group", () => {
+    for (const key of ["heartbeat_while_busy", "heartbeat_after_interrupts"]) {
+      assert.equal(results[key].echoed, results[key].sent, key);
+    }
+  });
+
   test("malformed and wrongly signed messages are dropped and logged, never run", () => {
     assert.equal(outputs(results.after_bad_messages, "execute_result")[0].data["text/plain"], "'undefined'");
     for (const problem of ["wrong HMAC signature", "the header is not valid JSON", "1 of the 4 JSON parts", "no <IDS|MSG> delimiter"]) {
