@@ -10,6 +10,7 @@ import * as tfl from "@tensorflow/tfjs-layers";
 import "@tensorflow/tfjs-core/dist/public/chained_ops/register_all_chained_ops";
 import { cell, LSTM, type DType } from "../src";
 import { backendInfo } from "../src/engine/backend";
+import { partsFor } from "../src/engine/parallel";
 import { compare, median, torchLstm, type BenchRow } from "./measure";
 
 /** A deterministic input `[T, B, In]` as nested arrays (what a user passes). */
@@ -81,13 +82,21 @@ export async function benchLstm(log: (line: string) => void = () => {}): Promise
   rows.push(compare(`LSTM trace ${size(small)} float64 vs tf.layers.lstm (${backend})`, oursSmall, layersSmall, 0.1, "ratio ≤ 0.1 (10× faster)"));
 
   log(`large LSTM (${size(large)}): ours float32 and float64, PyTorch, tf.layers.lstm on ${backend}`);
+  const threads = partsFor(LSTM, { In: large.In, H: large.H }, large.T, large.B);
   const oursLarge32 = await oursLstm(large.T, large.B, large.In, large.H, "float32", 3);
   const oursLarge64 = await oursLstm(large.T, large.B, large.In, large.H, "float64", 3);
+  const oneThread = process.env.ARCHLAB_THREADS;
+  process.env.ARCHLAB_THREADS = "1";
+  const oursLarge32One = await oursLstm(large.T, large.B, large.In, large.H, "float32", 3);
+  if (oneThread === undefined) delete process.env.ARCHLAB_THREADS;
+  else process.env.ARCHLAB_THREADS = oneThread;
   const torchLarge = torchLstm(large.T, large.B, large.In, large.H, 5);
   const torchLargeMs = typeof torchLarge === "string" ? torchLarge : torchLarge.ms;
   const layersLarge = await layersLstm(large.T, large.B, large.In, large.H, 2);
-  rows.push(compare(`LSTM trace ${size(large)} float32 vs PyTorch nn.LSTM (float32)`, oursLarge32, torchLargeMs, 3, "ratio ≤ 3"));
-  rows.push(compare(`LSTM trace ${size(large)} float64 vs PyTorch nn.LSTM (float32)`, oursLarge64, torchLargeMs, 3, "ratio ≤ 3"));
+  const torchThreads = typeof torchLarge === "string" ? "" : `, ${torchLarge.threads} thread(s)`;
+  rows.push(compare(`LSTM trace ${size(large)} float32, ${threads} thread(s) vs PyTorch nn.LSTM (float32${torchThreads})`, oursLarge32, torchLargeMs, 3, "ratio ≤ 3"));
+  rows.push(compare(`LSTM trace ${size(large)} float32, 1 thread vs PyTorch nn.LSTM`, oursLarge32One, torchLargeMs, 3, "ratio ≤ 3 (informative)"));
+  rows.push(compare(`LSTM trace ${size(large)} float64, ${threads} thread(s) vs PyTorch nn.LSTM (float32)`, oursLarge64, torchLargeMs, 3, "ratio ≤ 3"));
   rows.push(compare(`LSTM trace ${size(large)} float32 vs tf.layers.lstm (${backend})`, oursLarge32, layersLarge, 1, "ratio ≤ 1 (informative)"));
 
   log("long trace (T=100000, H=64)");

@@ -154,6 +154,8 @@ describe(`JupyterLab 4.6.3 with the ${kernel} kernel`, { skip, timeout: 6 * step
     await page.goto(lab.url('/lab?reset'));
     await openNotebook();
     await outputs(1).filter({ hasText: 'step 2' }).waitFor();
+    // Cells render one after another: wait for the last one before reading it.
+    await outputs(3).filter({ hasText: 'stepped to 2' }).waitFor();
     await shot('reopened');
     assert.equal((await outputs(3).innerText()).trim(), 'stepped to 2');
     const rich = await richOutputs(codeCell(2));

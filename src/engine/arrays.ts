@@ -11,7 +11,18 @@ export type FloatArray = Float64Array | Float32Array;
 /** A nested array of numbers, or anything with `arraySync()` (a tfjs tensor). */
 export type NestedInput = number | readonly NestedInput[] | { arraySync(): unknown; shape?: readonly number[] };
 
-export const allocate = (dtype: DType, n: number): FloatArray => (dtype === "float32" ? new Float32Array(n) : new Float64Array(n));
+/** Zeroed storage for n numbers; `shared` puts it in a SharedArrayBuffer, which several threads may write. */
+export const allocate = (dtype: DType, n: number, shared = false): FloatArray => {
+  if (dtype === "float32") return shared ? new Float32Array(new SharedArrayBuffer(n * 4)) : new Float32Array(n);
+  return shared ? new Float64Array(new SharedArrayBuffer(n * 8)) : new Float64Array(n);
+};
+
+/** A copy of `a` in shared memory. */
+export const toShared = (a: FloatArray): FloatArray => {
+  const out = allocate(a instanceof Float32Array ? "float32" : "float64", a.length, true);
+  out.set(a);
+  return out;
+};
 
 const unwrap = (v: unknown): unknown =>
   v !== null && typeof v === "object" && typeof (v as { arraySync?: unknown }).arraySync === "function" ? (v as { arraySync(): unknown }).arraySync() : v;

@@ -5,8 +5,9 @@
 import { evalSize, sizeNames, type CellDef } from "../cells/define";
 import { DISPLAY, type MimeBundle } from "../display/protocol";
 import { errors } from "../errors";
-import { allocate, shapeOf, toFlat, checkFinite, type DType, type FloatArray, type NestedInput } from "./arrays";
+import { allocate, shapeOf, toFlat, toShared, checkFinite, type DType, type FloatArray, type NestedInput } from "./arrays";
 import { initParams, paramShapes, readWeights, writeWeights, type Shape, type Weights } from "./params";
+import { partsFor, runSplit } from "./parallel";
 import { compile, type Storage } from "./program";
 import { Stepper } from "./stepper";
 import { Trace } from "./trace";
@@ -105,9 +106,14 @@ export class Cell {
 
   /** Runs the whole sequence (`[T, B, In]`, or `[T, In]` for batch 1) and returns the full trace. */
   run(xs: NestedInput, options: RunOptions = {}): Trace {
-    const trace = this.prepare(xs, options);
-    const step = compile(this.def, this.sizes, trace.batch, this.#params, trace.storage);
-    for (let t = 0; t < trace.steps; t++) step(t);
+    let parts = 1;
+    // Large runs are split across threads (parallel.ts), which needs the trace in shared memory.
+    const trace = this.#prepare(xs, options, (T, B) => (parts = partsFor(this.def, this.sizes, T, B)) > 1);
+    if (parts > 1) runSplit(this.def, this.sizes, trace.batch, trace.steps, this.#params, trace.storage, parts);
+    else {
+      const step = compile(this.def, this.sizes, trace.batch, this.#params, trace.storage);
+      for (let t = 0; t < trace.steps; t++) step(t);
+    }
     trace.length = trace.steps;
     return trace;
   }
@@ -118,7 +124,12 @@ export class Cell {
   }
 
   /** @internal Checks inputs and allocates a trace (nothing computed yet). */
-  prepare(xs: NestedInput, { initial = {}, reverse = false }: RunOptions = {}): Trace {
+  prepare(xs: NestedInput, options: RunOptions = {}): Trace {
+    return this.#prepare(xs, options, () => false);
+  }
+
+  /** Checks inputs and allocates a trace, in shared memory when `shared(T, B)` says so. */
+  #prepare(xs: NestedInput, { initial = {}, reverse = false }: RunOptions, shared: (T: number, B: number) => boolean): Trace {
     const inputName = this.def.inputs[0].name;
     if (this.def.inputs.length !== 1) throw errors.unsupported(`Running cell "${this.def.name}"`, "cells with several inputs need run({ … }) per input (not yet).");
     const In = this.size(this.def.inputs[0].size);
@@ -130,12 +141,16 @@ export class Cell {
       throw errors.shape(what, ["T", "B", In], shape, "Give a sequence shaped [T, B, In], or [T, In] for one sequence.");
     const [T, B] = batched ? shape : [shape[0], 1];
     const flat = toFlat(xs, batched ? [T, B, In] : [T, In], what, this.dtype, `Input size is ${In} (inputSize); time is the first axis.`);
+    const share = shared(T, B);
     const x = reverse ? reverseTime(flat, T, B * In) : flat;
-    const storage: Storage = { values: { [inputName]: x }, initial: {} };
-    for (const n of this.def.nodes) storage.values[n.name] = allocate(this.dtype, T * B * this.size(n.size));
+    const storage: Storage = { values: { [inputName]: share ? toShared(x) : x }, initial: {} };
+    for (const n of this.def.nodes) storage.values[n.name] = allocate(this.dtype, T * B * this.size(n.size), share);
     const unknown = Object.keys(initial).filter((k) => !this.def.states.some((s) => s.name === k));
     if (unknown.length) throw errors.unknownName("state", unknown[0], this.def.states.map((s) => s.name), `the initial state of cell "${this.def.name}"`);
-    for (const s of this.def.states) storage.initial[s.name] = this.initialState(s.name, initial[s.name], B);
+    for (const s of this.def.states) {
+      const value = this.initialState(s.name, initial[s.name], B);
+      storage.initial[s.name] = share ? toShared(value) : value;
+    }
     return new Trace(this.def, this.sizes, T, B, this.dtype, storage, reverse ? "backward" : "forward");
   }
 

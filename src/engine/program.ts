@@ -14,6 +14,9 @@
  * product per term, before step 0 (the prologue). Inside the loop, matrix terms that share an
  * operand (LSTM's four `U · h[t−1]`) are fused into one product per step once they are large
  * enough to gain from it (see {@link product}).
+ *
+ * A step function covers a slice of the batch (all of it by default): a large run is split across
+ * threads by batch elements (parallel.ts), each thread running the same generated code on its slice.
  */
 import { evalSize, type CellDef, type NodeDef } from "../cells/define";
 import { EXPRESSION, type OpKind, type UnaryKind } from "../cells/ops";
@@ -38,7 +41,11 @@ interface NodeSource {
   node: NodeDef;
   out: string;
   n: number;
+  /** Batch size of the storage (its layout: `[T, B, n]`). */
   B: number;
+  /** The batch elements this step function computes: `b0 ≤ b < b1` (all of them unless the run is split across threads). */
+  b0: number;
+  b1: number;
   operands: Operand[];
   param: (name: string) => string;
   plan: Plan;
@@ -46,11 +53,11 @@ interface NodeSource {
 
 type Kernel = (s: NodeSource) => string;
 
-/** `out[k] = f(a[k], b[k], …)` over the node's B·n values. */
-const elementwise = (kind: UnaryKind | "mul" | "add" | "sub" | "div"): Kernel => ({ out, n, B, operands }) => {
+/** `out[k] = f(a[k], b[k], …)` over the node's n values of each batch element in the slice. */
+const elementwise = (kind: UnaryKind | "mul" | "add" | "sub" | "div"): Kernel => ({ out, n, B, b0, b1, operands }) => {
   const args = operands.map((a, j) => `${a.buf}[a${j} + k]`);
-  return `{ const o = t * ${n * B}; ${operands.map((a, j) => `const a${j} = ${a.off};`).join(" ")}
-  for (let k = 0; k < ${n * B}; k++) ${out}[o + k] = ${EXPRESSION[kind](...args)}; }`;
+  return `{ const o = t * ${n * B} + ${b0 * n}; ${operands.map((a, j) => `const a${j} = ${a.off} + ${b0 * a.size};`).join(" ")}
+  for (let k = 0; k < ${n * (b1 - b0)}; k++) ${out}[o + k] = ${EXPRESSION[kind](...args)}; }`;
 };
 
 /** `acc += a[ia + k] · w[wr + k]` for k < m: unrolled when short (teaching sizes), a loop otherwise. */
@@ -65,33 +72,33 @@ const dot = (a: string, w: string, m: number) =>
  * bias and the terms on cell inputs are already in `out` (the prologue put them there for every step),
  * and terms of a fused group read their share of the group's product.
  */
-const affine: Kernel = ({ node, out, n, B, operands, param, plan }) => {
+const affine: Kernel = ({ node, out, n, B, b0, b1, operands, param, plan }) => {
   const terms = node.terms!.flatMap((term, j) => {
     const a = operands[j];
     const w = param(term.weight);
     const fused = plan.fused.get(`${node.name}:${term.weight}`);
     if (plan.hoisted.has(term.input)) return [];
-    if (fused) return [`acc += ${fused.scratch}[b * ${fused.R} + ${fused.row} + r];`];
+    if (fused) return [`acc += ${fused.scratch}[(b - ${b0}) * ${fused.R} + ${fused.row} + r];`];
     return term.kind === "diagonal"
       ? [`acc += ${w}[r] * ${a.buf}[${a.off} + b * ${a.size} + r];`]
       : [`{ const ia = ${a.off} + b * ${a.size}, wr = r * ${a.size}; ${dot(a.buf, w, a.size)} }`];
   });
   if (terms.length === 0) return "";
-  return `for (let b = 0; b < ${B}; b++) { const o = t * ${n * B} + b * ${n};
+  return `for (let b = ${b0}; b < ${b1}; b++) { const o = t * ${n * B} + b * ${n};
   for (let r = 0; r < ${n}; r++) { let acc = ${out}[o + r]; ${terms.join(" ")} ${out}[o + r] = acc; } }`;
 };
 
-const shift: Kernel = ({ node, out, n, B, operands: [a] }) =>
-  `{ const o = t * ${n * B}, a0 = ${a.off}; for (let k = 0; k < ${n * B}; k++) ${out}[o + k] = ${a.buf}[a0 + k] - ${node.constant!.value}; }`;
+const shift: Kernel = ({ node, out, n, B, b0, b1, operands: [a] }) =>
+  `{ const o = t * ${n * B} + ${b0 * n}, a0 = ${a.off} + ${b0 * a.size}; for (let k = 0; k < ${n * (b1 - b0)}; k++) ${out}[o + k] = ${a.buf}[a0 + k] - ${node.constant!.value}; }`;
 
-const concat: Kernel = ({ out, n, B, operands }) => {
+const concat: Kernel = ({ out, n, B, b0, b1, operands }) => {
   let col = 0;
   const parts = operands.map((a) => {
     const s = `{ const ia = ${a.off} + b * ${a.size}; for (let k = 0; k < ${a.size}; k++) ${out}[o + ${col} + k] = ${a.buf}[ia + k]; }`;
     col += a.size;
     return s;
   });
-  return `for (let b = 0; b < ${B}; b++) { const o = t * ${n * B} + b * ${n}; ${parts.join(" ")} }`;
+  return `for (let b = ${b0}; b < ${b1}; b++) { const o = t * ${n * B} + b * ${n}; ${parts.join(" ")} }`;
 };
 
 /** One kernel per op kind. */
@@ -157,13 +164,26 @@ export function plan(def: CellDef, sizes: Readonly<Record<string, number>>, B: n
   return { hoisted, groups: kept, fused };
 }
 
-function operandSize(def: CellDef, name: string, sizes: Readonly<Record<string, number>>): number {
+/** Size of a value the definition's nodes read: an input, a node, or a previous state. */
+export function operandSize(def: CellDef, name: string, sizes: Readonly<Record<string, number>>): number {
   const x = [...def.inputs, ...def.nodes].find((v) => v.name === name) ?? def.states.find((s) => s.prev === name)!;
   return evalSize(x.size, sizes);
 }
 
-/** The generated source of `step(t)` (exposed for inspection: `cell.source()`). */
-export function generate(def: CellDef, sizes: Readonly<Record<string, number>>, B: number, p: Plan = plan(def, sizes, B)): string {
+/** Batch elements `b0 ≤ b < b1` of a run: a step function computes one slice (the whole batch unless a run is split across threads). */
+export interface Slice {
+  b0: number;
+  b1: number;
+}
+
+/** The generated source of `step(t)` over the batch elements of `slice`, for storage of batch size B. */
+export function generate(
+  def: CellDef,
+  sizes: Readonly<Record<string, number>>,
+  B: number,
+  { b0, b1 }: Slice = { b0: 0, b1: B },
+  p: Plan = plan(def, sizes, b1 - b0),
+): string {
   const index = new Map<string, string>();
   const operands = new Map<string, Operand>();
   const lines: string[] = [];
@@ -193,7 +213,7 @@ export function generate(def: CellDef, sizes: Readonly<Record<string, number>>, 
       .filter(([g]) => g.before === name)
       .map(([g, j]) => {
         const a = operands.get(g.input)!;
-        return `S${j}.fill(0); G${j}.run(${a.buf}, ${a.off}, ${B}, S${j}, 0, ${g.R});\n`;
+        return `S${j}.fill(0); G${j}.run(${a.buf}, ${a.off} + ${b0 * a.size}, ${b1 - b0}, S${j}, 0, ${g.R});\n`;
       })
       .join("");
   const body = def.nodes.map(
@@ -205,6 +225,8 @@ export function generate(def: CellDef, sizes: Readonly<Record<string, number>>, 
         out: operands.get(node.name)!.buf,
         n: evalSize(node.size, sizes),
         B,
+        b0,
+        b1,
         operands: node.inputs.map((name) => operands.get(name)!),
         param: (name) => bind("p", name),
         plan: p,
@@ -240,20 +262,44 @@ export function compile(
   params: Record<string, FloatArray>,
   storage: Storage,
 ): (t: number) => void {
+  const T = steps(def, sizes, B, storage);
+  prologue(def, sizes, params, storage, { r0: 0, r1: T * B });
+  return compileSteps(def, sizes, B, params, storage, { b0: 0, b1: B }, T);
+}
+
+/** Number of steps the storage holds. */
+function steps(def: CellDef, sizes: Readonly<Record<string, number>>, B: number, storage: Storage): number {
+  const x = def.inputs[0];
+  return storage.values[x.name].length / (B * evalSize(x.size, sizes));
+}
+
+/**
+ * `step(t)` for the batch elements of `slice` only, the prologue already done. Several slices of one
+ * storage may run at once on different threads: each writes only its own batch elements.
+ */
+export function compileSteps(
+  def: CellDef,
+  sizes: Readonly<Record<string, number>>,
+  B: number,
+  params: Record<string, FloatArray>,
+  storage: Storage,
+  slice: Slice,
+  T: number,
+): (t: number) => void {
   const byShape = compiled.get(def) ?? compiled.set(def, new Map()).get(def)!;
   // One generated function per storage type too: V8 then sees only Float64Array or only Float32Array.
-  const key = `${JSON.stringify(sizes)}|${B}|${storage.values[def.nodes[0].name].constructor.name}`;
+  const key = `${JSON.stringify(sizes)}|${B}|${slice.b0}:${slice.b1}|${storage.values[def.nodes[0].name].constructor.name}`;
+  const M = slice.b1 - slice.b0;
   let entry = byShape.get(key);
   if (!entry) {
-    const p = plan(def, sizes, B);
-    entry = { plan: p, make: new Function("v", "init", "p", "rt", generate(def, sizes, B, p)) as Factory };
+    const p = plan(def, sizes, M);
+    entry = { plan: p, make: new Function("v", "init", "p", "rt", generate(def, sizes, B, slice, p)) as Factory };
     byShape.set(key, entry);
   }
-  const T = prologue(def, sizes, params, storage, entry.plan);
   const groups = entry.plan.groups;
   const rt: Runtime = {
-    products: groups.map((g) => product(stack(g.members, g.K, params), g.R, g.K, B)),
-    scratch: groups.map((g) => like(params[g.members[0].weight], B * g.R)),
+    products: groups.map((g) => product(stack(g.members, g.K, params), g.R, g.K, M)),
+    scratch: groups.map((g) => like(params[g.members[0].weight], M * g.R)),
   };
   const step = entry.make(storage.values, storage.initial, params, rt);
   if (rt.products.length === 0) return step;
@@ -279,19 +325,18 @@ const PROLOGUE_ROWS = 2048;
 
 /**
  * Before the loop: every affine node's storage gets its bias, then its matrix terms on the cell's
- * inputs — all nodes' terms on one input stacked into one product over all T·B rows, in passes of
- * {@link PROLOGUE_ROWS} rows. Returns the number of steps T.
+ * inputs — all nodes' terms on one input stacked into one product over the rows `r0 ≤ row < r1` of
+ * the T·B rows (all of them unless the work is split across threads), in passes of
+ * {@link PROLOGUE_ROWS} rows.
  */
-function prologue(def: CellDef, sizes: Readonly<Record<string, number>>, params: Record<string, FloatArray>, storage: Storage, p: Plan): number {
-  const x = def.inputs[0];
-  const rowsTB = storage.values[x.name].length / evalSize(x.size, sizes);
+export function prologue(def: CellDef, sizes: Readonly<Record<string, number>>, params: Record<string, FloatArray>, storage: Storage, { r0: first, r1: end }: { r0: number; r1: number }): void {
   const affine = def.nodes.filter((n) => n.op === "affine");
   for (const node of affine) {
     const n = evalSize(node.size, sizes);
     const out = storage.values[node.name];
     const biases = node.bias!.map((b) => params[b]);
     if (biases.length === 0) continue;
-    for (let row = 0; row < rowsTB; row++) {
+    for (let row = first; row < end; row++) {
       const o = row * n;
       for (let r = 0; r < n; r++) {
         let acc = biases[0][r];
@@ -300,9 +345,9 @@ function prologue(def: CellDef, sizes: Readonly<Record<string, number>>, params:
       }
     }
   }
-  for (const input of p.hoisted) {
+  for (const input of def.inputs.map((i) => i.name)) {
     const A = storage.values[input];
-    const K = A.length / rowsTB;
+    const K = evalSize(def.inputs.find((i) => i.name === input)!.size, sizes);
     const members: { node: string; weight: string; row: number; n: number; diagonal: boolean }[] = [];
     let R = 0;
     for (const node of affine)
@@ -315,16 +360,17 @@ function prologue(def: CellDef, sizes: Readonly<Record<string, number>>, params:
     for (const m of members.filter((m) => m.diagonal)) {
       const out = storage.values[m.node];
       const w = params[m.weight];
-      for (let row = 0; row < rowsTB; row++) for (let r = 0; r < m.n; r++) out[row * m.n + r] += w[r] * A[row * m.n + r];
+      for (let row = first; row < end; row++) for (let r = 0; r < m.n; r++) out[row * m.n + r] += w[r] * A[row * m.n + r];
     }
     const matrices = members.filter((m) => !m.diagonal);
     if (R === 0) continue;
-    const rows = Math.min(rowsTB, PROLOGUE_ROWS);
+    const rows = Math.min(end - first, PROLOGUE_ROWS);
+    if (rows <= 0) continue;
     const prod = product(stack(matrices, K, params), R, K, rows);
     const scratch = like(A, rows * R);
     try {
-      for (let r0 = 0; r0 < rowsTB; r0 += rows) {
-        const M = Math.min(rows, rowsTB - r0);
+      for (let r0 = first; r0 < end; r0 += rows) {
+        const M = Math.min(rows, end - r0);
         scratch.fill(0);
         prod.run(A, r0 * K, M, scratch, 0, R);
         for (const m of matrices) {
@@ -340,5 +386,4 @@ function prologue(def: CellDef, sizes: Readonly<Record<string, number>>, params:
       prod.dispose();
     }
   }
-  return rowsTB / (storage.initial[def.states[0].name].length / evalSize(def.states[0].size, sizes));
 }
