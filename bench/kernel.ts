@@ -38,6 +38,9 @@ interface Times {
   cell: number;
 }
 
+/** How long any one reply may take (a kernel start included). */
+const REPLY_TIMEOUT = 60_000;
+
 /** Ready time, first cell and median trivial-cell round trip (ms) of one kernel start. */
 async function measure(which: Which, workDir: string): Promise<Times> {
   const info = await newConnectionInfo();
@@ -64,7 +67,19 @@ async function measure(which: Which, workDir: string): Promise<Times> {
     void socket.send(encode({ identities: [], header, parent_header: {}, metadata: {}, content, buffers: [] }, signer));
     return header.msg_id;
   };
-  const expect = (key: string) => new Promise<Message>((done) => waiting.set(key, done));
+  // A kernel that stops answering fails the benchmark with what it was waiting for, never hangs it.
+  let child: ChildProcess | undefined;
+  const expect = (key: string) =>
+    new Promise<Message>((done, fail) => {
+      const timer = setTimeout(() => {
+        child?.kill("SIGKILL");
+        fail(new Error(`the ${which} kernel sent no ${key.split(":")[0]} within ${REPLY_TIMEOUT / 1000} s`));
+      }, REPLY_TIMEOUT);
+      waiting.set(key, (m) => {
+        clearTimeout(timer);
+        done(m);
+      });
+    });
 
   for (const [socket, port] of [[shell, info.shell_port], [control, info.control_port], [iopub, info.iopub_port]] as const) {
     socket.connect(`tcp://127.0.0.1:${port}`);
@@ -76,8 +91,8 @@ async function measure(which: Which, workDir: string): Promise<Times> {
 
   const [command, ...args] = KERNELS[which](file);
   const started = performance.now();
-  const child: ChildProcess = spawn(command, args, { cwd: workDir, stdio: ["ignore", "ignore", "inherit"] });
-  const exited = new Promise<void>((done) => child.once("exit", () => done()));
+  child = spawn(command, args, { cwd: workDir, stdio: ["ignore", "ignore", "inherit"] });
+  const exited = new Promise<void>((done) => child!.once("exit", () => done()));
   const infoId = send(shell, "kernel_info_request", {});
   await expect(`kernel_info_reply:${infoId}`);
   const ready = performance.now() - started;
@@ -85,11 +100,14 @@ async function measure(which: Which, workDir: string): Promise<Times> {
   const roundTrip = async (i: number) => {
     const t0 = performance.now();
     const id = send(shell, "execute_request", { code: `1 + ${i}`, silent: false, store_history: true, user_expressions: {}, allow_stdin: false });
-    const idle = new Promise<void>((done) =>
+    const idle = new Promise<void>((done, fail) => {
+      const timer = setTimeout(() => fail(new Error(`the ${which} kernel never went idle after a trivial cell`)), REPLY_TIMEOUT);
       waiting.set(`status:${id}`, (m) => {
-        if (m.content.execution_state === "idle") done();
-      }),
-    );
+        if (m.content.execution_state !== "idle") return;
+        clearTimeout(timer);
+        done();
+      });
+    });
     await Promise.all([expect(`execute_reply:${id}`), idle]);
     return performance.now() - t0;
   };
@@ -100,7 +118,7 @@ async function measure(which: Which, workDir: string): Promise<Times> {
   for (let i = 3; i < CELLS + 3; i++) times.push(await roundTrip(i));
 
   send(control, "shutdown_request", { restart: false });
-  const killer = setTimeout(() => child.kill("SIGKILL"), 5000);
+  const killer = setTimeout(() => child!.kill("SIGKILL"), 5000);
   await exited;
   clearTimeout(killer);
   for (const socket of [shell, control, iopub]) socket.close();

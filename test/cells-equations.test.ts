@@ -38,7 +38,8 @@ const greff = (v: Greff): Step => (w, x, { h, c, i: iPrev, f: fPrev, o: oPrev })
   const cNew = add(mul(f, c), mul(i, g));
   const o = v === "NOG" ? h.map(() => 1) : map(add(pre("o"), peep("o", cNew), full("o")), σ);
   const hNew = mul(o, v === "NOAF" ? cNew : map(cNew, Math.tanh));
-  return v === "FGR" ? { h: hNew, c: cNew, i, f, o } : { h: hNew, c: cNew };
+  const next: Record<string, V> = { h: hNew, c: cNew };
+  return v === "FGR" ? { ...next, i, f, o } : next;
 };
 
 /** Dey & Salem 2017: gates from U h₋ + b (1), U h₋ (2), b (3); Chung's mixing. */

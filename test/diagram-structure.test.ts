@@ -5,6 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { cell } from "../src/engine";
 import { BUILTIN_CELLS, GRU_RESET_AFTER, GRU_RESET_BEFORE, LSTM, RNN_RELU, RNN_TANH, defineCell, type CellDef } from "../src/cells";
 import { diagram } from "../src/diagram";
 import { readSvg } from "./support/svg";
@@ -99,7 +100,6 @@ describe("folded diagrams hold every operation and every operand edge of the def
   });
 
   it("shows concrete shapes for a Cell and symbolic ones for a definition", async () => {
-    const { cell } = await import("../src/engine");
     const sym = readSvg(await diagram(LSTM).toSvg());
     assert.match(sym.nodeText["x"], /x\[t\] \[B, In\]/);
     assert.match(sym.nodeText["f_pre.params"], /U_f \[H, H\]/);

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { describe, it } from "node:test";
 import { golden, goldenTorch, maxAbsDiff, pattern } from "../../test/support/golden";
 import { ArchlabError } from "../errors";
-import { fromTorch, toTorch, type TorchOptions } from "./torch";
+import { fromTorch, loadTorchStateDict, toTorch, type TorchOptions } from "./torch";
 
 const reference = JSON.parse(readFileSync(join(__dirname, "fixtures", "torch-reference.json"), "utf8"));
 
@@ -146,7 +146,6 @@ describe("fromTorch: bad input names the tensor, expected vs actual, and changes
     const d = { ...toTorch(model) };
     d.weight_ih_l0 = pattern(8, 3, 9); // valid …
     (d.bias_hh_l1_reverse as number[]) = [0, 0, 0]; // … but the last one is not
-    const { loadTorchStateDict } = await import("./torch");
     assert.throws(() => loadTorchStateDict(model.model, d), isError("shape", /bias_hh_l1_reverse/));
     assert.deepEqual(model.model.weights(), before);
   });
