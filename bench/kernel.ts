@@ -39,7 +39,7 @@ interface Times {
 }
 
 /** How long any one reply may take (a kernel start included). */
-const REPLY_TIMEOUT = 60_000;
+const REPLY_TIMEOUT = 20_000;
 
 /** Ready time, first cell and median trivial-cell round trip (ms) of one kernel start. */
 async function measure(which: Which, workDir: string): Promise<Times> {
@@ -130,13 +130,32 @@ function median(values: number[]): number {
   return sorted[Math.floor(sorted.length / 2)];
 }
 
+/**
+ * One measurement; a kernel start that stalls (no reply within {@link REPLY_TIMEOUT}) is counted and
+ * measured again, at most {@link ATTEMPTS} times. Plain tslab stalled now and then in full bench runs
+ * (a trivial cell never reported idle); the stall counts are in the report.
+ */
+async function measureRetrying(which: Which, workDir: string, stalls: Record<Which, number>): Promise<Times> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await measure(which, workDir);
+    } catch (error) {
+      stalls[which]++;
+      if (attempt === ATTEMPTS) throw error;
+    }
+  }
+}
+
+const ATTEMPTS = 3;
+
 /** Kernel ready time and trivial-cell round trip, ours against plain tslab, measured side by side. */
 export async function benchKernel(): Promise<BenchRow[]> {
   const workDir = mkdtempSync(join(tmpdir(), "archlab-bench-kernel-"));
   const runs: Record<Which, Times[]> = { ours: [], tslab: [] };
+  const stalls: Record<Which, number> = { ours: 0, tslab: 0 };
   for (let round = 0; round < ROUNDS; round++) {
     const order: Which[] = round % 2 === 0 ? ["tslab", "ours"] : ["ours", "tslab"];
-    for (const which of order) runs[which].push(await measure(which, workDir));
+    for (const which of order) runs[which].push(await measureRetrying(which, workDir, stalls));
   }
   const both = (key: keyof Times) => ({ ours: median(runs.ours.map((r) => r[key])), tslab: median(runs.tslab.map((r) => r[key])) });
   const row = (name: string, { ours, tslab }: { ours: number; tslab: number }, target: string, ok: boolean): BenchRow => ({
@@ -154,6 +173,7 @@ export async function benchKernel(): Promise<BenchRow[]> {
     row("kernel ready (ms)", ready, "ours ≤ tslab + 500 ms", ready.ours <= ready.tslab + 500),
     row("first cell after start (ms)", first, "reported (library in scope)", true),
     row("trivial cell round trip (ms)", cell, "ratio ≤ 1.2", cell.ours / cell.tslab <= 1.2),
+    { name: `kernel starts that stalled and were measured again: ours ${stalls.ours}, plain tslab ${stalls.tslab}`, ours: stalls.ours, reference: stalls.tslab, ratio: NaN, target: "ours 0", ok: stalls.ours === 0 },
   ];
 }
 
