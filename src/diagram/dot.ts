@@ -97,7 +97,7 @@ function nodeAttrs(n: GraphNode, theme: Theme): string {
   const role = theme.roles[n.role];
   const live = n.values && n.values.length ? divergingColor(mean(n.values)) : undefined;
   const status = n.status && n.status !== "same" ? theme.status[n.status] : undefined;
-  const font = live?.font ?? role.font;
+  const font = live?.font ?? theme.text;
   const small = (text: string) => `<FONT POINT-SIZE="9" COLOR="${live ? font : theme.muted}">${htmlText(text)}</FONT>`;
   const rows: string[] = [];
   if (n.members) for (const m of n.members) rows.push(`<TD ALIGN="LEFT"><B>${htmlText(m.title)}</B></TD><TD ALIGN="RIGHT">${small(m.shape)}</TD>`);

@@ -4,11 +4,10 @@
  */
 import type { EdgeKind, Role, Status } from "./model";
 
-/** Fill, border and text colour of one role. */
+/** Fill and border colour of one role (its text takes the theme's `text` colour). */
 export interface RoleStyle {
   fill: string;
   stroke: string;
-  font: string;
 }
 
 /** Everything a diagram's look depends on. */
@@ -39,16 +38,16 @@ export const THEMES: Record<ThemeName, Theme> = {
     text: "#1d2430",
     cluster: { fill: "#f7f8fa", stroke: "#c5ccd6" },
     roles: {
-      input: { fill: "#e6f4ea", stroke: "#2e7d32", font: "#1d2430" },
-      "state-in": { fill: "#e3eefc", stroke: "#1f5fbf", font: "#1d2430" },
-      "state-out": { fill: "#d2e3fb", stroke: "#1f5fbf", font: "#1d2430" },
-      state: { fill: "#d2e3fb", stroke: "#1f5fbf", font: "#1d2430" },
-      param: { fill: "#f1f3f5", stroke: "#8a94a3", font: "#1d2430" },
-      pre: { fill: "#efeafb", stroke: "#6a4fc2", font: "#1d2430" },
-      gate: { fill: "#fff1de", stroke: "#d9730d", font: "#1d2430" },
-      candidate: { fill: "#fde7ef", stroke: "#b8336a", font: "#1d2430" },
-      intermediate: { fill: "#ffffff", stroke: "#5f6b7a", font: "#1d2430" },
-      cell: { fill: "#e3eefc", stroke: "#1f5fbf", font: "#1d2430" },
+      input: { fill: "#e6f4ea", stroke: "#2e7d32" },
+      "state-in": { fill: "#e3eefc", stroke: "#1f5fbf" },
+      "state-out": { fill: "#d2e3fb", stroke: "#1f5fbf" },
+      state: { fill: "#d2e3fb", stroke: "#1f5fbf" },
+      param: { fill: "#f1f3f5", stroke: "#8a94a3" },
+      pre: { fill: "#efeafb", stroke: "#6a4fc2" },
+      gate: { fill: "#fff1de", stroke: "#d9730d" },
+      candidate: { fill: "#fde7ef", stroke: "#b8336a" },
+      intermediate: { fill: "#ffffff", stroke: "#5f6b7a" },
+      cell: { fill: "#e3eefc", stroke: "#1f5fbf" },
     },
     edges: { data: "#4a5568", weight: "#a0aab8", recurrent: "#d1242f", layer: "#2e7d32" },
     status: { added: "#1a7f37", removed: "#d1242f", changed: "#bf8700" },
@@ -60,16 +59,16 @@ export const THEMES: Record<ThemeName, Theme> = {
     text: "#e6e6e6",
     cluster: { fill: "#262a30", stroke: "#4a5160" },
     roles: {
-      input: { fill: "#1f3a26", stroke: "#6cc383", font: "#e6e6e6" },
-      "state-in": { fill: "#1d2f4a", stroke: "#6aa3f5", font: "#e6e6e6" },
-      "state-out": { fill: "#23395a", stroke: "#6aa3f5", font: "#e6e6e6" },
-      state: { fill: "#23395a", stroke: "#6aa3f5", font: "#e6e6e6" },
-      param: { fill: "#2b2f36", stroke: "#7d8794", font: "#e6e6e6" },
-      pre: { fill: "#2d2645", stroke: "#a48ef0", font: "#e6e6e6" },
-      gate: { fill: "#3d2c17", stroke: "#f0a24a", font: "#e6e6e6" },
-      candidate: { fill: "#3f1f2c", stroke: "#ec7aa6", font: "#e6e6e6" },
-      intermediate: { fill: "#25282d", stroke: "#9aa5b1", font: "#e6e6e6" },
-      cell: { fill: "#1d2f4a", stroke: "#6aa3f5", font: "#e6e6e6" },
+      input: { fill: "#1f3a26", stroke: "#6cc383" },
+      "state-in": { fill: "#1d2f4a", stroke: "#6aa3f5" },
+      "state-out": { fill: "#23395a", stroke: "#6aa3f5" },
+      state: { fill: "#23395a", stroke: "#6aa3f5" },
+      param: { fill: "#2b2f36", stroke: "#7d8794" },
+      pre: { fill: "#2d2645", stroke: "#a48ef0" },
+      gate: { fill: "#3d2c17", stroke: "#f0a24a" },
+      candidate: { fill: "#3f1f2c", stroke: "#ec7aa6" },
+      intermediate: { fill: "#25282d", stroke: "#9aa5b1" },
+      cell: { fill: "#1d2f4a", stroke: "#6aa3f5" },
     },
     edges: { data: "#b8c0cc", weight: "#6b7380", recurrent: "#ff6b6b", layer: "#6cc383" },
     status: { added: "#3fb950", removed: "#ff6b6b", changed: "#d29922" },
@@ -81,16 +80,16 @@ export const THEMES: Record<ThemeName, Theme> = {
     text: "#000000",
     cluster: { fill: "#fafafa", stroke: "#999999" },
     roles: {
-      input: { fill: "#ffffff", stroke: "#000000", font: "#000000" },
-      "state-in": { fill: "#eeeeee", stroke: "#000000", font: "#000000" },
-      "state-out": { fill: "#eeeeee", stroke: "#000000", font: "#000000" },
-      state: { fill: "#dddddd", stroke: "#000000", font: "#000000" },
-      param: { fill: "#ffffff", stroke: "#777777", font: "#000000" },
-      pre: { fill: "#ffffff", stroke: "#000000", font: "#000000" },
-      gate: { fill: "#f2f2f2", stroke: "#000000", font: "#000000" },
-      candidate: { fill: "#e6e6e6", stroke: "#000000", font: "#000000" },
-      intermediate: { fill: "#ffffff", stroke: "#555555", font: "#000000" },
-      cell: { fill: "#eeeeee", stroke: "#000000", font: "#000000" },
+      input: { fill: "#ffffff", stroke: "#000000" },
+      "state-in": { fill: "#eeeeee", stroke: "#000000" },
+      "state-out": { fill: "#eeeeee", stroke: "#000000" },
+      state: { fill: "#dddddd", stroke: "#000000" },
+      param: { fill: "#ffffff", stroke: "#777777" },
+      pre: { fill: "#ffffff", stroke: "#000000" },
+      gate: { fill: "#f2f2f2", stroke: "#000000" },
+      candidate: { fill: "#e6e6e6", stroke: "#000000" },
+      intermediate: { fill: "#ffffff", stroke: "#555555" },
+      cell: { fill: "#eeeeee", stroke: "#000000" },
     },
     edges: { data: "#333333", weight: "#999999", recurrent: "#000000", layer: "#333333" },
     status: { added: "#000000", removed: "#777777", changed: "#333333" },

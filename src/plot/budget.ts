@@ -55,6 +55,13 @@ export interface WindowStats {
   max: number | null;
 }
 
+/** Tooltip fields of a window's summary: mean (titled with the value's label), min, max. */
+export const statsTooltip = (label: string) => [
+  { field: "mean", type: "quantitative", title: `mean ${label}` },
+  { field: "min", type: "quantitative", title: "min" },
+  { field: "max", type: "quantitative", title: "max" },
+];
+
 /** Summaries of unit `u` of a panel over windows of `w` steps (non-finite values skipped). */
 export function windowStats(p: Panel, u: number, w: number): WindowStats[] {
   const out: WindowStats[] = [];

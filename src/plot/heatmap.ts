@@ -5,7 +5,7 @@
  */
 import type { Trace } from "../engine/trace";
 import { errors } from "../errors";
-import { maybeBudget, maybeOverBudget, windowFor, windowStats, type BudgetOptions } from "./budget";
+import { maybeBudget, maybeOverBudget, statsTooltip, windowFor, windowStats, type BudgetOptions } from "./budget";
 import { Chart } from "./chart";
 import { cursorLayer, cursorParams, maybeCursor, type CursorOptions } from "./cursor";
 import { rasterise } from "./raster";
@@ -120,9 +120,7 @@ export async function heatmap(trace: Trace, options: HeatmapOptions = {}): Promi
               { field: "t", type: "quantitative", title: "from t" },
               { field: "t2", type: "quantitative", title: "to t (excl.)" },
               { field: "unit", type: "quantitative", title: "unit" },
-              { field: "mean", type: "quantitative", title: `mean ${p.entry.label}` },
-              { field: "min", type: "quantitative", title: "min" },
-              { field: "max", type: "quantitative", title: "max" },
+              ...statsTooltip(p.entry.label),
             ],
           },
         };

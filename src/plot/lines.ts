@@ -6,7 +6,7 @@
 import type { NodeRole } from "../cells/define";
 import type { Trace } from "../engine/trace";
 import { errors } from "../errors";
-import { maybeBudget, maybeOverBudget, windowFor, windowStats, type BudgetOptions } from "./budget";
+import { maybeBudget, maybeOverBudget, statsTooltip, windowFor, windowStats, type BudgetOptions } from "./budget";
 import { Chart } from "./chart";
 import { cursorLayer, cursorParams, maybeCursor, type CursorOptions } from "./cursor";
 import { round6 } from "./heatmap";
@@ -122,9 +122,7 @@ export async function timeLines(trace: Trace, options: LinesOptions, defaultRole
       { field: "from", type: "quantitative", title: "from t" },
       { field: "to", type: "quantitative", title: "to t" },
       { field: "unit", type: "nominal", title: "unit" },
-      { field: "mean", type: "quantitative", title: `mean ${p.entry.label}` },
-      { field: "min", type: "quantitative", title: "min" },
-      { field: "max", type: "quantitative", title: "max" },
+      ...statsTooltip(p.entry.label),
     ];
     layers = [
       { mark: { type: "area", opacity: 0.25 }, encoding: { x, y: { ...y, field: "min" }, y2: { field: "max" }, color } },
