@@ -10,6 +10,7 @@ import * as tfl from "@tensorflow/tfjs-layers";
 import "@tensorflow/tfjs-core/dist/public/chained_ops/register_all_chained_ops";
 import { cell, LSTM, type DType } from "../src";
 import { backendInfo } from "../src/engine/backend";
+import { nativeInfo, useNative } from "../src/engine/native";
 import { partsFor } from "../src/engine/parallel";
 import { compare, median, torchLstm, type BenchRow } from "./measure";
 
@@ -90,12 +91,18 @@ export async function benchLstm(log: (line: string) => void = () => {}): Promise
   const oursLarge32One = await oursLstm(large.T, large.B, large.In, large.H, "float32", 3);
   if (oneThread === undefined) delete process.env.ARCHLAB_THREADS;
   else process.env.ARCHLAB_THREADS = oneThread;
+  const native = nativeInfo().loaded;
+  const previous = useNative(false);
+  const oursLarge32Plain = native ? await oursLstm(large.T, large.B, large.In, large.H, "float32", 3) : NaN;
+  useNative(previous);
   const torchLarge = torchLstm(large.T, large.B, large.In, large.H, 5);
   const torchLargeMs = typeof torchLarge === "string" ? torchLarge : torchLarge.ms;
   const layersLarge = await layersLstm(large.T, large.B, large.In, large.H, 2);
   const torchThreads = typeof torchLarge === "string" ? "" : `, ${torchLarge.threads} thread(s)`;
   rows.push(compare(`LSTM trace ${size(large)} float32, ${threads} thread(s) vs PyTorch nn.LSTM (float32${torchThreads})`, oursLarge32, torchLargeMs, 3, "ratio ≤ 3"));
   rows.push(compare(`LSTM trace ${size(large)} float32, 1 thread vs PyTorch nn.LSTM`, oursLarge32One, torchLargeMs, 3, "ratio ≤ 3 (informative)"));
+  if (native)
+    rows.push(compare(`LSTM trace ${size(large)} float32, ${threads} thread(s), native kernels off (${backend} products) vs PyTorch nn.LSTM`, oursLarge32Plain, torchLargeMs, 3, "ratio ≤ 3 (informative)"));
   rows.push(compare(`LSTM trace ${size(large)} float64, ${threads} thread(s) vs PyTorch nn.LSTM (float32)`, oursLarge64, torchLargeMs, 3, "ratio ≤ 3"));
   rows.push(compare(`LSTM trace ${size(large)} float32 vs tf.layers.lstm (${backend})`, oursLarge32, layersLarge, 1, "ratio ≤ 1 (informative)"));
 

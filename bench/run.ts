@@ -10,6 +10,7 @@ import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import * as tf from "@tensorflow/tfjs-core";
 import { selectBackend } from "../src/engine/backend";
+import { nativeInfo } from "../src/engine/native";
 import { benchLstm } from "./lstm";
 import type { BenchRow } from "./measure";
 
@@ -47,6 +48,8 @@ const show = (v: number | string) => (typeof v === "number" ? (Number.isNaN(v) ?
 async function main() {
   const backend = await selectBackend();
   log(`tfjs backend: ${backend.name} — ${backend.reason}`);
+  const native = nativeInfo();
+  log(`native kernels: ${native.loaded ? "in use" : "not in use"} — ${native.detail}`);
   const groups: Record<string, BenchRow[] | string> = { engine: await benchLstm(log), ...(await others()) };
   const table = Object.entries(groups).flatMap(([group, rows]) =>
     typeof rows === "string"
@@ -56,7 +59,7 @@ async function main() {
   console.table(table);
   const dir = join(__dirname, "out");
   mkdirSync(dir, { recursive: true });
-  const results = { date: new Date().toISOString(), node: process.version, tfjs: tf.version_core, backend, groups };
+  const results = { date: new Date().toISOString(), node: process.version, tfjs: tf.version_core, backend, native, groups };
   writeFileSync(join(dir, "results.json"), JSON.stringify(results, null, 2) + "\n");
   log(`wrote ${join(dir, "results.json")} (times in ms; ratio = ours / reference)`);
 }

@@ -2,14 +2,18 @@
  * Matrix products for the compute interpreter: `C[i, ldc·i + j] += Σ_k A[i, k] · W[j, k]`, that is
  * `C += A Wᵀ` with W stored as archlab stores weights (`[rows, cols]`, applied as `x Wᵀ`).
  *
- * Two implementations, same contract: a register-tiled JavaScript kernel (2 rows × 4 columns of
- * dot products per pass: exact float64 arithmetic, no dispatch cost, right for teaching sizes and
- * for float64 at any size), and TensorFlow.js's `matMul` on the backend {@link selectBackend} chose
- * (float32 only; worth its per-call cost on large products).
+ * Three implementations, same contract:
+ * - a register-tiled JavaScript kernel (2 rows × 4 columns of dot products per pass, summed in
+ *   float64 in order): no dispatch cost, the same numbers on every machine — teaching sizes;
+ * - the system's OpenBLAS through archlab's native binding (native.ts), when it is built: large
+ *   products, float32 and float64, straight on the trace's memory;
+ * - TensorFlow.js's `matMul` on the backend {@link selectBackend} chose: large float32 products where
+ *   the native binding is absent.
  */
 import * as tf from "@tensorflow/tfjs-core";
 import type { FloatArray } from "./arrays";
 import { currentBackend } from "./backend";
+import { nativeBlas, type NativeBlas } from "./native";
 
 /** One product `C[cOff + i·ldc + j] += Σ_k A[aOff + i·K + k] · W[j·K + k]` for i < M, j < N, k < K. */
 export interface GemmCall {
@@ -132,16 +136,34 @@ const productTF = (W: FloatArray, N: number, K: number): Product => {
   };
 };
 
-/** Multiply–adds above which a float32 product goes to TensorFlow.js (below it, dispatch costs more than it saves). */
-export const TF_MIN_MACS = 1 << 20;
+/** OpenBLAS bound to W: one sgemm/dgemm per call, accumulating straight into C. */
+const productNative =
+  (blas: NativeBlas) =>
+  (W: FloatArray, N: number, K: number): Product => ({
+    run: (A, aOff, M, C, cOff, ldc) => blas.gemm(A, aOff, M, K, W, N, C, cOff, ldc),
+    dispose() {},
+  });
 
 /**
- * A product with W `[N, K]` for M rows at a time: TensorFlow.js for large float32 products once a
- * fast backend (wasm or tfjs-node) is chosen, the JavaScript kernel otherwise — float64 always stays
- * in JavaScript, exact to the last digit.
+ * Multiply–adds per product from which it leaves the JavaScript kernel (below it, a call costs more
+ * than it saves — and teaching-size runs stay bit-for-bit the same on every machine).
+ */
+export const FAST_MIN_MACS = 1 << 20;
+
+/** Which implementation a product of M rows with W `[N, K]` uses (see {@link product}). */
+export function productKind(float32: boolean, N: number, K: number, M: number): "native" | "tensorflow" | "javascript" {
+  if (M * N * K < FAST_MIN_MACS) return "javascript";
+  if (nativeBlas()) return "native";
+  const backend = currentBackend();
+  return float32 && (backend === "wasm" || backend === "tensorflow") ? "tensorflow" : "javascript";
+}
+
+/**
+ * A product with W `[N, K]` for M rows at a time: large products go to OpenBLAS when the native
+ * binding is built, else (float32 only) to TensorFlow.js once a fast backend (wasm or tfjs-node) is
+ * chosen; everything else runs in the JavaScript kernel.
  */
 export function product(W: FloatArray, N: number, K: number, M: number): Product {
-  const backend = currentBackend();
-  const fast = W instanceof Float32Array && M * N * K >= TF_MIN_MACS && (backend === "wasm" || backend === "tensorflow");
-  return (fast ? productTF : productJS)(W, N, K);
+  const kind = productKind(W instanceof Float32Array, N, K, M);
+  return kind === "native" ? productNative(nativeBlas()!)(W, N, K) : (kind === "tensorflow" ? productTF : productJS)(W, N, K);
 }

@@ -13,3 +13,5 @@ export type { Weights, Shape } from "./params";
 // every notebook's TypeScript program. Users who want tf import "@tensorflow/tfjs-core" themselves.
 export { selectBackend, backendInfo } from "./backend";
 export type { BackendInfo, BackendName, BackendAttempt, BackendOptions } from "./backend";
+export { nativeInfo } from "./native";
+export type { NativeInfo } from "./native";

@@ -15,6 +15,7 @@ import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from "
 import { evalSize, type CellDef } from "../cells/define";
 import type { FloatArray } from "./arrays";
 import { currentBackend, type BackendName } from "./backend";
+import { nativeBlas } from "./native";
 import { compileSteps, operandSize, prologue, type Slice, type Storage } from "./program";
 
 /** Multiply–adds plus elementwise values of a whole run below which one thread is faster (thread hand-over costs ~1 ms). */
@@ -66,6 +67,8 @@ export interface Job {
   storage: Storage;
   /** The backend whose matrix products the calling thread uses (the worker loads the same one). */
   backend: BackendName | undefined;
+  /** Whether the calling thread uses the native kernels (the worker follows it). */
+  native: boolean;
   task: Task;
 }
 
@@ -157,7 +160,18 @@ export function ranges(n: number, parts: number): [number, number][] {
 
 /** Runs the prologue and then every step of `storage` (which must be shared memory) on `parts` threads. */
 export function runSplit(def: CellDef, sizes: Readonly<Record<string, number>>, B: number, T: number, params: Record<string, FloatArray>, storage: Storage, parts: number): void {
-  const base = { def, sizes, B, T, params, storage, backend: currentBackend() };
+  const blas = nativeBlas();
+  const base = { def, sizes, B, T, params, storage, backend: currentBackend(), native: blas !== undefined };
+  // Each thread already has its own part: OpenBLAS threading every product too would oversubscribe the cores.
+  const blasThreads = blas?.setThreads(1);
+  try {
+    splitPhases(base, B, T, parts);
+  } finally {
+    if (blasThreads !== undefined) blas!.setThreads(blasThreads);
+  }
+}
+
+function splitPhases(base: Omit<Job, "task">, B: number, T: number, parts: number): void {
   const phase = (tasks: Task[]) => {
     const helpers = broken ? [] : workers(tasks.length - 1);
     const claims = new Int32Array(new SharedArrayBuffer(4 * tasks.length));

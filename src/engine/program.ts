@@ -22,6 +22,7 @@ import { evalSize, type CellDef, type NodeDef } from "../cells/define";
 import { EXPRESSION, type OpKind, type UnaryKind } from "../cells/ops";
 import type { FloatArray } from "./arrays";
 import { product, type Product } from "./gemm";
+import { nativeBlas, type NativeBlas } from "./native";
 
 /** Storage the program reads and writes: every input and node `[T, B, size]`, initial states `[B, size]`. */
 export interface Storage {
@@ -49,15 +50,27 @@ interface NodeSource {
   operands: Operand[];
   param: (name: string) => string;
   plan: Plan;
+  /** Whether the generated code may call the native binding (`NATIVE`) for large elementwise ops. */
+  native: boolean;
 }
 
 type Kernel = (s: NodeSource) => string;
 
+/** Ops the native binding computes (its `unary` op codes), for large runs. */
+const NATIVE_UNARY: Partial<Record<OpKind, number>> = { sigmoid: 0, tanh: 1 };
+
+/** Values per call from which a sigmoid or tanh goes to the native binding (below it, JavaScript: teaching sizes stay the same on every machine). */
+export const NATIVE_MIN_VALUES = 2048;
+
 /** `out[k] = f(a[k], b[k], …)` over the node's n values of each batch element in the slice. */
-const elementwise = (kind: UnaryKind | "mul" | "add" | "sub" | "div"): Kernel => ({ out, n, B, b0, b1, operands }) => {
+const elementwise = (kind: UnaryKind | "mul" | "add" | "sub" | "div"): Kernel => ({ out, n, B, b0, b1, operands, native }) => {
   const args = operands.map((a, j) => `${a.buf}[a${j} + k]`);
-  return `{ const o = t * ${n * B} + ${b0 * n}; ${operands.map((a, j) => `const a${j} = ${a.off} + ${b0 * a.size};`).join(" ")}
-  for (let k = 0; k < ${n * (b1 - b0)}; k++) ${out}[o + k] = ${EXPRESSION[kind](...args)}; }`;
+  const count = n * (b1 - b0);
+  const head = `const o = t * ${n * B} + ${b0 * n}; ${operands.map((a, j) => `const a${j} = ${a.off} + ${b0 * a.size};`).join(" ")}`;
+  const op = NATIVE_UNARY[kind];
+  if (native && op !== undefined && count >= NATIVE_MIN_VALUES) return `{ ${head} NATIVE.unary(${op}, ${operands[0].buf}, a0, ${out}, o, ${count}); }`;
+  return `{ ${head}
+  for (let k = 0; k < ${count}; k++) ${out}[o + k] = ${EXPRESSION[kind](...args)}; }`;
 };
 
 /** `acc += a[ia + k] · w[wr + k]` for k < m: unrolled when short (teaching sizes), a loop otherwise. */
@@ -183,6 +196,7 @@ export function generate(
   B: number,
   { b0, b1 }: Slice = { b0: 0, b1: B },
   p: Plan = plan(def, sizes, b1 - b0),
+  native = false,
 ): string {
   const index = new Map<string, string>();
   const operands = new Map<string, Operand>();
@@ -207,6 +221,7 @@ export function generate(
     return `const prev${j} = t === 0 ? ${bind("init", s.name)} : ${operands.get(s.next)!.buf}, prevOff${j} = t === 0 ? 0 : (t - 1) * ${size * B};`;
   });
   p.groups.forEach((g, j) => lines.push(`const S${j} = rt.scratch[${j}], G${j} = rt.products[${j}];`));
+  if (native) lines.push("const NATIVE = rt.native;");
   const products = (name: string) =>
     p.groups
       .map((g, j) => [g, j] as const)
@@ -230,15 +245,17 @@ export function generate(
         operands: node.inputs.map((name) => operands.get(name)!),
         param: (name) => bind("p", name),
         plan: p,
+        native,
       }),
   );
   return `${lines.join("\n")}\nreturn function step(t) {\n${previous.join("\n")}\n${body.join("\n")}\n};`;
 }
 
-/** What the generated code gets besides storage and parameters: each fused group's product and scratch rows. */
+/** What the generated code gets besides storage and parameters: each fused group's product and scratch rows, the native binding. */
 interface Runtime {
   products: Product[];
   scratch: FloatArray[];
+  native: NativeBlas | undefined;
 }
 
 type Factory = (v: Storage["values"], init: Storage["initial"], p: Record<string, FloatArray>, rt: Runtime) => (t: number) => void;
@@ -288,18 +305,20 @@ export function compileSteps(
 ): (t: number) => void {
   const byShape = compiled.get(def) ?? compiled.set(def, new Map()).get(def)!;
   // One generated function per storage type too: V8 then sees only Float64Array or only Float32Array.
-  const key = `${JSON.stringify(sizes)}|${B}|${slice.b0}:${slice.b1}|${storage.values[def.nodes[0].name].constructor.name}`;
+  const native = nativeBlas();
+  const key = `${JSON.stringify(sizes)}|${B}|${slice.b0}:${slice.b1}|${storage.values[def.nodes[0].name].constructor.name}|${native ? "native" : "js"}`;
   const M = slice.b1 - slice.b0;
   let entry = byShape.get(key);
   if (!entry) {
     const p = plan(def, sizes, M);
-    entry = { plan: p, make: new Function("v", "init", "p", "rt", generate(def, sizes, B, slice, p)) as Factory };
+    entry = { plan: p, make: new Function("v", "init", "p", "rt", generate(def, sizes, B, slice, p, native !== undefined)) as Factory };
     byShape.set(key, entry);
   }
   const groups = entry.plan.groups;
   const rt: Runtime = {
     products: groups.map((g) => product(stack(g.members, g.K, params), g.R, g.K, M)),
     scratch: groups.map((g) => like(params[g.members[0].weight], M * g.R)),
+    native,
   };
   const step = entry.make(storage.values, storage.initial, params, rt);
   if (rt.products.length === 0) return step;
@@ -320,70 +339,46 @@ function stack(members: readonly { weight: string; row: number }[], K: number, p
   return out;
 }
 
-/** Rows of the prologue's products per pass (bounds its scratch memory for long sequences). */
-const PROLOGUE_ROWS = 2048;
+/** Rows per product in the prologue (bounds what a TensorFlow.js product allocates for long sequences). */
+const PROLOGUE_ROWS = 8192;
 
 /**
- * Before the loop: every affine node's storage gets its bias, then its matrix terms on the cell's
- * inputs — all nodes' terms on one input stacked into one product over the rows `r0 ≤ row < r1` of
- * the T·B rows (all of them unless the work is split across threads), in passes of
- * {@link PROLOGUE_ROWS} rows.
+ * Before the loop: every affine node's storage gets its bias, then its terms on the cell's inputs,
+ * for the rows `r0 ≤ row < r1` of the T·B rows (all of them unless the work is split across
+ * threads): each matrix term as products of up to {@link PROLOGUE_ROWS} rows accumulating straight
+ * into the node's storage.
  */
-export function prologue(def: CellDef, sizes: Readonly<Record<string, number>>, params: Record<string, FloatArray>, storage: Storage, { r0: first, r1: end }: { r0: number; r1: number }): void {
-  const affine = def.nodes.filter((n) => n.op === "affine");
-  for (const node of affine) {
+export function prologue(def: CellDef, sizes: Readonly<Record<string, number>>, params: Record<string, FloatArray>, storage: Storage, { r0, r1 }: { r0: number; r1: number }): void {
+  if (r1 <= r0) return;
+  const inputs = new Set(def.inputs.map((i) => i.name));
+  for (const node of def.nodes) {
+    if (node.op !== "affine") continue;
     const n = evalSize(node.size, sizes);
     const out = storage.values[node.name];
     const biases = node.bias!.map((b) => params[b]);
-    if (biases.length === 0) continue;
-    for (let row = first; row < end; row++) {
-      const o = row * n;
-      for (let r = 0; r < n; r++) {
-        let acc = biases[0][r];
-        for (let k = 1; k < biases.length; k++) acc += biases[k][r];
-        out[o + r] = acc;
-      }
+    if (biases.length > 0) {
+      const bias = biases[0].slice();
+      for (const b of biases.slice(1)) for (let r = 0; r < n; r++) bias[r] += b[r];
+      for (let row = r0; row < r1; row++) out.set(bias, row * n);
     }
-  }
-  for (const input of def.inputs.map((i) => i.name)) {
-    const A = storage.values[input];
-    const K = evalSize(def.inputs.find((i) => i.name === input)!.size, sizes);
-    const members: { node: string; weight: string; row: number; n: number; diagonal: boolean }[] = [];
-    let R = 0;
-    for (const node of affine)
-      for (const term of node.terms!)
-        if (term.input === input) {
-          const n = evalSize(node.size, sizes);
-          members.push({ node: node.name, weight: term.weight, row: term.kind === "matrix" ? R : -1, n, diagonal: term.kind === "diagonal" });
-          if (term.kind === "matrix") R += n;
-        }
-    for (const m of members.filter((m) => m.diagonal)) {
-      const out = storage.values[m.node];
-      const w = params[m.weight];
-      for (let row = first; row < end; row++) for (let r = 0; r < m.n; r++) out[row * m.n + r] += w[r] * A[row * m.n + r];
-    }
-    const matrices = members.filter((m) => !m.diagonal);
-    if (R === 0) continue;
-    const rows = Math.min(end - first, PROLOGUE_ROWS);
-    if (rows <= 0) continue;
-    const prod = product(stack(matrices, K, params), R, K, rows);
-    const scratch = like(A, rows * R);
-    try {
-      for (let r0 = first; r0 < end; r0 += rows) {
-        const M = Math.min(rows, end - r0);
-        scratch.fill(0);
-        prod.run(A, r0 * K, M, scratch, 0, R);
-        for (const m of matrices) {
-          const out = storage.values[m.node];
-          for (let i = 0; i < M; i++) {
-            const o = (r0 + i) * m.n;
-            const s = i * R + m.row;
-            for (let r = 0; r < m.n; r++) out[o + r] += scratch[s + r];
-          }
-        }
+    for (const term of node.terms!) {
+      if (!inputs.has(term.input)) continue;
+      const A = storage.values[term.input];
+      const w = params[term.weight];
+      if (term.kind === "diagonal") {
+        for (let row = r0; row < r1; row++) for (let r = 0; r < n; r++) out[row * n + r] += w[r] * A[row * n + r];
+        continue;
       }
-    } finally {
-      prod.dispose();
+      const K = operandSize(def, term.input, sizes);
+      const prod = product(w, n, K, Math.min(r1 - r0, PROLOGUE_ROWS));
+      try {
+        for (let row = r0; row < r1; row += PROLOGUE_ROWS) {
+          const M = Math.min(PROLOGUE_ROWS, r1 - row);
+          prod.run(A, row * K, M, out, row * n, n);
+        }
+      } finally {
+        prod.dispose();
+      }
     }
   }
 }

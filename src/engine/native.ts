@@ -1,0 +1,97 @@
+/**
+ * The optional native matrix products (src/engine/native/blas.c): the system's OpenBLAS through a
+ * thin Node-API binding, built by `npm ci` (its install step) where a C compiler and OpenBLAS's
+ * headers are present (Debian: `libopenblas-dev`, which scripts/setup-system.sh installs). Where it
+ * is absent, nothing fails: large products go to TensorFlow.js as before. {@link nativeInfo} says
+ * which, and why. `ARCHLAB_NATIVE=0` turns it off.
+ */
+import { existsSync } from "node:fs";
+import { dirname, join } from "node:path";
+import type { FloatArray } from "./arrays";
+
+/** The binding's functions (see blas.c). */
+export interface NativeBlas {
+  /** `C[cOff + i·ldc + j] += Σ_k A[aOff + i·K + k] · W[j·K + k]` for i < M, j < N, k < K (sgemm or dgemm, by array type). */
+  gemm(A: FloatArray, aOff: number, M: number, K: number, W: FloatArray, N: number, C: FloatArray, cOff: number, ldc: number): void;
+  /**
+   * `O[oOff + k] = f(A[aOff + k])` for k < n, computed in double precision: op 0 is the logistic
+   * sigmoid `1 / (1 + exp(−x))`, op 1 is `tanh(x)`.
+   */
+  unary(op: 0 | 1, A: FloatArray, aOff: number, O: FloatArray, oOff: number, n: number): void;
+  /** Whether `unary` uses glibc's vector math (AVX2) on this machine. */
+  vectorMath(): boolean;
+  /** Sets the threads OpenBLAS uses per product (process-wide); returns the previous count. */
+  setThreads(n: number): number;
+  threads(): number;
+  /** OpenBLAS's description of its build, e.g. "OpenBLAS 0.3.21 DYNAMIC_ARCH NO_AFFINITY Haswell MAX_THREADS=64". */
+  config(): string;
+}
+
+/** Whether the native products are in use, and why (or why not). */
+export interface NativeInfo {
+  loaded: boolean;
+  /** OpenBLAS's own description when loaded; otherwise what failed and what to do. */
+  detail: string;
+}
+
+/** The package's root: the nearest folder above this file with archlab's package.json. */
+function packageRoot(): string {
+  let dir = __dirname;
+  while (!existsSync(join(dir, "package.json")) || !existsSync(join(dir, "binding.gyp"))) {
+    const up = dirname(dir);
+    if (up === dir) return __dirname;
+    dir = up;
+  }
+  return dir;
+}
+
+/** Where `npm ci` (node-gyp) puts the binding. */
+export const NATIVE_PATH = join(packageRoot(), "build", "Release", "archlab_blas.node");
+
+let loaded: { blas: NativeBlas | undefined; info: NativeInfo } | undefined;
+/** Whether the native kernels may be used (ARCHLAB_NATIVE=0 turns them off; {@link useNative} for tests and worker threads). */
+let enabled = !["0", "false"].includes(process.env.ARCHLAB_NATIVE ?? "");
+
+function load(): { blas: NativeBlas | undefined; info: NativeInfo } {
+  if (!existsSync(NATIVE_PATH))
+    return {
+      blas: undefined,
+      info: {
+        loaded: false,
+        detail: `not built (${NATIVE_PATH} is missing): install a C compiler and OpenBLAS's headers (Debian: bash scripts/setup-system.sh), then npm run build:native`,
+      },
+    };
+  try {
+    const blas = require(NATIVE_PATH) as NativeBlas;
+    return { blas, info: { loaded: true, detail: blas.config().trim() } };
+  } catch (e) {
+    const why = e instanceof Error ? e.message.split("\n")[0] : String(e);
+    return { blas: undefined, info: { loaded: false, detail: `${NATIVE_PATH} did not load (${why}); rebuild it with npm run build:native` } };
+  }
+}
+
+/** The native products, or undefined where they are not built, do not load or are turned off. */
+export function nativeBlas(): NativeBlas | undefined {
+  return enabled ? (loaded ??= load()).blas : undefined;
+}
+
+/**
+ * @internal Turns the native kernels on or off for this thread's later runs (a split run hands the
+ * calling thread's choice to its workers; tests compare both paths). Returns the previous setting.
+ */
+export function useNative(on: boolean): boolean {
+  const previous = enabled;
+  enabled = on;
+  return previous;
+}
+
+/**
+ * Whether large matrix products run natively (OpenBLAS), and why or why not.
+ *
+ * @example
+ * nativeInfo(); // { loaded: true, detail: "OpenBLAS 0.3.21 DYNAMIC_ARCH NO_AFFINITY Haswell MAX_THREADS=64" }
+ */
+export function nativeInfo(): NativeInfo {
+  const { blas, info } = (loaded ??= load());
+  return enabled || !blas ? info : { loaded: false, detail: "built, but turned off (ARCHLAB_NATIVE=0)" };
+}

@@ -1,0 +1,256 @@
+/*
+ * archlab's optional native kernels for large runs: a thin Node-API binding to maintained libraries.
+ * It adds nothing of its own to the arithmetic:
+ * - gemm: one sgemm or dgemm of the system's CBLAS (OpenBLAS on Debian: libopenblas-dev),
+ *   `C[cOff + i·ldc + j] += Σ_k A[aOff + i·K + k] · W[j·K + k]` (C += A Wᵀ, W stored [N, K] as
+ *   archlab stores weights), straight on the typed arrays' memory — no copies;
+ * - unary: the logistic sigmoid `1 / (1 + exp(−x))` and `tanh(x)` over an array, in double
+ *   precision (as archlab's JavaScript computes them), with glibc's vector math library (libmvec,
+ *   4 doubles per call, within 4 ulp) on x86-64 CPUs with AVX2, else glibc's scalar exp and tanh.
+ *
+ * Every offset and length is checked against the arrays before BLAS touches them, so a wrong call
+ * is a RangeError or TypeError in JavaScript, never a write outside an array.
+ */
+#include <cblas.h>
+#include <math.h>
+#include <node_api.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+/* OpenBLAS's own controls (declared in its cblas.h; repeated here so another CBLAS fails to link, not to compile oddly). */
+void openblas_set_num_threads(int num_threads);
+int openblas_get_num_threads(void);
+char *openblas_get_config(void);
+
+#define CHECK(env, call)                                                                          \
+  do {                                                                                            \
+    if ((call) != napi_ok) {                                                                      \
+      napi_throw_error((env), "ARCHLAB_NATIVE", "archlab native BLAS: a Node-API call failed");  \
+      return NULL;                                                                                \
+    }                                                                                             \
+  } while (0)
+
+typedef struct {
+  napi_typedarray_type type;
+  size_t length;
+  void *data;
+} Array;
+
+static int array_arg(napi_env env, napi_value v, const char *fn, const char *name, Array *out) {
+  bool is;
+  if (napi_is_typedarray(env, v, &is) != napi_ok || !is) {
+    char msg[96];
+    snprintf(msg, sizeof msg, "%s: %s must be a Float32Array or Float64Array", fn, name);
+    napi_throw_type_error(env, "ARCHLAB_NATIVE", msg);
+    return 0;
+  }
+  napi_value buffer;
+  size_t offset;
+  if (napi_get_typedarray_info(env, v, &out->type, &out->length, &out->data, &buffer, &offset) != napi_ok) return 0;
+  if (out->type != napi_float32_array && out->type != napi_float64_array) {
+    char msg[96];
+    snprintf(msg, sizeof msg, "%s: %s must be a Float32Array or Float64Array", fn, name);
+    napi_throw_type_error(env, "ARCHLAB_NATIVE", msg);
+    return 0;
+  }
+  return 1;
+}
+
+static int int_arg(napi_env env, napi_value v, const char *fn, const char *name, int64_t *out) {
+  double d;
+  if (napi_get_value_double(env, v, &d) != napi_ok || d != (double)(int64_t)d || d < 0 || d > 2147483647.0) {
+    char msg[96];
+    snprintf(msg, sizeof msg, "%s: %s must be an integer in [0, 2^31)", fn, name);
+    napi_throw_range_error(env, "ARCHLAB_NATIVE", msg);
+    return 0;
+  }
+  *out = (int64_t)d;
+  return 1;
+}
+
+/* gemm(A, aOff, M, K, W, N, C, cOff, ldc) */
+static napi_value gemm(napi_env env, napi_callback_info info) {
+  size_t argc = 9;
+  napi_value argv[9];
+  CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc != 9) {
+    napi_throw_type_error(env, "ARCHLAB_NATIVE", "gemm(A, aOff, M, K, W, N, C, cOff, ldc) takes 9 arguments");
+    return NULL;
+  }
+  Array A, W, C;
+  int64_t aOff, M, K, N, cOff, ldc;
+  if (!array_arg(env, argv[0], "gemm", "A", &A) || !int_arg(env, argv[1], "gemm", "aOff", &aOff) || !int_arg(env, argv[2], "gemm", "M", &M) ||
+      !int_arg(env, argv[3], "gemm", "K", &K) || !array_arg(env, argv[4], "gemm", "W", &W) || !int_arg(env, argv[5], "gemm", "N", &N) ||
+      !array_arg(env, argv[6], "gemm", "C", &C) || !int_arg(env, argv[7], "gemm", "cOff", &cOff) || !int_arg(env, argv[8], "gemm", "ldc", &ldc))
+    return NULL;
+  if (A.type != W.type || A.type != C.type) {
+    napi_throw_type_error(env, "ARCHLAB_NATIVE", "gemm: A, W and C must all be Float32Array or all Float64Array");
+    return NULL;
+  }
+  if (M == 0 || N == 0) return NULL;
+  if (ldc < N) {
+    char msg[96];
+    snprintf(msg, sizeof msg, "gemm: ldc (%lld) must be at least N (%lld)", (long long)ldc, (long long)N);
+    napi_throw_range_error(env, "ARCHLAB_NATIVE", msg);
+    return NULL;
+  }
+  if ((uint64_t)aOff + (uint64_t)M * K > A.length || (uint64_t)N * K > W.length ||
+      (uint64_t)cOff + (uint64_t)(M - 1) * ldc + N > C.length) {
+    char msg[256];
+    snprintf(msg, sizeof msg,
+             "gemm: out of bounds (A: %zu values, needs %lld; W: %zu, needs %lld; C: %zu, needs %lld)", A.length,
+             (long long)(aOff + M * K), W.length, (long long)(N * K), C.length, (long long)(cOff + (M - 1) * ldc + N));
+    napi_throw_range_error(env, "ARCHLAB_NATIVE", msg);
+    return NULL;
+  }
+  if (K == 0) return NULL;
+  if (A.type == napi_float32_array)
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)M, (int)N, (int)K, 1.0f, (const float *)A.data + aOff, (int)K,
+                (const float *)W.data, (int)K, 1.0f, (float *)C.data + cOff, (int)ldc);
+  else
+    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)M, (int)N, (int)K, 1.0, (const double *)A.data + aOff, (int)K,
+                (const double *)W.data, (int)K, 1.0, (double *)C.data + cOff, (int)ldc);
+  return NULL;
+}
+
+#ifdef ARCHLAB_MVEC
+#include <immintrin.h>
+/* glibc libmvec's AVX2 variants (the vector-function ABI names GCC itself calls under -ffast-math). */
+__m256d _ZGVdN4v_exp(__m256d);
+__m256d _ZGVdN4v_tanh(__m256d);
+
+#define VECTOR_LOOP(load, store)                                                                         \
+  for (; k + 4 <= n; k += 4) {                                                                           \
+    __m256d x = load;                                                                                    \
+    __m256d y = op == 0 ? _mm256_div_pd(one, _mm256_add_pd(one, _ZGVdN4v_exp(_mm256_sub_pd(zero, x)))) \
+                        : _ZGVdN4v_tanh(x);                                                              \
+    store;                                                                                               \
+  }
+
+__attribute__((target("avx2"))) static size_t unary_avx2(int op, const void *in, void *out, int is32, size_t n) {
+  const __m256d one = _mm256_set1_pd(1.0), zero = _mm256_setzero_pd();
+  size_t k = 0;
+  if (is32) {
+    const float *a = in;
+    float *o = out;
+    VECTOR_LOOP(_mm256_cvtps_pd(_mm_loadu_ps(a + k)), _mm_storeu_ps(o + k, _mm256_cvtpd_ps(y)))
+  } else {
+    const double *a = in;
+    double *o = out;
+    VECTOR_LOOP(_mm256_loadu_pd(a + k), _mm256_storeu_pd(o + k, y))
+  }
+  return k;
+}
+#endif
+
+static int has_avx2(void) {
+#ifdef ARCHLAB_MVEC
+  static int known = -1;
+  if (known < 0) {
+    __builtin_cpu_init();
+    known = __builtin_cpu_supports("avx2");
+  }
+  return known;
+#else
+  return 0;
+#endif
+}
+
+/* unary(op, A, aOff, O, oOff, n): O[oOff + k] = f(A[aOff + k]) for k < n; op 0 = sigmoid, 1 = tanh. */
+static napi_value unary(napi_env env, napi_callback_info info) {
+  size_t argc = 6;
+  napi_value argv[6];
+  CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc != 6) {
+    napi_throw_type_error(env, "ARCHLAB_NATIVE", "unary(op, A, aOff, O, oOff, n) takes 6 arguments");
+    return NULL;
+  }
+  int64_t op, aOff, oOff, n;
+  Array A, O;
+  if (!int_arg(env, argv[0], "unary", "op", &op) || !array_arg(env, argv[1], "unary", "A", &A) || !int_arg(env, argv[2], "unary", "aOff", &aOff) ||
+      !array_arg(env, argv[3], "unary", "O", &O) || !int_arg(env, argv[4], "unary", "oOff", &oOff) || !int_arg(env, argv[5], "unary", "n", &n))
+    return NULL;
+  if (op > 1) {
+    napi_throw_range_error(env, "ARCHLAB_NATIVE", "unary: op must be 0 (sigmoid) or 1 (tanh)");
+    return NULL;
+  }
+  if (A.type != O.type) {
+    napi_throw_type_error(env, "ARCHLAB_NATIVE", "unary: A and O must both be Float32Array or both Float64Array");
+    return NULL;
+  }
+  if ((uint64_t)aOff + n > A.length || (uint64_t)oOff + n > O.length) {
+    char msg[160];
+    snprintf(msg, sizeof msg, "unary: out of bounds (A: %zu values, needs %lld; O: %zu, needs %lld)", A.length,
+             (long long)(aOff + n), O.length, (long long)(oOff + n));
+    napi_throw_range_error(env, "ARCHLAB_NATIVE", msg);
+    return NULL;
+  }
+  int is32 = A.type == napi_float32_array;
+  size_t size = is32 ? sizeof(float) : sizeof(double);
+  const char *in = (const char *)A.data + aOff * size;
+  char *out = (char *)O.data + oOff * size;
+  size_t k = 0;
+#ifdef ARCHLAB_MVEC
+  if (has_avx2()) k = unary_avx2((int)op, in, out, is32, (size_t)n);
+#endif
+  for (; k < (size_t)n; k++) {
+    double x = is32 ? ((const float *)in)[k] : ((const double *)in)[k];
+    double y = op == 0 ? 1.0 / (1.0 + exp(-x)) : tanh(x);
+    if (is32)
+      ((float *)out)[k] = (float)y;
+    else
+      ((double *)out)[k] = y;
+  }
+  return NULL;
+}
+
+/* vectorMath(): whether unary uses libmvec's AVX2 functions on this machine. */
+static napi_value vector_math(napi_env env, napi_callback_info info) {
+  napi_value out;
+  (void)info;
+  CHECK(env, napi_get_boolean(env, has_avx2(), &out));
+  return out;
+}
+
+/* setThreads(n): threads OpenBLAS may use for one product (process-wide). Returns the previous count. */
+static napi_value set_threads(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1], out;
+  int64_t n;
+  CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc != 1 || !int_arg(env, argv[0], "setThreads", "threads", &n)) return NULL;
+  int previous = openblas_get_num_threads();
+  if (n >= 1 && n != previous) openblas_set_num_threads((int)n);
+  CHECK(env, napi_create_int32(env, previous, &out));
+  return out;
+}
+
+static napi_value threads(napi_env env, napi_callback_info info) {
+  napi_value out;
+  (void)info;
+  CHECK(env, napi_create_int32(env, openblas_get_num_threads(), &out));
+  return out;
+}
+
+/* config(): OpenBLAS's own description of the build (version, kernel chosen for this CPU). */
+static napi_value config(napi_env env, napi_callback_info info) {
+  napi_value out;
+  (void)info;
+  const char *c = openblas_get_config();
+  CHECK(env, napi_create_string_utf8(env, c ? c : "", NAPI_AUTO_LENGTH, &out));
+  return out;
+}
+
+NAPI_MODULE_INIT() {
+  napi_property_descriptor props[] = {
+      {"gemm", NULL, gemm, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"unary", NULL, unary, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"vectorMath", NULL, vector_math, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"setThreads", NULL, set_threads, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"threads", NULL, threads, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"config", NULL, config, NULL, NULL, NULL, napi_enumerable, NULL},
+  };
+  if (napi_define_properties(env, exports, sizeof props / sizeof props[0], props) != napi_ok) return NULL;
+  return exports;
+}

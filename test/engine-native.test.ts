@@ -1,0 +1,128 @@
+import assert from "node:assert/strict";
+import { after, before, describe, it } from "node:test";
+import { cell, GRU_RESET_BEFORE, LSTM, type DType } from "../src";
+import { selectBackend } from "../src/engine/backend";
+import { EXPRESSION } from "../src/cells/ops";
+import { FAST_MIN_MACS, gemmJS, productKind } from "../src/engine/gemm";
+import { nativeBlas, nativeInfo, useNative, type NativeBlas } from "../src/engine/native";
+import { generate, NATIVE_MIN_VALUES, plan } from "../src/engine/program";
+
+/** A deterministic pseudo-random array (xorshift), values in [−scale, scale). */
+function random(T: typeof Float32Array | typeof Float64Array, n: number, seed: number, scale = 1) {
+  let s = seed >>> 0 || 1;
+  const out = new T(n);
+  for (let k = 0; k < n; k++) {
+    s ^= s << 13;
+    s ^= s >>> 17;
+    s ^= s << 5;
+    out[k] = ((s >>> 0) / 2 ** 32 - 0.5) * 2 * scale;
+  }
+  return out;
+}
+
+const sigmoidJS = new Function("v", `return ${EXPRESSION.sigmoid("v")};`) as (v: number) => number;
+const tanhJS = new Function("v", `return ${EXPRESSION.tanh("v")};`) as (v: number) => number;
+
+describe("native kernels (OpenBLAS products, glibc vector sigmoid/tanh)", () => {
+  let blas: NativeBlas;
+  before(() => {
+    const info = nativeInfo();
+    assert.ok(info.loaded, `the native kernels must be built where the tests run: ${info.detail}`);
+    assert.match(info.detail, /OpenBLAS/);
+    blas = nativeBlas()!;
+  });
+
+  it("gemm adds A Wᵀ into C like archlab's JavaScript kernel, with offsets and a row stride, in float64 and float32", () => {
+    for (const [T, tol] of [[Float64Array, 1e-13], [Float32Array, 1e-5]] as const) {
+      for (const [M, K, N, ldc, aOff, cOff] of [[1, 1, 1, 1, 0, 0], [7, 33, 5, 9, 3, 2], [32, 256, 96, 100, 0, 17], [3, 0, 4, 4, 0, 0]]) {
+        const A = random(T, aOff + M * K, 1 + M);
+        const W = random(T, N * K, 2 + N);
+        const C0 = random(T, cOff + (M - 1) * ldc + N + 3, 3 + K);
+        const ours = C0.slice();
+        const ref = C0.slice();
+        blas.gemm(A, aOff, M, K, W, N, ours, cOff, ldc);
+        gemmJS({ A, aOff, M, K, W, N, C: ref, cOff, ldc });
+        let worst = 0;
+        for (let k = 0; k < ref.length; k++) worst = Math.max(worst, Math.abs(ours[k] - ref[k]) / Math.max(1, Math.abs(ref[k])));
+        assert.ok(worst <= tol, `${T.name} M=${M} K=${K} N=${N}: differs by ${worst}`);
+        // Values outside the product (between rows, after the last) are untouched.
+        for (let i = 0; i < M; i++) for (let j = N; j < ldc && cOff + i * ldc + j < ref.length; j++) assert.equal(ours[cOff + i * ldc + j], C0[cOff + i * ldc + j]);
+      }
+    }
+  });
+
+  it("gemm refuses calls that would read or write outside an array, or mix precisions, before BLAS runs", () => {
+    const A = new Float64Array(6);
+    const W = new Float64Array(6);
+    const C = new Float64Array(4);
+    assert.throws(() => blas.gemm(A, 1, 2, 3, W, 2, C, 0, 2), (e: Error) => e instanceof RangeError && /out of bounds.*A: 6 values, needs 7/.test(e.message));
+    assert.throws(() => blas.gemm(A, 0, 2, 3, W, 2, C, 1, 2), /out of bounds/);
+    assert.throws(() => blas.gemm(A, 0, 2, 3, W, 2, C, 0, 1), /ldc \(1\) must be at least N \(2\)/);
+    assert.throws(() => blas.gemm(A, 0, 2, 3, new Float32Array(6), 2, C, 0, 2), (e: Error) => e instanceof TypeError && /must all be Float32Array or all Float64Array/.test(e.message));
+    assert.throws(() => blas.gemm(A, -1, 2, 3, W, 2, C, 0, 2), /aOff must be an integer/);
+    assert.throws(() => blas.gemm([1, 2] as unknown as Float64Array, 0, 1, 1, W, 1, C, 0, 1), /A must be a Float32Array or Float64Array/);
+    assert.deepEqual([...C], [0, 0, 0, 0], "nothing was written");
+  });
+
+  it("sigmoid and tanh: float32 results identical to archlab's JavaScript, float64 within 4 ulp, over the whole range", () => {
+    const specials = [0, -0, 1e-300, -1e-300, 1e-8, -1e-8, 0.5, -0.5, 20, -20, 40, -40, 709, -709, 745, -745, 800, -800, 1e300, -1e300];
+    for (const T of [Float32Array, Float64Array]) {
+      const a = T.from([...specials, ...random(T, 4001, 9, 12), ...random(T, 999, 10, 0.01)]);
+      for (const [op, f] of [[0, sigmoidJS], [1, tanhJS]] as const) {
+        const out = new T(a.length + 2).fill(7);
+        blas.unary(op, a, 0, out, 1, a.length);
+        assert.equal(out[0], 7);
+        assert.equal(out[a.length + 1], 7, "nothing written past n");
+        for (let k = 0; k < a.length; k++) {
+          const ref = T === Float32Array ? Math.fround(f(a[k])) : f(a[k]);
+          const got = out[k + 1];
+          if (T === Float32Array) assert.equal(got, ref, `${op ? "tanh" : "sigmoid"}(${a[k]}) in float32`);
+          else assert.ok(Math.abs(got - ref) <= 4 * 2 ** -52 * Math.abs(ref), `${op ? "tanh" : "sigmoid"}(${a[k]}): ${got} vs ${ref}`);
+        }
+      }
+    }
+    assert.throws(() => blas.unary(2 as 0, new Float64Array(1), 0, new Float64Array(1), 0, 1), /op must be 0 \(sigmoid\) or 1 \(tanh\)/);
+    assert.throws(() => blas.unary(0, new Float64Array(4), 1, new Float64Array(4), 0, 4), /out of bounds/);
+  });
+
+  it("large products and elementwise ops go native; teaching sizes stay in JavaScript", () => {
+    assert.equal(productKind(false, 1024, 256, 32), "native");
+    assert.equal(productKind(true, 64, 8, 1), "javascript");
+    assert.equal(productKind(true, 64, 8, FAST_MIN_MACS / 512 - 1), "javascript");
+    const large = generate(LSTM, { In: 256, H: 256 }, 32, { b0: 0, b1: 32 }, plan(LSTM, { In: 256, H: 256 }, 32), true);
+    assert.equal(large.match(/NATIVE\.unary\(0,/g)?.length, 3, "three sigmoids");
+    assert.equal(large.match(/NATIVE\.unary\(1,/g)?.length, 2, "two tanh");
+    const small = generate(LSTM, { In: 8, H: 16 }, 1, { b0: 0, b1: 1 }, plan(LSTM, { In: 8, H: 16 }, 1), true);
+    assert.ok(!small.includes("NATIVE.unary"));
+    assert.ok(16 < NATIVE_MIN_VALUES);
+  });
+});
+
+describe("a large run computes the same trace with and without the native kernels", () => {
+  before(() => selectBackend());
+  after(() => useNative(true));
+
+  const sequence = (T: number, B: number, In: number) =>
+    Array.from({ length: T }, (_, t) => Array.from({ length: B }, (_, b) => Array.from({ length: In }, (_, j) => Math.cos(0.21 * t + 0.17 * j + 0.9 * b))));
+
+  for (const [dtype, tol] of [["float64", 1e-12], ["float32", 2e-5]] as const satisfies readonly (readonly [DType, number])[]) {
+    it(`LSTM and reset-before GRU, B=16 In=64 H=256, ${dtype}: every intermediate within ${tol}`, () => {
+      for (const def of [LSTM, GRU_RESET_BEFORE]) {
+        const c = cell(def, { inputSize: 64, hiddenSize: 256, seed: 11, dtype });
+        const xs = sequence(60, 16, 64);
+        useNative(true);
+        const fast = c.run(xs);
+        useNative(false);
+        const plain = c.run(xs);
+        useNative(true);
+        for (const node of def.nodes) {
+          const a = fast.raw(node.name);
+          const b = plain.raw(node.name);
+          let worst = 0;
+          for (let k = 0; k < a.length; k++) worst = Math.max(worst, Math.abs(a[k] - b[k]));
+          assert.ok(worst <= tol, `${def.name} ${node.name}: native and JavaScript differ by ${worst}`);
+        }
+      }
+    });
+  }
+});
