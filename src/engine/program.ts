@@ -11,9 +11,11 @@
  *
  * Work that does not depend on the recurrence leaves the time loop ({@link plan}): every affine
  * node's bias and its terms on cell inputs are computed for all T·B rows at once, as one matrix
- * product per term, before step 0 (the prologue). Inside the loop, matrix terms that share an
- * operand (LSTM's four `U · h[t−1]`) are fused into one product per step once they are large
- * enough to gain from it (see {@link product}).
+ * product per term, before step 0 (the prologue). Inside the loop, a large matrix term is one
+ * native product straight into its node's storage when the native binding is built; otherwise
+ * matrix terms that share an operand (LSTM's four `U · h[t−1]`) are fused into one product per step
+ * once they are large enough to gain from it (see {@link product}). Large sigmoids and tanhs go to
+ * the native binding too.
  *
  * A step function covers a slice of the batch (all of it by default): a large run is split across
  * threads by batch elements (parallel.ts), each thread running the same generated code on its slice.
@@ -21,7 +23,7 @@
 import { evalSize, type CellDef, type NodeDef } from "../cells/define";
 import { EXPRESSION, type OpKind, type UnaryKind } from "../cells/ops";
 import type { FloatArray } from "./arrays";
-import { product, type Product } from "./gemm";
+import { FAST_MIN_MACS, product, type Product } from "./gemm";
 import { nativeBlas, type NativeBlas } from "./native";
 
 /** Storage the program reads and writes: every input and node `[T, B, size]`, initial states `[B, size]`. */
@@ -90,14 +92,22 @@ const affine: Kernel = ({ node, out, n, B, b0, b1, operands, param, plan }) => {
     const a = operands[j];
     const w = param(term.weight);
     const fused = plan.fused.get(`${node.name}:${term.weight}`);
-    if (plan.hoisted.has(term.input)) return [];
+    if (plan.hoisted.has(term.input) || plan.direct.some((d) => d.node === node.name && d.weight === term.weight)) return [];
     if (fused) return [`acc += ${fused.scratch}[(b - ${b0}) * ${fused.R} + ${fused.row} + r];`];
     return term.kind === "diagonal"
       ? [`acc += ${w}[r] * ${a.buf}[${a.off} + b * ${a.size} + r];`]
       : [`{ const ia = ${a.off} + b * ${a.size}, wr = r * ${a.size}; ${dot(a.buf, w, a.size)} }`];
   });
-  if (terms.length === 0) return "";
-  return `for (let b = ${b0}; b < ${b1}; b++) { const o = t * ${n * B} + b * ${n};
+  const direct = plan.direct
+    .map((d, j) => [d, j] as const)
+    .filter(([d]) => d.node === node.name)
+    .map(([d, j]) => {
+      const a = operands[node.terms!.findIndex((term) => term.weight === d.weight)];
+      return `D${j}.run(${a.buf}, ${a.off} + ${b0 * a.size}, ${b1 - b0}, ${out}, t * ${n * B} + ${b0 * n}, ${n});\n`;
+    })
+    .join("");
+  if (terms.length === 0) return direct;
+  return `${direct}for (let b = ${b0}; b < ${b1}; b++) { const o = t * ${n * B} + b * ${n};
   for (let r = 0; r < ${n}; r++) { let acc = ${out}[o + r]; ${terms.join(" ")} ${out}[o + r] = acc; } }`;
 };
 
@@ -144,10 +154,19 @@ export interface Group {
   before: string;
 }
 
-/** Where the loop's work goes: which operands' terms are hoisted into the prologue, which terms are fused. */
+/** A matrix term computed each step by one native product accumulating straight into its node's storage. */
+export interface Direct {
+  node: string;
+  weight: string;
+  input: string;
+}
+
+/** Where the loop's work goes: which operands' terms are hoisted into the prologue, which are native products, which are fused. */
 export interface Plan {
   /** Operands whose affine terms are computed for all steps before the loop (the cell's inputs). */
   hoisted: ReadonlySet<string>;
+  /** Terms large enough for the native binding: each is one call, no scratch and no copy. */
+  direct: readonly Direct[];
   groups: readonly Group[];
   /** `node:weight` → the fused group's scratch name, its width R and the term's first row. */
   fused: ReadonlyMap<string, { scratch: string; R: number; row: number }>;
@@ -156,15 +175,24 @@ export interface Plan {
 /** Multiply–adds per step above which terms sharing an operand are fused into one product. */
 export const FUSE_MIN_MACS = 1 << 14;
 
-/** Decides what is hoisted out of the time loop and what is fused inside it. */
-export function plan(def: CellDef, sizes: Readonly<Record<string, number>>, B: number): Plan {
+/**
+ * Decides what is hoisted out of the time loop and what is computed inside it: with the native
+ * binding, each large term as its own product straight into storage; otherwise terms sharing an
+ * operand fused into one product per step (one tfjs call instead of several).
+ */
+export function plan(def: CellDef, sizes: Readonly<Record<string, number>>, B: number, native = nativeBlas() !== undefined): Plan {
   const hoisted = new Set(def.inputs.map((i) => i.name));
   const byInput = new Map<string, Group>();
+  const direct: Direct[] = [];
   for (const node of def.nodes) {
     if (node.op !== "affine") continue;
     const rows = evalSize(node.size, sizes);
     for (const term of node.terms!) {
       if (term.kind !== "matrix" || hoisted.has(term.input)) continue;
+      if (native && B * rows * operandSize(def, term.input, sizes) >= FAST_MIN_MACS) {
+        direct.push({ node: node.name, weight: term.weight, input: term.input });
+        continue;
+      }
       const g = byInput.get(term.input) ?? byInput.set(term.input, { input: term.input, K: 0, R: 0, members: [], before: node.name }).get(term.input)!;
       g.members.push({ node: node.name, weight: term.weight, row: g.R, rows });
       g.R += rows;
@@ -174,7 +202,7 @@ export function plan(def: CellDef, sizes: Readonly<Record<string, number>>, B: n
   for (const g of groups) g.K = operandSize(def, g.input, sizes);
   const kept = groups.filter((g) => B * g.R * g.K >= FUSE_MIN_MACS);
   const fused = new Map(kept.flatMap((g, j) => g.members.map((m) => [`${m.node}:${m.weight}`, { scratch: `S${j}`, R: g.R, row: m.row }] as const)));
-  return { hoisted, groups: kept, fused };
+  return { hoisted, direct, groups: kept, fused };
 }
 
 /** Size of a value the definition's nodes read: an input, a node, or a previous state. */
@@ -221,6 +249,7 @@ export function generate(
     return `const prev${j} = t === 0 ? ${bind("init", s.name)} : ${operands.get(s.next)!.buf}, prevOff${j} = t === 0 ? 0 : (t - 1) * ${size * B};`;
   });
   p.groups.forEach((g, j) => lines.push(`const S${j} = rt.scratch[${j}], G${j} = rt.products[${j}];`));
+  p.direct.forEach((d, j) => lines.push(`const D${j} = rt.direct[${j}];`));
   if (native) lines.push("const NATIVE = rt.native;");
   const products = (name: string) =>
     p.groups
@@ -254,6 +283,7 @@ export function generate(
 /** What the generated code gets besides storage and parameters: each fused group's product and scratch rows, the native binding. */
 interface Runtime {
   products: Product[];
+  direct: Product[];
   scratch: FloatArray[];
   native: NativeBlas | undefined;
 }
@@ -310,24 +340,26 @@ export function compileSteps(
   const M = slice.b1 - slice.b0;
   let entry = byShape.get(key);
   if (!entry) {
-    const p = plan(def, sizes, M);
+    const p = plan(def, sizes, M, native !== undefined);
     entry = { plan: p, make: new Function("v", "init", "p", "rt", generate(def, sizes, B, slice, p, native !== undefined)) as Factory };
     byShape.set(key, entry);
   }
   const groups = entry.plan.groups;
   const rt: Runtime = {
     products: groups.map((g) => product(stack(g.members, g.K, params), g.R, g.K, M)),
+    direct: entry.plan.direct.map((d) => product(params[d.weight], operandSize(def, d.node, sizes), operandSize(def, d.input, sizes), M)),
     scratch: groups.map((g) => like(params[g.members[0].weight], M * g.R)),
     native,
   };
   const step = entry.make(storage.values, storage.initial, params, rt);
-  if (rt.products.length === 0) return step;
-  const free = () => rt.products.forEach((p) => p.dispose());
+  const owned = [...rt.products, ...rt.direct];
+  if (owned.length === 0) return step;
+  const free = () => owned.forEach((p) => p.dispose());
   const run = (t: number) => {
     step(t);
     if (t === T - 1) free();
   };
-  held.register(run, rt.products);
+  held.register(run, owned);
   return run;
 }
 
