@@ -2,7 +2,9 @@ import assert from "node:assert/strict";
 import { before, describe, it } from "node:test";
 import * as tf from "@tensorflow/tfjs-core";
 import { cell, LSTM, type DType } from "../src";
-import { selectBackend } from "../src/engine/backend";
+import { currentBackend, selectBackend } from "../src/engine/backend";
+import { productKind } from "../src/engine/gemm";
+import { useNative } from "../src/engine/native";
 import { plan } from "../src/engine/program";
 
 /** The LSTM equations written out with plain loops, in float64, from the cell's own weights (archlab layout, x Wᵀ). */
@@ -72,7 +74,19 @@ describe("hoisted and fused products agree with the straightforward equations", 
     check({ T: 25, B: 2, In: 3, H: 5 }, "float64", 1e-12);
   });
 
-  it("float32 with tfjs products on the chosen backend (B=32, In=16, H=128) within 1e-4, no tensor left", () => {
+  it("float32 with tfjs products on the chosen backend, where the native binding is off (B=32, In=16, H=128) within 1e-4, no tensor left", () => {
+    const previous = useNative(false);
+    try {
+      assert.equal(productKind(true, 4 * 128, 128, 32), currentBackend() === "cpu" ? "javascript" : "tensorflow");
+      check({ T: 12, B: 32, In: 16, H: 128 }, "float32", 1e-4);
+    } finally {
+      useNative(previous);
+    }
+  });
+
+  it("float32 and float64 with native products (B=32, In=16, H=128) within 1e-4 and 1e-12", () => {
+    assert.equal(productKind(true, 4 * 128, 128, 32), "native", "the native kernels are built (bash scripts/setup-system.sh, then npm ci)");
     check({ T: 12, B: 32, In: 16, H: 128 }, "float32", 1e-4);
+    check({ T: 12, B: 32, In: 16, H: 128 }, "float64", 1e-12);
   });
 });
