@@ -16,19 +16,21 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import * as zmq from "zeromq";
+import { KERNEL_ARGV } from "../kernel/spec";
 import { decode, encode, newConnectionInfo, newHeader, Signer, type Message } from "../kernel/wire";
-import type { BenchRow } from "./measure";
+import { PACKAGE_ROOT } from "../src/package-root";
+import { medianOf, type BenchRow } from "./measure";
 
-const ROOT = resolve(__dirname, "..");
+
 const ROUNDS = Number(process.env.ARCHLAB_BENCH_KERNEL_ROUNDS ?? 3);
 const CELLS = 20;
 
 /** The two kernels, as their kernel specs would start them. */
 const KERNELS = {
-  ours: (file: string) => [process.execPath, join(ROOT, "dist", "kernel", "cli.js"), "kernel", "--connection-file", file],
-  tslab: (file: string) => [process.execPath, join(ROOT, "node_modules", "tslab", "bin", "tslab"), "kernel", "--config-path", file],
+  ours: (file: string) => KERNEL_ARGV.map((a) => a.replace("{connection_file}", file)),
+  tslab: (file: string) => [process.execPath, join(PACKAGE_ROOT, "node_modules", "tslab", "bin", "tslab"), "kernel", "--config-path", file],
 };
 type Which = keyof typeof KERNELS;
 
@@ -69,65 +71,58 @@ async function measure(which: Which, workDir: string): Promise<Times> {
   };
   // A kernel that stops answering fails the benchmark with what it was waiting for, never hangs it.
   let child: ChildProcess | undefined;
-  const expect = (key: string) =>
+  const expect = (key: string, accept: (m: Message) => boolean = () => true) =>
     new Promise<Message>((done, fail) => {
       const timer = setTimeout(() => {
         child?.kill("SIGKILL");
         fail(new Error(`the ${which} kernel sent no ${key.split(":")[0]} within ${REPLY_TIMEOUT / 1000} s`));
       }, REPLY_TIMEOUT);
       waiting.set(key, (m) => {
+        if (!accept(m)) return;
         clearTimeout(timer);
         done(m);
       });
     });
 
-  for (const [socket, port] of [[shell, info.shell_port], [control, info.control_port], [iopub, info.iopub_port]] as const) {
-    socket.connect(`tcp://127.0.0.1:${port}`);
+  try {
+    for (const [socket, port] of [[shell, info.shell_port], [control, info.control_port], [iopub, info.iopub_port]] as const) {
+      socket.connect(`tcp://127.0.0.1:${port}`);
+    }
+    iopub.subscribe();
+    void listen(shell);
+    void listen(control);
+    void listen(iopub);
+
+    const [command, ...args] = KERNELS[which](file);
+    const started = performance.now();
+    child = spawn(command, args, { cwd: workDir, stdio: ["ignore", "ignore", "inherit"] });
+    const exited = new Promise<void>((done) => child!.once("exit", () => done()));
+    const infoId = send(shell, "kernel_info_request", {});
+    await expect(`kernel_info_reply:${infoId}`);
+    const ready = performance.now() - started;
+
+    const roundTrip = async (i: number) => {
+      const t0 = performance.now();
+      const id = send(shell, "execute_request", { code: `1 + ${i}`, silent: false, store_history: true, user_expressions: {}, allow_stdin: false });
+      await Promise.all([expect(`execute_reply:${id}`), expect(`status:${id}`, (m) => m.content.execution_state === "idle")]);
+      return performance.now() - t0;
+    };
+    await roundTrip(0);
+    const first = performance.now() - started;
+    for (let i = 1; i < 3; i++) await roundTrip(i); // warm up
+    const times: number[] = [];
+    for (let i = 3; i < CELLS + 3; i++) times.push(await roundTrip(i));
+
+    send(control, "shutdown_request", { restart: false });
+    const killer = setTimeout(() => child!.kill("SIGKILL"), 5000);
+    await exited;
+    clearTimeout(killer);
+    return { ready, first, cell: medianOf(times) };
+  } finally {
+    // Also when the kernel stalled: it must not outlive its measurement, nor its sockets stay open.
+    if (child && child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+    for (const socket of [shell, control, iopub]) socket.close();
   }
-  iopub.subscribe();
-  void listen(shell);
-  void listen(control);
-  void listen(iopub);
-
-  const [command, ...args] = KERNELS[which](file);
-  const started = performance.now();
-  child = spawn(command, args, { cwd: workDir, stdio: ["ignore", "ignore", "inherit"] });
-  const exited = new Promise<void>((done) => child!.once("exit", () => done()));
-  const infoId = send(shell, "kernel_info_request", {});
-  await expect(`kernel_info_reply:${infoId}`);
-  const ready = performance.now() - started;
-
-  const roundTrip = async (i: number) => {
-    const t0 = performance.now();
-    const id = send(shell, "execute_request", { code: `1 + ${i}`, silent: false, store_history: true, user_expressions: {}, allow_stdin: false });
-    const idle = new Promise<void>((done, fail) => {
-      const timer = setTimeout(() => fail(new Error(`the ${which} kernel never went idle after a trivial cell`)), REPLY_TIMEOUT);
-      waiting.set(`status:${id}`, (m) => {
-        if (m.content.execution_state !== "idle") return;
-        clearTimeout(timer);
-        done();
-      });
-    });
-    await Promise.all([expect(`execute_reply:${id}`), idle]);
-    return performance.now() - t0;
-  };
-  await roundTrip(0);
-  const first = performance.now() - started;
-  for (let i = 1; i < 3; i++) await roundTrip(i); // warm up
-  const times: number[] = [];
-  for (let i = 3; i < CELLS + 3; i++) times.push(await roundTrip(i));
-
-  send(control, "shutdown_request", { restart: false });
-  const killer = setTimeout(() => child!.kill("SIGKILL"), 5000);
-  await exited;
-  clearTimeout(killer);
-  for (const socket of [shell, control, iopub]) socket.close();
-  return { ready, first, cell: median(times) };
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)];
 }
 
 /**
@@ -157,7 +152,7 @@ export async function benchKernel(): Promise<BenchRow[]> {
     const order: Which[] = round % 2 === 0 ? ["tslab", "ours"] : ["ours", "tslab"];
     for (const which of order) runs[which].push(await measureRetrying(which, workDir, stalls));
   }
-  const both = (key: keyof Times) => ({ ours: median(runs.ours.map((r) => r[key])), tslab: median(runs.tslab.map((r) => r[key])) });
+  const both = (key: keyof Times) => ({ ours: medianOf(runs.ours.map((r) => r[key])), tslab: medianOf(runs.tslab.map((r) => r[key])) });
   const row = (name: string, { ours, tslab }: { ours: number; tslab: number }, target: string, ok: boolean): BenchRow => ({
     name,
     ours,

@@ -25,8 +25,13 @@ export async function median(f: () => unknown | Promise<unknown>, { warmup = 2, 
     await f();
     times.push(performance.now() - t0);
   }
-  times.sort((a, b) => a - b);
-  return times[Math.floor(times.length / 2)];
+  return medianOf(times);
+}
+
+/** The median of some values (the upper one of an even count). */
+export function medianOf(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)];
 }
 
 /** Debian's python, which has python3-torch (the `python3` first on PATH may be another build). */

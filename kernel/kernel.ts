@@ -11,7 +11,6 @@
  */
 import { randomUUID } from "node:crypto";
 import { setPublisher } from "../src/display/protocol";
-import { JupyterHandlerImpl } from "tslab/dist/jupyter";
 import * as tslabJupyter from "tslab/dist/jupyter";
 import { Channels, type RequestSocket } from "./channels";
 import { comms, type CommMessage } from "./comms";
@@ -53,7 +52,7 @@ export class Kernel {
   private readonly history = new History();
   private readonly queue: Request[] = [];
   private runner: CellRunner | undefined;
-  private tslab: JupyterHandlerImpl | undefined;
+  private tslab: tslabJupyter.JupyterHandlerImpl | undefined;
   private executionCount = 0;
   private working = false;
   private ready = false;
@@ -92,7 +91,7 @@ export class Kernel {
     void this.channels.listen(this.channels.shell, (message) => this.enqueue({ message, socket: this.channels.shell }));
     this.iopub.status("starting");
     this.runner = new CellRunner(process.cwd());
-    this.tslab = new JupyterHandlerImpl(this.runner.executor, false);
+    this.tslab = new tslabJupyter.JupyterHandlerImpl(this.runner.executor, false);
     log(kernelLog.converterReady(Date.now() - started));
     await this.drainShell();
     for (const early of this.queue.filter((r) => r.message.header.msg_type === "kernel_info_request")) {
@@ -159,17 +158,18 @@ export class Kernel {
   private async handle(request: Request): Promise<void> {
     const { message, socket } = request;
     const msgType = message.header.msg_type;
+    const replyType = msgType.replace(/_request$/, "_reply");
     const onControl = socket === this.channels.control;
     const handler = (!onControl || CONTROL_REQUESTS.has(msgType)) && Object.hasOwn(this.handlers, msgType) ? this.handlers[msgType] : undefined;
     if (!onControl) this.iopub.parent = message;
     this.iopub.status("busy", message);
     try {
       if (!handler) log(kernelLog.unknownRequest(msgType, onControl ? "control" : "shell"));
-      else if (request.aborted) this.reply(request, msgType.replace(/_request$/, "_reply"), { status: "aborted" });
+      else if (request.aborted) this.reply(request, replyType, { status: "aborted" });
       else await handler(request);
     } catch (error) {
       log(kernelLog.handlerFailed(msgType, error));
-      if (msgType.endsWith("_request")) this.reply(request, msgType.replace(/_request$/, "_reply"), { status: "error", ...thrownError(error) });
+      if (msgType.endsWith("_request")) this.reply(request, replyType, { status: "error", ...thrownError(error) });
     } finally {
       this.iopub.status("idle", message);
     }
@@ -259,7 +259,6 @@ export class Kernel {
   private shutdown(request: Request): void {
     const restart = request.message.content.restart === true;
     this.reply(request, "shutdown_reply", { status: "ok", restart });
-    this.iopub.status("idle", request.message);
     setImmediate(() => void this.exit());
   }
 

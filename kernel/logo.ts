@@ -9,7 +9,7 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { Resvg } from "@resvg/resvg-js";
-import { PACKAGE_ROOT } from "./versions";
+import { PACKAGE_ROOT } from "../src/package-root";
 
 /** The logo sizes Jupyter uses. */
 export const LOGO_SIZES = [32, 64] as const;

@@ -22,10 +22,10 @@ import * as ts from "@tslab/typescript-for-tslab";
 import type { Diagnostic } from "tslab/dist/converter";
 
 /** The module every notebook has in scope (built from kernel/prelude.ts). */
-export const PRELUDE = resolve(__dirname, "prelude");
+const PRELUDE = resolve(__dirname, "prelude");
 
 /** TypeScript's grammar errors on the prelude's global aliases, expected (see above). */
-export const EXPECTED_DIAGNOSTICS: ReadonlySet<number> = new Set([2667, 1379]);
+const EXPECTED_DIAGNOSTICS: ReadonlySet<number> = new Set([2667, 1379]);
 
 /** What putting the prelude in scope did. */
 export interface PreludeReport {
@@ -38,41 +38,44 @@ export interface PreludeReport {
 }
 
 /**
- * Puts every export of `modulePath` in scope: values on `globalThis`, types through
- * `addModule` (tslab's converter's virtual modules).
+ * Puts every export of the prelude in scope: values on `globalThis`, types through `addModule`
+ * (tslab's converter's virtual modules).
  */
-export function loadPrelude(addModule: (name: string, source: string) => readonly Diagnostic[], modulePath: string = PRELUDE): PreludeReport {
-  const clashes = installPreludeValues(require(modulePath) as Record<string, unknown>);
-  const names = exportedNames(modulePath).filter((name) => !clashes.includes(name));
-  const problems = addModule("__archlab_prelude__", preludeTypes(names, modulePath))
+export function loadPrelude(addModule: (name: string, source: string) => readonly Diagnostic[]): PreludeReport {
+  const clashes = installPreludeValues(require(PRELUDE) as Record<string, unknown>);
+  const names = exportedNames(PRELUDE).filter((name) => !clashes.includes(name));
+  const problems = addModule("__archlab_prelude__", preludeTypes(names))
     .filter((d) => !EXPECTED_DIAGNOSTICS.has(d.code))
     .map((d) => `${d.start.line + 1}:${d.start.character + 1} TS${d.code}: ${d.messageText}`);
   return { names, clashes, problems };
 }
 
-/** The virtual module's source: a global alias for each of `names` exported by `modulePath`. */
-export function preludeTypes(names: readonly string[], modulePath: string = PRELUDE): string {
+/** The virtual module's source: a global alias for each of `names` exported by the prelude. */
+function preludeTypes(names: readonly string[]): string {
   const aliases = names.map((name) => `  export import ${name} = __archlab__.${name};`);
-  return `import * as __archlab__ from ${JSON.stringify(modulePath)};\ndeclare global {\n${aliases.join("\n")}\n}\n`;
+  return `import * as __archlab__ from ${JSON.stringify(PRELUDE)};\ndeclare global {\n${aliases.join("\n")}\n}\n`;
 }
 
 /**
  * Sets the prelude's values on `globalThis`; returns the names left out because a global of that
  * name already exists (a Node global wins over a library export).
  */
-export function installPreludeValues(module: Record<string, unknown>): string[] {
+function installPreludeValues(module: Record<string, unknown>): string[] {
   const clashes: string[] = [];
   for (const [name, value] of Object.entries(module)) {
-    if (name === "__esModule" || name === "default") continue;
+    if (!isExportName(name)) continue;
     if (name in globalThis) clashes.push(name);
     else Object.defineProperty(globalThis, name, { value, writable: true, configurable: true, enumerable: false });
   }
   return clashes;
 }
 
+/** Whether a runtime key of a compiled module is one of its exports (not the CommonJS interop markers). */
+const isExportName = (name: string) => name !== "__esModule" && name !== "default";
+
 /** Sorted names exported by the compiled module at `modulePath` (absolute, without extension). */
 export function exportedNames(modulePath: string): string[] {
-  const names = new Set(Object.keys(require(modulePath) as object).filter((name) => name !== "__esModule" && name !== "default"));
+  const names = new Set(Object.keys(require(modulePath) as object).filter(isExportName));
   for (const name of declaredExports(`${modulePath}.d.ts`, new Set())) names.add(name);
   return [...names].sort();
 }

@@ -13,8 +13,8 @@
 import { copyFileSync, existsSync, mkdirSync, realpathSync, rmSync, writeFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { delimiter, dirname, join, resolve } from "node:path";
+import { PACKAGE_ROOT } from "../src/package-root";
 import { cliText } from "./messages";
-import { PACKAGE_ROOT } from "./versions";
 
 /** The kernel's name: its folder under kernels/ and what notebooks record in their metadata. */
 export const KERNEL_NAME = "archlab";
@@ -35,9 +35,12 @@ export interface Location {
  * ends; SIGINT stops it at once (tslab runs cells with `breakOnSigint`). The kernel still answers
  * `interrupt_request` on the control channel, which stops asynchronous cells.
  */
+/** How Jupyter starts the kernel: `{connection_file}` is replaced with the connection file's path. */
+export const KERNEL_ARGV: readonly string[] = [process.execPath, resolve(PACKAGE_ROOT, "dist", "kernel", "cli.js"), "kernel", "--connection-file", "{connection_file}"];
+
 export function kernelSpec(): Record<string, unknown> {
   return {
-    argv: [process.execPath, resolve(PACKAGE_ROOT, "dist", "kernel", "cli.js"), "kernel", "--connection-file", "{connection_file}"],
+    argv: [...KERNEL_ARGV],
     display_name: "TypeScript (archlab)",
     language: "typescript",
     interrupt_mode: "signal",

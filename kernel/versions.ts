@@ -2,20 +2,10 @@
  * The true versions behind this kernel, read from the installed packages (not hard-coded), and
  * the `kernel_info_reply` built from them.
  */
-import { existsSync, readFileSync } from "node:fs";
-import { dirname, join, resolve } from "node:path";
-import { versions as tslabVersions } from "tslab";
+import { readFileSync } from "node:fs";
+import { resolve } from "node:path";
+import { PACKAGE_ROOT } from "../src/package-root";
 import { PROTOCOL_VERSION } from "./wire";
-
-/** The root folder of the installed archlab package: the nearest folder above this file with a package.json. */
-export const PACKAGE_ROOT = packageRoot(__dirname);
-
-function packageRoot(from: string): string {
-  for (let dir = from; ; dir = dirname(dir)) {
-    if (existsSync(join(dir, "package.json"))) return dir;
-    if (dirname(dir) === dir) throw new Error(`No package.json above ${from}`);
-  }
-}
 
 /** Versions of archlab and of what runs its cells. */
 export interface Versions {
@@ -26,11 +16,14 @@ export interface Versions {
   node: string;
 }
 
+const packageVersion = (name: string): string => (require(`${name}/package.json`) as { version: string }).version;
+
 /** The versions, read once. */
 export const versions: Versions = {
   archlab: (JSON.parse(readFileSync(resolve(PACKAGE_ROOT, "package.json"), "utf8")) as { version: string }).version,
-  tslab: tslabVersions.tslab,
-  typescript: tslabVersions.typescript,
+  // From the packages' own package.json: loading tslab itself would load TypeScript (~200 ms) into every archlab command.
+  tslab: packageVersion("tslab"),
+  typescript: packageVersion("@tslab/typescript-for-tslab"),
   node: process.versions.node,
 };
 

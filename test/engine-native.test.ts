@@ -93,11 +93,11 @@ describe("native kernels (OpenBLAS products, glibc vector sigmoid/tanh)", () => 
     assert.deepEqual(nativePlan.direct.map((d) => `${d.node}:${d.weight}`), ["i_pre:U_i", "f_pre:U_f", "g_pre:U_g", "o_pre:U_o"], "each U·h[t−1] is one native product into its node");
     assert.equal(nativePlan.groups.length, 0);
     assert.equal(plan(LSTM, { In: 256, H: 256 }, 32, false).groups.length, 1, "without the binding, the four are fused (one tfjs call)");
-    const large = generate(LSTM, { In: 256, H: 256 }, 32, { b0: 0, b1: 32 }, nativePlan, true);
+    const large = generate(LSTM, { In: 256, H: 256 }, 32, { b0: 0, b1: 32 }, nativePlan);
     assert.equal(large.match(/D\d\.run\(/g)?.length, 4);
     assert.equal(large.match(/NATIVE\.unary\(0,/g)?.length, 3, "three sigmoids");
     assert.equal(large.match(/NATIVE\.unary\(1,/g)?.length, 2, "two tanh");
-    const small = generate(LSTM, { In: 8, H: 16 }, 1, { b0: 0, b1: 1 }, plan(LSTM, { In: 8, H: 16 }, 1), true);
+    const small = generate(LSTM, { In: 8, H: 16 }, 1, { b0: 0, b1: 1 }, plan(LSTM, { In: 8, H: 16 }, 1, true));
     assert.ok(!small.includes("NATIVE.unary"));
     assert.ok(16 < NATIVE_MIN_VALUES);
   });

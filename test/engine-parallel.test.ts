@@ -115,11 +115,11 @@ describe("large runs split across threads with the native kernels (OpenBLAS prod
   it("agree with one thread to rounding, in float64 and float32, and leave OpenBLAS's thread count as it was", () => {
     const blas = nativeBlas();
     assert.ok(blas, "the native kernels are built (bash scripts/setup-system.sh, then npm ci)");
-    const threads = blas.threads();
+    const threads = blas.info().threads;
     // Large enough that every slice's products and sigmoids/tanhs go native (see engine-native.test.ts).
     compareSplit(LSTM, { T: 100, B: 16, In: 64, H: 256 }, "float64", 2, {}, 1e-12);
-    assert.equal(blas.threads(), threads);
+    assert.equal(blas.info().threads, threads);
     compareSplit(GRU_RESET_AFTER, { T: 100, B: 24, In: 64, H: 256 }, "float32", 3, { reverse: true }, 1e-5);
-    assert.equal(blas.threads(), threads);
+    assert.equal(blas.info().threads, threads);
   });
 });

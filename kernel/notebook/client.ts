@@ -10,7 +10,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import * as zmq from "zeromq";
-import { PACKAGE_ROOT } from "../versions";
+import { KERNEL_ARGV, KERNEL_NAME } from "../spec";
 import { decode, encode, newConnectionInfo, newHeader, Signer, type ConnectionInfo, type Message } from "../wire";
 
 /** One output in nbformat 4 shape. */
@@ -56,12 +56,10 @@ export class KernelClient {
   /** Starts a kernel and waits until it answers. */
   static async start(options: StartOptions = {}): Promise<KernelClient> {
     const dir = mkdtempSync(join(tmpdir(), "archlab-run-"));
-    const info: ConnectionInfo = { ...(await newConnectionInfo()), kernel_name: "archlab" };
+    const info: ConnectionInfo = { ...(await newConnectionInfo()), kernel_name: KERNEL_NAME };
     const file = join(dir, "kernel.json");
     writeFileSync(file, JSON.stringify(info));
-    const argv = (options.argv ?? [process.execPath, join(PACKAGE_ROOT, "dist", "kernel", "cli.js"), "kernel", "--connection-file", "{connection_file}"]).map((a) =>
-      a.replace("{connection_file}", file),
-    );
+    const argv = (options.argv ?? KERNEL_ARGV).map((a) => a.replace("{connection_file}", file));
     const child = spawn(argv[0], argv.slice(1), { cwd: options.cwd, stdio: ["ignore", "inherit", "pipe"] });
     const client = new KernelClient(info, new Signer(info.key, info.signature_scheme), child, dir);
     await client.connect(options.startTimeout ?? 60);

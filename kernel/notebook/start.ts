@@ -5,12 +5,13 @@
  */
 import { spawn, spawnSync } from "node:child_process";
 import { mkdirSync, readdirSync } from "node:fs";
-import { basename, join, resolve } from "node:path";
+import { basename, join } from "node:path";
+import { PACKAGE_ROOT } from "../../src/package-root";
 import { installSpec } from "../spec";
 import { describeFailures, runNotebook } from "./run";
 
 /** The notebooks folder of this package. */
-export const NOTEBOOKS = resolve(__dirname, "..", "..", "..", "notebooks");
+export const NOTEBOOKS = join(PACKAGE_ROOT, "notebooks");
 
 const has = (command: string) => spawnSync("sh", ["-c", `command -v ${command}`], { stdio: "ignore" }).status === 0;
 

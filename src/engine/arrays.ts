@@ -62,6 +62,11 @@ const isList = (node: unknown): node is ArrayLike<unknown> => Array.isArray(node
  * into `out` from index k when given. Returns the next index, or −1 at the first problem.
  */
 function fill(node: unknown, shape: readonly number[], d: number, out: FloatArray | null, k: number): number {
+  if (shape.length === 0) {
+    if (typeof node !== "number" || !Number.isFinite(node)) return -1;
+    if (out) out[k] = node;
+    return k + 1;
+  }
   if (!isList(node) || node.length !== shape[d]) return -1;
   if (d === shape.length - 1) {
     for (let j = 0; j < node.length; j++) {
@@ -80,11 +85,9 @@ function fill(node: unknown, shape: readonly number[], d: number, out: FloatArra
 export function toFlat(value: unknown, expected: readonly number[], what: string, dtype: DType, hint = ""): FloatArray {
   const v = unwrap(value);
   const out = allocate(dtype, expected.reduce((a, b) => a * b, 1));
-  if (expected.length > 0 && fill(v, expected, 0, out, 0) === out.length) return out;
-  const shape = shapeOf(v, what); // names a ragged, non-number or non-finite entry
-  if (shape.length !== expected.length || shape.some((s, k) => s !== expected[k])) throw errors.shape(what, expected, shape, hint);
-  fill(v, expected, 0, out, 0);
-  return out;
+  if (fill(v, expected, 0, out, 0) === out.length) return out;
+  // Not that shape, or a bad entry: shapeOf names a ragged, non-number or non-finite one, else the shapes differ.
+  throw errors.shape(what, expected, shapeOf(v, what), hint);
 }
 
 /** Checks every value of a typed array is finite. */

@@ -6,7 +6,8 @@
  * which, and why. `ARCHLAB_NATIVE=0` turns it off.
  */
 import { existsSync } from "node:fs";
-import { dirname, join } from "node:path";
+import { join } from "node:path";
+import { PACKAGE_ROOT } from "../package-root";
 import type { FloatArray } from "./arrays";
 
 /** The binding's functions (see blas.c). */
@@ -18,13 +19,10 @@ export interface NativeBlas {
    * sigmoid `1 / (1 + exp(−x))`, op 1 is `tanh(x)`.
    */
   unary(op: 0 | 1, A: FloatArray, aOff: number, O: FloatArray, oOff: number, n: number): void;
-  /** Whether `unary` uses glibc's vector math (AVX2) on this machine. */
-  vectorMath(): boolean;
   /** Sets the threads OpenBLAS uses per product (process-wide); returns the previous count. */
   setThreads(n: number): number;
-  threads(): number;
-  /** OpenBLAS's description of its build, e.g. "OpenBLAS 0.3.21 DYNAMIC_ARCH NO_AFFINITY Haswell MAX_THREADS=64". */
-  config(): string;
+  /** OpenBLAS's description of its build (e.g. "OpenBLAS 0.3.21 DYNAMIC_ARCH NO_AFFINITY Haswell MAX_THREADS=64") and its threads per product. */
+  info(): { config: string; threads: number };
 }
 
 /** Whether the native products are in use, and why (or why not). */
@@ -34,19 +32,8 @@ export interface NativeInfo {
   detail: string;
 }
 
-/** The package's root: the nearest folder above this file with archlab's package.json. */
-function packageRoot(): string {
-  let dir = __dirname;
-  while (!existsSync(join(dir, "package.json")) || !existsSync(join(dir, "binding.gyp"))) {
-    const up = dirname(dir);
-    if (up === dir) return __dirname;
-    dir = up;
-  }
-  return dir;
-}
-
 /** Where `npm ci` (node-gyp) puts the binding. */
-export const NATIVE_PATH = join(packageRoot(), "build", "Release", "archlab_blas.node");
+export const NATIVE_PATH = join(PACKAGE_ROOT, "build", "Release", "archlab_blas.node");
 
 let loaded: { blas: NativeBlas | undefined; info: NativeInfo } | undefined;
 /** Whether the native kernels may be used (ARCHLAB_NATIVE=0 turns them off; {@link useNative} for tests and worker threads). */
@@ -63,7 +50,7 @@ function load(): { blas: NativeBlas | undefined; info: NativeInfo } {
     };
   try {
     const blas = require(NATIVE_PATH) as NativeBlas;
-    return { blas, info: { loaded: true, detail: blas.config().trim() } };
+    return { blas, info: { loaded: true, detail: blas.info().config.trim() } };
   } catch (e) {
     const why = e instanceof Error ? e.message.split("\n")[0] : String(e);
     return { blas: undefined, info: { loaded: false, detail: `${NATIVE_PATH} did not load (${why}); rebuild it with npm run build:native` } };

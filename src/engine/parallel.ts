@@ -165,13 +165,15 @@ export function runSplit(def: CellDef, sizes: Readonly<Record<string, number>>, 
   // Each thread already has its own part: OpenBLAS threading every product too would oversubscribe the cores.
   const blasThreads = blas?.setThreads(1);
   try {
-    splitPhases(base, B, T, parts);
+    splitPhases(base, parts);
   } finally {
     if (blasThreads !== undefined) blas!.setThreads(blasThreads);
   }
 }
 
-function splitPhases(base: Omit<Job, "task">, B: number, T: number, parts: number): void {
+/** The prologue split by rows, then the steps split by batch elements, each phase on `parts` threads. */
+function splitPhases(base: Omit<Job, "task">, parts: number): void {
+  const { B, T } = base;
   const phase = (tasks: Task[]) => {
     const helpers = broken ? [] : workers(tasks.length - 1);
     const claims = new Int32Array(new SharedArrayBuffer(4 * tasks.length));

@@ -52,8 +52,6 @@ interface NodeSource {
   operands: Operand[];
   param: (name: string) => string;
   plan: Plan;
-  /** Whether the generated code may call the native binding (`NATIVE`) for large elementwise ops. */
-  native: boolean;
 }
 
 type Kernel = (s: NodeSource) => string;
@@ -65,12 +63,12 @@ const NATIVE_UNARY: Partial<Record<OpKind, number>> = { sigmoid: 0, tanh: 1 };
 export const NATIVE_MIN_VALUES = 2048;
 
 /** `out[k] = f(a[k], b[k], …)` over the node's n values of each batch element in the slice. */
-const elementwise = (kind: UnaryKind | "mul" | "add" | "sub" | "div"): Kernel => ({ out, n, B, b0, b1, operands, native }) => {
+const elementwise = (kind: UnaryKind | "mul" | "add" | "sub" | "div"): Kernel => ({ out, n, B, b0, b1, operands, plan }) => {
   const args = operands.map((a, j) => `${a.buf}[a${j} + k]`);
   const count = n * (b1 - b0);
   const head = `const o = t * ${n * B} + ${b0 * n}; ${operands.map((a, j) => `const a${j} = ${a.off} + ${b0 * a.size};`).join(" ")}`;
   const op = NATIVE_UNARY[kind];
-  if (native && op !== undefined && count >= NATIVE_MIN_VALUES) return `{ ${head} NATIVE.unary(${op}, ${operands[0].buf}, a0, ${out}, o, ${count}); }`;
+  if (plan.native && op !== undefined && count >= NATIVE_MIN_VALUES) return `{ ${head} NATIVE.unary(${op}, ${operands[0].buf}, a0, ${out}, o, ${count}); }`;
   return `{ ${head}
   for (let k = 0; k < ${count}; k++) ${out}[o + k] = ${EXPRESSION[kind](...args)}; }`;
 };
@@ -163,6 +161,8 @@ export interface Direct {
 
 /** Where the loop's work goes: which operands' terms are hoisted into the prologue, which are native products, which are fused. */
 export interface Plan {
+  /** Whether the native binding computes large work: products ({@link direct}) and sigmoids/tanhs (the generated code calls it as `NATIVE`). */
+  native: boolean;
   /** Operands whose affine terms are computed for all steps before the loop (the cell's inputs). */
   hoisted: ReadonlySet<string>;
   /** Terms large enough for the native binding: each is one call, no scratch and no copy. */
@@ -202,7 +202,7 @@ export function plan(def: CellDef, sizes: Readonly<Record<string, number>>, B: n
   for (const g of groups) g.K = operandSize(def, g.input, sizes);
   const kept = groups.filter((g) => B * g.R * g.K >= FUSE_MIN_MACS);
   const fused = new Map(kept.flatMap((g, j) => g.members.map((m) => [`${m.node}:${m.weight}`, { scratch: `S${j}`, R: g.R, row: m.row }] as const)));
-  return { hoisted, direct, groups: kept, fused };
+  return { native, hoisted, direct, groups: kept, fused };
 }
 
 /** Size of a value the definition's nodes read: an input, a node, or a previous state. */
@@ -224,7 +224,6 @@ export function generate(
   B: number,
   { b0, b1 }: Slice = { b0: 0, b1: B },
   p: Plan = plan(def, sizes, b1 - b0),
-  native = false,
 ): string {
   const index = new Map<string, string>();
   const operands = new Map<string, Operand>();
@@ -250,7 +249,7 @@ export function generate(
   });
   p.groups.forEach((g, j) => lines.push(`const S${j} = rt.scratch[${j}], G${j} = rt.products[${j}];`));
   p.direct.forEach((d, j) => lines.push(`const D${j} = rt.direct[${j}];`));
-  if (native) lines.push("const NATIVE = rt.native;");
+  if (p.native) lines.push("const NATIVE = rt.native;");
   const products = (name: string) =>
     p.groups
       .map((g, j) => [g, j] as const)
@@ -274,7 +273,6 @@ export function generate(
         operands: node.inputs.map((name) => operands.get(name)!),
         param: (name) => bind("p", name),
         plan: p,
-        native,
       }),
   );
   return `${lines.join("\n")}\nreturn function step(t) {\n${previous.join("\n")}\n${body.join("\n")}\n};`;
@@ -341,7 +339,7 @@ export function compileSteps(
   let entry = byShape.get(key);
   if (!entry) {
     const p = plan(def, sizes, M, native !== undefined);
-    entry = { plan: p, make: new Function("v", "init", "p", "rt", generate(def, sizes, B, slice, p, native !== undefined)) as Factory };
+    entry = { plan: p, make: new Function("v", "init", "p", "rt", generate(def, sizes, B, slice, p)) as Factory };
     byShape.set(key, entry);
   }
   const groups = entry.plan.groups;

@@ -142,20 +142,22 @@ __attribute__((target("avx2"))) static size_t unary_avx2(int op, const void *in,
   }
   return k;
 }
-#endif
 
-static int has_avx2(void) {
-#ifdef ARCHLAB_MVEC
-  static int known = -1;
-  if (known < 0) {
+/* How many leading values the vector loop computed (a multiple of 4): none where the CPU lacks AVX2. */
+static size_t vector_prefix(int op, const void *in, void *out, int is32, size_t n) {
+  static int avx2 = -1;
+  if (avx2 < 0) {
     __builtin_cpu_init();
-    known = __builtin_cpu_supports("avx2");
+    avx2 = __builtin_cpu_supports("avx2");
   }
-  return known;
-#else
-  return 0;
-#endif
+  return avx2 ? unary_avx2(op, in, out, is32, n) : 0;
 }
+#else
+static size_t vector_prefix(int op, const void *in, void *out, int is32, size_t n) {
+  (void)op, (void)in, (void)out, (void)is32, (void)n;
+  return 0;
+}
+#endif
 
 /* unary(op, A, aOff, O, oOff, n): O[oOff + k] = f(A[aOff + k]) for k < n; op 0 = sigmoid, 1 = tanh. */
 static napi_value unary(napi_env env, napi_callback_info info) {
@@ -190,11 +192,7 @@ static napi_value unary(napi_env env, napi_callback_info info) {
   size_t size = is32 ? sizeof(float) : sizeof(double);
   const char *in = (const char *)A.data + aOff * size;
   char *out = (char *)O.data + oOff * size;
-  size_t k = 0;
-#ifdef ARCHLAB_MVEC
-  if (has_avx2()) k = unary_avx2((int)op, in, out, is32, (size_t)n);
-#endif
-  for (; k < (size_t)n; k++) {
+  for (size_t k = vector_prefix((int)op, in, out, is32, (size_t)n); k < (size_t)n; k++) {
     double x = is32 ? ((const float *)in)[k] : ((const double *)in)[k];
     double y = op == 0 ? 1.0 / (1.0 + exp(-x)) : tanh(x);
     if (is32)
@@ -203,14 +201,6 @@ static napi_value unary(napi_env env, napi_callback_info info) {
       ((double *)out)[k] = y;
   }
   return NULL;
-}
-
-/* vectorMath(): whether unary uses libmvec's AVX2 functions on this machine. */
-static napi_value vector_math(napi_env env, napi_callback_info info) {
-  napi_value out;
-  (void)info;
-  CHECK(env, napi_get_boolean(env, has_avx2(), &out));
-  return out;
 }
 
 /* setThreads(n): threads OpenBLAS may use for one product (process-wide). Returns the previous count. */
@@ -226,19 +216,16 @@ static napi_value set_threads(napi_env env, napi_callback_info info) {
   return out;
 }
 
-static napi_value threads(napi_env env, napi_callback_info info) {
-  napi_value out;
-  (void)info;
-  CHECK(env, napi_create_int32(env, openblas_get_num_threads(), &out));
-  return out;
-}
-
-/* config(): OpenBLAS's own description of the build (version, kernel chosen for this CPU). */
-static napi_value config(napi_env env, napi_callback_info info) {
-  napi_value out;
-  (void)info;
+/* info(): { config: OpenBLAS's description of its build, threads: its threads per product }. */
+static napi_value info(napi_env env, napi_callback_info cb) {
+  napi_value out, config, threads;
+  (void)cb;
   const char *c = openblas_get_config();
-  CHECK(env, napi_create_string_utf8(env, c ? c : "", NAPI_AUTO_LENGTH, &out));
+  CHECK(env, napi_create_object(env, &out));
+  CHECK(env, napi_create_string_utf8(env, c ? c : "", NAPI_AUTO_LENGTH, &config));
+  CHECK(env, napi_create_int32(env, openblas_get_num_threads(), &threads));
+  CHECK(env, napi_set_named_property(env, out, "config", config));
+  CHECK(env, napi_set_named_property(env, out, "threads", threads));
   return out;
 }
 
@@ -246,10 +233,8 @@ NAPI_MODULE_INIT() {
   napi_property_descriptor props[] = {
       {"gemm", NULL, gemm, NULL, NULL, NULL, napi_enumerable, NULL},
       {"unary", NULL, unary, NULL, NULL, NULL, napi_enumerable, NULL},
-      {"vectorMath", NULL, vector_math, NULL, NULL, NULL, napi_enumerable, NULL},
       {"setThreads", NULL, set_threads, NULL, NULL, NULL, napi_enumerable, NULL},
-      {"threads", NULL, threads, NULL, NULL, NULL, napi_enumerable, NULL},
-      {"config", NULL, config, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"info", NULL, info, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   if (napi_define_properties(env, exports, sizeof props / sizeof props[0], props) != napi_ok) return NULL;
   return exports;
