@@ -25,8 +25,11 @@ export interface CommMessage {
 /** Called when a frontend opens a comm for a registered target. */
 export type CommHandler = (comm: Comm, open: CommMessage) => void | Promise<void>;
 
+/** What a comm message carries besides its content: the message's own metadata (as ipykernel sends it) and binary buffers. */
+type SendOptions = { metadata?: Record<string, unknown>; buffers?: Buffer[] };
+
 /** Sends a comm message to the frontends (the kernel plugs its IOPub in). */
-type Transport = (msgType: "comm_open" | "comm_msg" | "comm_close", content: Record<string, unknown>, buffers: Buffer[]) => void;
+type Transport = (msgType: "comm_open" | "comm_msg" | "comm_close", content: Record<string, unknown>, options: SendOptions) => void;
 
 /** One open comm. */
 export class Comm {
@@ -53,7 +56,7 @@ export class Comm {
   }
 
   /** Sends `data` to the frontend. */
-  send(data: Record<string, unknown> = {}, options: { metadata?: Record<string, unknown>; buffers?: Buffer[] } = {}): void {
+  send(data: Record<string, unknown> = {}, options: SendOptions = {}): void {
     if (this.isClosed) throw new Error(commErrors.sendOnClosed(this.id));
     this.registry.transmit("comm_msg", { comm_id: this.id, data }, options);
   }
@@ -95,7 +98,7 @@ export class CommRegistry {
   }
 
   /** Opens a comm from the kernel to a target the frontend registered. */
-  open(targetName: string, data: Record<string, unknown> = {}, options: { metadata?: Record<string, unknown>; buffers?: Buffer[] } = {}): Comm {
+  open(targetName: string, data: Record<string, unknown> = {}, options: SendOptions = {}): Comm {
     const comm = new Comm(randomUUID(), targetName, this);
     this.byId.set(comm.id, comm);
     this.transmit("comm_open", { comm_id: comm.id, target_name: targetName, data }, options);
@@ -117,9 +120,9 @@ export class CommRegistry {
   }
 
   /** @internal */
-  transmit(msgType: Parameters<Transport>[0], content: Record<string, unknown>, options: { metadata?: Record<string, unknown>; buffers?: Buffer[] }): void {
+  transmit(msgType: Parameters<Transport>[0], content: Record<string, unknown>, options: SendOptions): void {
     if (!this.transport) throw new Error(commErrors.noKernel);
-    this.transport(msgType, options.metadata ? { ...content, metadata: options.metadata } : content, options.buffers ?? []);
+    this.transport(msgType, content, options);
   }
 
   /** @internal */

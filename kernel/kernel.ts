@@ -131,7 +131,7 @@ export class Kernel {
     // `import { display } from "tslab"` in a cell keeps working: tslab's display writes through this hook.
     (tslabJupyter as { lastWriteDisplayData: unknown }).lastWriteDisplayData = (data: Record<string, unknown>, update: boolean) =>
       this.iopub.publish(update ? "update_display_data" : "display_data", data);
-    comms.connect((msgType, content, buffers) => this.iopub.publish(msgType, content, { buffers }));
+    comms.connect((msgType, content, options) => this.iopub.publish(msgType, content, options));
     process.on("SIGINT", () => this.runner?.interrupt());
     exitWithParent(() => void this.exit());
     process.on("uncaughtException", (error) => process.stderr.write(kernelLog.uncaught(error)));

@@ -78,7 +78,7 @@ class Session:
                 continue
             self.iopub.setdefault(msg["parent_header"].get("msg_id"), []).append(msg)
             self.order.append(msg["msg_type"])
-        return [{"msg_type": m["msg_type"], "content": m["content"]} for m in self.iopub[msg_id]]
+        return [{"msg_type": m["msg_type"], "content": m["content"], "metadata": m["metadata"]} for m in self.iopub[msg_id]]
 
     def request(self, channel, msg_type, content):
         msg_id = self.send(channel, msg_type, content)
@@ -155,7 +155,7 @@ try:
     results["comm_close"] = s.notify("comm_close", {"comm_id": comm_id, "data": {}})
     results["comm_info_after"] = s.request("shell", "comm_info_request", {})
     results["comm_unknown_target"] = s.notify("comm_open", {"comm_id": uuid.uuid4().hex, "target_name": "nobody", "data": {}})
-    results["comm_from_kernel"] = s.execute("const c = comms.open('frontend.target', { x: 1 }); c.send({ y: 2 }); c.close(); c.id")
+    results["comm_from_kernel"] = s.execute("const c = comms.open('frontend.target', { x: 1 }); c.send({ y: 2 }, { metadata: { version: '2.1.0' } }); c.close(); c.id")
 
 
     def batch(first_code, stop_on_error):

@@ -12,6 +12,7 @@ import { python, requireTools, ROOT, sandbox } from "./harness";
 interface Msg {
   msg_type: string;
   content: Record<string, any>;
+  metadata?: Record<string, any>;
 }
 interface Exchange {
   reply?: Msg;
@@ -192,6 +193,10 @@ describe("the archlab kernel under jupyter_client", () => {
     assert.equal(outputs(results.comm_unknown_target, "comm_close").length, 1, "a comm for an unknown target is closed");
     const fromKernel = results.comm_from_kernel.iopub.map((m: Msg) => m.msg_type).filter((t: string) => t.startsWith("comm_"));
     assert.deepEqual(fromKernel, ["comm_open", "comm_msg", "comm_close"]);
+    const sent = results.comm_from_kernel.iopub.find((m: Msg) => m.msg_type === "comm_msg");
+    assert.deepEqual(sent.metadata, { version: "2.1.0" }, "comm metadata is the message's metadata, as ipykernel sends it");
+    assert.deepEqual(sent.content.data, { y: 2 });
+    assert.ok(!("metadata" in sent.content));
   });
 
   test("stop_on_error aborts only the requests already queued; a later request runs", () => {
