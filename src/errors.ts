@@ -4,18 +4,62 @@
  * to do.
  */
 
+import { inspect } from "node:util";
+
 /** The one error class archlab throws for bad input. `code` is stable; `message` is for people. */
 export class ArchlabError extends Error {
   override name = "ArchlabError";
   constructor(
     readonly code: string,
     message: string,
+    options?: ErrorOptions,
   ) {
-    super(message);
+    super(message, options);
   }
 }
 
 const shape = (s: readonly (number | string)[]) => `[${s.join(", ")}]`;
+
+/**
+ * Any value as a message shows it, never throwing: strings quoted, NaN as NaN (JSON would say
+ * null), BigInt with its n (JSON throws), objects shortened; a value whose inspection throws (a
+ * hostile Proxy) is described instead.
+ */
+export function show(value: unknown): string {
+  if (typeof value === "string") return JSON.stringify(value.length > 200 ? `${value.slice(0, 200)}…` : value);
+  if (typeof value === "number") return Object.is(value, -0) ? "-0" : String(value);
+  if (typeof value === "bigint") return `${value}n (a BigInt)`;
+  if (typeof value === "function") return `a function${value.name ? ` (${value.name})` : ""}`;
+  if (value === null || typeof value !== "object") return String(value);
+  try {
+    return inspect(value, { depth: 1, maxArrayLength: 8, maxStringLength: 80, breakLength: Infinity, compact: true });
+  } catch {
+    return "an object that cannot be inspected";
+  }
+}
+
+/** A byte count for people: `17.2 GB` (decimal units, as the limit is given in bytes). */
+const bytes = (n: number) => {
+  const units = ["bytes", "kB", "MB", "GB", "TB", "PB"];
+  let k = 0;
+  while (n >= 1000 && k < units.length - 1) (n /= 1000), k++;
+  return `${k === 0 ? n : Number(n.toPrecision(3)).toLocaleString("en-US")} ${units[k]}`;
+};
+
+/** Checks an options or weights argument is a plain object (not null, a number, an array…); else the named bad-option error. */
+export function requireObject(option: string, value: unknown, expected: string): asserts value is object {
+  if (value === null || typeof value !== "object" || Array.isArray(value)) throw errors.badOption(option, value, expected);
+}
+
+/**
+ * `table[key]` when `key` is one of the table's own names — never one inherited from
+ * Object.prototype ("toString", "constructor", "__proto__") — else the named bad-option error
+ * listing the valid names.
+ */
+export function choose<T>(option: string, key: unknown, table: Readonly<Record<string, T>>): T {
+  if (typeof key === "string" && Object.hasOwn(table, key)) return table[key];
+  throw errors.badOption(option, key, Object.keys(table).map((k) => `"${k}"`).join(" | "));
+}
 
 /** The message builders, one per situation. */
 export const errors = {
@@ -27,7 +71,7 @@ export const errors = {
       `${what} is ragged: ${path} has length ${actual}, but its siblings have length ${expected}. Every row must have the same length.`,
     ),
   notNumber: (what: string, path: string, value: unknown) =>
-    new ArchlabError("not-a-number", `${what}${path} is ${JSON.stringify(value) ?? String(value)}, not a number.`),
+    new ArchlabError("not-a-number", `${what}${path} is ${show(value)}, not a number.`),
   nonFinite: (what: string, path: string, value: number) =>
     new ArchlabError(
       "non-finite",
@@ -47,14 +91,18 @@ export const errors = {
     ),
   missingKey: (kind: string, key: string, where: string, expected: readonly string[]) =>
     new ArchlabError("missing-weight", `Missing ${kind} "${key}" in the weights of ${where}. Expected exactly: ${expected.map((n) => `"${n}"`).join(", ")}.`),
-  outOfRange: (what: string, value: number, lo: number, hi: number) =>
-    new ArchlabError("out-of-range", `${what} ${value} is outside the sequence: valid steps are ${lo}…${hi}.`),
+  /** `range` names what lo…hi count: steps (the default, "outside the sequence"), units, batch elements, layers. */
+  outOfRange: (what: string, value: unknown, lo: number, hi: number, range: "steps" | "units" | "batch elements" | "layers" | "positions" = "steps") =>
+    new ArchlabError(
+      "out-of-range",
+      `${what} ${show(value)} is ${range === "steps" || range === "positions" ? "outside the sequence" : "out of range"}: valid ${range} are ${lo}…${hi}.`,
+    ),
   emptySequence: (what: string) =>
     new ArchlabError("empty-sequence", `${what} is empty: give at least one timestep, shaped [T, B, In] or [T, In].`),
   badDefinition: (cell: string, problem: string) =>
     new ArchlabError("bad-definition", `Cell definition "${cell}": ${problem}`),
   badOption: (option: string, value: unknown, expected: string) =>
-    new ArchlabError("bad-option", `Option ${option} = ${JSON.stringify(value)} is not valid: expected ${expected}.`),
+    new ArchlabError("bad-option", `Option ${option} = ${show(value)} is not valid: expected ${expected}.`),
   emptyTrace: (where: string) =>
     new ArchlabError(
       "empty-trace",
@@ -66,6 +114,36 @@ export const errors = {
       `${what} would draw ${marks.toLocaleString("en-US")} marks, over the mark budget of ${budget.toLocaleString("en-US")} (option budget). ${hint}`,
     ),
   unsupported: (what: string, why: string) => new ArchlabError("unsupported", `${what} is not supported: ${why}`),
+  notADefinition: (where: string, value: unknown, known: readonly string[]) =>
+    new ArchlabError(
+      "not-a-definition",
+      `${where} needs a cell definition, got ${show(value)}. ` +
+        (typeof value === "string" && known.includes(value)
+          ? `Pass the definition itself, not its name: ${value} (import { ${value} } from "archlab"), or BUILTIN_CELLS["${value}"].`
+          : value === undefined || typeof value === "string"
+            ? `Use a built-in (LSTM, GRU_RESET_AFTER, … — BUILTIN_CELLS["name"] has only these names: ${known.join(", ")}) or your own from defineCell(…).`
+            : `A definition is what defineCell(…) returns, or a built-in such as LSTM.`),
+    ),
+  /** Over the memory limit (option maxBytes, env ARCHLAB_MAX_BYTES): what needs how much, and for which sizes. */
+  tooLarge: (what: string, need: number, limit: number, sizes: string) =>
+    new ArchlabError(
+      "too-large",
+      `${what} would need ${bytes(need)} (${need.toLocaleString("en-US")} bytes), over archlab's memory limit of ${bytes(limit)} (${limit.toLocaleString("en-US")} bytes). Sizes: ${sizes}. ` +
+        `Use smaller sizes or a shorter sequence, or raise the limit with the option maxBytes (cell(…, { maxBytes }), sequence(…, { maxBytes })) or the environment variable ARCHLAB_MAX_BYTES.`,
+    ),
+  outOfMemory: (need: number, detail: string) =>
+    new ArchlabError(
+      "out-of-memory",
+      `Could not allocate ${bytes(need)} (${need.toLocaleString("en-US")} bytes): ${detail}. Use smaller sizes or a shorter sequence (or free memory: other traces kept alive in variables).`,
+    ),
+  listener: (t: number, cause: unknown) => {
+    const where = t < 0 ? "before the first step (reset)" : `at step ${t}`;
+    return new ArchlabError(
+      "listener",
+      `A stepper listener (onChange) threw: ${cause instanceof Error ? cause.message : show(cause)}. The move still happened — the stepper is ${where} and every other listener was told — so fix the listener, or remove it with the function onChange returned.`,
+      { cause },
+    );
+  },
   layout: (what: string, detail: string) =>
     new ArchlabError(
       "layout",

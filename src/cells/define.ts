@@ -320,7 +320,7 @@ export function sizeNames(def: CellDef): string[] {
 /** Evaluates a symbolic size with concrete sizes. */
 export function evalSize(expr: SizeExpr, sizes: Readonly<Record<string, number>>): number {
   return expr.split("+").reduce((sum, s) => {
-    const v = sizes[s.trim()];
+    const v = Object.hasOwn(sizes, s.trim()) ? sizes[s.trim()] : undefined;
     if (v === undefined) throw errors.unknownName("size", s.trim(), Object.keys(sizes), `size expression "${expr}"`);
     return sum + v;
   }, 0);

@@ -11,11 +11,48 @@ export type FloatArray = Float64Array | Float32Array;
 /** A nested array of numbers, or anything with `arraySync()` (a tfjs tensor). */
 export type NestedInput = number | readonly NestedInput[] | { arraySync(): unknown; shape?: readonly number[] };
 
-/** Zeroed storage for n numbers; `shared` puts it in a SharedArrayBuffer, which several threads may write. */
+/** Bytes one stored number takes. */
+export const BYTES: Record<DType, number> = { float64: 8, float32: 4 };
+
+/**
+ * Zeroed storage for n numbers; `shared` puts it in a SharedArrayBuffer, which several threads may
+ * write. Callers check sizes against {@link memoryLimit} first; this only turns the engine's own
+ * refusal (a bare RangeError) into a named error.
+ */
 export const allocate = (dtype: DType, n: number, shared = false): FloatArray => {
-  if (dtype === "float32") return shared ? new Float32Array(new SharedArrayBuffer(n * 4)) : new Float32Array(n);
-  return shared ? new Float64Array(new SharedArrayBuffer(n * 8)) : new Float64Array(n);
+  try {
+    if (dtype === "float32") return shared ? new Float32Array(new SharedArrayBuffer(n * 4)) : new Float32Array(n);
+    return shared ? new Float64Array(new SharedArrayBuffer(n * 8)) : new Float64Array(n);
+  } catch (e) {
+    if (!(e instanceof RangeError)) throw e;
+    throw errors.outOfMemory(n * BYTES[dtype], `one ${dtype} array of ${n.toLocaleString("en-US")} numbers (${e.message})`);
+  }
 };
+
+/**
+ * Default upper bound on the memory a cell's parameters, or one run's trace, may take: 2 GiB. A
+ * typo such as `hiddenSize: 1e9` is refused at once, with the bytes it would take, instead of
+ * filling memory for minutes; a user who means it raises the limit.
+ */
+export const DEFAULT_MAX_BYTES = 2 ** 31;
+
+/** The memory limit in force: the option `maxBytes` when given, else `ARCHLAB_MAX_BYTES`, else {@link DEFAULT_MAX_BYTES}. */
+export function memoryLimit(option?: number): number {
+  if (option !== undefined) {
+    if (typeof option !== "number" || !(option > 0)) throw errors.badOption("maxBytes", option, "a positive number of bytes (Infinity: no limit)");
+    return option;
+  }
+  const env = process.env.ARCHLAB_MAX_BYTES;
+  if (env === undefined || env.trim() === "") return DEFAULT_MAX_BYTES;
+  const n = Number(env);
+  if (!(n > 0)) throw errors.badOption("ARCHLAB_MAX_BYTES (environment variable)", env, "a positive number of bytes (Infinity: no limit)");
+  return n;
+}
+
+/** Refuses, by name, to allocate `need` bytes for `what` over the limit (`sizes` says which sizes asked for it). */
+export function checkBytes(need: number, limit: number, what: string, sizes: string): void {
+  if (need > limit) throw errors.tooLarge(what, need, limit, sizes);
+}
 
 /** A copy of `a` in shared memory. */
 export const toShared = (a: FloatArray): FloatArray => {

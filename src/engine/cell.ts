@@ -4,8 +4,9 @@
  */
 import { evalSize, sizeNames, type CellDef } from "../cells/define";
 import { DISPLAY, type MimeBundle } from "../display/protocol";
-import { errors } from "../errors";
-import { allocate, shapeOf, toFlat, toShared, checkFinite, type DType, type FloatArray, type NestedInput } from "./arrays";
+import { errors, requireObject } from "../errors";
+import { BUILTIN_CELLS } from "../cells/builtins";
+import { allocate, BYTES, checkBytes, memoryLimit, shapeOf, toFlat, toShared, checkFinite, type DType, type FloatArray, type NestedInput } from "./arrays";
 import { initParams, paramShapes, readWeights, writeWeights, type Shape, type Weights } from "./params";
 import { partsFor, runSplit } from "./parallel";
 import { compile, type Storage } from "./program";
@@ -26,6 +27,11 @@ export interface CellOptions {
   dtype?: DType;
   /** Weights in archlab's layout (see {@link Cell.weights}); default: seeded initialisation. */
   weights?: Readonly<Record<string, unknown>>;
+  /**
+   * Most bytes the parameters, and each run's trace, may take (default: `ARCHLAB_MAX_BYTES`, else
+   * 2 GiB). Sizes over it are refused before anything is allocated; `Infinity` turns the check off.
+   */
+  maxBytes?: number;
 }
 
 /** Initial states by state name, each `[B, size]` or `[size]` (same for every batch element). */
@@ -44,30 +50,24 @@ export class Cell {
   readonly dtype: DType;
   /** Concrete shape of every parameter. */
   readonly shapes: Readonly<Record<string, Shape>>;
+  /** The memory limit given (see {@link CellOptions.maxBytes}); undefined: the environment's or the default. */
+  readonly maxBytes: number | undefined;
   #params: Record<string, FloatArray>;
 
   constructor(
     readonly def: CellDef,
     options: CellOptions = {},
   ) {
-    const needed = sizeNames(def);
-    const given: Record<string, number> = { ...(options.sizes ?? {}) };
-    if (options.inputSize !== undefined) given.In = options.inputSize;
-    if (options.hiddenSize !== undefined) given.H = options.hiddenSize;
-    if (given.P === undefined && needed.includes("P") && given.H !== undefined) given.P = given.H;
-    for (const name of needed) {
-      const v = given[name];
-      const option = name === "In" ? "inputSize" : name === "H" ? "hiddenSize" : `sizes.${name}`;
-      if (v === undefined) throw errors.badOption(option, v, `a positive integer: cell "${def.name}" needs size ${name}`);
-      if (!Number.isInteger(v) || v <= 0) throw errors.badOption(option, v, "a positive integer");
-    }
-    const unknown = Object.keys(given).filter((k) => !needed.includes(k));
-    if (unknown.length) throw errors.unknownName("size", unknown[0], needed, `cell "${def.name}"`);
+    checkDefinition(def, "cell()");
+    requireObject("options", options, "{ inputSize, hiddenSize, … }");
+    const sizes = cellSizes(def, options);
     const dtype = options.dtype ?? "float64";
     if (dtype !== "float64" && dtype !== "float32") throw errors.badOption("dtype", dtype, `"float64" or "float32"`);
-    this.sizes = Object.freeze(given);
+    this.maxBytes = options.maxBytes;
+    this.sizes = sizes;
     this.dtype = dtype;
     this.shapes = paramShapes(def, this.sizes);
+    checkBytes(paramBytes(this.shapes, dtype), memoryLimit(this.maxBytes), `The parameters of cell "${def.name}"`, describeSizes(sizes));
     this.#params = options.weights
       ? readWeights(def, this.shapes, options.weights, dtype, `cell "${def.name}"`)
       : initParams(def, this.shapes, dtype, options.seed ?? 0);
@@ -140,6 +140,7 @@ export class Cell {
     if (shape.length !== 2 && shape.length !== 3)
       throw errors.shape(what, ["T", "B", In], shape, "Give a sequence shaped [T, B, In], or [T, In] for one sequence.");
     const [T, B] = batched ? shape : [shape[0], 1];
+    checkBytes(this.traceBytes(T, B), memoryLimit(this.maxBytes), `A trace of cell "${this.def.name}" (${T} steps × batch ${B})`, `T = ${T}, B = ${B}, ${describeSizes(this.sizes)}`);
     const flat = toFlat(xs, batched ? [T, B, In] : [T, In], what, this.dtype, `Input size is ${In} (inputSize); time is the first axis.`);
     const share = shared(T, B);
     const x = reverse ? reverseTime(flat, T, B * In) : flat;
@@ -152,6 +153,12 @@ export class Cell {
       storage.initial[s.name] = share ? toShared(value) : value;
     }
     return new Trace(this.def, this.sizes, T, B, this.dtype, storage, reverse ? "backward" : "forward");
+  }
+
+  /** Bytes a trace of T steps over B batch elements takes: every input and node at every step, and the initial states. */
+  traceBytes(T: number, B: number): number {
+    const total = (list: readonly { size: string }[]) => list.reduce((n, x) => n + this.size(x.size), 0);
+    return (T * B * (total(this.def.inputs) + total(this.def.nodes)) + B * total(this.def.states)) * BYTES[this.dtype];
   }
 
   private initialState(name: string, value: unknown, B: number): FloatArray {
@@ -169,6 +176,44 @@ export class Cell {
     checkFinite(out, what);
     return out;
   }
+}
+
+/** Option name of each size in messages: `In` is `inputSize`, `H` is `hiddenSize`, others `sizes.P`. */
+const optionOf = (name: string) => (name === "In" ? "inputSize" : name === "H" ? "hiddenSize" : `sizes.${name}`);
+
+/** Sizes as messages show them: `inputSize = 3, hiddenSize = 1000000000`. */
+export const describeSizes = (sizes: Readonly<Record<string, number>>): string =>
+  Object.entries(sizes).map(([k, v]) => `${optionOf(k)} = ${v}`).join(", ");
+
+/** The concrete sizes of `def` from a cell's options; named errors for a missing, bad or unknown one. */
+export function cellSizes(def: CellDef, options: Pick<CellOptions, "inputSize" | "hiddenSize" | "sizes">): Readonly<Record<string, number>> {
+  const needed = sizeNames(def);
+  const given: Record<string, number> = { ...(options.sizes ?? {}) };
+  if (options.inputSize !== undefined) given.In = options.inputSize;
+  if (options.hiddenSize !== undefined) given.H = options.hiddenSize;
+  if (!Object.hasOwn(given, "P") && needed.includes("P") && given.H !== undefined) given.P = given.H;
+  for (const name of needed) {
+    const v = Object.hasOwn(given, name) ? given[name] : undefined;
+    if (v === undefined) throw errors.badOption(optionOf(name), v, `a positive integer: cell "${def.name}" needs size ${name}`);
+    if (!Number.isInteger(v) || v <= 0) throw errors.badOption(optionOf(name), v, "a positive integer");
+  }
+  const unknown = Object.keys(given).filter((k) => !needed.includes(k));
+  if (unknown.length) throw errors.unknownName("size", unknown[0], needed, `cell "${def.name}"`);
+  return Object.freeze(given);
+}
+
+/** Bytes parameters of these shapes take. */
+export const paramBytes = (shapes: Readonly<Record<string, Shape>>, dtype: DType): number =>
+  Object.values(shapes).reduce((n, shape) => n + shape.reduce((a, b) => a * b, 1), 0) * BYTES[dtype];
+
+/**
+ * Checks `def` is a cell definition before anything reads it: a definition's name given as a
+ * string (`cell("LSTM")`), or a name missing from BUILTIN_CELLS (undefined), gets a named error.
+ */
+export function checkDefinition(def: unknown, where: string): asserts def is CellDef {
+  const d = def as Partial<Record<keyof CellDef, unknown>> | null;
+  const ok = d !== null && typeof d === "object" && typeof d.name === "string" && [d.inputs, d.states, d.params, d.nodes].every(Array.isArray);
+  if (!ok) throw errors.notADefinition(where, def, Object.keys(BUILTIN_CELLS));
 }
 
 function reverseTime(flat: FloatArray, T: number, stride: number): FloatArray {

@@ -4,7 +4,7 @@
  */
 import seedrandom from "seedrandom";
 import { evalSize, type CellDef, type ParamDef } from "../cells/define";
-import { errors } from "../errors";
+import { errors, requireObject } from "../errors";
 import { allocate, checkFinite, toFlat, toNested, type DType, type FloatArray } from "./arrays";
 
 /** A parameter's concrete shape: `[rows, cols]` or `[size]`. */
@@ -44,11 +44,12 @@ export function readWeights(
   where: string,
 ): Record<string, FloatArray> {
   const names = def.params.map((p) => p.name);
+  requireObject(`weights of ${where}`, weights, `an object of weight name → nested numbers with exactly: ${names.map((n) => `"${n}"`).join(", ")} (see cell.weights())`);
   const extra = Object.keys(weights).filter((k) => !names.includes(k));
   if (extra.length) throw errors.extraWeight(extra, where, names);
   return Object.fromEntries(
     names.map((name) => {
-      if (!(name in weights)) throw errors.missingWeight(name, where, shapes[name]);
+      if (!Object.hasOwn(weights, name)) throw errors.missingWeight(name, where, shapes[name]);
       const flat = toFlat(weights[name], shapes[name], `weight "${name}" of ${where}`, dtype);
       checkFinite(flat, `weight "${name}" of ${where}`);
       return [name, flat];

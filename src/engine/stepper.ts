@@ -2,6 +2,11 @@
  * Stepping through a sequence one timestep at a time: `step()`, `back()`, `seek(t)`, `run()`,
  * `reset()`. Steps are computed once, on first visit, into the trace; moving back only moves the
  * cursor. Listeners hear every move (the stepper view uses this to redraw in place).
+ *
+ * A listener that throws does not undo the move: the views that listened have already shown the new
+ * step, so the stepper stays there (consistent with what was shown), every other listener is still
+ * told, and then the move throws an ArchlabError (code "listener") that names the step and carries
+ * the listener's error as its `cause`.
  */
 import { errors } from "../errors";
 import type { NestedInput } from "./arrays";
@@ -99,6 +104,14 @@ export class Stepper {
   }
 
   #notify(): void {
-    for (const l of this.#listeners) l(this);
+    let failure: { error: unknown } | undefined;
+    for (const l of this.#listeners) {
+      try {
+        l(this);
+      } catch (error) {
+        failure ??= { error };
+      }
+    }
+    if (failure) throw errors.listener(this.#t, failure.error);
   }
 }

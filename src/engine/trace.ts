@@ -82,7 +82,7 @@ export class Trace {
   }
 
   private checkB(b: number): number {
-    if (!Number.isInteger(b) || b < 0 || b >= this.batch) throw errors.outOfRange("Batch element b", b, 0, this.batch - 1);
+    if (!Number.isInteger(b) || b < 0 || b >= this.batch) throw errors.outOfRange("Batch element b", b, 0, this.batch - 1, "batch elements");
     return b;
   }
 
@@ -103,7 +103,7 @@ export class Trace {
   /** One unit of `name` over all computed steps, for batch element b. */
   series(name: string, unit: number, { b = 0 }: { b?: number } = {}): number[] {
     const e = this.entry(name, "Trace.series");
-    if (!Number.isInteger(unit) || unit < 0 || unit >= e.size) throw errors.outOfRange(`Unit of "${name}"`, unit, 0, e.size - 1);
+    if (!Number.isInteger(unit) || unit < 0 || unit >= e.size) throw errors.outOfRange(`Unit of "${name}"`, unit, 0, e.size - 1, "units");
     this.checkB(b);
     const v = this.storage.values[name];
     return Array.from({ length: this.length }, (_, t) => v[(t * this.batch + b) * e.size + unit]);

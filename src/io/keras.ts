@@ -20,7 +20,7 @@ import { GRU_RESET_AFTER, GRU_RESET_BEFORE } from "../cells/builtins/gru";
 import { LSTM } from "../cells/builtins/lstm";
 import { RNN_RELU, RNN_TANH } from "../cells/builtins/rnn";
 import type { CellDef } from "../cells/define";
-import { errors } from "../errors";
+import { choose, errors, requireObject } from "../errors";
 import type { Weights } from "../engine/params";
 import { SequenceModel } from "../models/sequence";
 import { fromBlocks, toBlocks, transpose, type Blocks } from "./blocks";
@@ -67,15 +67,15 @@ const LAYERS: Record<string, KerasLayer> = { simplernn: "SimpleRNN", lstm: "LSTM
 
 /** The archlab definition a Keras / tfjs layer configuration computes. */
 export function kerasCell(config: KerasConfig, defaults: { recurrentActivation: KerasRecurrentActivation; resetAfter: boolean }): CellDef {
-  const layer = LAYERS[String(config.layer).toLowerCase()];
-  if (!layer) throw errors.badOption("layer", config.layer, `"SimpleRNN" | "LSTM" | "GRU"`);
+  const lower = typeof config.layer === "string" ? config.layer.toLowerCase() : "";
+  if (!Object.hasOwn(LAYERS, lower)) throw errors.badOption("layer", config.layer, `"SimpleRNN" | "LSTM" | "GRU" (any case)`);
+  const layer = LAYERS[lower];
   const activation = config.activation ?? "tanh";
   if (activation !== "tanh" && !(activation === "relu" && layer === "SimpleRNN"))
     throw errors.unsupported(`activation "${activation}" in a Keras ${layer}`, `archlab has ${layer === "SimpleRNN" ? "tanh and relu" : "tanh"} ${layer} cells; define your own cell with defineCell for others.`);
   if (layer === "SimpleRNN") return activation === "relu" ? RNN_RELU : RNN_TANH;
   const name = config.recurrentActivation ?? defaults.recurrentActivation;
-  const gates = GATES[name];
-  if (!gates) throw errors.badOption("recurrentActivation", name, Object.keys(GATES).map((k) => `"${k}"`).join(" | "));
+  const gates = choose("recurrentActivation", name, GATES);
   const resetAfter = config.resetAfter ?? defaults.resetAfter;
   if (typeof resetAfter !== "boolean") throw errors.badOption("resetAfter", resetAfter, "true or false");
   return CELLS[layer === "LSTM" ? "LSTM" : resetAfter ? "GRU_AFTER" : "GRU_BEFORE"][gates];
@@ -127,7 +127,7 @@ export function loadKerasWeights(model: SequenceModel, weights: KerasWeights, { 
 }
 
 function build(config: KerasConfig, weights: KerasWeights, defaults: { recurrentActivation: KerasRecurrentActivation; resetAfter: boolean }, where: string): SequenceModel {
-  if (config === null || typeof config !== "object") throw errors.badOption("config", config, "{ layer, inputSize, units, … }");
+  requireObject("config", config, "{ layer, inputSize, units, … }");
   const unknown = Object.keys(config).find((k) => !OPTION_NAMES.includes(k));
   if (unknown) throw errors.unknownName("option", unknown, OPTION_NAMES, where);
   const { inputSize, units, numLayers = 1, bidirectional = false, useBias = true, dtype } = config;

@@ -82,7 +82,8 @@ const TABLES: Record<Framework, Readonly<Record<string, Layout>>> = { PyTorch: T
  */
 export function layoutFor(framework: Framework, def: CellDef): Layout {
   const table = TABLES[framework];
-  const layout = table[def.name] ?? table[baseDefinition(def).name];
+  const own = (name: string) => (Object.hasOwn(table, name) ? table[name] : undefined);
+  const layout = own(def.name) ?? own(baseDefinition(def).name);
   if (!layout)
     throw errors.unsupported(
       `${framework} weights for cell "${def.name}"`,

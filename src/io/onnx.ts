@@ -13,7 +13,7 @@ import { GRU_RESET_AFTER, GRU_RESET_BEFORE } from "../cells/builtins/gru";
 import { LSTM } from "../cells/builtins/lstm";
 import { RNN_RELU, RNN_TANH } from "../cells/builtins/rnn";
 import type { CellDef } from "../cells/define";
-import { errors } from "../errors";
+import { choose, errors, requireObject } from "../errors";
 import { shapeOf, toFlat, type NestedInput } from "../engine/arrays";
 import type { Weights } from "../engine/params";
 import { SequenceModel } from "../models/sequence";
@@ -85,13 +85,14 @@ const DIRECTIONS: Record<OnnxDirection, { bidirectional: boolean; reverse: boole
   reverse: { bidirectional: false, reverse: true },
   bidirectional: { bidirectional: true, reverse: false },
 };
+const INITIALIZERS = "the ONNX node's initializers as an object { W, R, B?, P? } of nested numbers or tensors";
 const ATTRIBUTES = ["op_type", "hidden_size", "direction", "linear_before_reset", "layout", "activations", "activation_alpha", "activation_beta", "clip", "input_forget"];
 
 /** The archlab cell an ONNX node computes (named errors for what archlab has no cell for). */
 export function onnxCell(node: OnnxNode, { peephole }: { peephole: boolean }): CellDef {
   const { op_type: op, direction = "forward", linear_before_reset = 0 } = node;
-  if (!(op in GATE_COUNT)) throw errors.badOption("op_type", op, `"RNN" | "LSTM" | "GRU"`);
-  if (!(direction in DIRECTIONS)) throw errors.badOption("direction", direction, `"forward" | "reverse" | "bidirectional"`);
+  choose("op_type", op, GATE_COUNT);
+  choose("direction", direction, DIRECTIONS);
   if (node.clip !== undefined) throw errors.unsupported(`ONNX attribute clip on ${op}`, "archlab's cells do not clip pre-activations.");
   if (node.input_forget) throw errors.unsupported(`ONNX attribute input_forget=1 on ${op}`, "use a SequenceModel of LSTM_CIFG (Greff's coupled gates) instead.");
   if (node.activation_alpha !== undefined || node.activation_beta !== undefined)
@@ -161,10 +162,11 @@ const swapAxes = <T>(v: T[][]): T[][] => (v.length === 0 ? [] : v[0].map((_, j) 
  * const { Y, Y_h, trace } = node.run({ X });
  */
 export function fromOnnx(node: OnnxNode, weights: OnnxWeights, { dtype }: { dtype?: "float64" | "float32" } = {}): OnnxModel {
-  if (node === null || typeof node !== "object") throw errors.badOption("node", node, "{ op_type, hidden_size, … }");
+  requireObject("node", node, "{ op_type, hidden_size, … }");
   const unknown = Object.keys(node).find((k) => !ATTRIBUTES.includes(k));
   if (unknown) throw errors.unknownName("attribute", unknown, ATTRIBUTES, "fromOnnx");
-  const extra = Object.keys(weights ?? {}).filter((k) => !["W", "R", "B", "P"].includes(k));
+  requireObject("weights", weights, INITIALIZERS);
+  const extra = Object.keys(weights).filter((k) => !["W", "R", "B", "P"].includes(k));
   if (extra.length) throw errors.extraWeight(extra, `ONNX ${node.op_type} node`, ["W", "R", "B", "P"]);
   const def = onnxCell(node, { peephole: weights.P !== undefined });
   const direction = node.direction ?? "forward";
@@ -182,6 +184,7 @@ export function fromOnnx(node: OnnxNode, weights: OnnxWeights, { dtype }: { dtyp
 
 /** Loads ONNX initializers into a (one-layer) model; everything checked before anything changes. */
 export function loadOnnxWeights(model: SequenceModel, weights: OnnxWeights): SequenceModel {
+  requireObject("weights", weights, INITIALIZERS);
   const layout = layoutFor("ONNX", model.def);
   const where = `ONNX weights of ${model.describe()}`;
   if (model.numLayers !== 1) throw errors.unsupported(`ONNX weights for ${model.numLayers} layers`, "an ONNX RNN/LSTM/GRU node is one layer; load each layer's node into its own model.");

@@ -13,7 +13,7 @@ import { LSTM, LSTM_PROJ } from "../cells/builtins/lstm";
 import { GRU_RESET_AFTER } from "../cells/builtins/gru";
 import { RNN_RELU, RNN_TANH } from "../cells/builtins/rnn";
 import type { CellDef } from "../cells/define";
-import { errors } from "../errors";
+import { choose, errors, requireObject } from "../errors";
 import { shapeOf, type NestedInput } from "../engine/arrays";
 import type { Weights } from "../engine/params";
 import { SequenceModel } from "../models/sequence";
@@ -79,7 +79,7 @@ export function torchStateDict(model: SequenceModel, { bias = true }: { bias?: b
  * finite — checked for the whole dict before any weight changes.
  */
 export function loadTorchStateDict(model: SequenceModel, stateDict: StateDict, { bias = true }: { bias?: boolean } = {}): SequenceModel {
-  if (stateDict === null || typeof stateDict !== "object") throw errors.badOption("stateDict", stateDict, "an object of tensor name → nested numbers");
+  requireObject("stateDict", stateDict, "an object of tensor name → nested numbers");
   const layout = layoutFor("PyTorch", model.def);
   const where = `PyTorch state dict of ${model.describe()}`;
   const expected: Record<string, number[]> = {};
@@ -90,7 +90,7 @@ export function loadTorchStateDict(model: SequenceModel, stateDict: StateDict, {
     if (bias) (expected[n.bih] = [G * H]), (expected[n.bhh] = [G * H]);
     if (cell.shapes.W_hr) expected[n.hr] = [...cell.shapes.W_hr];
   }
-  const extra = Object.keys(stateDict).filter((k) => !(k in expected));
+  const extra = Object.keys(stateDict).filter((k) => !Object.hasOwn(expected, k));
   if (extra.length) throw errors.extraWeight(extra, where, Object.keys(expected));
   const t = Object.fromEntries(Object.entries(expected).map(([name, shape]) => [name, readTensor(stateDict[name], shape, name, where)]));
   const weights: Record<string, Weights> = {};
@@ -156,16 +156,16 @@ export class TorchModel {
  * trace.get("f", { layer: 1, direction: "backward" });       // what PyTorch throws away
  */
 export function fromTorch(options: TorchOptions, stateDict: StateDict): TorchModel {
-  if (options === null || typeof options !== "object") throw errors.badOption("options", options, "{ mode, inputSize, hiddenSize, … }");
+  requireObject("options", options, "{ mode, inputSize, hiddenSize, … }");
   const unknown = Object.keys(options).find((k) => !OPTION_NAMES.includes(k));
   if (unknown) throw errors.unknownName("option", unknown, OPTION_NAMES, "fromTorch");
   const { mode, inputSize, hiddenSize, numLayers = 1, bidirectional = false, batchFirst = false, projSize = 0, bias = true, dtype } = options;
-  if (!(mode in MODES)) throw errors.badOption("mode", mode, Object.keys(MODES).map((m) => `"${m}"`).join(" | "));
+  const modeDef = choose("mode", mode, MODES);
   if (typeof batchFirst !== "boolean") throw errors.badOption("batchFirst", batchFirst, "true or false");
   if (typeof bias !== "boolean") throw errors.badOption("bias", bias, "true or false");
   if (!Number.isInteger(projSize) || projSize < 0 || (projSize > 0 && (mode !== "LSTM" || projSize >= hiddenSize)))
     throw errors.badOption("projSize", projSize, "0, or (LSTM only) an integer 0 < projSize < hiddenSize, as PyTorch requires");
-  const def = projSize > 0 ? LSTM_PROJ : MODES[mode];
+  const def = projSize > 0 ? LSTM_PROJ : modeDef;
   const model = new SequenceModel(def, { inputSize, hiddenSize, numLayers, bidirectional, dtype, sizes: projSize > 0 ? { P: projSize } : undefined });
   loadTorchStateDict(model, stateDict, { bias });
   return new TorchModel({ mode, inputSize, hiddenSize, numLayers, bidirectional, batchFirst, projSize, bias }, model);

@@ -12,12 +12,12 @@
  */
 import seedrandom from "seedrandom";
 import { LSTM } from "../cells/builtins/lstm";
-import type { CellDef } from "../cells/define";
-import { errors } from "../errors";
-import { allocate, checkFinite, toFlat, toNested, type DType, type FloatArray, type NestedInput } from "../engine/arrays";
-import { cell, type Cell } from "../engine/cell";
-import { readWeights, type Weights } from "../engine/params";
-import { finalStates, outputSize, readSequence, runLayer, splitInitial, swap01, type Layer } from "./layer";
+import { evalSize, type CellDef } from "../cells/define";
+import { errors, requireObject } from "../errors";
+import { allocate, BYTES, checkBytes, checkFinite, memoryLimit, toFlat, toNested, type DType, type FloatArray, type NestedInput } from "../engine/arrays";
+import { cell, cellSizes, checkDefinition, describeSizes, paramBytes, type Cell } from "../engine/cell";
+import { paramShapes, readWeights, type Weights } from "../engine/params";
+import { checkTraces, finalStates, outputNode, outputSize, readSequence, runLayer, splitInitial, swap01, type Layer } from "./layer";
 import { cellKey, type ForwardOptions, type SequenceResult } from "./sequence";
 import { SequenceTrace, type Direction } from "./trace";
 
@@ -31,6 +31,8 @@ export interface DbLstmOptions {
   cell?: CellDef;
   seed?: number | string;
   dtype?: DType;
+  /** Most bytes all parameters, and a forward pass's traces, may take (see {@link CellOptions.maxBytes}). */
+  maxBytes?: number;
 }
 
 /** The shortcut of layer l ≥ 1: `m = A h⁽ˡ⁻¹⁾ + B m⁽ˡ⁻¹⁾ + b`. */
@@ -53,19 +55,28 @@ export class DbLstm {
   readonly inputSize: number;
   readonly hiddenSize: number;
   readonly dtype: DType;
+  readonly maxBytes: number | undefined;
   #shortcuts: (Shortcut | null)[];
 
   constructor(
     readonly def: CellDef,
-    { inputSize, hiddenSize, depth = 8, seed = 0, dtype = "float64" }: Omit<DbLstmOptions, "cell">,
+    { inputSize, hiddenSize, depth = 8, seed = 0, dtype = "float64", maxBytes }: Omit<DbLstmOptions, "cell">,
   ) {
+    checkDefinition(def, "dbLstm()");
     if (!Number.isInteger(depth) || depth < 1) throw errors.badOption("depth", depth, "a positive integer");
+    if (dtype !== "float64" && dtype !== "float32") throw errors.badOption("dtype", dtype, `"float64" or "float32"`);
+    // Every layer's parameters against the limit before any allocates (upper layers: an H-input cell and a shortcut, A and B at most H × max(In, H)).
+    const first = cellSizes(def, { inputSize, hiddenSize });
+    const upper = cellSizes(def, { inputSize: hiddenSize, hiddenSize });
+    const shortcut = (2 * hiddenSize * Math.max(inputSize, evalSize(outputNode(def).size, upper)) + hiddenSize) * BYTES[dtype];
+    const need = paramBytes(paramShapes(def, first), dtype) + (depth - 1) * (paramBytes(paramShapes(def, upper), dtype) + shortcut);
+    checkBytes(need, memoryLimit(maxBytes), `The parameters of a DB-LSTM (${def.name}, depth ${depth})`, `depth = ${depth}, ${describeSizes(first)}`);
     const layers: Layer[] = [];
     const shortcuts: (Shortcut | null)[] = [];
     let hIn = 0, mIn = inputSize;
     for (let l = 0; l < depth; l++) {
       const d = dbDirection(l);
-      const c = cell(def, { inputSize: l === 0 ? inputSize : hiddenSize, hiddenSize, dtype, seed: `${seed}/${cellKey(l, d)}` });
+      const c = cell(def, { inputSize: l === 0 ? inputSize : hiddenSize, hiddenSize, dtype, maxBytes, seed: `${seed}/${cellKey(l, d)}` });
       layers.push({ [d]: c });
       shortcuts.push(l === 0 ? null : initShortcut(hiddenSize, hIn, mIn, dtype, `${seed}/m${l}`));
       if (l > 0) mIn = hiddenSize;
@@ -77,6 +88,7 @@ export class DbLstm {
     this.inputSize = inputSize;
     this.hiddenSize = hiddenSize;
     this.dtype = dtype;
+    this.maxBytes = maxBytes;
   }
 
   /** Every cell, bottom to top. */
@@ -97,11 +109,12 @@ export class DbLstm {
 
   /** Replaces every weight (keys as {@link weights}); everything is checked before anything changes. */
   setWeights(weights: Readonly<Record<string, Readonly<Record<string, unknown>>>>): this {
+    requireObject(`weights of ${this.describe()}`, weights, "an object of cell key (l0, l1_reverse, …) and shortcut (m1, m2, …) → weights, as db.weights() gives");
     const cells = this.cells;
     const keys = [...cells.map((c) => c.key), ...this.#shortcuts.flatMap((s, l) => (s ? [`m${l}`] : []))];
     const extra = Object.keys(weights).filter((k) => !keys.includes(k));
     if (extra.length) throw errors.extraWeight(extra, this.describe(), keys);
-    const missing = keys.find((k) => !(k in weights));
+    const missing = keys.find((k) => !Object.hasOwn(weights, k));
     if (missing) throw errors.missingKey(missing.startsWith("m") ? "shortcut" : "cell", missing, this.describe(), keys);
     for (const { key, cell: c } of cells) readWeights(c.def, c.shapes, weights[key], c.dtype, `cell ${key} of ${this.describe()}`);
     const shortcuts = this.#shortcuts.map((s, l) => s && readShortcut(s, weights[`m${l}`], this.dtype, `shortcut m${l} of ${this.describe()}`));
@@ -123,7 +136,9 @@ export class DbLstm {
   forward(xs: NestedInput, { initial, batchFirst = false }: ForwardOptions = {}): SequenceResult {
     const where = this.describe();
     const seq = readSequence(xs, this.inputSize, { what: `input of ${where}`, dtype: this.dtype, batchFirst });
-    const initials = splitInitial(initial, this.def, this.cells.map((c) => c.cell), { B: seq.B, batched: seq.batched, where });
+    const cells = this.cells.map((c) => c.cell);
+    checkTraces(cells, seq, this.maxBytes, where, `depth = ${this.depth}`);
+    const initials = splitInitial(initial, this.def, cells, { B: seq.B, batched: seq.batched, where });
     const N = seq.T * seq.B;
     let m = { values: seq.values, size: this.inputSize };
     let h = m;
@@ -158,10 +173,11 @@ function initShortcut(H: number, hIn: number, mIn: number, dtype: DType, seed: s
 }
 
 function readShortcut(s: Shortcut, given: Readonly<Record<string, unknown>>, dtype: DType, where: string): Shortcut {
+  requireObject(`weights of ${where}`, given, "{ A, B, b }");
   const extra = Object.keys(given).filter((k) => !(SHORTCUT as readonly string[]).includes(k));
   if (extra.length) throw errors.extraWeight(extra, where, SHORTCUT);
   const read = (n: (typeof SHORTCUT)[number]) => {
-    if (!(n in given)) throw errors.missingWeight(n, where, s.shapes[n]);
+    if (!Object.hasOwn(given, n)) throw errors.missingWeight(n, where, s.shapes[n]);
     const flat = toFlat(given[n], s.shapes[n], `weight "${n}" of ${where}`, dtype);
     checkFinite(flat, `weight "${n}" of ${where}`);
     return flat;

@@ -3,11 +3,11 @@
  * (one cell per direction) over it, re-align backward outputs to input positions, concatenate
  * [forward ‖ backward], and split PyTorch-style initial states `[D·layers, B, size]` per cell.
  */
-import type { CellDef } from "../cells/define";
+import type { CellDef, NodeDef } from "../cells/define";
 import { evalSize } from "../cells/define";
 import { errors } from "../errors";
-import { allocate, shapeOf, toFlat, toNested, type DType, type FloatArray, type NestedInput } from "../engine/arrays";
-import type { Cell } from "../engine/cell";
+import { allocate, checkBytes, memoryLimit, shapeOf, toFlat, toNested, type DType, type FloatArray, type NestedInput } from "../engine/arrays";
+import { describeSizes, type Cell } from "../engine/cell";
 import type { Trace } from "../engine/trace";
 import { positionOf, type Direction, type LayerTraces } from "./trace";
 
@@ -75,8 +75,17 @@ export function concatLast(parts: readonly { values: FloatArray; size: number }[
 /** The directions a layer has, in PyTorch's order (forward, then `_reverse`). */
 export const directionsOf = (layer: { readonly forward?: unknown; readonly backward?: unknown }): Direction[] => (["forward", "backward"] as const).filter((d) => layer[d]);
 
+/** Refuses, by name, a forward pass whose traces (every cell's, kept in the result) would exceed the memory limit. */
+export function checkTraces(cells: readonly Cell[], seq: { T: number; B: number }, maxBytes: number | undefined, where: string, shape: string): void {
+  const need = cells.reduce((n, c) => n + c.traceBytes(seq.T, seq.B), 0);
+  checkBytes(need, memoryLimit(maxBytes), `The traces of a forward pass of the ${where} (${seq.T} steps × batch ${seq.B})`, `T = ${seq.T}, B = ${seq.B}, ${shape}, ${describeSizes(cells[0].sizes)}`);
+}
+
+/** The node that is a definition's output. */
+export const outputNode = (def: CellDef): NodeDef => def.nodes.find((n) => n.name === def.output)!;
+
 /** Size of a cell's output (its `output` node), e.g. H, or P for a projected LSTM. */
-export const outputSize = (c: Cell): number => evalSize(c.def.nodes.find((n) => n.name === c.def.output)!.size, c.sizes);
+export const outputSize = (c: Cell): number => evalSize(outputNode(c.def).size, c.sizes);
 
 /** Runs one layer over `input` (`[T, B, In]` flat); returns its traces and its output `[T, B, D·out]` by position. */
 export function runLayer(

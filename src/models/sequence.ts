@@ -8,12 +8,12 @@
  * sequence, its outputs are re-aligned to input positions and concatenated after the forward ones;
  * both directions of the next layer read that 2H concat (PyTorch's and Keras' semantics).
  */
-import type { CellDef } from "../cells/define";
-import { errors } from "../errors";
-import { toNested, type DType, type NestedInput } from "../engine/arrays";
-import { cell, type Cell } from "../engine/cell";
-import { readWeights, type Weights } from "../engine/params";
-import { directionsOf, finalStates, outputSize, readSequence, runLayer, splitInitial, swap01, type Layer } from "./layer";
+import { evalSize, type CellDef } from "../cells/define";
+import { errors, requireObject } from "../errors";
+import { checkBytes, memoryLimit, toNested, type DType, type NestedInput } from "../engine/arrays";
+import { cell, cellSizes, checkDefinition, describeSizes, paramBytes, type Cell } from "../engine/cell";
+import { paramShapes, readWeights, type Weights } from "../engine/params";
+import { checkTraces, directionsOf, finalStates, outputNode, outputSize, readSequence, runLayer, splitInitial, swap01, type Layer } from "./layer";
 import { SequenceTrace, type Direction } from "./trace";
 
 /** Options of {@link sequence}. */
@@ -33,6 +33,8 @@ export interface SequenceOptions {
   /** Seed of the reproducible initialisation; each cell gets its own stream (default 0). */
   seed?: number | string;
   dtype?: DType;
+  /** Most bytes all parameters, and a forward pass's traces, may take (see {@link CellOptions.maxBytes}). */
+  maxBytes?: number;
 }
 
 /** Options of a forward pass. */
@@ -65,27 +67,39 @@ export class SequenceModel {
   readonly inputSize: number;
   readonly hiddenSize: number;
   readonly dtype: DType;
+  readonly maxBytes: number | undefined;
 
   constructor(
     readonly def: CellDef,
     options: SequenceOptions,
   ) {
-    const { inputSize, hiddenSize, numLayers = 1, bidirectional = false, reverse = false, sizes, seed = 0, dtype = "float64" } = options;
+    checkDefinition(def, "sequence()");
+    requireObject("options", options, "{ inputSize, hiddenSize, numLayers?, … }");
+    const { inputSize, hiddenSize, numLayers = 1, bidirectional = false, reverse = false, sizes, seed = 0, dtype = "float64", maxBytes } = options;
     if (!Number.isInteger(numLayers) || numLayers < 1) throw errors.badOption("numLayers", numLayers, "a positive integer");
     if (typeof bidirectional !== "boolean") throw errors.badOption("bidirectional", bidirectional, "true or false");
     if (typeof reverse !== "boolean" || (reverse && bidirectional)) throw errors.badOption("reverse", reverse, "true or false, and not together with bidirectional");
+    if (dtype !== "float64" && dtype !== "float32") throw errors.badOption("dtype", dtype, `"float64" or "float32"`);
+    this.numLayers = numLayers;
+    this.bidirectional = bidirectional;
+    this.reverse = reverse;
+    this.maxBytes = maxBytes;
+    // The whole model's parameters against the limit before any cell allocates: layers above the
+    // first all have the same sizes (their input is the layer below's D·output).
+    const D = this.directions;
+    const first = cellSizes(def, { inputSize, hiddenSize, sizes });
+    const upper = numLayers > 1 ? cellSizes(def, { inputSize: D * evalSize(outputNode(def).size, first), hiddenSize, sizes }) : first;
+    const need = D * (paramBytes(paramShapes(def, first), dtype) + (numLayers - 1) * paramBytes(paramShapes(def, upper), dtype));
+    checkBytes(need, memoryLimit(maxBytes), `The parameters of the ${this.describe()}`, `numLayers = ${numLayers}, directions = ${D}, ${describeSizes(first)}`);
     const layers: Layer[] = [];
     let In = inputSize;
     for (let l = 0; l < numLayers; l++) {
-      const make = (d: Direction) => cell(def, { inputSize: In, hiddenSize, sizes, dtype, seed: `${seed}/${cellKey(l, d)}` });
+      const make = (d: Direction) => cell(def, { inputSize: In, hiddenSize, sizes, dtype, maxBytes, seed: `${seed}/${cellKey(l, d)}` });
       const layer: Layer = bidirectional ? { forward: make("forward"), backward: make("backward") } : reverse ? { backward: make("backward") } : { forward: make("forward") };
       layers.push(layer);
       In = (bidirectional ? 2 : 1) * outputSize((layer.forward ?? layer.backward)!);
     }
     this.layers = layers;
-    this.numLayers = numLayers;
-    this.bidirectional = bidirectional;
-    this.reverse = reverse;
     this.inputSize = inputSize;
     this.hiddenSize = hiddenSize;
     this.dtype = dtype;
@@ -103,7 +117,7 @@ export class SequenceModel {
 
   /** The cell of one layer and direction. */
   cell(layer: number, direction: Direction = this.reverse ? "backward" : "forward"): Cell {
-    if (!Number.isInteger(layer) || layer < 0 || layer >= this.numLayers) throw errors.outOfRange("Layer", layer, 0, this.numLayers - 1);
+    if (!Number.isInteger(layer) || layer < 0 || layer >= this.numLayers) throw errors.outOfRange("Layer", layer, 0, this.numLayers - 1, "layers");
     const c = this.layers[layer][direction];
     if (!c) throw errors.unknownName("direction", direction, directionsOf(this.layers[layer]), `layer ${layer} of ${this.describe()}`);
     return c;
@@ -121,12 +135,13 @@ export class SequenceModel {
 
   /** Replaces every cell's weights (keys as {@link weights}); everything is checked before anything changes. */
   setWeights(weights: Readonly<Record<string, Readonly<Record<string, unknown>>>>): this {
+    requireObject(`weights of ${this.describe()}`, weights, "an object of cell key (l0, l0_reverse, …) → that cell's weights, as model.weights() gives");
     const cells = this.cells;
     const keys = cells.map((c) => c.key);
     const extra = Object.keys(weights).filter((k) => !keys.includes(k));
     if (extra.length) throw errors.extraWeight(extra, this.describe(), keys);
     for (const { key, cell: c } of cells) {
-      if (!(key in weights)) throw errors.missingKey("cell", key, this.describe(), keys);
+      if (!Object.hasOwn(weights, key)) throw errors.missingKey("cell", key, this.describe(), keys);
       readWeights(c.def, c.shapes, weights[key], c.dtype, `cell ${key} of ${this.describe()}`);
     }
     for (const { key, cell: c } of cells) c.setWeights(weights[key]);
@@ -145,6 +160,7 @@ export class SequenceModel {
     const where = this.describe();
     const seq = readSequence(xs, this.inputSize, { what: `input of ${where}`, dtype: this.dtype, batchFirst });
     const cells = this.cells;
+    checkTraces(cells.map((c) => c.cell), seq, this.maxBytes, where, `numLayers = ${this.numLayers}, directions = ${this.directions}`);
     const initials = splitInitial(initial, this.def, cells.map((c) => c.cell), { B: seq.B, batched: seq.batched, where });
     let input = { values: seq.values, size: this.inputSize };
     const inputs = [];

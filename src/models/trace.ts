@@ -46,7 +46,7 @@ export class SequenceTrace {
 
   private layerIndex(layer: number | undefined): number {
     const l = layer ?? this.layers.length - 1;
-    if (!Number.isInteger(l) || l < 0 || l >= this.layers.length) throw errors.outOfRange("Layer", l, 0, this.layers.length - 1);
+    if (!Number.isInteger(l) || l < 0 || l >= this.layers.length) throw errors.outOfRange("Layer", l, 0, this.layers.length - 1, "layers");
     return l;
   }
 
@@ -87,7 +87,7 @@ export class SequenceTrace {
   /** The vector of `name` at input position t for batch element b (default: the last position). */
   value(name: string, { layer, direction, t = this.steps - 1, b = 0 }: SequenceAt = {}): number[] {
     const tr = this.trace(layer, direction);
-    if (!Number.isInteger(t) || t < 0 || t >= this.steps) throw errors.outOfRange("Position t", t, 0, this.steps - 1);
+    if (!Number.isInteger(t) || t < 0 || t >= this.steps) throw errors.outOfRange("Position t", t, 0, this.steps - 1, "positions");
     return tr.value(name, { t: positionOf(tr.direction, t, this.steps), b });
   }
 
