@@ -136,6 +136,12 @@ export const errors = {
       "out-of-memory",
       `Could not allocate ${bytes(need)} (${need.toLocaleString("en-US")} bytes): ${detail}. Use smaller sizes or a shorter sequence (or free memory: other traces kept alive in variables).`,
     ),
+  computedNonFinite: (cell: string, node: { name: string; inputs: readonly string[] }, at: { t: number; b: number; unit: number; value: number }, after: string) =>
+    new ArchlabError(
+      "computed-non-finite",
+      `Node "${node.name}" of cell "${cell}" at step ${at.t} computed ${at.value} (batch element ${at.b}, unit ${at.unit}): the first value that is not finite (option checkFinite). ` +
+        `Its operands ${node.inputs.map((n) => `"${n}"`).join(", ")} were finite at that step; usual causes are weights or inputs so large that a product overflows, or a division by zero in a custom cell. ${after}`,
+    ),
   listener: (t: number, cause: unknown) => {
     const where = t < 0 ? "before the first step (reset)" : `at step ${t}`;
     return new ArchlabError(

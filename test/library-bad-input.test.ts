@@ -140,3 +140,34 @@ describe("a listener that throws during a stepper move", () => {
     assert.deepEqual(s.trace.get("h"), cell(LSTM, { inputSize: 3, hiddenSize: 2, seed: 1 }).run(X).get("h"));
   });
 });
+
+describe("option checkFinite: the first NaN or Infinity a node computes, by node and step", () => {
+  // Finite weights and inputs whose products overflow at step 3 only: W_g's first row meets x[3] = [1e10, −1e10] → +∞ + −∞ = NaN in g_pre.
+  const weights = () => {
+    const w = cell(LSTM, { inputSize: 2, hiddenSize: 2, seed: 3 }).weights();
+    return { ...w, W_g: [[1e300, 1e300], [0.5, -0.5]] };
+  };
+  const xs = [[0.1, 0.2], [0.3, -0.1], [0, 0.5], [1e10, -1e10], [0.2, 0.2]];
+
+  it("run names the node, step, batch element, unit and value; without the option the same values are recorded", () => {
+    const c = cell(LSTM, { inputSize: 2, hiddenSize: 2, weights: weights() });
+    const plain = c.run(xs);
+    // The oracle: the unchecked trace, read in computation order.
+    for (let t = 0; t < 3; t++) for (const n of LSTM.nodes) assert.ok(plain.value(n.name, { t }).every(Number.isFinite), `${n.name} at ${t}`);
+    for (const n of ["i_pre", "i", "f_pre", "f"]) assert.ok(plain.value(n, { t: 3 }).every(Number.isFinite), n);
+    assert.ok(Number.isNaN(plain.value("g_pre", { t: 3 })[0]));
+    assert.throws(() => c.run(xs, { checkFinite: true }), isError("computed-non-finite", /Node "g_pre" of cell "LSTM" at step 3 computed NaN \(batch element 0, unit 0\)/, /operands "x", "h_prev" were finite/, /overflows/, /without checkFinite/));
+    assert.doesNotThrow(() => c.run(xs.slice(0, 3), { checkFinite: true }));
+    assert.throws(() => c.run(xs, { checkFinite: "yes" as never }), isError("bad-option", /Option checkFinite = "yes"/));
+  });
+
+  it("Infinity in a batch element other than 0, and the stepper stops before the bad step", () => {
+    const w = { ...weights(), W_g: [[0, 0], [1e300, 0]] };
+    const c = cell(LSTM, { inputSize: 2, hiddenSize: 2, weights: w });
+    const batch = xs.map((x, t) => [[0.1, 0.1], t === 3 ? [1e10, 0] : x]);
+    assert.throws(() => c.run(batch, { checkFinite: true }), isError("computed-non-finite", /Node "g_pre" of cell "LSTM" at step 3 computed Infinity \(batch element 1, unit 1\)/));
+    const s = c.stepper(batch, { checkFinite: true }).seek(2);
+    assert.throws(() => s.step(), isError("computed-non-finite", /at step 3 computed Infinity/, /The stepper stays at step 2/));
+    assert.equal(s.t, 2);
+  });
+});

@@ -42,6 +42,11 @@ export interface RunOptions {
   initial?: InitialState;
   /** Process the sequence from last to first (the backward half of a bidirectional layer). */
   reverse?: boolean;
+  /**
+   * Stop at the first NaN or ±Infinity a node computes, with a named error giving the node, step,
+   * batch element and unit (default false: such values are recorded like any other).
+   */
+  checkFinite?: boolean;
 }
 
 /** A cell with sizes and parameters. Create with {@link cell}. */
@@ -115,7 +120,14 @@ export class Cell {
       for (let t = 0; t < trace.steps; t++) step(t);
     }
     trace.length = trace.steps;
+    if (options.checkFinite) this.checkComputed(trace, 0, "Run again without checkFinite to keep the trace and look at that step: trace.at(t).");
     return trace;
+  }
+
+  /** @internal With option checkFinite: a named error for the first value of steps from…length−1 that is not finite. */
+  checkComputed(trace: Trace, from: number, after: string): void {
+    const bad = trace.firstNonFinite(from, trace.length);
+    if (bad) throw errors.computedNonFinite(this.def.name, this.def.nodes.find((n) => n.name === bad.name)!, bad, after);
   }
 
   /** Steps through a sequence one timestep at a time (see {@link Stepper}). */
@@ -129,13 +141,14 @@ export class Cell {
   }
 
   /** Checks inputs and allocates a trace, in shared memory when `shared(T, B)` says so. */
-  #prepare(xs: NestedInput, { initial = {}, reverse = false }: RunOptions, shared: (T: number, B: number) => boolean): Trace {
+  #prepare(xs: NestedInput, { initial = {}, reverse = false, checkFinite: check = false }: RunOptions, shared: (T: number, B: number) => boolean): Trace {
     const inputName = this.def.inputs[0].name;
     if (this.def.inputs.length !== 1) throw errors.unsupported(`Running cell "${this.def.name}"`, "cells with several inputs need run({ … }) per input (not yet).");
     const In = this.size(this.def.inputs[0].size);
     const what = `input "${inputName}" of cell "${this.def.name}"`;
     const shape = shapeOf(xs, what);
     if (shape[0] === 0) throw errors.emptySequence(`The ${what}`);
+    if (typeof check !== "boolean") throw errors.badOption("checkFinite", check, "true or false");
     const batched = shape.length === 3;
     if (shape.length !== 2 && shape.length !== 3)
       throw errors.shape(what, ["T", "B", In], shape, "Give a sequence shaped [T, B, In], or [T, In] for one sequence.");

@@ -72,10 +72,12 @@ export class Stepper {
   /** Moves to step t (0-based), computing any step not yet computed. */
   seek(t: number): this {
     if (!Number.isInteger(t) || t < 0 || t >= this.length) throw errors.outOfRange("Step", t, 0, this.length - 1);
+    const from = this.#trace.length;
     while (this.#trace.length <= t) {
       this.#compute(this.#trace.length);
       this.#trace.length++;
     }
+    if (this.options.checkFinite) this.cell.checkComputed(this.#trace, from, `The stepper stays at step ${this.#t}; the trace keeps the computed steps: stepper.trace.at(t).`);
     this.#t = t;
     this.#notify();
     return this;

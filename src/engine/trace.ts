@@ -120,6 +120,21 @@ export class Trace {
     return this.storage.values[name];
   }
 
+  /**
+   * @internal The first value that is not finite among the nodes of steps `from`…`to − 1`, in the
+   * order they were computed (step, node, then batch element and unit); undefined if all are finite.
+   */
+  firstNonFinite(from: number, to: number): { name: string; t: number; b: number; unit: number; value: number } | undefined {
+    const nodes = this.def.nodes.map((n) => ({ name: n.name, size: evalSize(n.size, this.sizes), values: this.storage.values[n.name] }));
+    for (let t = from; t < to; t++)
+      for (const { name, size, values } of nodes) {
+        const row = values.subarray(t * this.batch * size, (t + 1) * this.batch * size);
+        for (let k = 0; k < row.length; k++)
+          if (!Number.isFinite(row[k])) return { name, t, b: Math.floor(k / size), unit: k % size, value: row[k] };
+      }
+    return undefined;
+  }
+
   /** The initial state values, `[B][size]` per state. */
   get initial(): Record<string, number[][]> {
     return Object.fromEntries(
