@@ -170,4 +170,18 @@ describe("option checkFinite: the first NaN or Infinity a node computes, by node
     assert.throws(() => s.step(), isError("computed-non-finite", /at step 3 computed Infinity/, /The stepper stays at step 2/));
     assert.equal(s.t, 2);
   });
+
+  it("a model's forward pass names the layer and direction (a backward cell counts steps in its own processing order)", () => {
+    const model = sequence(LSTM, { inputSize: 2, hiddenSize: 2, bidirectional: true, seed: 3 });
+    const forwardWeights = model.weights().l0;
+    model.setWeights({ l0: forwardWeights, l0_reverse: weights() });
+    // Position 3 holds the overflowing input; the backward cell reaches it at its step 5 − 1 − 3 = 1.
+    const plain = model.forward(xs);
+    assert.ok(Number.isNaN(plain.trace.trace(0, "backward").value("g_pre", { t: 1 })[0]));
+    assert.ok(plain.trace.trace(0, "forward").get("g_pre").flat(2).every(Number.isFinite), "the forward cell stays finite");
+    assert.throws(
+      () => model.forward(xs, { checkFinite: true }),
+      isError("computed-non-finite", /^In layer 0 of the bidirectional LSTM model, 1 layer, backward direction \(steps in processing order\): Node "g_pre" of cell "LSTM" at step 1 computed NaN \(batch element 0, unit 0\)/),
+    );
+  });
 });

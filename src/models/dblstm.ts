@@ -133,7 +133,7 @@ export class DbLstm {
    * trace.trace(1).direction;  // "backward": layer 1 runs right→left
    * trace.input(1);            // m⁽¹⁾ = A h⁽⁰⁾ + B x + b, by position
    */
-  forward(xs: NestedInput, { initial, batchFirst = false }: ForwardOptions = {}): SequenceResult {
+  forward(xs: NestedInput, { initial, batchFirst = false, checkFinite = false }: ForwardOptions = {}): SequenceResult {
     const where = this.describe();
     const seq = readSequence(xs, this.inputSize, { what: `input of ${where}`, dtype: this.dtype, batchFirst });
     const cells = this.cells.map((c) => c.cell);
@@ -148,7 +148,7 @@ export class DbLstm {
       const s = this.#shortcuts[l];
       if (s) m = { values: applyShortcut(s, h.values, m.values, N, this.dtype), size: this.hiddenSize };
       inputs.push(m);
-      const { traces: t, output } = runLayer(this.layers[l], m, seq, () => initials[l], this.dtype);
+      const { traces: t, output } = runLayer(this.layers[l], m, seq, () => initials[l], this.dtype, { checkFinite, where: `layer ${l} of the ${where}` });
       traces.push(t);
       h = output;
     }

@@ -5,9 +5,9 @@
  */
 import type { CellDef, NodeDef } from "../cells/define";
 import { evalSize } from "../cells/define";
-import { errors } from "../errors";
+import { ArchlabError, errors } from "../errors";
 import { allocate, checkBytes, memoryLimit, shapeOf, toFlat, toNested, type DType, type FloatArray, type NestedInput } from "../engine/arrays";
-import { describeSizes, type Cell } from "../engine/cell";
+import { describeSizes, type Cell, type RunOptions } from "../engine/cell";
 import type { Trace } from "../engine/trace";
 import { positionOf, type Direction, type LayerTraces } from "./trace";
 
@@ -58,6 +58,16 @@ export function aligned(trace: Trace, name: string): FloatArray {
   return out;
 }
 
+/** `c.run`, naming where the cell sits in a model when it finds a value that is not finite (steps count in the cell's processing order). */
+function runCell(c: Cell, xs: NestedInput, options: RunOptions, where: string): Trace {
+  try {
+    return c.run(xs, options);
+  } catch (e) {
+    if (e instanceof ArchlabError && e.code === "computed-non-finite") throw new ArchlabError(e.code, `In ${where} (steps in processing order): ${e.message}`, { cause: e });
+    throw e;
+  }
+}
+
 /** Joins `[T·B, n_k]` parts along the last axis. */
 export function concatLast(parts: readonly { values: FloatArray; size: number }[], rows: number, dtype: DType): { values: FloatArray; size: number } {
   const size = parts.reduce((s, p) => s + p.size, 0);
@@ -87,19 +97,23 @@ export const outputNode = (def: CellDef): NodeDef => def.nodes.find((n) => n.nam
 /** Size of a cell's output (its `output` node), e.g. H, or P for a projected LSTM. */
 export const outputSize = (c: Cell): number => evalSize(outputNode(c.def).size, c.sizes);
 
-/** Runs one layer over `input` (`[T, B, In]` flat); returns its traces and its output `[T, B, D·out]` by position. */
+/**
+ * Runs one layer over `input` (`[T, B, In]` flat); returns its traces and its output `[T, B, D·out]`
+ * by position. With `checkFinite`, a cell's first NaN/Infinity error is prefixed with `where` and the direction.
+ */
 export function runLayer(
   layer: Layer,
   input: { values: FloatArray; size: number },
   seq: { T: number; B: number },
   initial: (d: Direction) => Record<string, unknown>,
   dtype: DType,
+  { checkFinite = false, where = "" }: { checkFinite?: boolean; where?: string } = {},
 ): { traces: LayerTraces; output: { values: FloatArray; size: number } } {
   const xs = toNested(input.values, [seq.T, seq.B, input.size]);
   const traces: { forward?: Trace; backward?: Trace } = {};
   const parts = directionsOf(layer).map((d) => {
     const c = layer[d]!;
-    const trace = c.run(xs, { initial: initial(d), reverse: d === "backward" });
+    const trace = runCell(c, xs, { initial: initial(d), reverse: d === "backward", checkFinite }, `${where}, ${d} direction`);
     traces[d] = trace;
     return { values: aligned(trace, c.def.output), size: outputSize(c) };
   });

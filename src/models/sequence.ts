@@ -43,6 +43,8 @@ export interface ForwardOptions {
   initial?: Readonly<Record<string, unknown>>;
   /** Input `[B, T, In]` and output `[B, T, D·H]` (default false: time first). */
   batchFirst?: boolean;
+  /** Stop at the first NaN or ±Infinity any cell computes, naming layer, direction, node and step (see {@link RunOptions.checkFinite}). */
+  checkFinite?: boolean;
 }
 
 /** What a forward pass returns. */
@@ -156,7 +158,7 @@ export class SequenceModel {
    * const { output, final, trace } = bi.forward(xs);           // output [T][B][8]
    * trace.get("f", { layer: 1, direction: "backward" });       // forget gate by input position
    */
-  forward(xs: NestedInput, { initial, batchFirst = false }: ForwardOptions = {}): SequenceResult {
+  forward(xs: NestedInput, { initial, batchFirst = false, checkFinite = false }: ForwardOptions = {}): SequenceResult {
     const where = this.describe();
     const seq = readSequence(xs, this.inputSize, { what: `input of ${where}`, dtype: this.dtype, batchFirst });
     const cells = this.cells;
@@ -168,7 +170,10 @@ export class SequenceModel {
     for (let l = 0; l < this.numLayers; l++) {
       inputs.push(input);
       const k = l * this.directions;
-      const { traces: t, output } = runLayer(this.layers[l], input, seq, (d) => initials[k + directionsOf(this.layers[l]).indexOf(d)], this.dtype);
+      const { traces: t, output } = runLayer(this.layers[l], input, seq, (d) => initials[k + directionsOf(this.layers[l]).indexOf(d)], this.dtype, {
+        checkFinite,
+        where: `layer ${l} of the ${where}`,
+      });
       traces.push(t);
       input = output;
     }
