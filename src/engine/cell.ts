@@ -141,7 +141,10 @@ export class Cell {
   }
 
   /** Checks inputs and allocates a trace, in shared memory when `shared(T, B)` says so. */
-  #prepare(xs: NestedInput, { initial = {}, reverse = false, checkFinite: check = false }: RunOptions, shared: (T: number, B: number) => boolean): Trace {
+  #prepare(xs: NestedInput, options: RunOptions, shared: (T: number, B: number) => boolean): Trace {
+    requireObject("options", options, "{ initial?, reverse?, checkFinite? }");
+    const { initial = {}, reverse = false, checkFinite: check = false } = options;
+    requireObject("initial", initial, "state name → [B, size] or [size]");
     const inputName = this.def.inputs[0].name;
     if (this.def.inputs.length !== 1) throw errors.unsupported(`Running cell "${this.def.name}"`, "cells with several inputs need run({ … }) per input (not yet).");
     const In = this.size(this.def.inputs[0].size);
@@ -149,6 +152,7 @@ export class Cell {
     const shape = shapeOf(xs, what);
     if (shape[0] === 0) throw errors.emptySequence(`The ${what}`);
     if (typeof check !== "boolean") throw errors.badOption("checkFinite", check, "true or false");
+    if (typeof reverse !== "boolean") throw errors.badOption("reverse", reverse, "true or false");
     const batched = shape.length === 3;
     if (shape.length !== 2 && shape.length !== 3)
       throw errors.shape(what, ["T", "B", In], shape, "Give a sequence shaped [T, B, In], or [T, In] for one sequence.");
