@@ -2,10 +2,10 @@
  * An instantiated cell: a definition with concrete sizes and parameters. It runs over a sequence
  * (recording everything into a {@link Trace}) or steps through one with a {@link Stepper}.
  */
+import { BUILTIN_CELLS } from "../cells/builtins";
 import { evalSize, sizeNames, type CellDef } from "../cells/define";
 import { DISPLAY, type MimeBundle } from "../display/protocol";
 import { errors, requireObject } from "../errors";
-import { BUILTIN_CELLS } from "../cells/builtins";
 import { allocate, BYTES, checkBytes, memoryLimit, shapeOf, toFlat, toShared, checkFinite, type DType, type FloatArray, type NestedInput } from "./arrays";
 import { initParams, paramShapes, readWeights, writeWeights, type Shape, type Weights } from "./params";
 import { partsFor, runSplit } from "./parallel";
