@@ -34,6 +34,7 @@ describe("a cell too large for memory is refused before anything is allocated", 
     const before = process.memoryUsage().arrayBuffers;
     const t0 = performance.now();
     assert.throws(() => cell(LSTM, { inputSize: 1, hiddenSize: 1e9 }), isError("too-large", /The parameters of cell "LSTM" would need /, /hiddenSize = 1000000000/, HOW));
+    assert.throws(() => cell(LSTM, { inputSize: 2 ** 31, hiddenSize: 2, dtype: "float32" }), isError("too-large", /inputSize = 2147483648, hiddenSize = 2/, HOW));
     // PyTorch's count for nn.LSTM(1, H, bias=False) plus one bias per gate: 4·(H·In + H·H + H) numbers of 8 bytes.
     const H = 1e5;
     const need = 4 * (H * 1 + H * H + H) * 8;
