@@ -63,7 +63,7 @@ export class Cell {
     readonly def: CellDef,
     options: CellOptions = {},
   ) {
-    checkDefinition(def, "cell()");
+    requireDefinition(def, "cell()");
     requireObject("options", options, "{ inputSize, hiddenSize, … }");
     const sizes = cellSizes(def, options);
     const dtype = options.dtype ?? "float64";
@@ -224,10 +224,12 @@ export const paramBytes = (shapes: Readonly<Record<string, Shape>>, dtype: DType
   Object.values(shapes).reduce((n, shape) => n + shape.reduce((a, b) => a * b, 1), 0) * BYTES[dtype];
 
 /**
- * Checks `def` is a cell definition before anything reads it: a definition's name given as a
- * string (`cell("LSTM")`), or a name missing from BUILTIN_CELLS (undefined), gets a named error.
+ * Checks `def` looks like a cell definition (an object with a name and the four lists) before
+ * anything reads it, so the usual slips get a message that says what to pass: a definition's name
+ * as a string (`cell("LSTM")`), or undefined from a name missing in BUILTIN_CELLS. A shallow check:
+ * what the lists hold is the definition validator's business.
  */
-export function checkDefinition(def: unknown, where: string): asserts def is CellDef {
+export function requireDefinition(def: unknown, where: string): asserts def is CellDef {
   const d = def as Partial<Record<keyof CellDef, unknown>> | null;
   const ok = d !== null && typeof d === "object" && typeof d.name === "string" && [d.inputs, d.states, d.params, d.nodes].every(Array.isArray);
   if (!ok) throw errors.notADefinition(where, def, Object.keys(BUILTIN_CELLS));

@@ -15,7 +15,7 @@ import { LSTM } from "../cells/builtins/lstm";
 import { evalSize, type CellDef } from "../cells/define";
 import { errors, requireObject } from "../errors";
 import { allocate, BYTES, checkBytes, checkFinite, memoryLimit, toFlat, toNested, type DType, type FloatArray, type NestedInput } from "../engine/arrays";
-import { cell, cellSizes, checkDefinition, describeSizes, paramBytes, type Cell } from "../engine/cell";
+import { cell, cellSizes, requireDefinition, describeSizes, paramBytes, type Cell } from "../engine/cell";
 import { paramShapes, readWeights, type Weights } from "../engine/params";
 import { checkTraces, finalStates, outputNode, outputSize, readSequence, runLayer, splitInitial, swap01, type Layer } from "./layer";
 import { cellKey, type ForwardOptions, type SequenceResult } from "./sequence";
@@ -62,7 +62,7 @@ export class DbLstm {
     readonly def: CellDef,
     { inputSize, hiddenSize, depth = 8, seed = 0, dtype = "float64", maxBytes }: Omit<DbLstmOptions, "cell">,
   ) {
-    checkDefinition(def, "dbLstm()");
+    requireDefinition(def, "dbLstm()");
     if (!Number.isInteger(depth) || depth < 1) throw errors.badOption("depth", depth, "a positive integer");
     if (dtype !== "float64" && dtype !== "float32") throw errors.badOption("dtype", dtype, `"float64" or "float32"`);
     // Every layer's parameters against the limit before any allocates (upper layers: an H-input cell and a shortcut, A and B at most H × max(In, H)).

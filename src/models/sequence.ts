@@ -11,7 +11,7 @@
 import { evalSize, type CellDef } from "../cells/define";
 import { errors, requireObject } from "../errors";
 import { checkBytes, memoryLimit, toNested, type DType, type NestedInput } from "../engine/arrays";
-import { cell, cellSizes, checkDefinition, describeSizes, paramBytes, type Cell } from "../engine/cell";
+import { cell, cellSizes, requireDefinition, describeSizes, paramBytes, type Cell } from "../engine/cell";
 import { paramShapes, readWeights, type Weights } from "../engine/params";
 import { checkTraces, directionsOf, finalStates, outputNode, outputSize, readSequence, runLayer, splitInitial, swap01, type Layer } from "./layer";
 import { SequenceTrace, type Direction } from "./trace";
@@ -75,7 +75,7 @@ export class SequenceModel {
     readonly def: CellDef,
     options: SequenceOptions,
   ) {
-    checkDefinition(def, "sequence()");
+    requireDefinition(def, "sequence()");
     requireObject("options", options, "{ inputSize, hiddenSize, numLayers?, … }");
     const { inputSize, hiddenSize, numLayers = 1, bidirectional = false, reverse = false, sizes, seed = 0, dtype = "float64", maxBytes } = options;
     if (!Number.isInteger(numLayers) || numLayers < 1) throw errors.badOption("numLayers", numLayers, "a positive integer");
