@@ -2,7 +2,7 @@
  * An instantiated cell: a definition with concrete sizes and parameters. It runs over a sequence
  * (recording everything into a {@link Trace}) or steps through one with a {@link Stepper}.
  */
-import { evalSize, sizeNames, type CellDef } from "../cells/define";
+import { checkDefinition, evalSize, sizeNames, type CellDef } from "../cells/define";
 import { DISPLAY, type MimeBundle } from "../display/protocol";
 import { errors } from "../errors";
 import { allocate, shapeOf, toFlat, toShared, checkFinite, type DType, type FloatArray, type NestedInput } from "./arrays";
@@ -50,6 +50,8 @@ export class Cell {
     readonly def: CellDef,
     options: CellOptions = {},
   ) {
+    // Definitions may arrive as plain data (JSON, a shared notebook): checked before anything uses them.
+    checkDefinition(def);
     const needed = sizeNames(def);
     const given: Record<string, number> = { ...(options.sizes ?? {}) };
     if (options.inputSize !== undefined) given.In = options.inputSize;
