@@ -1,12 +1,13 @@
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
+import { join } from "node:path";
 import { describe, it } from "node:test";
 import { parse } from "parse5";
 import { PNG } from "pngjs";
 
 /** Runs test/support/png-child.ts in its own process; a crash there fails the test with its stderr. */
 function child(args: string[], input = ""): Record<string, unknown> {
-  const run = spawnSync(process.execPath, ["--import", "tsx", "test/support/png-child.ts", ...args], { input, maxBuffer: 2 ** 30, timeout: 600_000 });
+  const run = spawnSync(process.execPath, ["--import", "tsx", join(__dirname, "support", "png-child.ts"), ...args], { input, maxBuffer: 2 ** 30, timeout: 600_000 });
   assert.equal(run.signal, null, `the child was killed by ${run.signal}:\n${run.stderr}`);
   assert.equal(run.status, 0, `the child failed:\n${run.stderr}`);
   return JSON.parse(run.stdout.toString());
