@@ -155,4 +155,6 @@ export const errors = {
       "layout",
       `Graphviz could not lay out the ${what}: ${detail.trim()} This is a bug in the diagram writer if the graph came from a cell definition; please report it with the DOT text (diagram.toDot()).`,
     ),
+  badSvg: (problem: string) => new ArchlabError("bad-svg", `svgToPng: the SVG ${problem}`),
+  renderFailed: (what: string, hint: string) => new ArchlabError("render-failed", `svgToPng: ${what}. ${hint}`),
 };

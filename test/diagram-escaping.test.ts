@@ -4,7 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { LSTM, defineCell } from "../src/cells";
+import { LSTM, defineCell, type CellDef } from "../src/cells";
 import { diagram, diff, unrolled } from "../src/diagram";
 import { dotToSvg } from "../src/diagram/layout";
 import { DISPLAY } from "../src/display/protocol";
@@ -18,15 +18,29 @@ const EVIL = {
   label: `<b>"quoted" 'single' & \\ backslash</b>\nsecond line`,
 };
 
-const Evil = defineCell(
-  { name: "Evil<script>", title: 'A "cell" & <i>friends</i>', citation: "test", notes: ["note with <script>alert(2)</script> and \"]"], inputs: { [EVIL.input]: "In" }, states: { [EVIL.state]: "H" } },
-  (s, op) => {
-    const x = s[EVIL.input];
-    const h = s[EVIL.state];
-    const pre = op.affine(EVIL.node, "H", { 'W"]': x, "U<&>": h }, "b\n");
-    return { [EVIL.state]: op.tanh("out", pre, { label: EVIL.label, note: "</script><script>alert(3)</script>" }) };
-  },
-);
+/**
+ * A cell whose names hold markup, quotes and newlines. defineCell refuses such names (and so does
+ * cell()), but diagrams draw any definition given as plain data, as one read from a file would be:
+ * so it is written with plain names, then every name is swapped for a hostile one in the data.
+ */
+const HOSTILE: Record<string, string> = { X_IN: EVIL.input, H_ST: EVIL.state, A_NODE: EVIL.node, W_Q: 'W"]', U_Q: "U<&>", B_N: "b\n" };
+const rename = (v: unknown): unknown =>
+  typeof v === "string"
+    ? Object.entries(HOSTILE).reduce((text, [plain, hostile]) => text.replaceAll(plain, hostile), v)
+    : Array.isArray(v)
+      ? v.map(rename)
+      : v && typeof v === "object"
+        ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k, rename(x)]))
+        : v;
+const Evil = rename(
+  defineCell(
+    { name: "Evil<script>", title: 'A "cell" & <i>friends</i>', citation: "test", notes: ["note with <script>alert(2)</script> and \"]"], inputs: { X_IN: "In" }, states: { H_ST: "H" } },
+    ({ X_IN, H_ST }, op) => {
+      const pre = op.affine("A_NODE", "H", { W_Q: X_IN, U_Q: H_ST }, "B_N");
+      return { H_ST: op.tanh("out", pre, { label: EVIL.label, note: "</script><script>alert(3)</script>" }) };
+    },
+  ),
+) as CellDef;
 
 const rawScript = /<script/i;
 

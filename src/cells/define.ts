@@ -170,7 +170,8 @@ export function defineCell<I extends string, S extends string>(
   const names = new Map<string, SizeExpr>();
 
   const claim = (name: string, size: SizeExpr) => {
-    if (typeof name !== "string" || name.length === 0) throw fail(`every name must be a non-empty string (got ${JSON.stringify(name)}).`);
+    const problem = nameProblem(name) ?? sizeProblem(size);
+    if (problem) throw fail(problem);
     if (names.has(name) || params.has(name)) throw fail(`the name "${name}" is used twice; every input, state, parameter and node needs its own name.`);
     names.set(name, size);
   };
@@ -196,6 +197,8 @@ export function defineCell<I extends string, S extends string>(
     return h;
   };
   const param = (name: string, shape: ParamDef["shape"], kind: ParamDef["kind"], init: ParamInit) => {
+    const problem = nameProblem(name) ?? initProblem(name, init);
+    if (problem) throw fail(problem);
     if (names.has(name)) throw fail(`parameter "${name}" has the name of an input, state or node.`);
     const existing = params.get(name);
     if (existing && existing.shape.join() !== shape.join())
@@ -249,6 +252,7 @@ export function defineCell<I extends string, S extends string>(
     div: elementwise("div"),
     shift(name, x, constant, options) {
       known(x, `the operand of shift "${name}"`);
+      if (!isFiniteNumber(constant?.value)) throw fail(badConstant(name, constant?.value));
       return add({ name, op: "shift", inputs: [x.name], size: x.size, constant }, options, "intermediate");
     },
     concat(name, ...operands) {
@@ -290,12 +294,125 @@ export function defineCell<I extends string, S extends string>(
     nodes,
     output: out.next,
   };
+  checked.add(def);
   // A definition shown as a cell's value displays as its diagram. The method is non-enumerable, so
   // the definition stays plain data (JSON, deepEqual); diagram/ is loaded only when it is shown.
   Object.defineProperty(def, DISPLAY, {
     value: () => (require("../diagram") as typeof import("../diagram")).diagram(def)[DISPLAY](),
   });
   return deepFreeze(def);
+}
+
+/**
+ * What names of inputs, states, parameters and nodes may be: letters (with their accents, as in
+ * `h̃`), digits, `_` and `-`, not starting with `-`, at most 64 characters — enough for every
+ * built-in (`h_prev`, `W_i`, `1-z`). Labels (`options.label`) hold any other text. Names are keys of
+ * storage and weights; none reaches generated code (engine/program.ts binds by position), and this
+ * pattern keeps it that way whoever wrote the definition, including plain data from a file.
+ */
+const NAME_PATTERN = /^[\p{L}\p{N}_][\p{L}\p{M}\p{N}_-]{0,63}$/u;
+/** What a size name in a size expression may be (`In`, `H`, `P`; expressions join them with `+`). */
+const SIZE_PATTERN = /^[\p{L}_][\p{L}\p{M}\p{N}_]{0,63}$/u;
+
+/** A value as an error message shows it: strings and data as JSON (a newline shows as `\n`), never throwing. */
+function shown(v: unknown): string {
+  if (typeof v === "bigint") return `${v}n`;
+  if (typeof v !== "string" && (typeof v !== "object" || v === null)) return String(v);
+  try {
+    return JSON.stringify(v) ?? String(v);
+  } catch {
+    return Object.prototype.toString.call(v);
+  }
+}
+const isFiniteNumber = (v: unknown): v is number => typeof v === "number" && Number.isFinite(v);
+
+/** Why `name` cannot name an input, state, parameter or node (undefined when it can). */
+function nameProblem(name: unknown): string | undefined {
+  if (typeof name !== "string" || !NAME_PATTERN.test(name))
+    return `${shown(name)} is not a valid name: use letters, digits, "_" and "-" (e.g. "h_tilde", "W_i", "1-z"), at most 64 characters; a label (option label) can hold any text.`;
+  if (name in Object.prototype) return `"${name}" is not a valid name: every JavaScript object already has it; choose another.`;
+}
+
+/** Why `expr` is not a size expression such as "H" or "H+In" (undefined when it is). */
+function sizeProblem(expr: unknown): string | undefined {
+  if (typeof expr === "string" && expr.split("+").every((s) => SIZE_PATTERN.test(s.trim()) && !(s.trim() in Object.prototype))) return undefined;
+  return `${shown(expr)} is not a size: use size names such as "H" or "In", joined by "+" ("H+In").`;
+}
+
+function initProblem(name: string, init: unknown): string | undefined {
+  if (init === "uniform" || init === "zeros") return undefined;
+  if (init && typeof init === "object" && isFiniteNumber((init as { constant?: unknown }).constant)) return undefined;
+  return `parameter "${name}" has the initialisation ${shown(init)}; use "uniform", "zeros" or { constant: a finite number }.`;
+}
+
+/** The message for a shift whose constant is not a finite number. */
+export const badConstant = (node: string, value: unknown) =>
+  `shift "${node}" has the constant ${shown(value)}; a shift's constant must be a finite number (e.g. { value: 1, symbol: "β" }).`;
+
+/** Definitions made by defineCell (frozen, so they stay as checked). */
+const checked = new WeakSet<object>();
+
+/**
+ * Checks a definition that may come from anywhere (JSON, a shared notebook, a hand-built object):
+ * every name is letters, digits, `_` and `-` (see NAME_PATTERN) and used once, every size is a size
+ * expression, every op is one archlab has, every operand is defined before it is read, every weight
+ * and bias is a parameter, and constants are finite numbers. Throws a bad-definition ArchlabError naming the
+ * first problem. Definitions from defineCell pass at once; cell() checks every definition it gets.
+ *
+ * @example
+ * const def = JSON.parse(fs.readFileSync("my-cell.json", "utf8"));
+ * checkDefinition(def);   // throws ArchlabError "bad-definition" for a hostile or broken file
+ * cell(def, { inputSize: 1, hiddenSize: 8 });
+ */
+export function checkDefinition(def: unknown): asserts def is CellDef {
+  if (checked.has(def as object)) return;
+  const d = (def ?? {}) as Partial<Record<keyof CellDef, unknown>>;
+  const fail = (problem: string) => errors.badDefinition(typeof d.name === "string" ? d.name : shown(d.name), problem);
+  if (typeof def !== "object" || def === null) throw fail(`expected a cell definition (e.g. LSTM, or one made with defineCell), got ${shown(def)}.`);
+  const list = <T>(key: keyof CellDef) => {
+    if (!Array.isArray(d[key])) throw fail(`"${key}" must be a list.`);
+    return d[key] as readonly T[];
+  };
+  const [inputs, states, params, nodes] = [list<InputDef>("inputs"), list<StateDef>("states"), list<ParamDef>("params"), list<NodeDef>("nodes")];
+  const seen = new Set<string>();
+  const claim = (name: unknown, size: unknown) => {
+    const problem = nameProblem(name) ?? sizeProblem(size);
+    if (problem) throw fail(problem);
+    if (seen.has(name as string)) throw fail(`the name "${name}" is used twice; every input, state, parameter and node needs its own name.`);
+    seen.add(name as string);
+  };
+  const readable = new Set<string>();
+  for (const i of inputs) {
+    claim(i?.name, i?.size);
+    readable.add(i.name);
+  }
+  for (const s of states) {
+    // A state's name is also its new value's node (state h, node h): only its previous value is claimed here.
+    const problem = nameProblem(s?.name);
+    if (problem) throw fail(problem);
+    claim(s.prev, s.size);
+    readable.add(s.prev);
+  }
+  const weights = new Set<string>();
+  for (const p of params) {
+    claim(p?.name, Array.isArray(p?.shape) && p.shape.length > 0 && p.shape.length <= 2 ? p.shape.join("+") : undefined);
+    const problem = initProblem(p.name, p.init);
+    if (problem) throw fail(problem);
+    weights.add(p.name);
+  }
+  for (const n of nodes) {
+    claim(n?.name, n?.size);
+    if (typeof n.op !== "string" || !Object.hasOwn(NOTATION, n.op)) throw fail(`node "${n.name}" has the op ${shown(n.op)}; known ops: ${Object.keys(NOTATION).join(", ")}.`);
+    if (!Array.isArray(n.inputs) || !n.inputs.every((i) => typeof i === "string" && readable.has(i)))
+      throw fail(`node "${n.name}" reads operands ${shown(n.inputs)}; each must be an input, a previous state or an earlier node.`);
+    const used = [...(n.terms ?? []).map((t) => t?.weight), ...(n.bias ?? [])];
+    if (!used.every((w) => weights.has(w as string))) throw fail(`node "${n.name}" uses weights ${shown(used)}; each must be one of the parameters.`);
+    if (n.op === "shift" && !isFiniteNumber(n.constant?.value)) throw fail(badConstant(n.name, n.constant?.value));
+    readable.add(n.name);
+  }
+  const computed = new Set(nodes.map((n) => n.name));
+  for (const s of states) if (!computed.has(s.next)) throw fail(`state "${s.name}" must be computed by a node (next = ${shown(s.next)}).`);
+  if (!computed.has(d.output as string)) throw fail(`the output ${shown(d.output)} is not a node.`);
 }
 
 function deepFreeze<T>(value: T): T {

@@ -59,7 +59,7 @@ export const EXPRESSION: Record<UnaryKind | ElementwiseKind, (...operands: strin
   div: (...a) => a.join(" / "),
 };
 
-/** The scalar function of each unary kind, compiled from {@link EXPRESSION}. */
+/** The scalar function of each unary kind, compiled from {@link EXPRESSION} (this table's own text only, never a definition's). */
 export const UNARY = Object.fromEntries(
   (["sigmoid", "tanh", "hardSigmoid", "hardSigmoid6", "relu", "identity", "oneMinus"] as const).map((k) => [k, new Function("v", `return ${EXPRESSION[k]("v")};`)]),
 ) as Record<UnaryKind, (v: number) => number>;

@@ -3,7 +3,7 @@
  * (recording everything into a {@link Trace}) or steps through one with a {@link Stepper}.
  */
 import { BUILTIN_CELLS } from "../cells/builtins";
-import { evalSize, sizeNames, type CellDef } from "../cells/define";
+import { checkDefinition, evalSize, sizeNames, type CellDef } from "../cells/define";
 import { DISPLAY, type MimeBundle } from "../display/protocol";
 import { errors, requireObject } from "../errors";
 import { allocate, BYTES, checkBytes, memoryLimit, shapeOf, toFlat, toShared, checkFinite, type DType, type FloatArray, type NestedInput } from "./arrays";
@@ -64,6 +64,8 @@ export class Cell {
     options: CellOptions = {},
   ) {
     requireDefinition(def, "cell()");
+    // Definitions may arrive as plain data (JSON, a shared notebook): checked before anything uses them.
+    checkDefinition(def);
     requireObject("options", options, "{ inputSize, hiddenSize, … }");
     const sizes = cellSizes(def, options);
     const dtype = options.dtype ?? "float64";

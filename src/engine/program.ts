@@ -20,11 +20,15 @@
  * A step function covers a slice of the batch (all of it by default): a large run is split across
  * threads by batch elements (parallel.ts), each thread running the same generated code on its slice.
  */
-import { evalSize, type CellDef, type NodeDef } from "../cells/define";
+import { badConstant, evalSize, type CellDef, type NodeDef } from "../cells/define";
 import { EXPRESSION, type OpKind, type UnaryKind } from "../cells/ops";
 import type { FloatArray } from "./arrays";
 import { FAST_MIN_MACS, product, type Product } from "./gemm";
 import { nativeBlas, type NativeBlas } from "./native";
+import { errors } from "../errors";
+
+/** A size, batch or index the generated code may hold: a non-negative safe integer. */
+const isCount = (n: unknown): n is number => typeof n === "number" && Number.isSafeInteger(n) && n >= 0;
 
 /** Storage the program reads and writes: every input and node `[T, B, size]`, initial states `[B, size]`. */
 export interface Storage {
@@ -41,6 +45,8 @@ interface Operand {
 
 /** What a kernel gets to write one node's loop. */
 interface NodeSource {
+  /** The definition's name (for errors). */
+  cell: string;
   node: NodeDef;
   out: string;
   n: number;
@@ -109,8 +115,15 @@ const affine: Kernel = ({ node, out, n, B, b0, b1, operands, param, plan }) => {
   for (let r = 0; r < ${n}; r++) { let acc = ${out}[o + r]; ${terms.join(" ")} ${out}[o + r] = acc; } }`;
 };
 
-const shift: Kernel = ({ node, out, n, B, b0, b1, operands: [a] }) =>
-  `{ const o = t * ${n * B} + ${b0 * n}, a0 = ${a.off} + ${b0 * a.size}; for (let k = 0; k < ${n * (b1 - b0)}; k++) ${out}[o + k] = ${a.buf}[a0 + k] - ${node.constant!.value}; }`;
+const shift: Kernel = ({ cell, node, out, n, B, b0, b1, operands: [a] }) =>
+  `{ const o = t * ${n * B} + ${b0 * n}, a0 = ${a.off} + ${b0 * a.size}; for (let k = 0; k < ${n * (b1 - b0)}; k++) ${out}[o + k] = ${a.buf}[a0 + k] - ${literal(cell, node)}; }`;
+
+/** A shift's constant as source text: only a finite number gets there. */
+function literal(cell: string, node: NodeDef): string {
+  const value: unknown = node.constant?.value;
+  if (typeof value !== "number" || !Number.isFinite(value)) throw errors.badDefinition(cell, badConstant(node.name, value));
+  return `(${value})`;
+}
 
 const concat: Kernel = ({ out, n, B, b0, b1, operands }) => {
   let col = 0;
@@ -225,27 +238,37 @@ export function generate(
   { b0, b1 }: Slice = { b0: 0, b1: B },
   p: Plan = plan(def, sizes, b1 - b0),
 ): string {
-  const index = new Map<string, string>();
-  const operands = new Map<string, Operand>();
-  const lines: string[] = [];
-  const bind = (kind: "v" | "init" | "p", name: string) => {
-    const key = `${kind}:${name}`;
-    if (!index.has(key)) {
-      const id = `${kind}${index.size}`;
-      index.set(key, id);
-      lines.push(`const ${id} = ${kind}[${JSON.stringify(name)}];`);
-    }
-    return index.get(key)!;
+  // Buffers are bound by their position in the definition (see {@link positions}), never by name: no
+  // text of the definition reaches the generated source, only indices and checked numbers.
+  if (![B, b0, b1].every(isCount)) throw errors.badDefinition(def.name, `batch ${B} and slice ${b0}…${b1} must be whole numbers.`);
+  const size = (expr: string) => {
+    const n = evalSize(expr, sizes);
+    if (!isCount(n)) throw errors.badDefinition(def.name, `size ${JSON.stringify(expr)} is ${n}, not a whole number.`);
+    return n;
   };
+  const names = positions(def);
+  const bound = new Set<string>();
+  const lines: string[] = [];
+  const bind = (kind: keyof Positions, name: string) => {
+    const k = names[kind].indexOf(name);
+    if (k < 0) throw errors.badDefinition(def.name, `${JSON.stringify(name)} is not ${kind === "p" ? "a parameter" : kind === "init" ? "a state" : "an input or node"} of the definition.`);
+    const id = `${kind}${k}`;
+    if (!bound.has(id)) {
+      bound.add(id);
+      lines.push(`const ${id} = ${kind}[${k}];`);
+    }
+    return id;
+  };
+  const operands = new Map<string, Operand>();
   for (const x of [...def.inputs, ...def.nodes]) {
-    const size = evalSize(x.size, sizes);
-    operands.set(x.name, { buf: bind("v", x.name), off: `t * ${size * B}`, size });
+    const n = size(x.size);
+    operands.set(x.name, { buf: bind("v", x.name), off: `t * ${n * B}`, size: n });
   }
   // Previous states: step 0 reads the initial state, step t reads the new value of step t−1.
   const previous = def.states.map((s, j) => {
-    const size = evalSize(s.size, sizes);
-    operands.set(s.prev, { buf: `prev${j}`, off: `prevOff${j}`, size });
-    return `const prev${j} = t === 0 ? ${bind("init", s.name)} : ${operands.get(s.next)!.buf}, prevOff${j} = t === 0 ? 0 : (t - 1) * ${size * B};`;
+    const n = size(s.size);
+    operands.set(s.prev, { buf: `prev${j}`, off: `prevOff${j}`, size: n });
+    return `const prev${j} = t === 0 ? ${bind("init", s.name)} : ${operands.get(s.next)!.buf}, prevOff${j} = t === 0 ? 0 : (t - 1) * ${n * B};`;
   });
   p.groups.forEach((g, j) => lines.push(`const S${j} = rt.scratch[${j}], G${j} = rt.products[${j}];`));
   p.direct.forEach((d, j) => lines.push(`const D${j} = rt.direct[${j}];`));
@@ -259,22 +282,25 @@ export function generate(
         return `S${j}.fill(0); G${j}.run(${a.buf}, ${a.off} + ${b0 * a.size}, ${b1 - b0}, S${j}, 0, ${g.R});\n`;
       })
       .join("");
-  const body = def.nodes.map(
-    (node) =>
-      `// ${node.name}\n` +
+  const body = def.nodes.map((node, k) => {
+    if (!Object.hasOwn(KERNELS, node.op)) throw errors.badDefinition(def.name, `node ${k} has the unknown op ${JSON.stringify(node.op)}.`);
+    return (
+      `// node ${k}\n` +
       products(node.name) +
       KERNELS[node.op]({
+        cell: def.name,
         node,
         out: operands.get(node.name)!.buf,
-        n: evalSize(node.size, sizes),
+        n: size(node.size),
         B,
         b0,
         b1,
         operands: node.inputs.map((name) => operands.get(name)!),
         param: (name) => bind("p", name),
         plan: p,
-      }),
-  );
+      })
+    );
+  });
   return `${lines.join("\n")}\nreturn function step(t) {\n${previous.join("\n")}\n${body.join("\n")}\n};`;
 }
 
@@ -286,7 +312,21 @@ interface Runtime {
   native: NativeBlas | undefined;
 }
 
-type Factory = (v: Storage["values"], init: Storage["initial"], p: Record<string, FloatArray>, rt: Runtime) => (t: number) => void;
+/**
+ * The names behind the buffers the generated code reads, by position: `v` every input then every
+ * node, `init` every state (its initial value), `p` every parameter, each in definition order.
+ */
+interface Positions {
+  v: string[];
+  init: string[];
+  p: string[];
+}
+
+function positions(def: CellDef): Positions {
+  return { v: [...def.inputs, ...def.nodes].map((x) => x.name), init: def.states.map((s) => s.name), p: def.params.map((q) => q.name) };
+}
+
+type Factory = (v: FloatArray[], init: FloatArray[], p: FloatArray[], rt: Runtime) => (t: number) => void;
 const compiled = new WeakMap<CellDef, Map<string, { make: Factory; plan: Plan }>>();
 
 const like = (a: FloatArray, n: number): FloatArray => (a instanceof Float32Array ? new Float32Array(n) : new Float64Array(n));
@@ -349,7 +389,13 @@ export function compileSteps(
     scratch: groups.map((g) => like(params[g.members[0].weight], M * g.R)),
     native,
   };
-  const step = entry.make(storage.values, storage.initial, params, rt);
+  const at = positions(def);
+  const step = entry.make(
+    at.v.map((name) => storage.values[name]),
+    at.init.map((name) => storage.initial[name]),
+    at.p.map((name) => params[name]),
+    rt,
+  );
   const owned = [...rt.products, ...rt.direct];
   if (owned.length === 0) return step;
   const free = () => owned.forEach((p) => p.dispose());

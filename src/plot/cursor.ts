@@ -30,13 +30,15 @@ export function cursorParams(t: number | null, T: number): { name: string; value
 
 /**
  * The rule layer of a panel: at `t + offset` on the x (time) scale; 0.5 centres it on a
- * heatmap's cell. `index` makes each panel's rule name unique.
+ * heatmap's cell. `index` makes each panel's rule name unique. A negative t draws no rule at all
+ * (that is how a rendered frame hides its cursor): a rule moved far off the plot instead made
+ * resvg abort the process on long sequences (a clipped group entirely outside the picture).
  */
 export function cursorLayer(index: number | string, offset = 0): object {
   return {
     name: `${CURSOR_MARK}_${index}`,
     data: { values: [{}] },
-    transform: [{ calculate: offset ? `${CURSOR_PARAM} + ${offset}` : CURSOR_PARAM, as: "cursor" }],
+    transform: [{ filter: `${CURSOR_PARAM} >= 0` }, { calculate: offset ? `${CURSOR_PARAM} + ${offset}` : CURSOR_PARAM, as: "cursor" }],
     mark: { type: "rule", color: CURSOR_COLOR, strokeWidth: 1.5, clip: true },
     encoding: { x: { field: "cursor", type: "quantitative" } },
   };

@@ -36,6 +36,8 @@ export interface RenderedScene {
 export const CURSOR_MARK = "cursor";
 /** The name of the time cursor param. */
 export const CURSOR_PARAM = "t";
+/** A cursor step that hides the cursor (see cursor.ts: the rule layer keeps only t ≥ 0). */
+const HIDDEN = -1;
 
 interface SceneItem {
   x?: number;
@@ -69,7 +71,7 @@ function walk(mark: SceneMark, ox: number, oy: number, found: { x: number; y1: n
 
 /**
  * Renders a Vega-Lite spec headless to SVG. When the spec has a time cursor, it is drawn at
- * `cursorAt` (`null`: hidden, moved off the clipped plot area), and the cursors' pixel
+ * `cursorAt` (`null`: hidden — the cursor layer draws nothing for a negative step), and the cursors' pixel
  * positions are measured from the scenegraph at two steps, so callers can draw one at any step.
  */
 export async function renderScene(spec: VegaLiteSpec, { cursorAt }: { cursorAt?: number | null } = {}): Promise<RenderedScene> {
@@ -101,7 +103,7 @@ export async function renderScene(spec: VegaLiteSpec, { cursorAt }: { cursorAt?:
     cursors = a.map((c, i) => ({ x0: c.x, perStep: b[i].x - c.x, y1: c.y1, y2: c.y2 }));
   }
   const t = cursorAt === undefined ? initial : cursorAt;
-  if (hasCursor) view.signal(CURSOR_PARAM, t ?? -1e9);
+  if (hasCursor) view.signal(CURSOR_PARAM, t ?? HIDDEN);
   await view.runAsync();
   const svg = await view.toSVG();
   const width = Number(/width="([\d.]+)"/.exec(svg)?.[1] ?? view.width());
