@@ -1,10 +1,31 @@
 /**
  * Raster images for slides and for clients without SVG: an SVG rasterised to PNG by resvg
- * (@resvg/resvg-js, a maintained Rust renderer shipped as a prebuilt Node addon), with the
- * machine's fonts.
+ * (@resvg/resvg-js, a maintained Rust renderer shipped as a prebuilt Node addon), with a bundled
+ * font rather than whatever fonts the machine has.
  */
-import { Resvg } from "@resvg/resvg-js";
+import { Resvg, type ResvgRenderOptions } from "@resvg/resvg-js";
+import { dirname, join } from "node:path";
 import { errors } from "../errors";
+
+/** The family every archlab SVG names: diagrams (theme `fontname`) and charts (plot `CONFIG.font`). */
+export const FONT_FAMILY = "DejaVu Sans";
+
+/**
+ * The fonts PNGs are drawn with: DejaVu Sans, regular and bold, from the `dejavu-fonts-ttf` package
+ * (Bitstream Vera licence). It covers the math glyphs of the labels (⊙ ⊕ ∘ σ ᵀ ₀ ‖ − and combining
+ * marks such as h̃), and Graphviz holds its metrics, so boxes are sized for the very glyphs drawn in
+ * them. System fonts are not loaded: a PNG looks the same on every machine (a glyph DejaVu Sans lacks
+ * is left out rather than drawn in some other font's metrics).
+ */
+export function pngFonts(): NonNullable<ResvgRenderOptions["font"]> {
+  if (!fonts) {
+    const dir = join(dirname(require.resolve("dejavu-fonts-ttf/package.json")), "ttf");
+    const fontFiles = [join(dir, "DejaVuSans.ttf"), join(dir, "DejaVuSans-Bold.ttf")];
+    fonts = { loadSystemFonts: false, fontFiles, defaultFontFamily: FONT_FAMILY, sansSerifFamily: FONT_FAMILY };
+  }
+  return fonts;
+}
+let fonts: ReturnType<typeof pngFonts> | undefined;
 
 /** Options of {@link svgToPng}. */
 export interface PngOptions {
@@ -26,8 +47,7 @@ export function svgToPng(svg: string, { scale = 2, background = "white" }: PngOp
     throw errors.badOption("scale of svgToPng", scale, "a positive finite number of pixels per SVG unit, e.g. 2");
   const resvg = new Resvg(svg, {
     fitTo: { mode: "zoom", value: scale },
-    // Liberation Sans has Helvetica's/Arial's metrics, which Graphviz assumes when it sizes boxes.
-    font: { loadSystemFonts: true, defaultFontFamily: "Liberation Sans", sansSerifFamily: "Liberation Sans" },
+    font: pngFonts(),
     ...(background ? { background } : {}),
   });
   return resvg.render().asPng();
