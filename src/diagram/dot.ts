@@ -77,13 +77,17 @@ export function toDot(graph: Graph, { theme, direction, caption }: DotStyle): st
   };
   writeCluster(undefined, "  ");
   for (const e of graph.edges) out.push(`  ${dotString(e.reversed ? e.to : e.from)} -> ${dotString(e.reversed ? e.from : e.to)} [${edgeAttrs(e, theme)}];`);
-  // Rows: each on its own rank, in order along the flow (the first row nearest the start), each
-  // ordered left to right by invisible edges.
+  // Rows and ranks: each on one rank, ordered left to right by invisible edges; rows also in order
+  // along the flow (the first row nearest the start).
+  const sameRank = (group: readonly string[]) => {
+    out.push(`  { rank=same; ${group.map(dotString).join("; ")}; }`);
+    for (let k = 1; k < group.length; k++) out.push(`  ${dotString(group[k - 1])} -> ${dotString(group[k])} [style=invis];`);
+  };
   graph.rows.forEach((row, r) => {
-    out.push(`  { rank=same; ${row.map(dotString).join("; ")}; }`);
-    for (let k = 1; k < row.length; k++) out.push(`  ${dotString(row[k - 1])} -> ${dotString(row[k])} [style=invis];`);
+    sameRank(row);
     if (r > 0) out.push(`  ${dotString(graph.rows[r - 1][0])} -> ${dotString(row[0])} [style=invis];`);
   });
+  graph.ranks.forEach(sameRank);
   out.push("}");
   return out.join("\n") + "\n";
 }

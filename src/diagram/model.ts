@@ -71,13 +71,15 @@ export interface Graph {
   nodes: GraphNode[];
   edges: GraphEdge[];
   clusters: Cluster[];
-  /** Groups of node ids laid out on one rank, each in order (left to right). */
+  /** Groups of node ids laid out on one rank, each in order (left to right), stacked along the flow. */
   rows: string[][];
+  /** Groups of node ids laid out on one rank, each in order, placed wherever the edges put them. */
+  ranks: string[][];
 }
 
 /** An empty graph. */
 export function emptyGraph(name: string, title: string, lines: readonly string[] = []): Graph {
-  return { name, caption: { title, lines }, nodes: [], edges: [], clusters: [], rows: [] };
+  return { name, caption: { title, lines }, nodes: [], edges: [], clusters: [], rows: [], ranks: [] };
 }
 
 /** Hands out node ids unique in `graph`: a clash (a user's name that equals a generated one) gets primes. */
