@@ -1,11 +1,11 @@
 /**
  * The folded LSTM and GRU laid out as teachers draw them, checked on Graphviz's own layout (the SVG's
- * coordinates): the LSTM's cell state is one horizontal line, the first gates share a row beneath it,
- * and no red recurrence runs through a node.
+ * coordinates): the cell's body is one box, the LSTM's cell state one horizontal line in it, the first
+ * gates a row beneath it, and the red recurrences run around the box, not across it.
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { GRU_RESET_AFTER, GRU_RESET_BEFORE, LSTM, MGU, PEEPHOLE_LSTM, type CellDef } from "../src/cells";
+import { BUILTIN_CELLS, GRU_RESET_AFTER, GRU_RESET_BEFORE, LSTM, PEEPHOLE_LSTM, type CellDef } from "../src/cells";
 import { diagram } from "../src/diagram";
 import { THEMES } from "../src/diagram/theme";
 import { readLayout, type Layout } from "./support/layout";
@@ -20,7 +20,7 @@ function cross([a, b]: [Point, Point], [c, d]: [Point, Point]): boolean {
 
 const segments = (pts: Point[]) => pts.slice(1).map((p, k): [Point, Point] => [pts[k], p]);
 
-/** How many other edges each recurrent (red) edge crosses (reported in messages), and which nodes it runs through. */
+/** How many other edges each recurrent (red) edge crosses, and which nodes it runs through. */
 function recurrences(layout: Layout): { edge: string; crossings: number; through: string[] }[] {
   const red = THEMES.light.edges.recurrent;
   return layout.edges
@@ -58,11 +58,25 @@ describe("folded diagrams read as teachers draw them", () => {
     assert.ok(centreX(layout, "c") < centreX(layout, "c[t]"), "the new cell state leaves to the right");
   });
 
-  for (const def of [LSTM, PEEPHOLE_LSTM, GRU_RESET_AFTER, GRU_RESET_BEFORE, MGU]) {
-    it(`${def.name}: the recurrences run through no node`, async () => {
+  // Before the cell box, the LSTM's h recurrence crossed 8 edges and its c recurrence 2; the GRUs' 2.
+  for (const def of [LSTM, PEEPHOLE_LSTM, GRU_RESET_AFTER, GRU_RESET_BEFORE]) {
+    it(`${def.name}: each recurrence runs around the cell, crossing no other edge and no node`, async () => {
       const found = recurrences(await layoutOf(def));
       assert.equal(found.length, def.states.length);
-      for (const r of found) assert.deepEqual(r.through, [], `${r.edge} runs through nodes`);
+      for (const r of found) assert.deepEqual([r.crossings, r.through], [0, []], `${r.edge}: crossings, nodes run through`);
     });
   }
+
+  it("draws no built-in cell's recurrence through a node", async () => {
+    for (const def of Object.values(BUILTIN_CELLS))
+      for (const r of recurrences(await layoutOf(def))) assert.deepEqual(r.through, [], `${def.name}: ${r.edge} runs through nodes`);
+  });
+
+  it("puts the cell's body in one box, with the inputs and the states drawn beside it outside", async () => {
+    const d = diagram(LSTM);
+    const body = d.graph.clusters.map((c) => c.id);
+    assert.equal(body.length, 1);
+    const outside = d.nodes.filter((n) => n.cluster === undefined).map((n) => n.id);
+    assert.deepEqual(outside.sort(), ["h[t]", "h_prev", "x"]);
+  });
 });

@@ -60,6 +60,7 @@ export function addFolded(graph: Graph, def: CellDef, spec: FoldedSpec): Ports {
   const tensorShape = (size: string) => shapeText(["B", size], sizes, batch);
   const ports: Ports = { inputs: {}, prev: {}, next: {} };
   const ids = new Map<string, string>();
+  const first = graph.nodes.length;
 
   for (const i of def.inputs)
     ids.set(i.name, (ports.inputs[i.name] = push({ kind: "tensor", role: "input", title: relabel(i.label), shape: tensorShape(i.size), values: values?.(i.name) }, id(i.name))));
@@ -91,8 +92,16 @@ export function addFolded(graph: Graph, def: CellDef, spec: FoldedSpec): Ports {
   }
   if (spec.loops) {
     const idOf = (name: string) => ids.get(name) ?? ports.next[name.slice("state:".length)];
-    graph.ranks.push(...structure(def).map((r) => r.map(idOf)));
-    for (const s of def.states) graph.edges.push({ from: ports.next[s.name], to: ports.prev[s.name], kind: "recurrent", label: "t+1" });
+    const { ranks, lines } = structure(def);
+    graph.ranks.push(...ranks.map((r) => r.map(idOf)));
+    // The cell's body in one box; inputs and the states not drawn as a line stay outside, so their
+    // recurrences run around the box instead of across it.
+    const outside = new Set([...Object.values(ports.inputs), ...def.states.filter((s) => !lines.has(s.name)).flatMap((s) => [ports.prev[s.name], ports.next[s.name]])]);
+    const body = `${prefix}cell`;
+    graph.clusters.push({ id: body, label: "", ...(cluster ? { parent: cluster } : {}) });
+    for (const n of graph.nodes.slice(first)) if (!outside.has(n.id)) n.cluster = body;
+    for (const s of def.states)
+      graph.edges.push({ from: ports.next[s.name], to: ports.prev[s.name], kind: "recurrent", label: "t+1", ...(lines.has(s.name) ? {} : { beside: true }) });
   }
   return ports;
 }
@@ -102,17 +111,19 @@ export function addFolded(graph: Graph, def: CellDef, spec: FoldedSpec): Ports {
  * in a row beneath it), as groups of names that share a rank, derived from the definition alone:
  * - a state that only elementwise ops read and update (the LSTM's c) is one line on one rank:
  *   previous value, the ops between it and the new value, the new value;
- * - the first gates and candidates (fewest ops from the inputs) share a rank, ordered by where
- *   they join a line, so their edges to it do not cross;
- * - any other state's new value sits beside the op computing it (the output at the top).
- * Names are definition names (`state:h` for a new state).
+ * - the first gates and candidates (fewest ops from the inputs) share a rank, listed in the order
+ *   they join a line (a hint Graphviz may override to spare crossings);
+ * - any other state's new value sits beside the op computing it (the output at the top); such
+ *   states stay outside the cell's box with the inputs, their recurrences drawn `beside` it.
+ * Names are definition names (`state:h` for a new state); `lines` holds the states drawn as a line.
  */
-export function structure(def: CellDef): string[][] {
+export function structure(def: CellDef): { ranks: string[][]; lines: Set<string> } {
   const byName = new Map(def.nodes.map((n) => [n.name, n]));
   const consumers = new Map<string, NodeDef[]>();
   for (const n of def.nodes) for (const i of n.inputs) consumers.set(i, [...(consumers.get(i) ?? []), n]);
   const used = new Set<string>();
   const ranks: string[][] = [];
+  const lines = new Set<string>();
   const line: string[] = [];
   for (const s of def.states) {
     // Forward from the previous value through elementwise ops, then back from the new value.
@@ -134,21 +145,21 @@ export function structure(def: CellDef): string[][] {
     if (group.some((g) => used.has(g))) continue;
     group.forEach((g) => used.add(g));
     ranks.push(group);
-    if (path.length) line.push(...group);
+    if (path.length) lines.add(s.name), line.push(...group);
   }
   const depth = new Map<string, number>();
   for (const n of def.nodes) depth.set(n.name, 1 + Math.max(0, ...n.inputs.map((i) => depth.get(i) ?? 0)));
   const gates = def.nodes.filter((n) => (n.role === "gate" || n.role === "candidate") && !used.has(n.name));
-  const first = Math.min(...gates.map((g) => depth.get(g.name)!));
+  const shallowest = Math.min(...gates.map((g) => depth.get(g.name)!));
   // Where a gate joins a line: the position of the first line node it reaches.
   const joins = (name: string, seen = new Set<string>()): number => {
     if (line.includes(name)) return line.indexOf(name);
     seen.add(name);
     return Math.min(Infinity, ...(consumers.get(name) ?? []).filter((c) => !seen.has(c.name)).map((c) => joins(c.name, seen)));
   };
-  const row = gates.filter((g) => depth.get(g.name) === first).map((g) => g.name);
+  const row = gates.filter((g) => depth.get(g.name) === shallowest).map((g) => g.name);
   if (row.length > 1) ranks.push(row.map((name, k) => ({ name, k, at: joins(name) })).sort((a, b) => a.at - b.at || a.k - b.k).map((g) => g.name));
-  return ranks;
+  return { ranks, lines };
 }
 
 function opNode(def: CellDef, n: NodeDef, shape: string, values: readonly number[] | undefined, relabel: (s: string) => string): Omit<GraphNode, "id"> {

@@ -54,6 +54,11 @@ export interface GraphEdge {
   status?: Status;
   /** Draw the arrow against the edge's layout direction (backward recurrences). */
   reversed?: boolean;
+  /**
+   * A recurrence laid out from the previous value up to the new one (arrow pointing back), both
+   * outside the cell's box: it runs straight beside the box instead of across it.
+   */
+  beside?: boolean;
 }
 
 /** A box around nodes (one timestep, one layer). */
