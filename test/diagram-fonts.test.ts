@@ -60,6 +60,11 @@ describe("diagram fonts", () => {
     });
   }
 
+  it("names DejaVu Sans in the SVG, with sans-serif fallbacks for browsers without it", async () => {
+    const families = new Set((await diagram(LSTM).toSvg()).match(/font-family="[^"]*"/g));
+    assert.deepEqual([...families], ['font-family="DejaVu Sans,Verdana,sans-serif"']);
+  });
+
   it("draws no label text over another: MyRNN's h_pre and its equation sit apart", async () => {
     const layout = readLayout(await diagram(MyRNN).toSvg());
     for (const node of layout.nodes)

@@ -15,7 +15,7 @@ export const FONT_FAMILY = "DejaVu Sans";
  * (Bitstream Vera licence). It covers the math glyphs of the labels (⊙ ⊕ ∘ σ ᵀ ₀ ‖ − and combining
  * marks such as h̃), and Graphviz holds its metrics, so boxes are sized for the very glyphs drawn in
  * them. System fonts are not loaded: a PNG looks the same on every machine (a glyph DejaVu Sans lacks
- * is left out rather than drawn in some other font's metrics).
+ * is drawn as its empty box rather than in some other font's metrics).
  */
 export function pngFonts(): NonNullable<ResvgRenderOptions["font"]> {
   if (!fonts) {
