@@ -7,17 +7,12 @@
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { describe, it } from "node:test";
-import { BUILTIN_CELLS, defineCell, GRU_RESET_AFTER, LSTM, MGU, type CellDef } from "../src/cells";
+import { BUILTIN_CELLS, GRU_RESET_AFTER, LSTM, MGU, type CellDef } from "../src/cells";
 import { diagram, diff, unrolled } from "../src/diagram";
 import { pngFonts } from "../src/display/image";
 import { inside, overlap, readLayout } from "./support/layout";
+import { MyRNN } from "./support/readme-cell";
 import { readSvg } from "./support/svg";
-
-/** The README's own user-defined cell. */
-const MyRNN = defineCell(
-  { name: "MyRNN", title: "Elman RNN", citation: "Elman 1990", inputs: { x: "In" }, states: { h: "H" } },
-  ({ x, h }, op) => ({ h: op.tanh("h", op.affine("h_pre", "H", { W: x, U: h }, "b")) }),
-);
 
 const CELLS: CellDef[] = [...Object.values(BUILTIN_CELLS), MyRNN];
 
