@@ -69,21 +69,28 @@ export function toDot(graph: Graph, { theme, direction, caption }: DotStyle): st
   const writeCluster = (id: string | undefined, indent: string) => {
     for (const c of graph.clusters.filter((c) => c.parent === id)) {
       out.push(`${indent}subgraph ${dotString(`cluster_${c.id}`)} {`);
-      out.push(`${indent}  graph [${attrs({ label: c.label, style: "rounded,filled", fillcolor: theme.cluster.fill, color: theme.cluster.stroke, fontcolor: theme.muted, fontsize: 10, labeljust: "c" })}];`);
+      out.push(`${indent}  graph [${attrs({ label: c.label || { html: "" }, style: "rounded,filled", fillcolor: theme.cluster.fill, color: theme.cluster.stroke, fontcolor: theme.muted, fontsize: 10, labeljust: "c" })}];`);
       writeCluster(c.id, indent + "  ");
       out.push(`${indent}}`);
     }
     for (const n of byCluster.get(id) ?? []) out.push(`${indent}${dotString(n.id)} [${nodeAttrs(n, theme)}];`);
   };
   writeCluster(undefined, "  ");
-  for (const e of graph.edges) out.push(`  ${dotString(e.reversed ? e.to : e.from)} -> ${dotString(e.reversed ? e.from : e.to)} [${edgeAttrs(e, theme)}];`);
-  // Rows: each on its own rank, in order along the flow (the first row nearest the start), each
-  // ordered left to right by invisible edges.
+  for (const e of graph.edges) {
+    const back = e.reversed || e.beside;
+    out.push(`  ${dotString(back ? e.to : e.from)} -> ${dotString(back ? e.from : e.to)} [${edgeAttrs(e, theme)}];`);
+  }
+  // Rows and ranks: each on one rank, ordered left to right by invisible edges; rows also in order
+  // along the flow (the first row nearest the start).
+  const sameRank = (group: readonly string[]) => {
+    out.push(`  { rank=same; ${group.map(dotString).join("; ")}; }`);
+    for (let k = 1; k < group.length; k++) out.push(`  ${dotString(group[k - 1])} -> ${dotString(group[k])} [style=invis];`);
+  };
   graph.rows.forEach((row, r) => {
-    out.push(`  { rank=same; ${row.map(dotString).join("; ")}; }`);
-    for (let k = 1; k < row.length; k++) out.push(`  ${dotString(row[k - 1])} -> ${dotString(row[k])} [style=invis];`);
+    sameRank(row);
     if (r > 0) out.push(`  ${dotString(graph.rows[r - 1][0])} -> ${dotString(row[0])} [style=invis];`);
   });
+  graph.ranks.forEach(sameRank);
   out.push("}");
   return out.join("\n") + "\n";
 }
@@ -137,10 +144,10 @@ function edgeAttrs(e: GraphEdge, theme: Theme): string {
     color: status ?? live ?? theme.edges[e.kind],
     style: e.status === "removed" ? "dotted" : recurrent ? "dashed" : undefined,
     penwidth: recurrent ? 2 : status ? 2 : live ? 1.6 : undefined,
-    constraint: recurrent ? "false" : undefined,
+    constraint: recurrent && !e.beside ? "false" : undefined,
     label: label || undefined,
     fontcolor: recurrent ? theme.edges.recurrent : undefined,
-    dir: e.reversed ? "back" : undefined,
+    dir: e.reversed || e.beside ? "back" : undefined,
     tooltip: e.values ? preview(e.values, 8) : undefined,
     arrowhead: e.kind === "weight" ? "empty" : undefined,
   });

@@ -60,6 +60,7 @@ export function addFolded(graph: Graph, def: CellDef, spec: FoldedSpec): Ports {
   const tensorShape = (size: string) => shapeText(["B", size], sizes, batch);
   const ports: Ports = { inputs: {}, prev: {}, next: {} };
   const ids = new Map<string, string>();
+  const first = graph.nodes.length;
 
   for (const i of def.inputs)
     ids.set(i.name, (ports.inputs[i.name] = push({ kind: "tensor", role: "input", title: relabel(i.label), shape: tensorShape(i.size), values: values?.(i.name) }, id(i.name))));
@@ -88,9 +89,77 @@ export function addFolded(graph: Graph, def: CellDef, spec: FoldedSpec): Ports {
     );
     ports.next[s.name] = out;
     edge(s.next, out, { kind: "data", values: values?.(s.next) });
-    if (spec.loops) graph.edges.push({ from: out, to: ports.prev[s.name], kind: "recurrent", label: "t+1" });
+  }
+  if (spec.loops) {
+    const idOf = (name: string) => ids.get(name) ?? ports.next[name.slice("state:".length)];
+    const { ranks, lines } = structure(def);
+    graph.ranks.push(...ranks.map((r) => r.map(idOf)));
+    // The cell's body in one box; inputs and the states not drawn as a line stay outside, so their
+    // recurrences run around the box instead of across it.
+    const outside = new Set([...Object.values(ports.inputs), ...def.states.filter((s) => !lines.has(s.name)).flatMap((s) => [ports.prev[s.name], ports.next[s.name]])]);
+    const body = `${prefix}cell`;
+    graph.clusters.push({ id: body, label: "", ...(cluster ? { parent: cluster } : {}) });
+    for (const n of graph.nodes.slice(first)) if (!outside.has(n.id)) n.cluster = body;
+    for (const s of def.states)
+      graph.edges.push({ from: ports.next[s.name], to: ports.prev[s.name], kind: "recurrent", label: "t+1", ...(lines.has(s.name) ? {} : { beside: true }) });
   }
   return ports;
+}
+
+/**
+ * The folded cell laid out as teachers draw it (the cell state as a line through the cell, gates
+ * in a row beneath it), as groups of names that share a rank, derived from the definition alone:
+ * - a state that only elementwise ops read and update (the LSTM's c) is one line on one rank:
+ *   previous value, the ops between it and the new value, the new value;
+ * - the first gates and candidates (fewest ops from the inputs) share a rank, listed in the order
+ *   they join a line (a hint Graphviz may override to spare crossings);
+ * - any other state's new value sits beside the op computing it (the output at the top); such
+ *   states stay outside the cell's box with the inputs, their recurrences drawn `beside` it.
+ * Names are definition names (`state:h` for a new state); `lines` holds the states drawn as a line.
+ */
+export function structure(def: CellDef): { ranks: string[][]; lines: Set<string> } {
+  const byName = new Map(def.nodes.map((n) => [n.name, n]));
+  const consumers = new Map<string, NodeDef[]>();
+  for (const n of def.nodes) for (const i of n.inputs) consumers.set(i, [...(consumers.get(i) ?? []), n]);
+  const used = new Set<string>();
+  const ranks: string[][] = [];
+  const lines = new Set<string>();
+  const line: string[] = [];
+  for (const s of def.states) {
+    // Forward from the previous value through elementwise ops, then back from the new value.
+    const reach = new Set<string>();
+    const walk = (name: string) => {
+      for (const c of consumers.get(name) ?? []) if (c.op !== "affine" && !reach.has(c.name)) reach.add(c.name), walk(c.name);
+    };
+    // Only a state no affine map reads is a line: one the gates read (the GRU's h) enters from below.
+    if (!(consumers.get(s.prev) ?? []).some((c) => c.op === "affine")) walk(s.prev);
+    const onLine = new Set<string>();
+    const back = (name: string) => {
+      if (!reach.has(name) || onLine.has(name)) return;
+      onLine.add(name);
+      for (const i of byName.get(name)?.inputs ?? []) back(i);
+    };
+    back(s.next);
+    const path = def.nodes.filter((n) => onLine.has(n.name)).map((n) => n.name);
+    const group = path.length ? [s.prev, ...path, `state:${s.name}`] : [s.next, `state:${s.name}`];
+    if (group.some((g) => used.has(g))) continue;
+    group.forEach((g) => used.add(g));
+    ranks.push(group);
+    if (path.length) lines.add(s.name), line.push(...group);
+  }
+  const depth = new Map<string, number>();
+  for (const n of def.nodes) depth.set(n.name, 1 + Math.max(0, ...n.inputs.map((i) => depth.get(i) ?? 0)));
+  const gates = def.nodes.filter((n) => (n.role === "gate" || n.role === "candidate") && !used.has(n.name));
+  const shallowest = Math.min(...gates.map((g) => depth.get(g.name)!));
+  // Where a gate joins a line: the position of the first line node it reaches.
+  const joins = (name: string, seen = new Set<string>()): number => {
+    if (line.includes(name)) return line.indexOf(name);
+    seen.add(name);
+    return Math.min(Infinity, ...(consumers.get(name) ?? []).filter((c) => !seen.has(c.name)).map((c) => joins(c.name, seen)));
+  };
+  const row = gates.filter((g) => depth.get(g.name) === shallowest).map((g) => g.name);
+  if (row.length > 1) ranks.push(row.map((name, k) => ({ name, k, at: joins(name) })).sort((a, b) => a.at - b.at || a.k - b.k).map((g) => g.name));
+  return { ranks, lines };
 }
 
 function opNode(def: CellDef, n: NodeDef, shape: string, values: readonly number[] | undefined, relabel: (s: string) => string): Omit<GraphNode, "id"> {

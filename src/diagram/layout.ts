@@ -3,6 +3,7 @@
  * loaded once on first use and cached. The package is ESM-only; this CommonJS build keeps
  * `import()` dynamic, so loading it costs nothing until a diagram is drawn.
  */
+import { FONT_FAMILY } from "../display/image";
 import { errors } from "../errors";
 
 /** The part of @hpcc-js/wasm-graphviz's `Graphviz` archlab uses (its own type cannot be named from CommonJS declarations). */
@@ -33,5 +34,14 @@ export async function dotToSvg(dot: string, what = "diagram"): Promise<string> {
     throw errors.layout(what, e instanceof Error ? e.message : String(e));
   }
   if (!svg.includes("<svg")) throw errors.layout(what, "Graphviz returned no SVG.");
-  return svg;
+  return withFallbackFonts(svg);
+}
+
+/**
+ * Graphviz writes the font name it measured with, alone. A browser without DejaVu Sans would then
+ * draw in its default font (often a serif); Verdana has nearly DejaVu Sans's widths, and any other
+ * sans-serif is narrower, so the text still fits its box.
+ */
+function withFallbackFonts(svg: string): string {
+  return svg.replaceAll(`font-family="${FONT_FAMILY}"`, `font-family="${FONT_FAMILY},Verdana,sans-serif"`);
 }

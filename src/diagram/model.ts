@@ -54,6 +54,11 @@ export interface GraphEdge {
   status?: Status;
   /** Draw the arrow against the edge's layout direction (backward recurrences). */
   reversed?: boolean;
+  /**
+   * A recurrence laid out from the previous value up to the new one (arrow pointing back), both
+   * outside the cell's box: it runs straight beside the box instead of across it.
+   */
+  beside?: boolean;
 }
 
 /** A box around nodes (one timestep, one layer). */
@@ -71,13 +76,15 @@ export interface Graph {
   nodes: GraphNode[];
   edges: GraphEdge[];
   clusters: Cluster[];
-  /** Groups of node ids laid out on one rank, each in order (left to right). */
+  /** Groups of node ids laid out on one rank, each in order (left to right), stacked along the flow. */
   rows: string[][];
+  /** Groups of node ids laid out on one rank, each in order, placed wherever the edges put them. */
+  ranks: string[][];
 }
 
 /** An empty graph. */
 export function emptyGraph(name: string, title: string, lines: readonly string[] = []): Graph {
-  return { name, caption: { title, lines }, nodes: [], edges: [], clusters: [], rows: [] };
+  return { name, caption: { title, lines }, nodes: [], edges: [], clusters: [], rows: [], ranks: [] };
 }
 
 /** Hands out node ids unique in `graph`: a clash (a user's name that equals a generated one) gets primes. */

@@ -2,6 +2,7 @@
  * Themes: one colour per role, so a gate looks like a gate in every diagram, and a diverging
  * scale for live values.
  */
+import { FONT_FAMILY } from "../display/image";
 import type { EdgeKind, Role, Status } from "./model";
 
 /** Fill and border colour of one role (its text takes the theme's `text` colour). */
@@ -27,7 +28,11 @@ export interface Theme {
 /** The built-in theme names. */
 export type ThemeName = "light" | "dark" | "mono";
 
-const FONT = "Helvetica,Arial,sans-serif";
+/**
+ * The bundled font PNGs are drawn with: Graphviz knows its metrics (by this exact name; a list such
+ * as "DejaVu Sans,sans-serif" would fall back to Times metrics), so boxes fit the text drawn in them.
+ */
+const FONT = FONT_FAMILY;
 
 /** Every built-in theme. */
 export const THEMES: Record<ThemeName, Theme> = {

@@ -1,7 +1,7 @@
 /**
  * Raster images for slides and for clients without SVG: an SVG rasterised to PNG by resvg
- * (@resvg/resvg-js, a maintained Rust renderer shipped as a prebuilt Node addon), with the
- * machine's fonts.
+ * (@resvg/resvg-js, a maintained Rust renderer shipped as a prebuilt Node addon), with a bundled
+ * font rather than whatever fonts the machine has.
  *
  * resvg can abort the whole process instead of failing: the resvg inside @resvg/resvg-js 2.6.2
  * (0.34) panics, uncatchably, when a group it draws on a layer of its own (semi-transparent,
@@ -14,8 +14,29 @@
  * Any other SVG is rendered in a child process, where a crash becomes a named error.
  */
 import { spawnSync } from "node:child_process";
+import { dirname, join } from "node:path";
 import { Resvg, type ResvgRenderOptions } from "@resvg/resvg-js";
 import { errors } from "../errors";
+
+/** The family every archlab SVG names: diagrams (theme `fontname`) and charts (plot `CONFIG.font`). */
+export const FONT_FAMILY = "DejaVu Sans";
+
+/**
+ * The fonts PNGs are drawn with: DejaVu Sans, regular and bold, from the `dejavu-fonts-ttf` package
+ * (Bitstream Vera licence). It covers the math glyphs of the labels (⊙ ⊕ ∘ σ ᵀ ₀ ‖ − and combining
+ * marks such as h̃), and Graphviz holds its metrics, so boxes are sized for the very glyphs drawn in
+ * them. System fonts are not loaded: a PNG looks the same on every machine (a glyph DejaVu Sans lacks
+ * is drawn as its empty box rather than in some other font's metrics).
+ */
+export function pngFonts(): NonNullable<ResvgRenderOptions["font"]> {
+  if (!fonts) {
+    const dir = join(dirname(require.resolve("dejavu-fonts-ttf/package.json")), "ttf");
+    const fontFiles = [join(dir, "DejaVuSans.ttf"), join(dir, "DejaVuSans-Bold.ttf")];
+    fonts = { loadSystemFonts: false, fontFiles, defaultFontFamily: FONT_FAMILY, sansSerifFamily: FONT_FAMILY };
+  }
+  return fonts;
+}
+let fonts: ReturnType<typeof pngFonts> | undefined;
 
 /** Options of {@link svgToPng}. */
 export interface PngOptions {
@@ -42,8 +63,7 @@ export function svgToPng(svg: string, { scale = 2, background = "white" }: PngOp
   if (typeof svg !== "string") throw errors.badSvg(`is a ${svg === null ? "null" : typeof svg}, not SVG markup (a string).`);
   const options: ResvgRenderOptions = {
     fitTo: { mode: "zoom", value: scale },
-    // Liberation Sans has Helvetica's/Arial's metrics, which Graphviz assumes when it sizes boxes.
-    font: { loadSystemFonts: true, defaultFontFamily: "Liberation Sans", sansSerifFamily: "Liberation Sans" },
+    font: pngFonts(),
     ...(background ? { background } : {}),
   };
   const resvg = attempt(() => new Resvg(svg, options));

@@ -20,7 +20,29 @@ const text = (node: Node): string => {
   return out;
 };
 
-/** Titles of the SVG's nodes and edges, and all its visible text. */
+const numbers = (s: string) => (s.match(/-?\d+(\.\d+)?/g) ?? []).map(Number);
+
+/**
+ * Whether an edge's arrowhead sits at the start of its path (Graphviz's `dir=back`): the edge then
+ * points from its head to its tail, as the reader sees it.
+ */
+function drawnBackwards(edge: Node): boolean {
+  let d: string | undefined;
+  let head: string | undefined;
+  walk(edge, (m) => {
+    if (m.nodeName === "path") d ??= m.attrs?.find((a) => a.name === "d")?.value;
+    if (m.nodeName === "polygon") head ??= m.attrs?.find((a) => a.name === "points")?.value;
+  });
+  if (!d || !head) return false;
+  const p = numbers(d);
+  const h = numbers(head);
+  const cx = h.filter((_, k) => k % 2 === 0).reduce((a, b) => a + b, 0) / (h.length / 2);
+  const cy = h.filter((_, k) => k % 2 === 1).reduce((a, b) => a + b, 0) / (h.length / 2);
+  const dist = (x: number, y: number) => Math.hypot(x - cx, y - cy);
+  return dist(p[0], p[1]) < dist(p[p.length - 2], p[p.length - 1]);
+}
+
+/** Titles of the SVG's nodes and edges (each edge as the reader sees it: from its tail to its arrowhead), and all its visible text. */
 export function readSvg(svg: string): { nodes: string[]; edges: [string, string][]; text: string; tooltips: string[]; nodeText: Record<string, string> } {
   const root = parseFragment(svg.replace(/<\?xml[^>]*>|<!DOCTYPE[^>]*>/g, "")) as unknown as Node;
   const nodes: string[] = [];
@@ -39,7 +61,7 @@ export function readSvg(svg: string): { nodes: string[]; edges: [string, string]
     }
     if (n.nodeName === "g" && title && cls === "edge") {
       const [from, to] = text(title).split("->");
-      edges.push([from, to]);
+      edges.push(drawnBackwards(n) ? [to, from] : [from, to]);
     }
     const tip = n.attrs?.find((a) => a.name === "xlink:title" || (a.prefix === "xlink" && a.name === "title"));
     if (tip) tooltips.push(tip.value);
