@@ -11,6 +11,7 @@
 import { format } from "node:util";
 import { createConverter, type Converter, type Diagnostic } from "tslab/dist/converter";
 import { createExecutor, type ConverterSet, type Executor } from "tslab/dist/executor";
+import type { CellScope } from "./cell-scope";
 import { diagnosticsError, interruptedError, thrownError, type ErrorContent } from "./errors";
 
 /** What running one cell produced. */
@@ -29,8 +30,11 @@ export class CellRunner {
   private interrupted = false;
   private wakeOnInterrupt: (() => void) | undefined;
 
-  /** @param rootDir where cells' relative imports resolve (the notebook's folder). */
-  constructor(rootDir: string) {
+  /**
+   * @param rootDir where cells' relative imports resolve (the notebook's folder).
+   * @param cells each cell runs in its own context of it, so an interrupt cancels what the cell scheduled.
+   */
+  constructor(rootDir: string, private readonly cells: CellScope) {
     this.converters = converterSet((diagnostics) => (this.diagnostics = diagnostics));
     this.converters.node; // builds the TypeScript program now, not at the first cell
     this.executor = createExecutor(rootDir, this.converters, {
@@ -52,7 +56,7 @@ export class CellRunner {
     this.printed = [];
     let ok: boolean;
     try {
-      ok = await this.executor.execute(code);
+      ok = await this.cells.run(() => this.executor.execute(code));
     } catch (internal) {
       return { status: "error", error: thrownError(internal) };
     }
