@@ -42,6 +42,23 @@ export interface HeartbeatOptions {
 
 /** Seconds the kernel's thread gets to answer after an interrupt before its JavaScript is stopped. */
 const GRACE_MS = 1000;
+
+/** Non-zero while the kernel's thread does its own long work (type-checking): the watchdog waits then. */
+const kernelBusy = new Int32Array(new SharedArrayBuffer(4));
+
+/**
+ * Runs the kernel's own synchronous work (type-checking a cell, completing, inspecting): an
+ * interrupt arriving meanwhile waits for it instead of stopping it (which would leave the kernel
+ * half-way through a request, never to reply).
+ */
+export function kernelWork<T>(work: () => T): T {
+  Atomics.add(kernelBusy, 0, 1);
+  try {
+    return work();
+  } finally {
+    Atomics.sub(kernelBusy, 0, 1);
+  }
+}
 const ECHO_FLAG = "--archlab-heartbeat";
 
 type ToWatchdog = { type: "serving" } | { type: "stop" } | { type: "pong"; id: number };
@@ -49,7 +66,7 @@ type FromWatchdog = { type: "bound" } | { type: "stopped" } | { type: "failed"; 
 
 /** Starts the watchdog and the heartbeat process bound to `address`; resolves once it is bound. */
 export function startHeartbeat(address: string, options: HeartbeatOptions): Promise<Heartbeat> {
-  const worker = new Worker(__filename, { workerData: { address, ...options }, stdout: false, stderr: false });
+  const worker = new Worker(__filename, { workerData: { address, busy: kernelBusy, ...options }, stdout: false, stderr: false });
   const post = (message: ToWatchdog) => worker.postMessage(message);
   let stopped: (() => void) | undefined;
   return new Promise((resolve, reject) => {
@@ -78,7 +95,7 @@ export function startHeartbeat(address: string, options: HeartbeatOptions): Prom
 }
 
 /** The worker: starts the echo process, relays interrupts, stops or ends a kernel that does not answer. */
-function watchdog(address: string, { interruptTimeoutMs }: HeartbeatOptions): void {
+function watchdog(address: string, busy: Int32Array, { interruptTimeoutMs }: HeartbeatOptions): void {
   const port = parentPort!;
   const send = (message: FromWatchdog) => port.postMessage(message);
   const child = fork(__filename, [ECHO_FLAG, address], { stdio: ["ignore", "ignore", "inherit", "ipc"] });
@@ -107,6 +124,7 @@ function watchdog(address: string, { interruptTimeoutMs }: HeartbeatOptions): vo
     checking = true;
     try {
       if (await answers(GRACE_MS)) return;
+      while (Atomics.load(busy, 0) > 0) if (await answers(200)) return;
       log(kernelLog.stoppingStuckCode);
       const inspector = await import("node:inspector");
       const session = new inspector.Session();
@@ -179,6 +197,6 @@ async function echo(address: string): Promise<void> {
 
 if (process.argv[2] === ECHO_FLAG && process.send) void echo(process.argv[3]);
 else if (!isMainThread && (workerData as { address?: string } | undefined)?.address) {
-  const { address, ...options } = workerData as { address: string } & HeartbeatOptions;
-  watchdog(address, options);
+  const { address, busy, ...options } = workerData as { address: string; busy: Int32Array } & HeartbeatOptions;
+  watchdog(address, busy, options);
 }

@@ -36,9 +36,16 @@ export function isComplete(code: string): IsCompleteReply {
   return { status: "incomplete", indent: indentAfter(code) };
 }
 
-/** The indent of the next line: the last line's, one step deeper after an opening bracket. */
+/** The indent of the next line: the last line's, one step deeper when that line leaves a bracket open. */
 function indentAfter(code: string): string {
   const last = /[^\n]*$/.exec(code)![0];
   const current = /^[ \t]*/.exec(last)![0];
-  return /[{[(]\s*$/.test(last) ? `${current}  ` : current;
+  const { SyntaxKind } = ts!;
+  const scanner = ts!.createScanner(ts!.ScriptTarget.Latest, true, ts!.LanguageVariant.Standard, last);
+  let open = 0;
+  for (let token = scanner.scan(); token !== SyntaxKind.EndOfFileToken; token = scanner.scan()) {
+    if (token === SyntaxKind.OpenBraceToken || token === SyntaxKind.OpenParenToken || token === SyntaxKind.OpenBracketToken) open++;
+    else if (token === SyntaxKind.CloseBraceToken || token === SyntaxKind.CloseParenToken || token === SyntaxKind.CloseBracketToken) open--;
+  }
+  return open > 0 ? `${current}  ` : current;
 }

@@ -12,6 +12,7 @@ import { format } from "node:util";
 import { createConverter, type Converter, type Diagnostic } from "tslab/dist/converter";
 import { createExecutor, type ConverterSet, type Executor } from "tslab/dist/executor";
 import type { CellScope } from "./cell-scope";
+import { kernelWork } from "./heartbeat";
 import { diagnosticsError, interruptedError, thrownError, type ErrorContent } from "./errors";
 
 /** What running one cell produced. */
@@ -115,13 +116,17 @@ function isThenable(value: unknown): value is PromiseLike<unknown> {
 function converterSet(onDiagnostics: (diagnostics: readonly Diagnostic[]) => void): ConverterSet {
   let node: Converter | undefined;
   let browser: Converter | undefined;
+  // Type-checking is the kernel's own work: an interrupt waits for it (heartbeat.ts).
   const reporting = (converter: Converter): Converter => ({
     ...converter,
     convert(prevDecl, src) {
-      const result = converter.convert(prevDecl, src);
+      const result = kernelWork(() => converter.convert(prevDecl, src));
       onDiagnostics(result.diagnostics);
       return result;
     },
+    complete: (...args) => kernelWork(() => converter.complete(...args)),
+    inspect: (...args) => kernelWork(() => converter.inspect(...args)),
+    addModule: (...args) => kernelWork(() => converter.addModule(...args)),
   });
   return {
     get node() {

@@ -5,6 +5,7 @@ Usage: control.py OUT.json KERNEL_STDERR.log   (run with JUPYTER_DATA_DIR pointi
 """
 import json
 import os
+import socket
 import sys
 import time
 import uuid
@@ -42,10 +43,25 @@ def heartbeat_answers(km, timeout_ms=2000):
     return answered
 
 
+def wait_for_port(km, port, timeout=TIMEOUT):
+    """Waits until the kernel has bound `port` (a busy machine may take seconds to start a process)."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        try:
+            socket.create_connection((km.ip, port), timeout=1).close()
+            return
+        except OSError:
+            time.sleep(0.05)
+    raise TimeoutError(f"the kernel did not bind port {port}")
+
+
 class Session:
     def __init__(self, log):
         self.km = KernelManager(kernel_name="archlab")
         self.km.start_kernel(stderr=log)
+        # Ask kernel_info once the kernel listens: a kernel process that takes more than a second to
+        # start gets jupyter_client's repeated requests all at once, whatever the kernel does.
+        wait_for_port(self.km, self.km.shell_port)
         self.kc = self.km.blocking_client()
         self.kc.start_channels()
         started = time.time()
@@ -163,6 +179,7 @@ with open(log_path, "w") as log:
         json.dump(spec, f)
     s = Session(log)
     try:
+        s.execute("'ready'")  # an interrupt while the kernel still starts is not one of a cell
         blocked = "require('child_process').spawnSync('sleep', ['20'], { detached: true }); 'woke'"
         msg_id = s.send("shell", "execute_request", {**BASE, "code": blocked})
         time.sleep(1.5)
