@@ -3,7 +3,10 @@
  *
  *     connection file → Channels (bind) → control: handled at once (interrupt, shutdown, kernel_info)
  *                                       → shell:   queued, one request at a time, busy … idle
- *     start: TypeScript program → early kernel_info → library in scope (scope.ts) → answer the queue
+ *     start: bind → answer kernel_info → TypeScript program → library in scope (scope.ts) → answer the queue
+ *
+ * Interrupts (SIGINT or interrupt_request) stop the running cell and cancel what it scheduled
+ * (cell-scope.ts); code that never yields is stopped, or the kernel ended, by the watchdog (heartbeat.ts).
  *
  * stop_on_error follows ipykernel: when a cell fails and its request asked for it (the default),
  * execute requests already received are answered "aborted"; a request sent after the error reply
@@ -105,8 +108,8 @@ export class Kernel {
   /**
    * Listens and answers kernel_info at once (jupyter_client asks again every second until
    * answered, and every extra request leaves a stray reply queued): TypeScript (1–2 s, during which
-   * nothing is read) loads only after the first request was answered, or after a second without
-   * one. Then it puts the library in scope and answers the queue — so no cell, completion or
+   * nothing is read) loads only after the first requests were answered (or after
+   * {@link FIRST_REQUEST_WAIT_MS} without one). Then it puts the library in scope and answers the queue — so no cell, completion or
    * inspection runs without the library.
    */
   async start(): Promise<void> {

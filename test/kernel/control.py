@@ -19,14 +19,16 @@ TIMEOUT = 120
 BASE = {"silent": False, "store_history": True, "user_expressions": {}, "allow_stdin": False}
 
 
-def drain(get, seconds):
-    """Every message arriving within `seconds` (until `seconds` pass without one)."""
+def drain(get, seconds, limit=10):
+    """Every message arriving until `seconds` pass without one (or `limit` seconds in all)."""
     msgs = []
-    while True:
+    deadline = time.time() + limit
+    while time.time() < deadline:
         try:
             msgs.append(get(timeout=seconds))
         except Empty:
-            return msgs
+            break
+    return msgs
 
 
 def summary(msg):
