@@ -27,7 +27,7 @@ export interface ChannelOptions {
 export const DEFAULT_CHANNEL_OPTIONS: ChannelOptions = {
   /** 64 MiB: far above any request a frontend sends (comm buffers included), far below harm. */
   maxMessageSize: 64 * 2 ** 20,
-  interruptTimeoutMs: 5000,
+  interruptTimeoutMs: 10_000,
 };
 
 /** The kernel's bound sockets. */

@@ -5,6 +5,7 @@
  *     archlab install [--user | --sys-prefix | --prefix DIR]   register the kernel with Jupyter
  *     archlab uninstall [--user | --sys-prefix | --prefix DIR] remove it
  *     archlab kernel --connection-file FILE                    run the kernel (Jupyter does this)
+ *         [--allow-no-key] [--max-message-mb MB] [--interrupt-timeout S]
  *     archlab run NOTEBOOK… [--html F] [--inplace | --output F] execute notebooks (no Python needed)
  *     archlab start [--headless]                              the teaching notebooks, in JupyterLab or as HTML
  */
@@ -35,7 +36,7 @@ program
   .requiredOption("--connection-file <file>", "the connection file from Jupyter")
   .option("--allow-no-key", "run even if the connection file has no key: messages are then NOT authenticated and anyone reaching the ports can run code")
   .option("--max-message-mb <MB>", "drop a connection that sends a message frame larger than this, before it is buffered", positive, 64)
-  .option("--interrupt-timeout <seconds>", "end the kernel (so Jupyter restarts it) when an interrupt is not answered within this time", positive, 5)
+  .option("--interrupt-timeout <seconds>", "end the kernel (so Jupyter restarts it) when an interrupt is not answered within this time", positive, 10)
   .action(async (options: { connectionFile: string; allowNoKey?: boolean; maxMessageMb: number; interruptTimeout: number }) => {
     // Loaded here, not at the top: install/uninstall stay fast and need no TypeScript or ZeroMQ.
     const { startKernel } = require("./kernel") as typeof import("./kernel");
