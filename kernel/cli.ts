@@ -5,10 +5,11 @@
  *     archlab install [--user | --sys-prefix | --prefix DIR]   register the kernel with Jupyter
  *     archlab uninstall [--user | --sys-prefix | --prefix DIR] remove it
  *     archlab kernel --connection-file FILE                    run the kernel (Jupyter does this)
+ *         [--allow-no-key] [--max-message-mb MB] [--interrupt-timeout S]
  *     archlab run NOTEBOOK… [--html F] [--inplace | --output F] execute notebooks (no Python needed)
  *     archlab start [--headless]                              the teaching notebooks, in JupyterLab or as HTML
  */
-import { Command, Option } from "commander";
+import { Command, InvalidArgumentError, Option } from "commander";
 import { cliText } from "./messages";
 import { installSpec, uninstallSpec, type Location } from "./spec";
 import { versions } from "./versions";
@@ -33,10 +34,18 @@ program
   .command("kernel")
   .description("Run the kernel. Jupyter starts this with the connection file it wrote.")
   .requiredOption("--connection-file <file>", "the connection file from Jupyter")
-  .action(async ({ connectionFile }: { connectionFile: string }) => {
+  .option("--allow-no-key", "run even if the connection file has no key: messages are then NOT authenticated and anyone reaching the ports can run code")
+  .option("--max-message-mb <MB>", "drop a connection that sends a message frame larger than this, before it is buffered", positive, 64)
+  .option("--interrupt-timeout <seconds>", "end the kernel (so Jupyter restarts it) when an interrupt is not answered within this time", positive, 10)
+  .action(async (options: { connectionFile: string; allowNoKey?: boolean; maxMessageMb: number; interruptTimeout: number }) => {
     // Loaded here, not at the top: install/uninstall stay fast and need no TypeScript or ZeroMQ.
     const { startKernel } = require("./kernel") as typeof import("./kernel");
-    await startKernel(connectionFile).catch((error: unknown) => {
+    const kernelOptions = {
+      allowNoKey: options.allowNoKey === true,
+      maxMessageSize: Math.round(options.maxMessageMb * 2 ** 20),
+      interruptTimeoutMs: options.interruptTimeout * 1000,
+    };
+    await startKernel(options.connectionFile, kernelOptions).catch((error: unknown) => {
       process.exitCode = 1;
       throw new Error(cliText.kernelFailed(error));
     });
@@ -73,6 +82,13 @@ program
     const { start } = require("./notebook/start") as typeof import("./notebook/start");
     await start(options);
   });
+
+/** A positive number option (commander parses, this checks). */
+function positive(text: string): number {
+  const value = Number(text);
+  if (!Number.isFinite(value) || value <= 0) throw new InvalidArgumentError(cliText.notPositive(text));
+  return value;
+}
 
 function run(action: () => void): void {
   try {

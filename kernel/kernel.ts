@@ -3,25 +3,31 @@
  *
  *     connection file → Channels (bind) → control: handled at once (interrupt, shutdown, kernel_info)
  *                                       → shell:   queued, one request at a time, busy … idle
- *     start: TypeScript program → early kernel_info → library in scope (scope.ts) → answer the queue
+ *     start: bind → answer kernel_info → TypeScript program → library in scope (scope.ts) → answer the queue
+ *
+ * Interrupts (SIGINT or interrupt_request) stop the running cell and cancel what it scheduled
+ * (cell-scope.ts); code that never yields is stopped, or the kernel ended, by the watchdog (heartbeat.ts).
  *
  * stop_on_error follows ipykernel: when a cell fails and its request asked for it (the default),
  * execute requests already received are answered "aborted"; a request sent after the error reply
  * runs normally.
  */
 import { randomUUID } from "node:crypto";
-import { setPublisher } from "../src/display/protocol";
-import * as tslabJupyter from "tslab/dist/jupyter";
-import { Channels, type RequestSocket } from "./channels";
+// The kernel's own timers, never the gated globals that cells get (cell-scope.ts).
+import { setImmediate, setInterval, setTimeout } from "node:timers";
+import { setPublisher, type Publisher } from "../src/display/protocol";
+import type * as TslabJupyter from "tslab/dist/jupyter";
+import { CellScope } from "./cell-scope";
+import { Channels, DEFAULT_CHANNEL_OPTIONS, type ChannelOptions, type RequestSocket } from "./channels";
 import { comms, type CommMessage } from "./comms";
 import { displayError, thrownError, type ErrorContent } from "./errors";
 import { History, type HistoryRequest } from "./history";
 import { IOPub } from "./iopub";
 import { jsonBundle, kernelPublisher, resultBundle } from "./display";
 import { log } from "./log";
-import { cellErrors, commErrors, kernelLog } from "./messages";
-import { CellRunner } from "./runner";
-import { loadPrelude } from "./scope";
+import { isComplete } from "./is-complete";
+import { cellErrors, commErrors, kernelLog, wireErrors } from "./messages";
+import type { CellRunner } from "./runner";
 import { kernelInfo } from "./versions";
 import { newHeader, readConnectionFile, type Message } from "./wire";
 
@@ -38,12 +44,28 @@ type Handler = (request: Request) => void | Promise<void>;
 /** Requests answered on the control channel, at once even while a cell runs. */
 const CONTROL_REQUESTS = new Set(["interrupt_request", "shutdown_request", "kernel_info_request"]);
 
+/** How `archlab kernel` was asked to run. */
+export interface KernelOptions extends ChannelOptions {
+  /** Run even when the connection file has no key (messages unsigned: anyone reaching the ports can run code). */
+  allowNoKey: boolean;
+}
+
 /** Starts a kernel for `connectionFile`; resolves once the library is in scope and requests are answered. */
-export async function startKernel(connectionFile: string): Promise<Kernel> {
-  const kernel = new Kernel(await Channels.bind(readConnectionFile(connectionFile)));
+export async function startKernel(connectionFile: string, options: KernelOptions = { ...DEFAULT_CHANNEL_OPTIONS, allowNoKey: false }): Promise<Kernel> {
+  const info = readConnectionFile(connectionFile);
+  if (!info.key) {
+    if (!options.allowNoKey) throw new Error(wireErrors.noKey(connectionFile));
+    log(wireErrors.runningWithoutKey(connectionFile));
+  }
+  const kernel = new Kernel(await Channels.bind(info, options));
   await kernel.start();
   return kernel;
 }
+
+/** How long a starting kernel waits for a first request (kernel_info) before it loads TypeScript. */
+const FIRST_REQUEST_WAIT_MS = 2000;
+/** …and how long without a further request after it (see {@link Kernel.quietAfterFirstRequest}). */
+const QUIET_MS = 500;
 
 /** One kernel process. */
 export class Kernel {
@@ -51,8 +73,12 @@ export class Kernel {
   private readonly iopub: IOPub;
   private readonly history = new History();
   private readonly queue: Request[] = [];
+  private readonly cells = new CellScope();
   private runner: CellRunner | undefined;
-  private tslab: tslabJupyter.JupyterHandlerImpl | undefined;
+  private tslab: TslabJupyter.JupyterHandlerImpl | undefined;
+  /** Resolves when the first request arrives (the starting kernel answers it before loading TypeScript). */
+  private firstRequest!: () => void;
+  private lastRequestAt = 0;
   private executionCount = 0;
   private working = false;
   private ready = false;
@@ -62,14 +88,14 @@ export class Kernel {
     kernel_info_request: (r) => this.reply(r, "kernel_info_reply", kernelInfo()),
     complete_request: (r) => this.complete(r),
     inspect_request: (r) => this.inspect(r),
-    is_complete_request: (r) => this.reply(r, "is_complete_reply", { ...this.tslab!.handleIsComplete({ code: String(r.message.content.code ?? "") }) }),
+    is_complete_request: (r) => this.reply(r, "is_complete_reply", isComplete(String(r.message.content.code ?? ""))),
     history_request: (r) => this.reply(r, "history_reply", { status: "ok", history: this.history.query(r.message.content as HistoryRequest) }),
     comm_info_request: (r) => this.reply(r, "comm_info_reply", { status: "ok", comms: comms.info(r.message.content.target_name as string | undefined) }),
     comm_open: (r) => this.comm(r, "open"),
     comm_msg: (r) => this.comm(r, "message"),
     comm_close: (r) => this.comm(r, "close"),
     interrupt_request: (r) => {
-      this.runner?.interrupt();
+      this.interrupt();
       this.reply(r, "interrupt_reply", { status: "ok" });
     },
     shutdown_request: (r) => this.shutdown(r),
@@ -80,31 +106,53 @@ export class Kernel {
   }
 
   /**
-   * Listens, builds the TypeScript program, answers the kernel_info requests waiting by then (the
-   * kernel speaks the protocol from here, like plain tslab), puts the library in scope, then
-   * answers the queue — so no cell, completion or inspection runs without the library.
+   * Listens and answers kernel_info at once (jupyter_client asks again every second until
+   * answered, and every extra request leaves a stray reply queued): TypeScript (1–2 s, during which
+   * nothing is read) loads only after the first requests were answered (or after
+   * {@link FIRST_REQUEST_WAIT_MS} without one). Then it puts the library in scope and answers the queue — so no cell, completion or
+   * inspection runs without the library.
    */
   async start(): Promise<void> {
     const started = Date.now();
     this.routeOutputs();
-    void this.channels.listen(this.channels.control, (message) => void this.handle({ message, socket: this.channels.control }));
+    const firstRequest = new Promise<void>((resolve) => (this.firstRequest = resolve));
+    void this.channels.listen(this.channels.control, (message) => {
+      this.lastRequestAt = Date.now();
+      this.firstRequest();
+      void this.handle({ message, socket: this.channels.control });
+    });
     void this.channels.listen(this.channels.shell, (message) => this.enqueue({ message, socket: this.channels.shell }));
     this.iopub.status("starting");
-    this.runner = new CellRunner(process.cwd());
+    const heartbeat = await this.channels.heartbeat;
+    await this.quietAfterFirstRequest(firstRequest);
+    // Loaded here, not at the top: tslab and scope.ts load TypeScript.
+    const { CellRunner } = require("./runner") as typeof import("./runner");
+    const { loadPrelude } = require("./scope") as typeof import("./scope");
+    const tslabJupyter = require("tslab/dist/jupyter") as typeof TslabJupyter;
+    this.runner = new CellRunner(process.cwd(), this.cells);
     this.tslab = new tslabJupyter.JupyterHandlerImpl(this.runner.executor, false);
+    (tslabJupyter as { lastWriteDisplayData: unknown }).lastWriteDisplayData = (data: Record<string, unknown>, update: boolean) =>
+      this.cells.live && this.cells.outside(() => this.iopub.publish(update ? "update_display_data" : "display_data", data));
     log(kernelLog.converterReady(Date.now() - started));
     await this.drainShell();
-    for (const early of this.queue.filter((r) => r.message.header.msg_type === "kernel_info_request")) {
-      this.queue.splice(this.queue.indexOf(early), 1);
-      await this.handle(early);
-    }
     const prelude = loadPrelude((name, source) => this.runner!.addModule(name, source));
     if (prelude.clashes.length > 0) log(kernelLog.clashes(prelude.clashes));
     if (prelude.problems.length > 0) log(cellErrors.startup(prelude.problems.join("\n")));
     log(kernelLog.ready(Date.now() - started, prelude.names.length));
     this.ready = true;
-    this.iopub.status("idle");
+    heartbeat.serving();
     void this.work();
+  }
+
+  /**
+   * Waits for the first request (at most {@link FIRST_REQUEST_WAIT_MS}), then until none has come
+   * for {@link QUIET_MS}: jupyter_client asks kernel_info again when the status of its first
+   * request did not reach it on IOPub (a subscriber that had not joined yet), 0.2 s after the reply.
+   */
+  private async quietAfterFirstRequest(firstRequest: Promise<void>): Promise<void> {
+    const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+    if (!(await Promise.race([firstRequest.then(() => true), sleep(FIRST_REQUEST_WAIT_MS).then(() => false)]))) return;
+    while (Date.now() - this.lastRequestAt < QUIET_MS) await sleep(QUIET_MS - (Date.now() - this.lastRequestAt));
   }
 
   /**
@@ -116,30 +164,46 @@ export class Kernel {
     for (let turn = 0; turn < 5; turn++) await new Promise(setImmediate);
   }
 
-  /** Sends stdout/stderr, displays, comm messages and late errors to IOPub. */
+  /**
+   * Sends stdout/stderr, displays, comm messages and late errors to IOPub — except what an
+   * interrupted cell still produces (cell-scope.ts), which is dropped.
+   */
   private routeOutputs(): void {
+    const cells = this.cells;
     const stream = (name: "stdout" | "stderr") =>
       ((chunk: string | Uint8Array, encoding?: unknown, callback?: unknown) => {
-        this.iopub.stream(name, typeof chunk === "string" ? chunk : Buffer.from(chunk).toString("utf8"));
+        if (cells.live) cells.outside(() => this.iopub.stream(name, typeof chunk === "string" ? chunk : Buffer.from(chunk).toString("utf8")));
         const done = typeof encoding === "function" ? encoding : callback;
         if (typeof done === "function") done();
         return true;
       }) as typeof process.stdout.write;
     process.stdout.write = stream("stdout");
     process.stderr.write = stream("stderr");
-    setPublisher(kernelPublisher(this.iopub));
-    // `import { display } from "tslab"` in a cell keeps working: tslab's display writes through this hook.
-    (tslabJupyter as { lastWriteDisplayData: unknown }).lastWriteDisplayData = (data: Record<string, unknown>, update: boolean) =>
-      this.iopub.publish(update ? "update_display_data" : "display_data", data);
-    comms.connect((msgType, content, options) => this.iopub.publish(msgType, content, options));
-    process.on("SIGINT", () => this.runner?.interrupt());
+    const publisher = kernelPublisher(this.iopub);
+    setPublisher({
+      display: (bundle, options) => void (cells.live && cells.outside(() => publisher.display(bundle, options))),
+      clearOutput: (options) => void (cells.live && cells.outside(() => publisher.clearOutput(options))),
+    } satisfies Publisher);
+    comms.connect((msgType, content, options) => cells.live && cells.outside(() => this.iopub.publish(msgType, content, options)));
+    cells.gateTimers();
+    process.on("SIGINT", () => this.interrupt());
     exitWithParent(() => void this.exit());
     process.on("uncaughtException", (error) => process.stderr.write(kernelLog.uncaught(error)));
     process.on("unhandledRejection", (reason) => process.stderr.write(kernelLog.unhandledRejection(reason)));
   }
 
+  /** Stops the running cell and everything it scheduled. */
+  private interrupt(): void {
+    this.cells.interrupt();
+    this.runner?.interrupt();
+  }
+
   private enqueue(request: Request): void {
-    this.queue.push(request);
+    this.lastRequestAt = Date.now();
+    this.firstRequest();
+    // kernel_info needs nothing loaded: answered even while the kernel starts.
+    if (!this.ready && request.message.header.msg_type === "kernel_info_request") void this.handle(request);
+    else this.queue.push(request);
     void this.work();
   }
 
@@ -246,9 +310,10 @@ export class Kernel {
     const { content, metadata, buffers } = request.message;
     const message: CommMessage = { data: (content.data ?? {}) as Record<string, unknown>, metadata, buffers };
     try {
-      if (event === "open") await comms.handleOpen(content, message);
-      else if (event === "message") await comms.handleMessage(content, message);
-      else await comms.handleClose(content, message);
+      // A comm handler runs as its own cell: an earlier interrupted cell does not silence it.
+      await this.cells.run(() =>
+        event === "open" ? comms.handleOpen(content, message) : event === "message" ? comms.handleMessage(content, message) : comms.handleClose(content, message),
+      );
     } catch (error) {
       const text = commErrors.handlerFailed(event, error);
       log(text);

@@ -13,9 +13,17 @@ export const wireErrors = {
   noDelimiter: "no <IDS|MSG> delimiter",
   tooFewParts: (n: number) => `${n} of the 4 JSON parts (header, parent_header, metadata, content)`,
   badSignature: "wrong HMAC signature",
+  replayed: "a replay: this signature was seen before (jupyter_client rejects duplicates the same way)",
   badHeader: "the header has no msg_type or msg_id",
   notJson: (part: string) => `the ${part} is not valid JSON`,
   notObject: (part: string) => `the ${part} is not a JSON object`,
+  noKey: (file: string) =>
+    `REFUSING TO START: the connection file ${file} has no "key", so messages would not be signed and anyone who can reach ` +
+    "its ports could run code as you. Jupyter always writes a key; if you really mean to run without authentication, " +
+    "start the kernel with `archlab kernel --allow-no-key`.",
+  runningWithoutKey: (file: string) =>
+    `WARNING: the connection file ${file} has no "key" and --allow-no-key was given: messages are not authenticated; ` +
+    "anyone who can reach the kernel's ports can run code as you.",
   dropped: (socket: string, problem: string) => `Dropped a message on ${socket}: ${problem}.`,
   receiveFailed: (socket: string, error: unknown) => `Receiving on ${socket} failed: ${reason(error)}`,
   sendFailed: (msgType: string, error: unknown) => `Sending ${msgType} failed: ${reason(error)}`,
@@ -47,6 +55,12 @@ export const kernelLog = {
   unhandledRejection: (error: unknown) => `Unhandled promise rejection: ${inspect(error)}\n`,
   converterReady: (ms: number) => `TypeScript ready in ${ms} ms.`,
   ready: (ms: number, names: number) => `Ready in ${ms} ms with ${names} names in scope.`,
+  stoppingStuckCode:
+    "An interrupt was not answered within 1 s: the running code never yields to the event loop (e.g. `while (true) await null;`). Stopping it.",
+  endingUnresponsive: (seconds: number) =>
+    `The kernel did not answer an interrupt within ${seconds} s even after its running code was stopped: ending the kernel ` +
+    "so that Jupyter shows it dead and restarts it (variables are lost). Raise the limit with `archlab kernel --interrupt-timeout <s>`.",
+  orphaned: "Jupyter, which started this kernel, is gone and the kernel did not end on its own (its code never yields): ending it.",
   clashes: (names: string[]) => `Not put in scope, a global has the name already: ${names.join(", ")}.`,
 };
 
@@ -64,5 +78,6 @@ export const cliText = {
   onePerFile: "--html and --output name one file: give one notebook, or use --inplace.",
   ran: (path: string, cells: number, seconds: number, failures: number) =>
     `${failures ? "✗" : "✓"} ${path}: ${cells} cell${cells === 1 ? "" : "s"} in ${seconds.toFixed(1)} s${failures ? `, ${failures} failed` : ""}`,
+  notPositive: (text: string) => `expected a positive number, got "${text}".`,
   kernelFailed: (error: unknown) => `The archlab kernel could not start: ${reason(error)}`,
 };

@@ -11,6 +11,8 @@
 import { format } from "node:util";
 import { createConverter, type Converter, type Diagnostic } from "tslab/dist/converter";
 import { createExecutor, type ConverterSet, type Executor } from "tslab/dist/executor";
+import type { CellScope } from "./cell-scope";
+import { kernelWork } from "./heartbeat";
 import { diagnosticsError, interruptedError, thrownError, type ErrorContent } from "./errors";
 
 /** What running one cell produced. */
@@ -29,8 +31,11 @@ export class CellRunner {
   private interrupted = false;
   private wakeOnInterrupt: (() => void) | undefined;
 
-  /** @param rootDir where cells' relative imports resolve (the notebook's folder). */
-  constructor(rootDir: string) {
+  /**
+   * @param rootDir where cells' relative imports resolve (the notebook's folder).
+   * @param cells each cell runs in its own context of it, so an interrupt cancels what the cell scheduled.
+   */
+  constructor(rootDir: string, private readonly cells: CellScope) {
     this.converters = converterSet((diagnostics) => (this.diagnostics = diagnostics));
     this.converters.node; // builds the TypeScript program now, not at the first cell
     this.executor = createExecutor(rootDir, this.converters, {
@@ -52,7 +57,7 @@ export class CellRunner {
     this.printed = [];
     let ok: boolean;
     try {
-      ok = await this.executor.execute(code);
+      ok = await this.cells.run(() => this.executor.execute(code));
     } catch (internal) {
       return { status: "error", error: thrownError(internal) };
     }
@@ -111,13 +116,17 @@ function isThenable(value: unknown): value is PromiseLike<unknown> {
 function converterSet(onDiagnostics: (diagnostics: readonly Diagnostic[]) => void): ConverterSet {
   let node: Converter | undefined;
   let browser: Converter | undefined;
+  // Type-checking is the kernel's own work: an interrupt waits for it (heartbeat.ts).
   const reporting = (converter: Converter): Converter => ({
     ...converter,
     convert(prevDecl, src) {
-      const result = converter.convert(prevDecl, src);
+      const result = kernelWork(() => converter.convert(prevDecl, src));
       onDiagnostics(result.diagnostics);
       return result;
     },
+    complete: (...args) => kernelWork(() => converter.complete(...args)),
+    inspect: (...args) => kernelWork(() => converter.inspect(...args)),
+    addModule: (...args) => kernelWork(() => converter.addModule(...args)),
   });
   return {
     get node() {

@@ -87,9 +87,14 @@ export function readConnectionFile(file: string): ConnectionInfo {
   return { transport: "tcp", ip: "127.0.0.1", key: "", signature_scheme: "hmac-sha256", ...info } as ConnectionInfo;
 }
 
+/** How many signatures a {@link Signer} remembers to reject replays (jupyter_client's Session keeps 2¹⁶). */
+const DIGEST_HISTORY = 2 ** 16;
+
 /** Signs and verifies frames with the connection's key (no key: no signature, as Jupyter allows). */
 export class Signer {
   private readonly algorithm: string;
+  /** Signatures already accepted, oldest first (a Set iterates in insertion order). */
+  private readonly seen = new Set<string>();
 
   constructor(private readonly key: string, scheme = "hmac-sha256") {
     const match = /^hmac-([\w-]+)$/.exec(scheme);
@@ -113,6 +118,25 @@ export class Signer {
     const actual = Buffer.from(signature);
     return expected.length === actual.length && timingSafeEqual(expected, actual);
   }
+
+  /**
+   * Records an accepted signature; false when it was seen before — a replayed message, which
+   * jupyter_client's Session rejects too. Past {@link DIGEST_HISTORY} signatures the oldest tenth
+   * is forgotten, as there.
+   */
+  fresh(signature: string): boolean {
+    if (!this.key) return true;
+    if (this.seen.has(signature)) return false;
+    this.seen.add(signature);
+    if (this.seen.size > DIGEST_HISTORY) {
+      let forget = DIGEST_HISTORY / 10;
+      for (const old of this.seen) {
+        if (forget-- <= 0) break;
+        this.seen.delete(old);
+      }
+    }
+    return true;
+  }
 }
 
 /** Decodes the frames of one message, or throws a {@link WireError}. */
@@ -121,7 +145,9 @@ export function decode(frames: readonly Buffer[], signer: Signer): Message {
   if (at < 0) throw new WireError(wireErrors.noDelimiter);
   const parts = frames.slice(at + 2, at + 6);
   if (parts.length < 4) throw new WireError(wireErrors.tooFewParts(parts.length));
-  if (!signer.verify(frames[at + 1].toString(), parts)) throw new WireError(wireErrors.badSignature);
+  const signature = frames[at + 1].toString();
+  if (!signer.verify(signature, parts)) throw new WireError(wireErrors.badSignature);
+  if (!signer.fresh(signature)) throw new WireError(wireErrors.replayed);
   const [header, parent_header, metadata, content] = parts.map((part, i) => parseObject(part, PART_NAMES[i]));
   if (typeof header.msg_type !== "string" || typeof header.msg_id !== "string") {
     throw new WireError(wireErrors.badHeader);
