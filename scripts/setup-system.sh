@@ -9,7 +9,7 @@ export DEBIAN_FRONTEND=noninteractive
 packages=(
   jupyter-client python3-nbclient jupyter-nbconvert jupyter-notebook
   python3-jupyter-server python3-jupyterlab-server python3-ipykernel python3-jupyter-kernel-test
-  chromium fonts-dejavu-core fonts-liberation
+  chromium fonts-dejavu-core fonts-liberation fontconfig
   gcc make libc6-dev libopenblas-dev
 )
 if [ "${1:-}" = "--bench" ]; then packages+=(python3-torch libopenblas0-pthread); fi
