@@ -11,7 +11,7 @@ import { randomUUID } from "node:crypto";
 import { dataUri, escapeHtml } from "../display/html";
 import { DISPLAY, type Displayable, type MimeBundle } from "../display/protocol";
 import { Stepper } from "../engine/stepper";
-import type { Trace } from "../engine/trace";
+import { Trace } from "../engine/trace";
 import { errors } from "../errors";
 import { heatmap } from "../plot/heatmap";
 import { states } from "../plot/states";
@@ -130,11 +130,13 @@ export async function player(source: Stepper | Trace, options: PlayerOptions = {
     full = source.cell.run(source.inputs, { initial: tr.initial, reverse: tr.direction === "backward" });
     cellOrDef = source.cell;
     start = options.t ?? Math.max(0, source.t);
-  } else {
+  } else if (source instanceof Trace) {
     full = source;
     if (full.length === 0) throw errors.emptyTrace(where);
     cellOrDef = full.def;
     start = options.t ?? 0;
+  } else {
+    throw errors.badOption(`source of ${where}`, source, "a Stepper (cell.stepper(xs)) or a Trace (cell.run(xs))");
   }
   const T = full.length;
   if (!Number.isInteger(start) || start < 0 || start >= T) throw errors.outOfRange(`Step t of ${where}`, start, 0, T - 1);
@@ -144,10 +146,10 @@ export async function player(source: Stepper | Trace, options: PlayerOptions = {
   const k0 = steps.reduce((best, t, k) => (Math.abs(t - start) < Math.abs(steps[best] - start) ? k : best), 0);
   const t0 = steps[k0];
   const width = options.width ?? 360;
-  const charts = await Promise.all([
-    ...(options.heatmap === false ? [] : [heatmap(full, { width, b: options.b, rowHeight: 5, ...options.heatmap, cursor: 0 })]),
-    ...(options.states === false ? [] : [states(full, { width, height: 90, b: options.b, ...options.states, cursor: 0 })]),
-  ]);
+  // One chart after the other: a chart that fails must not leave another's failure unhandled.
+  const charts = [];
+  if (options.heatmap !== false) charts.push(await heatmap(full, { width, b: options.b, rowHeight: 5, ...options.heatmap, cursor: 0 }));
+  if (options.states !== false) charts.push(await states(full, { width, height: 90, b: options.b, ...options.states, cursor: 0 }));
   const plots = await Promise.all(charts.map((c) => PlotFrames.render(c)));
   // A Cell gives the diagram concrete sizes; a definition with the trace gives them too.
   const diagrams = new DiagramFrames(cellOrDef, full, { b: options.b, ...options.diagram }, { limit: steps.length + 1 });

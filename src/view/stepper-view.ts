@@ -9,7 +9,7 @@
 import { randomUUID } from "node:crypto";
 import { dataUri, escapeHtml } from "../display/html";
 import { DISPLAY, display, type Displayable, type MimeBundle } from "../display/protocol";
-import type { Stepper } from "../engine/stepper";
+import { Stepper } from "../engine/stepper";
 import type { Trace } from "../engine/trace";
 import { errors } from "../errors";
 import type { Chart } from "../plot/chart";
@@ -82,6 +82,7 @@ export class StepperView implements Displayable {
     readonly stepper: Stepper,
     readonly options: StepperViewOptions = {},
   ) {
+    if (!(stepper instanceof Stepper)) throw errors.badOption("stepper of view()", stepper, "a Stepper (cell.stepper(xs))");
     for (const p of options.plots ?? [])
       if (!(p in PLOTS)) throw errors.unknownName("plot", String(p), Object.keys(PLOTS), "view() option plots");
     this.id = `archlab-stepper-${randomUUID()}`;
@@ -103,7 +104,9 @@ export class StepperView implements Displayable {
     const s = this.stepper;
     const full = s.cell.run(s.inputs, { initial: source.initial, reverse: source.direction === "backward" });
     const width = this.options.width ?? 360;
-    const charts = await Promise.all((this.options.plots ?? ["heatmap", "states"]).map((p) => PLOTS[p](full, this.options, width)));
+    // One chart after the other: a chart that fails must not leave another's failure unhandled.
+    const charts: Chart[] = [];
+    for (const p of this.options.plots ?? ["heatmap", "states"]) charts.push(await PLOTS[p](full, this.options, width));
     const plots = await Promise.all(charts.map((c) => PlotFrames.render(c)));
     const diagrams = new DiagramFrames(s.cell, full, { b: this.options.b, ...this.options.diagram });
     return { source, full, diagrams, plots };
