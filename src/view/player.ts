@@ -70,8 +70,8 @@ export function sampleSteps(T: number, max: number): number[] {
 
 // The browser side, kept tiny and dependency-free. It rebuilds frame k from DATA and sets the
 // <img> sources; the plot frame is PlotFrames.parts' head + one rule per cursor + tail. Controls:
-// buttons, the slider, and keys while the player has focus (← → step, space plays, Home / End);
-// the keys it handles stop there, so JupyterLab's own shortcuts do not see them. A click on the
+// buttons, the slider, and keys while the player has focus (← → step, space plays, Home / End).
+// A click on the
 // diagram zooms it to 1.5× (the figure scrolls) and back.
 const SCRIPT = `(function () {
   var root = document.getElementById(ID);
@@ -119,15 +119,19 @@ const SCRIPT = `(function () {
   }
   function move(next) { pause(); show(next); }
   var keys = { ArrowLeft: function () { move(k - 1); }, ArrowRight: function () { move(k + 1); }, Home: function () { move(0); }, End: function () { move(last); }, " ": toggle };
-  root.addEventListener("keydown", function (e) {
+  // Listening on window, capturing, runs before JupyterLab's shortcuts (document, capturing: they
+  // bind ← and → in command mode), so the keys the player handles stop here; others pass on.
+  function onKey(e) {
+    if (!root.isConnected) return window.removeEventListener("keydown", onKey, true);
     var act = keys[e.key];
-    if (!act || e.altKey || e.ctrlKey || e.metaKey) return;
+    if (!act || !root.contains(e.target) || e.altKey || e.ctrlKey || e.metaKey || e.shiftKey) return;
     e.stopPropagation();
     // A focused button or slider acts on its own keys (space clicks the button; arrows move the slider).
     if ((e.key === " " && e.target.tagName === "BUTTON") || (e.target === slider && e.key !== " ")) return;
     e.preventDefault();
     act();
-  });
+  }
+  window.addEventListener("keydown", onKey, true);
   slider.addEventListener("input", function () { pause(); show(Number(slider.value)); });
   back.addEventListener("click", function () { move(k - 1); });
   forward.addEventListener("click", function () { move(k + 1); });
