@@ -10,10 +10,13 @@ import type { IOPub } from "./iopub";
 
 /**
  * The bundle of a cell's last value: a displayable's own bundle, else text/plain as IPython and
- * Node's REPL show values (strings quoted, so `"1"` and `1` differ).
+ * Node's REPL show values (strings quoted, so `"1"` and `1` differ) — except a string of several
+ * lines (CSV, DOT, a report), shown as its lines: quoted, Node would show it as a concatenation of
+ * escaped pieces (`'name,t\n' +`), which nobody can read.
  */
 export async function resultBundle(value: unknown): Promise<MimeBundle> {
-  return typeof value === "string" ? { "text/plain": inspect(value) } : format(value);
+  if (typeof value === "string") return { "text/plain": value.includes("\n") ? value : inspect(value) };
+  return format(value);
 }
 
 /** A bundle ready for JSON: binary data (PNG bytes…) as base64, as Jupyter expects. */

@@ -51,9 +51,9 @@ describe("a trace and a stepper refuse bad queries by name", () => {
     assert.throws(() => s.current(), isError("out-of-range", /call step\(\) first/));
     s.seek(2);
     const at = s.current(1);
-    for (const bad of [-1, 4, 1.5]) assert.throws(() => s.seek(bad), isError("out-of-range", new RegExp(`Step ${bad} is outside the sequence: valid steps are 0…3`)));
+    for (const bad of [-2, 4, 1.5]) assert.throws(() => s.seek(bad), isError("out-of-range", new RegExp(`Step ${bad} is outside the sequence: valid steps are -1…3`)));
     assert.throws(() => s.step(2), isError("out-of-range", /Step 4/));
-    assert.throws(() => s.back(3), isError("out-of-range", /Step -1/));
+    assert.throws(() => s.back(4), isError("out-of-range", /Step -2/));
     assert.equal(s.t, 2);
     assert.deepEqual(s.current(1), at);
     assert.throws(() => s.reset({ initial: { h: [[1, 2, 3]] } }), isError("shape", /initial state "h"/));

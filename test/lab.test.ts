@@ -9,7 +9,6 @@
  * is skipped locally and fails under CI=true. ARCHLAB_LAB_KERNEL=python3 runs it on ipykernel.
  */
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -77,21 +76,12 @@ describe(`JupyterLab 4.6.3 with the ${kernel} kernel`, { skip, timeout: 6 * step
 
   before(async () => {
     mkdirSync(artifacts, { recursive: true });
-    const { startLab, writeNotebook } = await import('./lab/lab.js');
-    const { chromium } = await import('playwright-core');
+    const { installKernel, launchChromium, startLab, writeNotebook } = await import('./lab/lab.js');
     root = mkdtempSync(join(tmpdir(), 'archlab-e2e-'));
     notebook = writeNotebook(root, kernel);
-    let kernelPrefix: string | undefined;
-    if (kernel === 'archlab') {
-      kernelPrefix = join(root, '.kernels');
-      execFileSync(process.execPath, [kernelCli, 'install', '--prefix', kernelPrefix], { stdio: 'pipe' });
-    }
+    const kernelPrefix = kernel === 'archlab' ? installKernel(root, kernelCli) : undefined;
     lab = await startLab({ root, kernelPrefix });
-    browser = await chromium.launch({
-      executablePath: chromiumPath,
-      headless: true,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
-    });
+    browser = await launchChromium(chromiumPath);
     page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
     page.setDefaultTimeout(stepTimeout);
   });

@@ -89,4 +89,21 @@ describe("the teaching notebooks", () => {
       });
     }
   }
+
+  test("06-your-own-cell.ipynb shows what its text promises: the named error, and the CSV as rows", () => {
+    const path = executed.get("06-your-own-cell.ipynb");
+    assert.ok(path && existsSync(path), "the notebook was executed first");
+    const code: { source: string | string[]; outputs: any[] }[] = JSON.parse(readFileSync(path, "utf8")).cells.filter((c: any) => c.cell_type === "code");
+    const text = (v: string | string[]) => (Array.isArray(v) ? v.join("") : v);
+    const shown = (needle: string) => {
+      const found = code.find((c) => text(c.source).includes(needle));
+      assert.ok(found, `a cell with ${needle}`);
+      return found.outputs.map((o) => text(o.text ?? o.data?.["text/plain"] ?? "")).join("");
+    };
+    assert.match(shown('name: "Broken"'), /^ArchlabError: Cell definition "Broken": add "sum" mixes sizes In \("x"\) and H/);
+    const rows = shown("trace.toCSV(").split("\n");
+    assert.equal(rows[0], "name,role,t,b,unit,value");
+    assert.equal(rows.length, 6);
+    for (const row of rows.slice(1)) assert.match(row, /^a,gate,0,0,\d,0\.\d+$/);
+  });
 });

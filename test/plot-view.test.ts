@@ -1,4 +1,6 @@
 import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { join } from "node:path";
 import { after, describe, it } from "node:test";
 import { parse } from "parse5";
 import { PNG } from "pngjs";
@@ -134,5 +136,35 @@ describe("the player", () => {
     assert.ok(slider.attrs.some((a) => a.name === "disabled"), "slider disabled until the script runs");
     assert.equal(steps.length, 10);
     assert.deepEqual([steps[0], steps.at(-1)], [0, 29]);
+  });
+});
+
+describe("bad input to the player and the view", () => {
+  it("is one named error a plain Node script catches: no second, unhandled rejection ends the process", () => {
+    // A child process, as a user's script: an unhandled rejection would end it with exit code 1.
+    const script = `
+      const { player, view, cell, LSTM } = require(${JSON.stringify(join(__dirname, "..", "src", "index.ts"))});
+      const caught = [];
+      (async () => {
+        const trace = cell(LSTM, { inputSize: 1, hiddenSize: 2 }).run([[0], [1], [0.5]]);
+        const attempts = [
+          () => player(42),
+          () => player(trace, { heatmap: { names: ["nope"] }, states: { names: ["nope"] } }),
+          async () => view(42),
+          () => view(cell(LSTM, { inputSize: 1, hiddenSize: 2 }).stepper([[0], [1]]), { heatmap: { names: ["nope"] }, states: { names: ["nope"] } }).frame(),
+        ];
+        for (const attempt of attempts) {
+          try { await attempt(); caught.push("no error"); } catch (e) { caught.push(e.name + ": " + e.message); }
+        }
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        console.log(JSON.stringify(caught));
+      })();`;
+    const run = spawnSync(process.execPath, ["--import", "tsx", "-e", script], { encoding: "utf8", timeout: 120_000 });
+    assert.equal(run.status, 0, run.stderr);
+    const caught = JSON.parse(run.stdout) as string[];
+    assert.match(caught[0], /^ArchlabError: Option source of player\(\) = 42 is not valid: expected a Stepper .* or a Trace/);
+    assert.match(caught[1], /^ArchlabError: Unknown trace name "nope" in plot.heatmap/);
+    assert.match(caught[2], /^ArchlabError: Option stepper of view\(\) = 42 is not valid: expected a Stepper/);
+    assert.match(caught[3], /^ArchlabError: Unknown trace name "nope" in plot.heatmap/);
   });
 });

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { GRU_RESET_AFTER, GRU_RESET_BEFORE, LSTM, RNN_RELU, RNN_TANH } from "../cells/builtins";
+import { GRU, GRU_RESET_AFTER, GRU_RESET_BEFORE, LSTM, RNN_RELU, RNN_TANH } from "../cells/builtins";
+import * as archlab from "../index";
 import type { CellDef } from "../cells/define";
 import { fromBlocks } from "../io/blocks";
 import { KERAS, TORCH } from "../io/layouts";
@@ -30,6 +31,10 @@ describe("cells against PyTorch golden outputs (CELLS.md data)", () => {
       assert.ok(maxAbsDiff(torchCell(GRU_RESET_AFTER, 3, dtype).run(golden.X).get("h"), golden.torch_gru_Y) < tol);
     });
   }
+  it("GRU, the name PyTorch users type, is the reset-after GRU and matches torch.nn.GRU", () => {
+    assert.equal(archlab.GRU, GRU_RESET_AFTER, "exported from the library root, so notebooks have it in scope");
+    assert.ok(maxAbsDiff(torchCell(GRU, 3).run(golden.X).get("h"), golden.torch_gru_Y) < 1e-6);
+  });
   it("reset-before GRU on the same weights matches Keras reset_after=False, and differs from reset-after by 0.1368", () => {
     const sd = goldenTorch(3);
     // Keras reset_before on "the same weights": PyTorch blocks r,z,n mapped onto z,r,h by gate meaning.

@@ -3,6 +3,11 @@
  * `reset()`. Steps are computed once, on first visit, into the trace; moving back only moves the
  * cursor. Listeners hear every move (the stepper view uses this to redraw in place).
  *
+ * Positions run from −1 to `length − 1`: −1 is "before the first step", where a new stepper starts
+ * and `state` is the initial state. `step()` from −1 goes to step 0, and `back()` from step 0 goes
+ * back to −1 — so `s.step(); s.back()` always returns to where it started. Moving past either end
+ * is an out-of-range error that leaves the stepper where it was.
+ *
  * A listener that throws does not undo the move: the views that listened have already shown the new
  * step, so the stepper stays there (consistent with what was shown), every other listener is still
  * told, and then the move throws an ArchlabError (code "listener") that names the step and carries
@@ -64,14 +69,20 @@ export class Stepper {
     return this.seek(this.#t + n);
   }
 
-  /** Moves `n` steps back (default 1). */
+  /**
+   * Moves `n` steps back (default 1). From step 0 it goes back to before the first step (t = −1,
+   * the initial state); further back is an out-of-range error.
+   */
   back(n = 1): this {
     return this.seek(this.#t - n);
   }
 
-  /** Moves to step t (0-based), computing any step not yet computed. */
+  /**
+   * Moves to step t (0-based; −1: before the first step, keeping what was computed), computing any
+   * step not yet computed.
+   */
   seek(t: number): this {
-    if (!Number.isInteger(t) || t < 0 || t >= this.length) throw errors.outOfRange("Step", t, 0, this.length - 1);
+    if (!Number.isInteger(t) || t < -1 || t >= this.length) throw errors.outOfRange("Step", t, -1, this.length - 1);
     const from = this.#trace.length;
     while (this.#trace.length <= t) {
       this.#compute(this.#trace.length);

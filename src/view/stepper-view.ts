@@ -7,9 +7,8 @@
  * idle) and a cursor drawn over plots rendered once (see frames.ts) — no chart is re-rendered.
  */
 import { randomUUID } from "node:crypto";
-import { dataUri, escapeHtml } from "../display/html";
 import { DISPLAY, display, type Displayable, type MimeBundle } from "../display/protocol";
-import type { Stepper } from "../engine/stepper";
+import { Stepper } from "../engine/stepper";
 import type { Trace } from "../engine/trace";
 import { errors } from "../errors";
 import type { Chart } from "../plot/chart";
@@ -19,6 +18,7 @@ import { saturation, type SaturationOptions } from "../plot/saturation";
 import { states } from "../plot/states";
 import { DiagramFrames, type ViewDiagramOptions } from "./diagram-frames";
 import { PlotFrames } from "./frames";
+import { besidePlots, diagramFigure } from "./layout";
 
 /** The plots a view can show beside the diagram. */
 export type ViewPlot = "heatmap" | "lines" | "states" | "saturation";
@@ -82,6 +82,7 @@ export class StepperView implements Displayable {
     readonly stepper: Stepper,
     readonly options: StepperViewOptions = {},
   ) {
+    if (!(stepper instanceof Stepper)) throw errors.badOption("stepper of view()", stepper, "a Stepper (cell.stepper(xs))");
     for (const p of options.plots ?? [])
       if (!(p in PLOTS)) throw errors.unknownName("plot", String(p), Object.keys(PLOTS), "view() option plots");
     this.id = `archlab-stepper-${randomUUID()}`;
@@ -103,7 +104,9 @@ export class StepperView implements Displayable {
     const s = this.stepper;
     const full = s.cell.run(s.inputs, { initial: source.initial, reverse: source.direction === "backward" });
     const width = this.options.width ?? 360;
-    const charts = await Promise.all((this.options.plots ?? ["heatmap", "states"]).map((p) => PLOTS[p](full, this.options, width)));
+    // One chart after the other: a chart that fails must not leave another's failure unhandled.
+    const charts: Chart[] = [];
+    for (const p of this.options.plots ?? ["heatmap", "states"]) charts.push(await PLOTS[p](full, this.options, width));
     const plots = await Promise.all(charts.map((c) => PlotFrames.render(c)));
     const diagrams = new DiagramFrames(s.cell, full, { b: this.options.b, ...this.options.diagram });
     return { source, full, diagrams, plots };
@@ -118,11 +121,7 @@ export class StepperView implements Displayable {
     const diagramSvg = await diagrams.svgAt(t);
     const def = full.def;
     const caption = at === null ? `${def.name}: before the first step (call step())` : `${def.name}: step t = ${at} of 0…${T - 1}`;
-    const html =
-      `<div class="archlab-stepper" style="display:flex;flex-wrap:wrap;gap:12px;align-items:flex-start">` +
-      `<figure style="margin:0;flex:1 1 420px;min-width:320px"><img src="${dataUri("image/svg+xml", diagramSvg)}" alt="${escapeHtml(caption)}" title="${escapeHtml(caption)}" style="width:100%;height:auto">` +
-      `<figcaption style="font:12px sans-serif">${escapeHtml(caption)}</figcaption></figure>` +
-      `<div style="display:flex;flex-direction:column;gap:6px;flex:0 1 auto">${plots.map((p) => p.imgAt(at)).join("")}</div></div>`;
+    const html = `<div class="archlab-stepper">${besidePlots(diagramFigure(diagramSvg, caption), plots.map((p) => p.imgAt(at)))}</div>`;
     const state = at === null ? "" : "\n" + def.states.map((st) => `${st.name} = [${full.value(st.next, { t: at, b: this.options.b ?? 0 }).map((v) => v.toPrecision(4)).join(", ")}]`).join("\n");
     return { "text/html": html, "text/plain": caption + state };
   }

@@ -6,6 +6,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, test } from "node:test";
 import * as ts from "@tslab/typescript-for-tslab";
+import { resultBundle } from "../../kernel/display";
 import { History } from "../../kernel/history";
 import { wireErrors } from "../../kernel/messages";
 import { decode, encode, newHeader, Signer, WireError, type Message } from "../../kernel/wire";
@@ -92,5 +93,14 @@ describe("what a notebook has in scope", () => {
     assert.match(readFileSync(comms, "utf8"), /^\/\/\/ <reference types="node" (preserve="true" )?\/>/);
     const resolved = ts.resolveTypeReferenceDirective("node", comms, { typeRoots: [] }, ts.sys).resolvedTypeReferenceDirective;
     assert.match(resolved?.resolvedFileName ?? "", /[\\/]node_modules[\\/]@types[\\/]node[\\/]/, "resolved from archlab's install");
+  });
+});
+
+describe("a cell's value", () => {
+  test("a string is quoted as Node's REPL shows it; a string of several lines shows as its lines (a CSV as rows)", async () => {
+    assert.deepEqual(await resultBundle("1"), { "text/plain": "'1'" });
+    const csv = "name,t,value\nf,0,0.25\nf,1,0.5";
+    assert.deepEqual(await resultBundle(csv), { "text/plain": csv });
+    assert.deepEqual(await resultBundle(42), { "text/plain": "42" });
   });
 });

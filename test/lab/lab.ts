@@ -7,11 +7,12 @@
  *   await page.goto(lab.url('/lab/tree/e2e.ipynb'));
  *   await lab.stop();
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Browser } from 'playwright-core';
 import { buildDir } from './build';
 
 /** Debian's Python, which has jupyter-server and jupyterlab-server (the first python3 on PATH may not). */
@@ -176,4 +177,21 @@ export function writeNotebook(dir: string, kernel: KernelName): string {
   const name = 'e2e.ipynb';
   writeFileSync(join(dir, name), JSON.stringify(notebook, null, 1));
   return name;
+}
+
+/** Installs the built archlab kernel (`cli`: dist/kernel/cli.js) under `root`/.kernels; returns that prefix for {@link startLab}. */
+export function installKernel(root: string, cli: string): string {
+  const prefix = join(root, '.kernels');
+  execFileSync(process.execPath, [cli, 'install', '--prefix', prefix], { stdio: 'pipe' });
+  return prefix;
+}
+
+/** Debian's Chromium (or `executablePath`), headless, with the flags this project tests with. */
+export async function launchChromium(executablePath: string): Promise<Browser> {
+  const { chromium } = await import('playwright-core');
+  return chromium.launch({
+    executablePath,
+    headless: true,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
+  });
 }

@@ -20,7 +20,7 @@ import { readFileSync, mkdirSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { basename, extname, join, resolve } from 'node:path';
-import { chromium, type Browser } from 'playwright-core';
+import { chromium, type Browser, type Page } from 'playwright-core';
 import { buildPage, distDir, pageIsStale } from './build';
 import type { CellToRender, OutputFacts, RenderInPage } from './page/facts';
 
@@ -57,6 +57,8 @@ export interface RenderOptions {
   screenshots?: string | false;
   /** Longest wait for a notebook's outputs to finish rendering. Default 60 s. */
   timeoutMs?: number;
+  /** Runs on the rendered page before the screenshot (e.g. clicks a player's buttons). */
+  interact?: (page: Page) => Promise<void>;
 }
 
 export const defaultScreenshotDir = join(__dirname, '..', 'artifacts', 'render');
@@ -275,7 +277,7 @@ export async function renderNotebook(path: string, options: RenderOptions): Prom
 }
 
 async function renderWith(browser: Browser, url: string, path: string, options: RenderOptions): Promise<NotebookRender> {
-  const { trusted, screenshots = defaultScreenshotDir, timeoutMs = 60_000 } = options;
+  const { trusted, screenshots = defaultScreenshotDir, timeoutMs = 60_000, interact } = options;
   const started = Date.now();
   const cells = readNotebook(path);
   // A fresh context per notebook and mode: scripts that trusted outputs run stay in it.
@@ -301,6 +303,7 @@ async function renderWith(browser: Browser, url: string, path: string, options: 
       pageErrors,
       milliseconds: 0,
     };
+    if (interact) await interact(page);
     if (screenshots) {
       mkdirSync(screenshots, { recursive: true });
       result.screenshot = join(screenshots, `${basename(path, '.ipynb')}.${trusted ? 'trusted' : 'untrusted'}.png`);

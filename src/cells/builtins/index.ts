@@ -14,7 +14,18 @@ export * from "./minimal";
 export * from "./rnn";
 export * from "./framework";
 
-/** All built-in definitions by name. */
+/**
+ * `GRU`, the name PyTorch users type: PyTorch's `nn.GRU` is the reset-after form (the reset gate
+ * scales `U_n h[t−1] + b_hn`, after the recurrent matrix; frameworks' mixing
+ * h = z ⊙ h[t−1] + (1 − z) ⊙ n). It is {@link GRU_RESET_AFTER} itself, named `GRU_RESET_AFTER` in
+ * diagrams and traces; Cho et al.'s reset-before form is {@link GRU_RESET_BEFORE}.
+ *
+ * @example
+ * const gru = cell(GRU, { inputSize: 3, hiddenSize: 8 });   // same numbers as torch.nn.GRU
+ */
+export const GRU: CellDef = GRU_RESET_AFTER;
+
+/** All built-in definitions by name (each under its own `name`; `GRU` is `GRU_RESET_AFTER`). */
 export const BUILTIN_CELLS: Readonly<Record<string, CellDef>> = Object.freeze(
   Object.fromEntries(
     [
