@@ -91,3 +91,22 @@ describe("plots past the mark budget", () => {
     assert.ok(lines.info.marks <= 20_000);
   });
 });
+
+describe("plots of something that is not a trace", () => {
+  it("is a named error saying a Trace was expected and what came instead", async () => {
+    const s = cell(LSTM, { inputSize: 2, hiddenSize: 3 }).stepper(wave(5));
+    const cases: [string, () => Promise<unknown>][] = [
+      ["plot.heatmap", () => plot.heatmap({} as never)],
+      ["plot.lines", () => plot.lines(null as never)],
+      ["plot.states", () => plot.states(s as never)],
+      ["plot.saturation", () => plot.saturation([] as never)],
+      ["plot.compare (GRU)", () => plot.compare({ GRU: { length: 3 } as never })],
+      ["plot.compare (trace 1)", () => plot.compare([traces().lstm, 42 as never])],
+    ];
+    for (const [where, make] of cases)
+      await assert.rejects(make(), (e: unknown) => e instanceof ArchlabError && e.code === "not-a-trace" && e.message.startsWith(`${where} expects a Trace`), where);
+    await assert.rejects(plot.heatmap({} as never), /got an object \(Object\) with keys \[\]/);
+    await assert.rejects(plot.states(s as never), /got an object \(Stepper\)/);
+    await assert.rejects(plot.compare(undefined as never), code("bad-option"));
+  });
+});

@@ -12,6 +12,7 @@ import { heatmap, type HeatmapOptions } from "./heatmap";
 import { lines, type LinesOptions } from "./lines";
 import { saturation, type SaturationOptions } from "./saturation";
 import { CONFIG, SCHEMA, type VegaLiteSpec } from "./spec";
+import { checkTrace } from "./select";
 import { states } from "./states";
 import { CURSOR_MARK } from "./vega";
 
@@ -48,10 +49,17 @@ function renameCursors(node: unknown, prefix: string): unknown {
  */
 export async function compare(traces: Readonly<Record<string, Trace>> | readonly Trace[], options: CompareOptions = {}): Promise<Chart> {
   const where = "plot.compare";
-  const named: [string, Trace][] = Array.isArray(traces) ? (traces as Trace[]).map((t) => [t.def.name, t]) : Object.entries(traces as Record<string, Trace>);
+  if (traces === null || typeof traces !== "object") throw errors.badOption(`traces of ${where}`, typeof traces, "traces by name ({ LSTM: lstmTrace, GRU: gruTrace }) or a list of traces");
+  const named: [string, Trace][] = Array.isArray(traces)
+    ? (traces as Trace[]).map((t, k) => {
+        checkTrace(t, `${where} (trace ${k})`);
+        return [t.def.name, t];
+      })
+    : Object.entries(traces as Record<string, Trace>);
   if (named.length === 0) throw errors.badOption(`traces of ${where}`, [], "at least one trace, e.g. { LSTM: lstmTrace, GRU: gruTrace }");
   const kind = options.chart ?? "heatmap";
   if (!(kind in BUILDERS)) throw errors.unknownName("chart kind", String(kind), Object.keys(BUILDERS), where);
+  for (const [name, trace] of named) checkTrace(trace, `${where} (${name})`);
   const T = named[0][1].length;
   for (const [name, trace] of named) {
     if (trace.length === 0) throw errors.emptyTrace(`${where} (${name})`);

@@ -9,7 +9,7 @@ import { maybeBudget, maybeOverBudget, statsTooltip, windowFor, windowStats, typ
 import { Chart } from "./chart";
 import { cursorLayer, cursorParams, maybeCursor, type CursorOptions } from "./cursor";
 import { rasterise } from "./raster";
-import { finiteOrNull, mixingNote, nonFiniteNote, readPanel, selectEntries, type Panel, type SelectOptions } from "./select";
+import { checkTrace, finiteOrNull, mixingNote, nonFiniteNote, readPanel, selectEntries, type Panel, type SelectOptions } from "./select";
 import { colorScale, CONFIG, SCHEMA } from "./spec";
 
 /** Options of {@link heatmap}. */
@@ -54,6 +54,7 @@ function position(p: Panel): object {
  */
 export async function heatmap(trace: Trace, options: HeatmapOptions = {}): Promise<Chart> {
   const where = "plot.heatmap";
+  checkTrace(trace, where);
   const hasGate = trace.entries.some((e) => e.role === "gate");
   const entries = selectEntries(trace, options, hasGate ? ["gate", "candidate"] : ["state"], where);
   const budget = maybeBudget(options.budget, where);

@@ -10,7 +10,7 @@ import { maybeBudget, maybeOverBudget, statsTooltip, windowFor, windowStats, typ
 import { Chart } from "./chart";
 import { cursorLayer, cursorParams, maybeCursor, type CursorOptions } from "./cursor";
 import { round6 } from "./heatmap";
-import { mixingNote, nonFiniteNote, readPanel, selectEntries, type Panel, type SelectOptions } from "./select";
+import { checkTrace, mixingNote, nonFiniteNote, readPanel, selectEntries, type Panel, type SelectOptions } from "./select";
 import { CONFIG, SCHEMA } from "./spec";
 import { CURSOR_PARAM } from "./vega";
 
@@ -170,7 +170,8 @@ export async function timeLines(trace: Trace, options: LinesOptions, defaultRole
  * @example
  * await plot.lines(trace, { names: ["f", "i"], units: [0, 3] });
  */
-export function lines(trace: Trace, options: LinesOptions = {}): Promise<Chart> {
+export async function lines(trace: Trace, options: LinesOptions = {}): Promise<Chart> {
+  checkTrace(trace, "plot.lines");
   const hasGate = trace.entries.some((e) => e.role === "gate");
   return timeLines(trace, options, hasGate ? ["gate"] : ["state"], "plot.lines", "Lines");
 }

@@ -7,7 +7,7 @@
 import type { Trace } from "../engine/trace";
 import { errors } from "../errors";
 import { Chart } from "./chart";
-import { mixingNote, nonFiniteNote, readPanel, selectEntries, type SelectOptions } from "./select";
+import { checkTrace, mixingNote, nonFiniteNote, readPanel, selectEntries, type SelectOptions } from "./select";
 import { CONFIG, SCHEMA } from "./spec";
 
 /** Options of {@link saturation}. */
@@ -56,6 +56,7 @@ export function saturationOf(values: ArrayLike<number>, T: number, n: number, lo
  */
 export async function saturation(trace: Trace, options: SaturationOptions = {}): Promise<Chart> {
   const where = "plot.saturation";
+  checkTrace(trace, where);
   const { low = 0.1, high = 0.9, size = 200 } = options;
   if (!(typeof low === "number" && typeof high === "number" && low < high)) throw errors.badOption(`low/high of ${where}`, { low, high }, "two numbers with low < high, e.g. { low: 0.1, high: 0.9 }");
   const entries = selectEntries(trace, options, ["gate"], where);

@@ -4,7 +4,7 @@
  * value range, and a count of non-finite numbers (drawn as gaps and reported, never a crash).
  */
 import type { CellDef, NodeRole } from "../cells/define";
-import type { Trace, TraceEntry } from "../engine/trace";
+import { Trace, type TraceEntry } from "../engine/trace";
 import { errors } from "../errors";
 import { RANGE, type ValueRange } from "./spec";
 
@@ -53,6 +53,11 @@ export function rangeOf(def: CellDef, name: string): ValueRange {
 /** The mixing convention of a GRU-like cell (from its definition's notes), or undefined. */
 export function mixingNote(def: CellDef): string | undefined {
   return def.notes.find((n) => /mixing/i.test(n));
+}
+
+/** Checks that a chart was given a cell's trace (anything else is a named error, not a TypeError deep inside). */
+export function checkTrace(trace: unknown, where: string): asserts trace is Trace {
+  if (!(trace instanceof Trace)) throw errors.notATrace(where, trace);
 }
 
 /** The entries a chart shows: `names` in order (unknown names throw, listing the known), else by `roles` in definition order. */
