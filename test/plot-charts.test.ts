@@ -72,10 +72,61 @@ describe("every chart", () => {
     assert.equal(row.value, lstm.value("f", { t: 7 })[2]);
   });
 
+  for (const [mode, options] of [["exact", {}], ["aggregated", { budget: 40, overBudget: "aggregate" }], ["rasterised", { budget: 40 }]] as const)
+    it(`a ${mode} heatmap has a colour legend per panel, in the spec and in the static fallback`, async () => {
+      const chart = await plot.heatmap(lstm, { names: ["f", "g"], ...options });
+      const legends = JSON.stringify(await compileV5(chart.spec)).match(/"legends":\[\{[^\]]*"title":"[fg]"/g) ?? [];
+      assert.equal(legends.length, 2, "vega-lite makes one legend per panel, titled with its label");
+      const svg = await chart.toSVG();
+      assert.equal(svg.match(/class="mark-group role-legend"/g)?.length, 2, "two legends drawn");
+      assert.match(svg, /<linearGradient/, "a colour gradient");
+      const labels = [...svg.matchAll(/role-legend-label[^]*?<\/g>/g)].map((m) => [...m[0].matchAll(/>([^<>]+)<\/text>/g)].map((t) => t[1]));
+      const ends = labels.map((l) => [l[0], l.at(-1)!].map((x) => Number(x.replace("−", "-"))));
+      assert.deepEqual(ends, [[0, 1], [-1, 1]], "f (a gate) from 0 to 1, g (tanh) from −1 to 1");
+    });
+
+  it("puts the time cursor at the same pixel in every chart of the same width, as vega renders them", async () => {
+    const [T, width] = [lstm.length, 300];
+    const made = {
+      heatmap: await plot.heatmap(lstm, { width }),
+      "aggregated heatmap": await plot.heatmap(lstm, { width, budget: 40, overBudget: "aggregate" }),
+      "rasterised heatmap": await plot.heatmap(lstm, { width, budget: 40 }),
+      lines: await plot.lines(lstm, { width }),
+      "aggregated lines": await plot.lines(lstm, { width, budget: 20 }),
+      states: await plot.states(lstm, { width, height: 90 }),
+    };
+    const reference = (await made.heatmap.scene()).cursors[0];
+    assert.ok(Math.abs(reference.perStep - width / T) < 1e-9, "one step is width / T pixels");
+    for (const [name, chart] of Object.entries(made))
+      for (const c of (await chart.scene()).cursors)
+        for (const t of [0, 5, T - 1]) assert.ok(Math.abs(c.x0 + c.perStep * t - (reference.x0 + reference.perStep * t)) < 0.01, `${name}: cursor at t=${t} at x=${c.x0 + c.perStep * t}, heatmap's at ${reference.x0 + reference.perStep * t}`);
+  });
+
+  it("draws the heatmap's cursor through the middle of step t's cells", async () => {
+    const chart = await plot.heatmap(lstm, { names: ["f"], cursor: 4 });
+    const vega = await import("vega");
+    const view = new vega.View(vega.parse(await compileV5(chart.spec)), { renderer: "none" });
+    await view.runAsync();
+    type Node = { marktype?: string; name?: string; x?: number; width?: number; datum?: { t?: number; cursor?: number }; items?: Node[] };
+    const found: Node[] = [];
+    const walk = (n: Node, mark?: Node) => {
+      if (n.datum && mark?.marktype === "rect" && n.datum.t === 4) found.push(n);
+      if (n.datum && mark?.marktype === "rule" && mark.name?.startsWith("cursor")) found.push({ ...n, name: "rule" });
+      for (const c of n.items ?? []) walk(c, n.marktype ? n : mark);
+    };
+    walk((view.scenegraph() as unknown as { root: Node }).root);
+    const rule = found.find((n) => n.name === "rule")!;
+    const cells = found.filter((n) => n.name !== "rule");
+    assert.ok(cells.length === 3, "three units at t = 4");
+    // The drawn cell is t ± 0.5 plus its overlap into the next cell (≤ 1 px here); the rule is at its centre within that.
+    for (const cell of cells) assert.ok(Math.abs(cell.x! + (chart.spec.vconcat as { width: number }[])[0].width / 12 / 2 - rule.x!) < 1e-6, `cell starts at ${cell.x}, rule at ${rule.x}`);
+    view.finalize();
+  });
+
   it("says the GRU mixing convention from the definition's notes", async () => {
     const chart = await plot.heatmap(gru);
     const note = gru.def.notes.find((n) => n.includes("Mixing"))!;
-    assert.deepEqual((chart.spec.title as { subtitle: string }).subtitle, note);
+    assert.equal((chart.spec.title as { subtitle: string[] }).subtitle.join(" "), note, "the whole note, wrapped into lines");
     assert.ok(chart.info.notes.includes(note));
   });
 

@@ -27,7 +27,7 @@ describe("plots of bad input", () => {
     f[6 * 3 + 0] = -Infinity;
     const heat = await plot.heatmap(trace, { names: ["f"] });
     const panel = (heat.spec.vconcat as { title: { subtitle: string[] }; layer: { data: { values: { t: number; unit: number; value: number | null }[] } }[] }[])[0];
-    assert.match(panel.title.subtitle[0], /3 non-finite values \(NaN ×1, \+Infinity ×1, −Infinity ×1; first at t=4\) drawn as gaps/);
+    assert.match(panel.title.subtitle.join(" "), /3 non-finite values \(NaN ×1, \+Infinity ×1, −Infinity ×1; first at t=4\) drawn as gaps/);
     assert.equal(panel.layer[0].data.values.find((r) => r.t === 4 && r.unit === 1)!.value, null);
     assert.ok(heat.info.notes.some((n) => n.startsWith("f: 3 non-finite")));
     assert.match(await heat.toSVG(), /<svg/);

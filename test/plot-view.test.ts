@@ -14,7 +14,8 @@ function redCentre(png: PNG, y: number): number | null {
   let weight = 0;
   for (let x = 0; x < png.width; x++) {
     const o = (y * png.width + x) * 4;
-    const score = png.data[o] - (png.data[o + 1] + png.data[o + 2]) / 2;
+    // Red over both green and blue: the yellow end of a viridis colour legend is not the cursor.
+    const score = png.data[o] - Math.max(png.data[o + 1], png.data[o + 2]);
     if (score > 60) {
       sum += x * score;
       weight += score;

@@ -11,7 +11,8 @@ import { cursorParams } from "./cursor";
 import { heatmap, type HeatmapOptions } from "./heatmap";
 import { lines, type LinesOptions } from "./lines";
 import { saturation, type SaturationOptions } from "./saturation";
-import { CONFIG, SCHEMA, type VegaLiteSpec } from "./spec";
+import { CONFIG, NOTEBOOK_WIDTH, SCHEMA, type VegaLiteSpec } from "./spec";
+import { titleOf } from "./text";
 import { checkTrace } from "./select";
 import { states } from "./states";
 import { CURSOR_MARK } from "./vega";
@@ -80,7 +81,7 @@ export async function compare(traces: Readonly<Record<string, Trace>> | readonly
   const title = options.title ?? `${named.map(([n]) => n).join(" vs ")} on the same input`;
   const spec: VegaLiteSpec = {
     $schema: SCHEMA,
-    title: inputsDiffer ? { text: title, subtitle: "Note: the traces' inputs differ" } : title,
+    title: titleOf(title, inputsDiffer ? ["Note: the traces' inputs differ"] : [], NOTEBOOK_WIDTH),
     ...(cursor === null ? {} : { params: cursorParams(cursor, T) }),
     ...(named.length <= columns ? { hconcat: panels } : { concat: panels, columns }),
     config: CONFIG,

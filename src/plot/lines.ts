@@ -8,10 +8,11 @@ import type { Trace } from "../engine/trace";
 import { errors } from "../errors";
 import { maybeBudget, maybeOverBudget, statsTooltip, windowFor, windowStats, type BudgetOptions } from "./budget";
 import { Chart } from "./chart";
-import { cursorLayer, cursorParams, maybeCursor, type CursorOptions } from "./cursor";
+import { cursorLayer, cursorParams, maybeCursor, timeX, type CursorOptions } from "./cursor";
 import { round6 } from "./heatmap";
 import { checkTrace, mixingNote, nonFiniteNote, readPanel, selectEntries, type Panel, type SelectOptions } from "./select";
-import { CONFIG, SCHEMA } from "./spec";
+import { CHROME, CONFIG, SCHEMA } from "./spec";
+import { textOf, titleOf, tooltipTitle } from "./text";
 import { CURSOR_PARAM } from "./vega";
 
 /** Options of {@link lines}. */
@@ -65,13 +66,13 @@ export async function timeLines(trace: Trace, options: LinesOptions, defaultRole
     window = windowFor(T, series, budget, what, 2 * width);
   }
   let marks = 0;
-  const x = { field: "t", type: "quantitative", title: "t", scale: { domain: [0, Math.max(1, T - 1)], nice: false, zero: false } };
+  const x = timeX(T);
   const color = { field: "unit", type: "nominal", title: "unit" };
   const vconcat = panels.map((p, i) => {
     const units = chosen[i];
     const notes = [nonFiniteNote(p)].filter(Boolean);
     if (options.units === undefined && p.n > units.length) notes.push(`units 0…${units.length - 1} of ${p.n} (option units)`);
-    const y = { type: "quantitative", title: p.entry.label, scale: p.range === "unit" ? { domain: [0, 1] } : p.range === "signed" ? { domain: [-1, 1] } : { zero: false } };
+    const y = { type: "quantitative", title: textOf(p.entry.label), scale: p.range === "unit" ? { domain: [0, 1] } : p.range === "signed" ? { domain: [-1, 1] } : { zero: false } };
     let layers: object[];
     if (window === 1) {
       const values = units.flatMap((u) => exactRows(p, u));
@@ -91,7 +92,7 @@ export async function timeLines(trace: Trace, options: LinesOptions, defaultRole
                   tooltip: [
                     { field: "t", type: "quantitative", title: "t" },
                     { field: "unit", type: "nominal", title: "unit" },
-                    { field: "value", type: "quantitative", title: p.entry.label },
+                    { field: "value", type: "quantitative", title: tooltipTitle(p.entry.label) },
                   ],
                 },
               },
@@ -104,7 +105,7 @@ export async function timeLines(trace: Trace, options: LinesOptions, defaultRole
             tooltip: [
               { field: "t", type: "quantitative", title: "t" },
               { field: "unit", type: "nominal", title: "unit" },
-              { field: "value", type: "quantitative", title: p.entry.label },
+              { field: "value", type: "quantitative", title: tooltipTitle(p.entry.label) },
             ],
           },
         },
@@ -135,7 +136,7 @@ export async function timeLines(trace: Trace, options: LinesOptions, defaultRole
 
     function panel(p: Panel, notes: string[], values: object[], layers: object[]) {
       return {
-        title: notes.length ? { text: p.title, subtitle: notes } : p.title,
+        title: titleOf(p.title, notes, width + CHROME.left),
         width,
         height,
         data: { values },
@@ -147,7 +148,7 @@ export async function timeLines(trace: Trace, options: LinesOptions, defaultRole
   const title = options.title ?? `${trace.def.name} — ${trace.def.title}`;
   const spec = {
     $schema: SCHEMA,
-    title: mixing ? { text: title, subtitle: mixing } : title,
+    title: titleOf(title, mixing ? [mixing] : [], width + CHROME.left + CHROME.right),
     ...(t === null ? {} : { params: cursorParams(t, T) }),
     vconcat,
     resolve: { scale: { x: "shared", y: "independent", color: "shared" } },

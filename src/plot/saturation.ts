@@ -8,7 +8,8 @@ import type { Trace } from "../engine/trace";
 import { errors } from "../errors";
 import { Chart } from "./chart";
 import { checkTrace, mixingNote, nonFiniteNote, readPanel, selectEntries, type SelectOptions } from "./select";
-import { CONFIG, SCHEMA } from "./spec";
+import { CHROME, CONFIG, SCHEMA } from "./spec";
+import { titleOf } from "./text";
 
 /** Options of {@link saturation}. */
 export interface SaturationOptions extends SelectOptions {
@@ -74,7 +75,7 @@ export async function saturation(trace: Trace, options: SaturationOptions = {}):
       { field: "steps", type: "quantitative", title: "finite steps" },
     ];
     return {
-      title: notes.length ? { text: p.title, subtitle: notes } : p.title,
+      title: titleOf(p.title, notes, size + CHROME.left),
       width: size,
       height: size,
       data: { values },
@@ -93,7 +94,7 @@ export async function saturation(trace: Trace, options: SaturationOptions = {}):
   });
   const mixing = mixingNote(trace.def);
   const title = options.title ?? `${trace.def.name} — gate saturation over ${trace.length} steps`;
-  const spec = { $schema: SCHEMA, title: mixing ? { text: title, subtitle: mixing } : title, hconcat, config: CONFIG };
+  const spec = { $schema: SCHEMA, title: titleOf(title, mixing ? [mixing] : [], panels.length * (size + CHROME.left + CHROME.gap)), hconcat, config: CONFIG };
   return new Chart(spec, {
     summary: `Saturation of ${entries.map((e) => e.label).join(", ")} (${trace.def.name}, ${trace.length} steps; near 0: ≤ ${low}, near 1: ≥ ${high})`,
     steps: null,

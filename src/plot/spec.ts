@@ -22,9 +22,22 @@ export const CONFIG = {
   font: "DejaVu Sans, sans-serif",
   view: { stroke: "#ccc" },
   axis: { labelFontSize: 10, titleFontSize: 11 },
+  // One width for every y axis (labels and ticks), so the plot areas of charts stacked in the
+  // stepper view and the player start at the same x and their time cursors line up.
+  axisY: { minExtent: 40, maxExtent: 40 },
   title: { anchor: "start", fontSize: 12, subtitleFontSize: 10, subtitleColor: "#555" },
   legend: { labelFontSize: 10, titleFontSize: 10 },
 };
+
+/** Usable width of a notebook output (JupyterLab's default layout): charts are laid out to fit it. */
+export const NOTEBOOK_WIDTH = 900;
+
+/**
+ * Room a panel takes besides its plot area, as vega lays it out headless (text at 0.8 em per
+ * character, wider than browsers draw): the y axis and its title on the left (the axis extent is
+ * fixed by CONFIG.axisY), a legend on the right, and the gap to the next panel.
+ */
+export const CHROME = { left: 60, right: 80, gap: 20 };
 
 /** How a node's values range, from its op: it decides the colour scale. */
 export type ValueRange = "unit" | "signed" | "nonnegative" | "free";
