@@ -156,3 +156,93 @@ describe("every chart", () => {
     assert.equal(chart.spec.columns, 3);
   });
 });
+
+interface SceneNode {
+  marktype?: string;
+  role?: string;
+  text?: string | string[];
+  orient?: string;
+  items?: SceneNode[];
+}
+
+/** Texts of the descendants of `node` whose mark role is `role`. */
+function textsOf(node: SceneNode, role: string, out: string[] = []): string[] {
+  for (const child of node.items ?? []) {
+    if (node.role === role && child.text !== undefined) out.push([child.text].flat().join(" "));
+    textsOf(child, role, out);
+  }
+  return out;
+}
+
+/** Per guide (axis with its orient, or legend) of a chart as vega lays it out: its label texts. */
+async function guides(chart: Chart): Promise<{ axes: { orient: string; labels: string[] }[]; legends: string[][] }> {
+  const [vega, vl] = await Promise.all([import("vega"), import("vega-lite")]);
+  const view = new vega.View(vega.parse(vl.compile(chart.spec as never).spec), { renderer: "none" });
+  await view.runAsync();
+  const axes: { orient: string; labels: string[] }[] = [];
+  const legends: string[][] = [];
+  const walk = (n: SceneNode) => {
+    for (const item of n.items ?? []) {
+      if (n.role === "axis") axes.push({ orient: item.orient ?? "", labels: textsOf(item, "axis-label") });
+      else if (n.role === "legend") legends.push(textsOf(item, "legend-label"));
+      else walk(item);
+    }
+  };
+  walk((view.scenegraph() as unknown as { root: SceneNode }).root);
+  view.finalize();
+  return { axes, legends };
+}
+
+describe("comparisons", () => {
+  // GRU and MGU of six units over 16 steps: h spans about −0.5…0.7 and −0.6…0.3 (issue 11: 0–0.5 against −0.5–0.5).
+  const { gru: gru6, mgu: mgu6 } = traces(16, 6);
+  it("share the y scale of the same name across cells by default; scales: 'independent' gives each its own", async () => {
+    const yLabels = async (chart: Chart) => (await guides(chart)).axes.filter((a) => a.orient === "left" && a.labels.length > 0).map((a) => a.labels.join(" "));
+    // Label axes only (vega-lite draws grid lines as separate axes without labels).
+    const shared = await yLabels(await plot.compare({ GRU: gru6, MGU: mgu6 }, { chart: "states" }));
+    const own = await yLabels(await plot.compare({ GRU: gru6, MGU: mgu6 }, { chart: "states", scales: "independent" }));
+    assert.equal(shared.length, 2);
+    assert.notEqual(own[0], own[1], "the two cells' h ranges differ (or this test could not tell)");
+    assert.equal(shared[0], shared[1], "one y scale for h");
+    const [lo, hi] = [Math.min(...gru6.raw("h"), ...mgu6.raw("h")), Math.max(...gru6.raw("h"), ...mgu6.raw("h"))];
+    const domains = JSON.stringify((await plot.compare({ GRU: gru6, MGU: mgu6 }, { chart: "states" })).spec).match(/"y":\{[^}]*"domain":\[[^\]]*\]/g)!;
+    assert.ok(domains.length >= 2);
+    for (const d of domains) assert.ok(d.endsWith(`"domain":[${lo},${hi}]`), `${d}: the union of both cells' h, ${lo}…${hi}`);
+  });
+
+  it("share the heatmap colour domain of the same name across cells by default", async () => {
+    const legends = async (options: object) => (await guides(await plot.compare({ GRU: gru6, MGU: mgu6 }, { chart: "heatmap", names: ["h"], ...options }))).legends.map((l) => l.join(" "));
+    const own = await legends({ scales: "independent" });
+    const shared = await legends({});
+    assert.equal(shared.length, 2);
+    assert.notEqual(own[0], own[1], "the two cells' h ranges differ (or this test could not tell)");
+    assert.equal(shared[0], shared[1], "one colour domain for h");
+  });
+
+  const nine = Object.fromEntries(Array.from({ length: 9 }, (_, k) => [`variant ${k}`, [lstm, gru, mgu][k % 3]]));
+  for (const kind of ["heatmap", "lines", "states", "saturation"] as const)
+    it(`of nine cells (${kind}) fit a notebook's 900 px as vega lays them out, titles and subtitles in full`, async () => {
+      const chart = await plot.compare(nine, { chart: kind });
+      const scene = await chart.scene();
+      assert.ok(scene.width <= 900, `${kind}: ${scene.width} px wide`);
+      const spec = JSON.stringify(chart.spec);
+      for (const note of [gru.def.notes.find((n) => /mixing/i.test(n))!, `variant 1 — ${gru.def.title}`]) {
+        const words = note.split(" ");
+        // Wrapped lines joined give back the whole note.
+        const lines = [...spec.matchAll(/"([^"]*)"/g)].map((m) => JSON.parse(`"${m[1]}"`) as string);
+        const start = lines.findIndex((l) => note.startsWith(l) && l.length > 0 && words[0] === l.split(" ")[0]);
+        assert.ok(start >= 0, `${kind}: ${note}`);
+        let joined = lines[start];
+        for (let k = start + 1; joined.length < note.length && k < lines.length; k++) joined += ` ${lines[k]}`;
+        assert.equal(joined, note, `${kind}: the whole text, wrapped`);
+      }
+    });
+
+  it("fit a narrower maxWidth by using fewer columns", async () => {
+    const chart = await plot.compare(nine, { chart: "lines", maxWidth: 700 });
+    assert.ok((await chart.scene()).width <= 700);
+    assert.equal(chart.spec.columns, 2);
+    await assert.rejects(plot.compare(nine, { maxWidth: -1 }), (e: ArchlabError) => e.code === "bad-option");
+    await assert.rejects(plot.compare(nine, { scales: "same" as never }), (e: ArchlabError) => e.code === "bad-option");
+  });
+});

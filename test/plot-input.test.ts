@@ -45,6 +45,8 @@ describe("plots of bad input", () => {
     await assert.rejects(plot.heatmap(lstm, { overBudget: "drop" as never }), code("bad-option"));
     await assert.rejects(plot.saturation(lstm, { low: 0.9, high: 0.1 }), code("bad-option"));
     await assert.rejects(plot.heatmap(lstm, { b: 1 }), code("out-of-range"));
+    await assert.rejects(plot.heatmap(lstm, { domains: { f: [1, 0] } }), (e: ArchlabError) => e.code === "bad-option" && /domains\.f of plot\.heatmap/.test(e.message));
+    await assert.rejects(plot.lines(lstm, { domains: [[0, 1]] as never }), code("bad-option"));
     const short = cell(LSTM, { inputSize: 2, hiddenSize: 3 }).run(wave(5));
     await assert.rejects(plot.compare({ a: lstm, b: short }), (e: ArchlabError) => e.code === "bad-option" && /same length/.test(e.message));
   });

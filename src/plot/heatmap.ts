@@ -9,7 +9,7 @@ import { maybeBudget, maybeOverBudget, statsTooltip, windowFor, windowStats, typ
 import { Chart } from "./chart";
 import { cursorLayer, cursorParams, maybeCursor, timeX, type CursorOptions } from "./cursor";
 import { rasterise } from "./raster";
-import { checkTrace, finiteOrNull, mixingNote, nonFiniteNote, readPanel, selectEntries, type Panel, type SelectOptions } from "./select";
+import { checkTrace, finiteOrNull, maybeDomain, mixingNote, nonFiniteNote, readPanel, selectEntries, type Panel, type SelectOptions } from "./select";
 import { CHROME, colorScale, CONFIG, SCHEMA } from "./spec";
 import { textOf, titleOf, tooltipTitle } from "./text";
 
@@ -83,7 +83,8 @@ export async function heatmap(trace: Trace, options: HeatmapOptions = {}): Promi
       // Each rect reaches about a pixel into its right and lower neighbours, which are drawn after it
       // and cover the overlap: no anti-aliasing seams between cells (the mark is clipped to the plot).
       const [dx, dy] = [Math.min(0.5, T / width), Math.min(0.5, p.n / height)];
-      const color = colorScale(p.range, p.extent);
+      const domain = maybeDomain(options.domains, p.entry.name, where);
+      const color = { ...colorScale(p.range, p.extent), ...(domain ? { domain } : {}) };
       const legend = { field: "value", type: "quantitative", title: textOf(p.entry.label), scale: color };
       const notes = [nonFiniteNote(p)].filter(Boolean);
       let layer: object;
@@ -162,7 +163,7 @@ export async function heatmap(trace: Trace, options: HeatmapOptions = {}): Promi
   const title = options.title ?? `${trace.def.name} — ${trace.def.title}`;
   const spec = {
     $schema: SCHEMA,
-    title: titleOf(title, mixing ? [mixing] : [], width + CHROME.left + CHROME.right),
+    title: titleOf(title, mixing ? [mixing] : [], width + CHROME.left),
     params: cursorParams(t, T),
     vconcat: layers,
     resolve: { scale: { color: "independent", x: "shared" } },

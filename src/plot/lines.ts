@@ -10,7 +10,7 @@ import { maybeBudget, maybeOverBudget, statsTooltip, windowFor, windowStats, typ
 import { Chart } from "./chart";
 import { cursorLayer, cursorParams, maybeCursor, timeX, type CursorOptions } from "./cursor";
 import { round6 } from "./heatmap";
-import { checkTrace, mixingNote, nonFiniteNote, readPanel, selectEntries, type Panel, type SelectOptions } from "./select";
+import { checkTrace, maybeDomain, mixingNote, nonFiniteNote, readPanel, selectEntries, type Panel, type SelectOptions } from "./select";
 import { CHROME, CONFIG, SCHEMA } from "./spec";
 import { textOf, titleOf, tooltipTitle } from "./text";
 import { CURSOR_PARAM } from "./vega";
@@ -34,6 +34,11 @@ function maybeUnits(units: unknown, p: Panel, where: string): number[] {
   if (!Array.isArray(units) || units.length === 0) throw errors.badOption(`units of ${where}`, units, `a non-empty list of unit indices 0…${p.n - 1}`);
   for (const u of units) if (!Number.isInteger(u) || u < 0 || u >= p.n) throw errors.outOfRange(`Unit of "${p.entry.name}" in ${where}`, u, 0, p.n - 1);
   return units as number[];
+}
+
+/** The fixed y domain of a line panel from its value range (gates [0, 1], tanh [−1, 1]); undefined: from the data. */
+export function lineDomain(p: Pick<Panel, "range">): [number, number] | undefined {
+  return p.range === "unit" ? [0, 1] : p.range === "signed" ? [-1, 1] : undefined;
 }
 
 /** Exact rows of one unit: finite values, each run between non-finite values its own segment. */
@@ -72,7 +77,8 @@ export async function timeLines(trace: Trace, options: LinesOptions, defaultRole
     const units = chosen[i];
     const notes = [nonFiniteNote(p)].filter(Boolean);
     if (options.units === undefined && p.n > units.length) notes.push(`units 0…${units.length - 1} of ${p.n} (option units)`);
-    const y = { type: "quantitative", title: textOf(p.entry.label), scale: p.range === "unit" ? { domain: [0, 1] } : p.range === "signed" ? { domain: [-1, 1] } : { zero: false } };
+    const domain = maybeDomain(options.domains, p.entry.name, where);
+    const y = { type: "quantitative", title: textOf(p.entry.label), scale: domain ? { domain, nice: true, zero: false } : lineDomain(p) ? { domain: lineDomain(p) } : { zero: false } };
     let layers: object[];
     if (window === 1) {
       const values = units.flatMap((u) => exactRows(p, u));
@@ -148,7 +154,7 @@ export async function timeLines(trace: Trace, options: LinesOptions, defaultRole
   const title = options.title ?? `${trace.def.name} — ${trace.def.title}`;
   const spec = {
     $schema: SCHEMA,
-    title: titleOf(title, mixing ? [mixing] : [], width + CHROME.left + CHROME.right),
+    title: titleOf(title, mixing ? [mixing] : [], width + CHROME.left),
     ...(t === null ? {} : { params: cursorParams(t, T) }),
     vconcat,
     resolve: { scale: { x: "shared", y: "independent", color: "shared" } },

@@ -9,7 +9,7 @@ import { errors } from "../errors";
 import { Chart } from "./chart";
 import { checkTrace, mixingNote, nonFiniteNote, readPanel, selectEntries, type SelectOptions } from "./select";
 import { CHROME, CONFIG, SCHEMA } from "./spec";
-import { titleOf } from "./text";
+import { AXIS_TITLE_FONT, textOf, titleOf } from "./text";
 
 /** Options of {@link saturation}. */
 export interface SaturationOptions extends SelectOptions {
@@ -84,8 +84,8 @@ export async function saturation(trace: Trace, options: SaturationOptions = {}):
         {
           mark: { type: "point", filled: true, opacity: 0.8 },
           encoding: {
-            x: { field: "near1", type: "quantitative", title: `fraction right-saturated (≥ ${high})`, scale: { domain: [0, 1] } },
-            y: { field: "near0", type: "quantitative", title: `fraction left-saturated (≤ ${low})`, scale: { domain: [0, 1] } },
+            x: { field: "near1", type: "quantitative", title: textOf(`fraction ≥ ${high} (right-saturated)`, size, AXIS_TITLE_FONT), scale: { domain: [0, 1] } },
+            y: { field: "near0", type: "quantitative", title: textOf(`fraction ≤ ${low} (left-saturated)`, size, AXIS_TITLE_FONT), scale: { domain: [0, 1] } },
             tooltip,
           },
         },

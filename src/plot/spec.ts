@@ -37,7 +37,7 @@ export const NOTEBOOK_WIDTH = 900;
  * character, wider than browsers draw): the y axis and its title on the left (the axis extent is
  * fixed by CONFIG.axisY), a legend on the right, and the gap to the next panel.
  */
-export const CHROME = { left: 60, right: 80, gap: 20 };
+export const CHROME = { left: 60, right: 80, gap: 20, padding: 5 };
 
 /** How a node's values range, from its op: it decides the colour scale. */
 export type ValueRange = "unit" | "signed" | "nonnegative" | "free";

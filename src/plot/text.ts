@@ -50,8 +50,9 @@ export function textOf(text: string, width?: number, fontSize?: number): string 
   return lines.length === 1 ? lines[0] : lines;
 }
 
-/** Font sizes of titles and subtitles (CONFIG.title in spec.ts). */
+/** Font sizes of titles and subtitles, and of axis titles (CONFIG in spec.ts). */
 export const TITLE_FONT = { title: 12, subtitle: 10 };
+export const AXIS_TITLE_FONT = 11;
 
 /** A Vega-Lite title with notes as its subtitle, wrapped to `width` pixels. */
 export function titleOf(text: string, notes: readonly string[] = [], width?: number): string | string[] | { text: string | string[]; subtitle: string[] } {
