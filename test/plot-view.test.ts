@@ -108,6 +108,15 @@ function* elements(node: { childNodes?: unknown[]; nodeName?: string; attrs?: { 
 }
 
 describe("the player", () => {
+  it("moves the heatmap's and the state plot's cursors to the same x at every step (they line up)", async () => {
+    const trace = cell(LSTM, { inputSize: 2, hiddenSize: 5 }).run(wave(16));
+    const p = await player(trace, { maxFrames: 4 });
+    const data = JSON.parse(/<script type="application\/json" class="ap-data">(.*?)<\/script>/s.exec(p.html)![1]) as { plots: { cursors: { x0: number; perStep: number }[] }[] };
+    assert.equal(data.plots.length, 2, "heatmap and states");
+    const xs = data.plots.flatMap((plot) => plot.cursors.map((c) => [0, 7, 15].map((t) => c.x0 + c.perStep * t)));
+    for (const x of xs) assert.deepEqual(x.map((v) => v.toFixed(2)), xs[0].map((v) => v.toFixed(2)));
+  });
+
   it("is one HTML output that parses, loads nothing from the network, and shows step t without scripts", async () => {
     const s = cell(LSTM, { inputSize: 2, hiddenSize: 3 }).stepper(wave(30));
     s.seek(6);
