@@ -56,11 +56,13 @@ function renameCursors(node: unknown, prefix: string): unknown {
 /**
  * The same chart of several traces side by side, sharing one time cursor. Give traces by name
  * (`{ LSTM: a, GRU: b }`) or as a list (named by their cells). They must have the same length;
- * a note says when their inputs differ.
+ * a note says when their inputs differ. Panels of the same name share their scale (y or colour)
+ * unless `scales: "independent"`; panels are sized and wrapped into rows to fit `maxWidth` (900 px).
  *
  * @example
  * const xs = sine(50);
  * await plot.compare({ LSTM: lstm.run(xs), GRU: gru.run(xs), MGU: mgu.run(xs) }, { chart: "heatmap" });
+ * await plot.compare({ GRU: gru.run(xs), MGU: mgu.run(xs) }, { chart: "states", scales: "independent" });
  */
 export async function compare(traces: Readonly<Record<string, Trace>> | readonly Trace[], options: CompareOptions = {}): Promise<Chart> {
   const where = "plot.compare";
