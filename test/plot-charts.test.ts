@@ -238,6 +238,13 @@ describe("comparisons", () => {
       }
     });
 
+  it("a saturation chart of five names sizes its panels to fit 900 px", async () => {
+    const chart = await plot.saturation(lstm, { names: ["i", "f", "o", "g", "c"] });
+    const width = (await chart.scene()).width;
+    assert.ok(width <= 900, `${width} px`);
+    await assert.rejects(plot.saturation(lstm, { maxWidth: 0 }), (e: ArchlabError) => e.code === "bad-option" && /maxWidth of plot\.saturation/.test(e.message));
+  });
+
   it("fit a narrower maxWidth by using fewer columns", async () => {
     const chart = await plot.compare(nine, { chart: "lines", maxWidth: 700 });
     assert.ok((await chart.scene()).width <= 700);

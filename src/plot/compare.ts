@@ -11,9 +11,9 @@ import { cursorParams } from "./cursor";
 import { heatmap, type HeatmapOptions } from "./heatmap";
 import { lineDomain, lines, type LinesOptions } from "./lines";
 import { saturation, type SaturationOptions } from "./saturation";
-import { CHROME, colorScale, CONFIG, NOTEBOOK_WIDTH, SCHEMA, type VegaLiteSpec } from "./spec";
+import { CHROME, colorScale, CONFIG, maybeMaxWidth, panelWidth, SCHEMA, type VegaLiteSpec } from "./spec";
 import { titleOf } from "./text";
-import { checkTrace, readPanel, selectEntries, type Panel } from "./select";
+import { checkTrace, readPanel, type Panel } from "./select";
 import { states } from "./states";
 import { CURSOR_MARK } from "./vega";
 
@@ -29,8 +29,6 @@ export type CompareOptions = {
    * traces — the y scale of lines, the colour scale of heatmaps; `"independent"`: each its own.
    */
   scales?: "shared" | "independent";
-  /** Width the whole comparison fits in, pixels (default 900, a notebook's): panels are sized and wrapped into rows from it. */
-  maxWidth?: number;
 } & HeatmapOptions & LinesOptions & SaturationOptions;
 
 /** At most this many cells side by side; narrowest panel worth drawing before wrapping into more rows. */
@@ -100,7 +98,7 @@ export async function compare(traces: Readonly<Record<string, Trace>> | readonly
   const title = options.title ?? `${named.map(([n]) => n).join(" vs ")} on the same input`;
   const spec: VegaLiteSpec = {
     $schema: SCHEMA,
-    title: titleOf(title, inputsDiffer ? ["Note: the traces' inputs differ"] : [], maxWidthOf(options, where) - 2 * CHROME.padding),
+    title: titleOf(title, inputsDiffer ? ["Note: the traces' inputs differ"] : [], maybeMaxWidth(options.maxWidth, where) - 2 * CHROME.padding),
     ...(cursor === null ? {} : { params: cursorParams(cursor, T) }),
     ...(named.length <= columns ? { hconcat: panels } : { concat: panels, columns }),
     config: CONFIG,
@@ -114,31 +112,20 @@ export async function compare(traces: Readonly<Record<string, Trace>> | readonly
   });
 }
 
-/** The checked maxWidth option. */
-function maxWidthOf(options: CompareOptions, where: string): number {
-  const { maxWidth = NOTEBOOK_WIDTH } = options;
-  if (!(typeof maxWidth === "number" && Number.isFinite(maxWidth) && maxWidth > 0)) throw errors.badOption(`maxWidth of ${where}`, maxWidth, "a positive number of pixels, e.g. 900");
-  return maxWidth;
-}
-
 /**
  * Columns and panel size so the comparison fits `maxWidth` (vega's headless text estimate, wider
  * than browsers, is what CHROME measures): up to three cells side by side, fewer when panels would
  * get narrower than MIN_PANEL_WIDTH (or than the width asked for). Saturation charts are a row of
- * gate panels each, so they stack one cell per row.
+ * gate panels each (sized to maxWidth by saturation itself), so they stack one cell per row.
  */
-function layout(kind: CompareKind, named: readonly [string, Trace][], options: CompareOptions, where: string): { columns: number; size: number } {
-  const maxWidth = maxWidthOf(options, where);
-  // Plot width of each of `n` panels side by side, each with its axis (and legend, when `legend`).
-  const fit = (n: number, legend: boolean) => Math.floor((maxWidth - 2 * CHROME.padding - (n - 1) * CHROME.gap) / n) - CHROME.left - (legend ? CHROME.right : 0);
-  if (kind === "saturation") {
-    const gates = Math.max(...named.map(([, t]) => selectEntries(t, options, ["gate"], where).length));
-    return { columns: 1, size: options.size ?? Math.max(60, Math.min(200, fit(gates, false))) };
-  }
+function layout(kind: CompareKind, named: readonly [string, Trace][], options: CompareOptions, where: string): { columns: number; size: number | undefined } {
+  const maxWidth = maybeMaxWidth(options.maxWidth, where);
+  // A saturation chart sizes its row of gate panels from maxWidth itself.
+  if (kind === "saturation") return { columns: 1, size: options.size };
   let columns = Math.min(named.length, MAX_COLUMNS);
   const wanted = options.width ?? MIN_PANEL_WIDTH;
-  while (columns > 1 && fit(columns, true) < wanted) columns--;
-  return { columns, size: options.width ?? Math.max(MIN_PANEL_WIDTH, Math.min(480, fit(columns, true))) };
+  while (columns > 1 && panelWidth(maxWidth, columns, true) < wanted) columns--;
+  return { columns, size: options.width ?? Math.max(MIN_PANEL_WIDTH, Math.min(480, panelWidth(maxWidth, columns, true))) };
 }
 
 /**

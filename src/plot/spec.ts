@@ -4,6 +4,7 @@
  * colour range of each kind of value.
  */
 import type { OpKind } from "../cells/ops";
+import { errors } from "../errors";
 
 /** A Vega-Lite 5 spec as plain data (vega-lite's `compile()` checks it). */
 export interface VegaLiteSpec {
@@ -38,6 +39,18 @@ export const NOTEBOOK_WIDTH = 900;
  * fixed by CONFIG.axisY), a legend on the right, and the gap to the next panel.
  */
 export const CHROME = { left: 60, right: 80, gap: 20, padding: 5 };
+
+/** The checked maxWidth option (default {@link NOTEBOOK_WIDTH}). */
+export function maybeMaxWidth(maxWidth: unknown, where: string): number {
+  if (maxWidth === undefined) return NOTEBOOK_WIDTH;
+  if (!(typeof maxWidth === "number" && Number.isFinite(maxWidth) && maxWidth > 0)) throw errors.badOption(`maxWidth of ${where}`, maxWidth, "a positive number of pixels, e.g. 900");
+  return maxWidth;
+}
+
+/** Plot width of each of `n` panels side by side within `maxWidth`, each with its y axis (and a legend, when `legend`). */
+export function panelWidth(maxWidth: number, n: number, legend: boolean): number {
+  return Math.floor((maxWidth - 2 * CHROME.padding - (n - 1) * CHROME.gap) / n) - CHROME.left - (legend ? CHROME.right : 0);
+}
 
 /** How a node's values range, from its op: it decides the colour scale. */
 export type ValueRange = "unit" | "signed" | "nonnegative" | "free";
