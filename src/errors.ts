@@ -18,6 +18,16 @@ export class ArchlabError extends Error {
   }
 }
 
+/** What a wrong value is, for messages: its type or class, never a crash (BigInt, null, cyclic objects). */
+function describeValue(value: unknown): string {
+  if (value === null || value === undefined) return String(value);
+  if (typeof value === "function") return `a function (${value.name || "anonymous"})`;
+  if (typeof value === "string") return `the string ${JSON.stringify(value)}`;
+  if (typeof value !== "object") return `${typeof value} ${String(value)}`;
+  const kind = Array.isArray(value) ? "an array" : `an object (${value.constructor?.name ?? "no prototype"})`;
+  return `${kind} with keys [${Object.keys(value).slice(0, 5).join(", ")}]`;
+}
+
 const shape = (s: readonly (number | string)[]) => `[${s.join(", ")}]`;
 
 /**
@@ -107,6 +117,11 @@ export const errors = {
     new ArchlabError(
       "empty-trace",
       `${where}: the trace has no computed step yet. Run the cell (cell.run(xs)) or move the stepper (stepper.step()) first.`,
+    ),
+  notATrace: (where: string, value: unknown) =>
+    new ArchlabError(
+      "not-a-trace",
+      `${where} expects a Trace (what cell.run(xs) returns, or a stepper's .trace), got ${describeValue(value)}.`,
     ),
   overBudget: (what: string, marks: number, budget: number, hint: string) =>
     new ArchlabError(

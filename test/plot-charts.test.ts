@@ -72,10 +72,61 @@ describe("every chart", () => {
     assert.equal(row.value, lstm.value("f", { t: 7 })[2]);
   });
 
+  for (const [mode, options] of [["exact", {}], ["aggregated", { budget: 40, overBudget: "aggregate" }], ["rasterised", { budget: 40 }]] as const)
+    it(`a ${mode} heatmap has a colour legend per panel, in the spec and in the static fallback`, async () => {
+      const chart = await plot.heatmap(lstm, { names: ["f", "g"], ...options });
+      const legends = JSON.stringify(await compileV5(chart.spec)).match(/"legends":\[\{[^\]]*"title":"[fg]"/g) ?? [];
+      assert.equal(legends.length, 2, "vega-lite makes one legend per panel, titled with its label");
+      const svg = await chart.toSVG();
+      assert.equal(svg.match(/class="mark-group role-legend"/g)?.length, 2, "two legends drawn");
+      assert.match(svg, /<linearGradient/, "a colour gradient");
+      const labels = [...svg.matchAll(/role-legend-label[^]*?<\/g>/g)].map((m) => [...m[0].matchAll(/>([^<>]+)<\/text>/g)].map((t) => t[1]));
+      const ends = labels.map((l) => [l[0], l.at(-1)!].map((x) => Number(x.replace("−", "-"))));
+      assert.deepEqual(ends, [[0, 1], [-1, 1]], "f (a gate) from 0 to 1, g (tanh) from −1 to 1");
+    });
+
+  it("puts the time cursor at the same pixel in every chart of the same width, as vega renders them", async () => {
+    const [T, width] = [lstm.length, 300];
+    const made = {
+      heatmap: await plot.heatmap(lstm, { width }),
+      "aggregated heatmap": await plot.heatmap(lstm, { width, budget: 40, overBudget: "aggregate" }),
+      "rasterised heatmap": await plot.heatmap(lstm, { width, budget: 40 }),
+      lines: await plot.lines(lstm, { width }),
+      "aggregated lines": await plot.lines(lstm, { width, budget: 20 }),
+      states: await plot.states(lstm, { width, height: 90 }),
+    };
+    const reference = (await made.heatmap.scene()).cursors[0];
+    assert.ok(Math.abs(reference.perStep - width / T) < 1e-9, "one step is width / T pixels");
+    for (const [name, chart] of Object.entries(made))
+      for (const c of (await chart.scene()).cursors)
+        for (const t of [0, 5, T - 1]) assert.ok(Math.abs(c.x0 + c.perStep * t - (reference.x0 + reference.perStep * t)) < 0.01, `${name}: cursor at t=${t} at x=${c.x0 + c.perStep * t}, heatmap's at ${reference.x0 + reference.perStep * t}`);
+  });
+
+  it("draws the heatmap's cursor through the middle of step t's cells", async () => {
+    const chart = await plot.heatmap(lstm, { names: ["f"], cursor: 4 });
+    const vega = await import("vega");
+    const view = new vega.View(vega.parse(await compileV5(chart.spec)), { renderer: "none" });
+    await view.runAsync();
+    type Node = { marktype?: string; name?: string; x?: number; width?: number; datum?: { t?: number; cursor?: number }; items?: Node[] };
+    const found: Node[] = [];
+    const walk = (n: Node, mark?: Node) => {
+      if (n.datum && mark?.marktype === "rect" && n.datum.t === 4) found.push(n);
+      if (n.datum && mark?.marktype === "rule" && mark.name?.startsWith("cursor")) found.push({ ...n, name: "rule" });
+      for (const c of n.items ?? []) walk(c, n.marktype ? n : mark);
+    };
+    walk((view.scenegraph() as unknown as { root: Node }).root);
+    const rule = found.find((n) => n.name === "rule")!;
+    const cells = found.filter((n) => n.name !== "rule");
+    assert.ok(cells.length === 3, "three units at t = 4");
+    // The drawn cell is t ± 0.5 plus its overlap into the next cell (≤ 1 px here); the rule is at its centre within that.
+    for (const cell of cells) assert.ok(Math.abs(cell.x! + (chart.spec.vconcat as { width: number }[])[0].width / 12 / 2 - rule.x!) < 1e-6, `cell starts at ${cell.x}, rule at ${rule.x}`);
+    view.finalize();
+  });
+
   it("says the GRU mixing convention from the definition's notes", async () => {
     const chart = await plot.heatmap(gru);
     const note = gru.def.notes.find((n) => n.includes("Mixing"))!;
-    assert.deepEqual((chart.spec.title as { subtitle: string }).subtitle, note);
+    assert.equal((chart.spec.title as { subtitle: string[] }).subtitle.join(" "), note, "the whole note, wrapped into lines");
     assert.ok(chart.info.notes.includes(note));
   });
 
@@ -103,5 +154,102 @@ describe("every chart", () => {
     assert.equal(chart.spec.hconcat, undefined);
     assert.equal((chart.spec.concat as unknown[]).length, 4);
     assert.equal(chart.spec.columns, 3);
+  });
+});
+
+interface SceneNode {
+  marktype?: string;
+  role?: string;
+  text?: string | string[];
+  orient?: string;
+  items?: SceneNode[];
+}
+
+/** Texts of the descendants of `node` whose mark role is `role`. */
+function textsOf(node: SceneNode, role: string, out: string[] = []): string[] {
+  for (const child of node.items ?? []) {
+    if (node.role === role && child.text !== undefined) out.push([child.text].flat().join(" "));
+    textsOf(child, role, out);
+  }
+  return out;
+}
+
+/** Per guide (axis with its orient, or legend) of a chart as vega lays it out: its label texts. */
+async function guides(chart: Chart): Promise<{ axes: { orient: string; labels: string[] }[]; legends: string[][] }> {
+  const [vega, vl] = await Promise.all([import("vega"), import("vega-lite")]);
+  const view = new vega.View(vega.parse(vl.compile(chart.spec as never).spec), { renderer: "none" });
+  await view.runAsync();
+  const axes: { orient: string; labels: string[] }[] = [];
+  const legends: string[][] = [];
+  const walk = (n: SceneNode) => {
+    for (const item of n.items ?? []) {
+      if (n.role === "axis") axes.push({ orient: item.orient ?? "", labels: textsOf(item, "axis-label") });
+      else if (n.role === "legend") legends.push(textsOf(item, "legend-label"));
+      else walk(item);
+    }
+  };
+  walk((view.scenegraph() as unknown as { root: SceneNode }).root);
+  view.finalize();
+  return { axes, legends };
+}
+
+describe("comparisons", () => {
+  // GRU and MGU of six units over 16 steps: h spans about −0.5…0.7 and −0.6…0.3 (issue 11: 0–0.5 against −0.5–0.5).
+  const { gru: gru6, mgu: mgu6 } = traces(16, 6);
+  it("share the y scale of the same name across cells by default; scales: 'independent' gives each its own", async () => {
+    const yLabels = async (chart: Chart) => (await guides(chart)).axes.filter((a) => a.orient === "left" && a.labels.length > 0).map((a) => a.labels.join(" "));
+    // Label axes only (vega-lite draws grid lines as separate axes without labels).
+    const shared = await yLabels(await plot.compare({ GRU: gru6, MGU: mgu6 }, { chart: "states" }));
+    const own = await yLabels(await plot.compare({ GRU: gru6, MGU: mgu6 }, { chart: "states", scales: "independent" }));
+    assert.equal(shared.length, 2);
+    assert.notEqual(own[0], own[1], "the two cells' h ranges differ (or this test could not tell)");
+    assert.equal(shared[0], shared[1], "one y scale for h");
+    const [lo, hi] = [Math.min(...gru6.raw("h"), ...mgu6.raw("h")), Math.max(...gru6.raw("h"), ...mgu6.raw("h"))];
+    const domains = JSON.stringify((await plot.compare({ GRU: gru6, MGU: mgu6 }, { chart: "states" })).spec).match(/"y":\{[^}]*"domain":\[[^\]]*\]/g)!;
+    assert.ok(domains.length >= 2);
+    for (const d of domains) assert.ok(d.endsWith(`"domain":[${lo},${hi}]`), `${d}: the union of both cells' h, ${lo}…${hi}`);
+  });
+
+  it("share the heatmap colour domain of the same name across cells by default", async () => {
+    const legends = async (options: object) => (await guides(await plot.compare({ GRU: gru6, MGU: mgu6 }, { chart: "heatmap", names: ["h"], ...options }))).legends.map((l) => l.join(" "));
+    const own = await legends({ scales: "independent" });
+    const shared = await legends({});
+    assert.equal(shared.length, 2);
+    assert.notEqual(own[0], own[1], "the two cells' h ranges differ (or this test could not tell)");
+    assert.equal(shared[0], shared[1], "one colour domain for h");
+  });
+
+  const nine = Object.fromEntries(Array.from({ length: 9 }, (_, k) => [`variant ${k}`, [lstm, gru, mgu][k % 3]]));
+  for (const kind of ["heatmap", "lines", "states", "saturation"] as const)
+    it(`of nine cells (${kind}) fit a notebook's 900 px as vega lays them out, titles and subtitles in full`, async () => {
+      const chart = await plot.compare(nine, { chart: kind });
+      const scene = await chart.scene();
+      assert.ok(scene.width <= 900, `${kind}: ${scene.width} px wide`);
+      const spec = JSON.stringify(chart.spec);
+      for (const note of [gru.def.notes.find((n) => /mixing/i.test(n))!, `variant 1 — ${gru.def.title}`]) {
+        const words = note.split(" ");
+        // Wrapped lines joined give back the whole note.
+        const lines = [...spec.matchAll(/"([^"]*)"/g)].map((m) => JSON.parse(`"${m[1]}"`) as string);
+        const start = lines.findIndex((l) => note.startsWith(l) && l.length > 0 && words[0] === l.split(" ")[0]);
+        assert.ok(start >= 0, `${kind}: ${note}`);
+        let joined = lines[start];
+        for (let k = start + 1; joined.length < note.length && k < lines.length; k++) joined += ` ${lines[k]}`;
+        assert.equal(joined, note, `${kind}: the whole text, wrapped`);
+      }
+    });
+
+  it("a saturation chart of five names sizes its panels to fit 900 px", async () => {
+    const chart = await plot.saturation(lstm, { names: ["i", "f", "o", "g", "c"] });
+    const width = (await chart.scene()).width;
+    assert.ok(width <= 900, `${width} px`);
+    await assert.rejects(plot.saturation(lstm, { maxWidth: 0 }), (e: ArchlabError) => e.code === "bad-option" && /maxWidth of plot\.saturation/.test(e.message));
+  });
+
+  it("fit a narrower maxWidth by using fewer columns", async () => {
+    const chart = await plot.compare(nine, { chart: "lines", maxWidth: 700 });
+    assert.ok((await chart.scene()).width <= 700);
+    assert.equal(chart.spec.columns, 2);
+    await assert.rejects(plot.compare(nine, { maxWidth: -1 }), (e: ArchlabError) => e.code === "bad-option");
+    await assert.rejects(plot.compare(nine, { scales: "same" as never }), (e: ArchlabError) => e.code === "bad-option");
   });
 });

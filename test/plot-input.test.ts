@@ -27,7 +27,7 @@ describe("plots of bad input", () => {
     f[6 * 3 + 0] = -Infinity;
     const heat = await plot.heatmap(trace, { names: ["f"] });
     const panel = (heat.spec.vconcat as { title: { subtitle: string[] }; layer: { data: { values: { t: number; unit: number; value: number | null }[] } }[] }[])[0];
-    assert.match(panel.title.subtitle[0], /3 non-finite values \(NaN ×1, \+Infinity ×1, −Infinity ×1; first at t=4\) drawn as gaps/);
+    assert.match(panel.title.subtitle.join(" "), /3 non-finite values \(NaN ×1, \+Infinity ×1, −Infinity ×1; first at t=4\) drawn as gaps/);
     assert.equal(panel.layer[0].data.values.find((r) => r.t === 4 && r.unit === 1)!.value, null);
     assert.ok(heat.info.notes.some((n) => n.startsWith("f: 3 non-finite")));
     assert.match(await heat.toSVG(), /<svg/);
@@ -45,6 +45,8 @@ describe("plots of bad input", () => {
     await assert.rejects(plot.heatmap(lstm, { overBudget: "drop" as never }), code("bad-option"));
     await assert.rejects(plot.saturation(lstm, { low: 0.9, high: 0.1 }), code("bad-option"));
     await assert.rejects(plot.heatmap(lstm, { b: 1 }), code("out-of-range"));
+    await assert.rejects(plot.heatmap(lstm, { domains: { f: [1, 0] } }), (e: ArchlabError) => e.code === "bad-option" && /domains\.f of plot\.heatmap/.test(e.message));
+    await assert.rejects(plot.lines(lstm, { domains: [[0, 1]] as never }), code("bad-option"));
     const short = cell(LSTM, { inputSize: 2, hiddenSize: 3 }).run(wave(5));
     await assert.rejects(plot.compare({ a: lstm, b: short }), (e: ArchlabError) => e.code === "bad-option" && /same length/.test(e.message));
   });
@@ -89,5 +91,24 @@ describe("plots past the mark budget", () => {
     const lines = await plot.lines(trace, { names: ["h"], units: [0, 1, 2, 3] });
     assert.equal(lines.info.reduction.mode, "aggregate");
     assert.ok(lines.info.marks <= 20_000);
+  });
+});
+
+describe("plots of something that is not a trace", () => {
+  it("is a named error saying a Trace was expected and what came instead", async () => {
+    const s = cell(LSTM, { inputSize: 2, hiddenSize: 3 }).stepper(wave(5));
+    const cases: [string, () => Promise<unknown>][] = [
+      ["plot.heatmap", () => plot.heatmap({} as never)],
+      ["plot.lines", () => plot.lines(null as never)],
+      ["plot.states", () => plot.states(s as never)],
+      ["plot.saturation", () => plot.saturation([] as never)],
+      ["plot.compare (GRU)", () => plot.compare({ GRU: { length: 3 } as never })],
+      ["plot.compare (trace 1)", () => plot.compare([traces().lstm, 42 as never])],
+    ];
+    for (const [where, make] of cases)
+      await assert.rejects(make(), (e: unknown) => e instanceof ArchlabError && e.code === "not-a-trace" && e.message.startsWith(`${where} expects a Trace`), where);
+    await assert.rejects(plot.heatmap({} as never), /got an object \(Object\) with keys \[\]/);
+    await assert.rejects(plot.states(s as never), /got an object \(Stepper\)/);
+    await assert.rejects(plot.compare(undefined as never), code("bad-option"));
   });
 });

@@ -16,7 +16,8 @@ function redCentre(png: PNG, y: number): number | null {
   let weight = 0;
   for (let x = 0; x < png.width; x++) {
     const o = (y * png.width + x) * 4;
-    const score = png.data[o] - (png.data[o + 1] + png.data[o + 2]) / 2;
+    // Red over both green and blue: the yellow end of a viridis colour legend is not the cursor.
+    const score = png.data[o] - Math.max(png.data[o + 1], png.data[o + 2]);
     if (score > 60) {
       sum += x * score;
       weight += score;
@@ -109,6 +110,15 @@ function* elements(node: { childNodes?: unknown[]; nodeName?: string; attrs?: { 
 }
 
 describe("the player", () => {
+  it("moves the heatmap's and the state plot's cursors to the same x at every step (they line up)", async () => {
+    const trace = cell(LSTM, { inputSize: 2, hiddenSize: 5 }).run(wave(16));
+    const p = await player(trace, { maxFrames: 4 });
+    const data = JSON.parse(/<script type="application\/json" class="ap-data">(.*?)<\/script>/s.exec(p.html)![1]) as { plots: { cursors: { x0: number; perStep: number }[] }[] };
+    assert.equal(data.plots.length, 2, "heatmap and states");
+    const xs = data.plots.flatMap((plot) => plot.cursors.map((c) => [0, 7, 15].map((t) => c.x0 + c.perStep * t)));
+    for (const x of xs) assert.deepEqual(x.map((v) => v.toFixed(2)), xs[0].map((v) => v.toFixed(2)));
+  });
+
   it("is one HTML output that parses, loads nothing from the network, and shows step t without scripts", async () => {
     const s = cell(LSTM, { inputSize: 2, hiddenSize: 3 }).stepper(wave(30));
     s.seek(6);

@@ -5,6 +5,7 @@
  */
 import { errors } from "../errors";
 import type { Panel } from "./select";
+import { tooltipTitle } from "./text";
 
 /** What a chart does past its mark budget. */
 export type OverBudget = "aggregate" | "raster" | "error";
@@ -57,7 +58,7 @@ export interface WindowStats {
 
 /** Tooltip fields of a window's summary: mean (titled with the value's label), min, max. */
 export const statsTooltip = (label: string) => [
-  { field: "mean", type: "quantitative", title: `mean ${label}` },
+  { field: "mean", type: "quantitative", title: tooltipTitle(`mean ${label}`) },
   { field: "min", type: "quantitative", title: "min" },
   { field: "max", type: "quantitative", title: "max" },
 ];

@@ -9,17 +9,31 @@ import { DEFAULT_BUDGET } from "./budget";
 import { Chart } from "./chart";
 import { cursorParams } from "./cursor";
 import { heatmap, type HeatmapOptions } from "./heatmap";
-import { lines, type LinesOptions } from "./lines";
+import { lineDomain, lines, type LinesOptions } from "./lines";
 import { saturation, type SaturationOptions } from "./saturation";
-import { CONFIG, SCHEMA, type VegaLiteSpec } from "./spec";
+import { CHROME, colorScale, CONFIG, maybeMaxWidth, panelWidth, SCHEMA, type VegaLiteSpec } from "./spec";
+import { titleOf } from "./text";
+import { checkTrace, readPanel, type Panel } from "./select";
 import { states } from "./states";
 import { CURSOR_MARK } from "./vega";
 
 /** The chart kinds {@link compare} can put side by side. */
 export type CompareKind = "heatmap" | "lines" | "states" | "saturation";
 
-/** Options of {@link compare}: the kind of chart, and that chart's options (applied to every trace). */
-export type CompareOptions = { chart?: CompareKind; title?: string } & HeatmapOptions & LinesOptions & SaturationOptions;
+/** Options of {@link compare}: the kind of chart, its layout, and that chart's options (applied to every trace). */
+export type CompareOptions = {
+  chart?: CompareKind;
+  title?: string;
+  /**
+   * `"shared"` (default): panels of the same name (h of GRU and h of MGU) use one scale across the
+   * traces — the y scale of lines, the colour scale of heatmaps; `"independent"`: each its own.
+   */
+  scales?: "shared" | "independent";
+} & HeatmapOptions & LinesOptions & SaturationOptions;
+
+/** At most this many cells side by side; narrowest panel worth drawing before wrapping into more rows. */
+const MAX_COLUMNS = 3;
+const MIN_PANEL_WIDTH = 140;
 
 const BUILDERS: Record<CompareKind, (trace: Trace, options: CompareOptions) => Promise<Chart>> = {
   heatmap: (t, o) => heatmap(t, o),
@@ -40,28 +54,40 @@ function renameCursors(node: unknown, prefix: string): unknown {
 /**
  * The same chart of several traces side by side, sharing one time cursor. Give traces by name
  * (`{ LSTM: a, GRU: b }`) or as a list (named by their cells). They must have the same length;
- * a note says when their inputs differ.
+ * a note says when their inputs differ. Panels of the same name share their scale (y or colour)
+ * unless `scales: "independent"`; panels are sized and wrapped into rows to fit `maxWidth` (900 px).
  *
  * @example
  * const xs = sine(50);
  * await plot.compare({ LSTM: lstm.run(xs), GRU: gru.run(xs), MGU: mgu.run(xs) }, { chart: "heatmap" });
+ * await plot.compare({ GRU: gru.run(xs), MGU: mgu.run(xs) }, { chart: "states", scales: "independent" });
  */
 export async function compare(traces: Readonly<Record<string, Trace>> | readonly Trace[], options: CompareOptions = {}): Promise<Chart> {
   const where = "plot.compare";
-  const named: [string, Trace][] = Array.isArray(traces) ? (traces as Trace[]).map((t) => [t.def.name, t]) : Object.entries(traces as Record<string, Trace>);
+  if (traces === null || typeof traces !== "object") throw errors.badOption(`traces of ${where}`, typeof traces, "traces by name ({ LSTM: lstmTrace, GRU: gruTrace }) or a list of traces");
+  const named: [string, Trace][] = Array.isArray(traces)
+    ? (traces as Trace[]).map((t, k) => {
+        checkTrace(t, `${where} (trace ${k})`);
+        return [t.def.name, t];
+      })
+    : Object.entries(traces as Record<string, Trace>);
   if (named.length === 0) throw errors.badOption(`traces of ${where}`, [], "at least one trace, e.g. { LSTM: lstmTrace, GRU: gruTrace }");
   const kind = options.chart ?? "heatmap";
   if (!(kind in BUILDERS)) throw errors.unknownName("chart kind", String(kind), Object.keys(BUILDERS), where);
+  for (const [name, trace] of named) checkTrace(trace, `${where} (${name})`);
   const T = named[0][1].length;
   for (const [name, trace] of named) {
     if (trace.length === 0) throw errors.emptyTrace(`${where} (${name})`);
     if (trace.length !== T) throw errors.badOption(`traces of ${where}`, Object.fromEntries(named.map(([n, t]) => [n, t.length])), `traces of the same length (the same input); "${name}" has ${trace.length} steps, "${named[0][0]}" has ${T}`);
   }
   const budget = Math.max(1, Math.floor((options.budget ?? DEFAULT_BUDGET) / named.length));
-  // At most three side by side; more wrap into rows, so a comparison of many cells stays readable.
-  const columns = Math.min(named.length, 3);
-  const width = options.width ?? Math.max(200, Math.min(480, Math.round(750 / columns)));
-  const charts = await Promise.all(named.map(([name, trace]) => BUILDERS[kind](trace, { ...options, budget, width, title: `${name} — ${trace.def.title}` })));
+  const scales = options.scales ?? "shared";
+  if (scales !== "shared" && scales !== "independent") throw errors.badOption(`scales of ${where}`, scales, '"shared" or "independent"');
+  const domains = { ...(scales === "shared" ? sharedDomains(kind, named, options.b) : {}), ...options.domains };
+  const { columns, size } = layout(kind, named, options, where);
+  const charts = await Promise.all(
+    named.map(([name, trace]) => BUILDERS[kind](trace, { ...options, budget, domains, ...(kind === "saturation" ? { size } : { width: size }), title: `${name} — ${trace.def.title}` })),
+  );
   const inputsDiffer = named.some(([, tr]) => !sameInput(tr, named[0][1]));
   const panels = charts.map((c, k) => {
     const { $schema: _schema, params: _params, config: _config, ...body } = c.spec;
@@ -72,7 +98,7 @@ export async function compare(traces: Readonly<Record<string, Trace>> | readonly
   const title = options.title ?? `${named.map(([n]) => n).join(" vs ")} on the same input`;
   const spec: VegaLiteSpec = {
     $schema: SCHEMA,
-    title: inputsDiffer ? { text: title, subtitle: "Note: the traces' inputs differ" } : title,
+    title: titleOf(title, inputsDiffer ? ["Note: the traces' inputs differ"] : [], maybeMaxWidth(options.maxWidth, where) - 2 * CHROME.padding),
     ...(cursor === null ? {} : { params: cursorParams(cursor, T) }),
     ...(named.length <= columns ? { hconcat: panels } : { concat: panels, columns }),
     config: CONFIG,
@@ -84,6 +110,40 @@ export async function compare(traces: Readonly<Record<string, Trace>> | readonly
     reduction: charts.find((c) => c.info.reduction.mode !== "exact")?.info.reduction ?? { mode: "exact" },
     notes,
   });
+}
+
+/**
+ * Columns and panel size so the comparison fits `maxWidth` (vega's headless text estimate, wider
+ * than browsers, is what CHROME measures): up to three cells side by side, fewer when panels would
+ * get narrower than MIN_PANEL_WIDTH (or than the width asked for). Saturation charts are a row of
+ * gate panels each (sized to maxWidth by saturation itself), so they stack one cell per row.
+ */
+function layout(kind: CompareKind, named: readonly [string, Trace][], options: CompareOptions, where: string): { columns: number; size: number | undefined } {
+  const maxWidth = maybeMaxWidth(options.maxWidth, where);
+  // A saturation chart sizes its row of gate panels from maxWidth itself.
+  if (kind === "saturation") return { columns: 1, size: options.size };
+  let columns = Math.min(named.length, MAX_COLUMNS);
+  const wanted = options.width ?? MIN_PANEL_WIDTH;
+  while (columns > 1 && panelWidth(maxWidth, columns, true) < wanted) columns--;
+  return { columns, size: options.width ?? Math.max(MIN_PANEL_WIDTH, Math.min(480, panelWidth(maxWidth, columns, true))) };
+}
+
+/**
+ * For each name that more than one trace has, one domain covering every trace's own (a heatmap's
+ * colour domain, a line panel's y domain), so the same value is the same colour or height in every panel.
+ */
+function sharedDomains(kind: CompareKind, named: readonly [string, Trace][], b: number | undefined): Record<string, [number, number]> {
+  if (kind === "saturation") return {};
+  const own = (p: Panel): readonly [number, number] => (kind === "heatmap" ? colorScale(p.range, p.extent).domain : (lineDomain(p) ?? p.extent));
+  const found = new Map<string, (readonly [number, number])[]>();
+  for (const [, trace] of named) for (const e of trace.entries) found.set(e.name, [...(found.get(e.name) ?? []), own(readPanel(trace, e, b))]);
+  const out: Record<string, [number, number]> = {};
+  for (const [name, ds] of found) {
+    if (ds.length < 2) continue;
+    const [lo, hi] = [Math.min(...ds.map((d) => d[0])), Math.max(...ds.map((d) => d[1]))];
+    out[name] = lo < hi ? [lo, hi] : [lo - 1, hi + 1];
+  }
+  return out;
 }
 
 function sameInput(a: Trace, b: Trace): boolean {

@@ -29,16 +29,26 @@ export function cursorParams(t: number | null, T: number): { name: string; value
 }
 
 /**
- * The rule layer of a panel: at `t + offset` on the x (time) scale; 0.5 centres it on a
- * heatmap's cell. `index` makes each panel's rule name unique. A negative t draws no rule at all
- * (that is how a rendered frame hides its cursor): a rule moved far off the plot instead made
- * resvg abort the process on long sequences (a clipped group entirely outside the picture).
+ * The time axis of every chart, one convention so cursors line up across charts of the same width
+ * (the stepper view and the player stack a heatmap over a line chart): step t is at x = t on the
+ * domain [−0.5, T − 0.5]. A heatmap's cell t spans t ± 0.5, a line's point t sits mid-cell, and
+ * the cursor is the rule at x = t in both.
  */
-export function cursorLayer(index: number | string, offset = 0): object {
+export function timeX(T: number, field = "t"): object {
+  return { field, type: "quantitative", title: "t", scale: { domain: [-0.5, T - 0.5], nice: false, zero: false }, axis: { tickMinStep: 1, format: "d" } };
+}
+
+/**
+ * The rule layer of a panel: at step t on the time axis ({@link timeX}). `index` makes each panel's
+ * rule name unique. A negative t draws no rule at all (that is how a rendered frame hides its
+ * cursor): a rule moved far off the plot instead made resvg abort the process on long sequences
+ * (a clipped group entirely outside the picture).
+ */
+export function cursorLayer(index: number | string): object {
   return {
     name: `${CURSOR_MARK}_${index}`,
     data: { values: [{}] },
-    transform: [{ filter: `${CURSOR_PARAM} >= 0` }, { calculate: offset ? `${CURSOR_PARAM} + ${offset}` : CURSOR_PARAM, as: "cursor" }],
+    transform: [{ filter: `${CURSOR_PARAM} >= 0` }, { calculate: CURSOR_PARAM, as: "cursor" }],
     mark: { type: "rule", color: CURSOR_COLOR, strokeWidth: 1.5, clip: true },
     encoding: { x: { field: "cursor", type: "quantitative" } },
   };

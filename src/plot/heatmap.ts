@@ -7,10 +7,11 @@ import type { Trace } from "../engine/trace";
 import { errors } from "../errors";
 import { maybeBudget, maybeOverBudget, statsTooltip, windowFor, windowStats, type BudgetOptions } from "./budget";
 import { Chart } from "./chart";
-import { cursorLayer, cursorParams, maybeCursor, type CursorOptions } from "./cursor";
+import { cursorLayer, cursorParams, maybeCursor, timeX, type CursorOptions } from "./cursor";
 import { rasterise } from "./raster";
-import { finiteOrNull, mixingNote, nonFiniteNote, readPanel, selectEntries, type Panel, type SelectOptions } from "./select";
-import { colorScale, CONFIG, SCHEMA } from "./spec";
+import { checkTrace, finiteOrNull, maybeDomain, mixingNote, nonFiniteNote, readPanel, selectEntries, type Panel, type SelectOptions } from "./select";
+import { CHROME, colorScale, CONFIG, SCHEMA } from "./spec";
+import { textOf, titleOf, tooltipTitle } from "./text";
 
 /** Options of {@link heatmap}. */
 export interface HeatmapOptions extends SelectOptions, BudgetOptions, CursorOptions {
@@ -32,11 +33,11 @@ function unitAxis(n: number): object {
   return { title: "unit", ...centres, grid: false };
 }
 
-/** The encoding of a panel's rects or image: time across [0, T], units down [0, n]. */
+/** The encoding of a panel's rects or image: time across (cell t spans t ± 0.5, see {@link timeX}), units down [0, n]. */
 function position(p: Panel): object {
   return {
-    x: { field: "t", type: "quantitative", title: "t", scale: { domain: [0, p.T], nice: false, zero: false } },
-    x2: { field: "t2" },
+    x: timeX(p.T, "t0"),
+    x2: { field: "t1" },
     y: { field: "unit", type: "quantitative", axis: unitAxis(p.n), scale: { domain: [0, p.n], reverse: true, nice: false, zero: false } },
     y2: { field: "unit2" },
   };
@@ -54,6 +55,7 @@ function position(p: Panel): object {
  */
 export async function heatmap(trace: Trace, options: HeatmapOptions = {}): Promise<Chart> {
   const where = "plot.heatmap";
+  checkTrace(trace, where);
   const hasGate = trace.entries.some((e) => e.role === "gate");
   const entries = selectEntries(trace, options, hasGate ? ["gate", "candidate"] : ["state"], where);
   const budget = maybeBudget(options.budget, where);
@@ -78,8 +80,12 @@ export async function heatmap(trace: Trace, options: HeatmapOptions = {}): Promi
   const layers = await Promise.all(
     panels.map(async (p, i) => {
       const height = Math.min(200, Math.max(40, p.n * rowHeight));
-      const color = colorScale(p.range, p.extent);
-      const legend = { field: "value", type: "quantitative", title: p.entry.label, scale: color };
+      // Each rect reaches about a pixel into its right and lower neighbours, which are drawn after it
+      // and cover the overlap: no anti-aliasing seams between cells (the mark is clipped to the plot).
+      const [dx, dy] = [Math.min(0.5, T / width), Math.min(0.5, p.n / height)];
+      const domain = maybeDomain(options.domains, p.entry.name, where);
+      const color = { ...colorScale(p.range, p.extent), ...(domain ? { domain } : {}) };
+      const legend = { field: "value", type: "quantitative", title: textOf(p.entry.label), scale: color };
       const notes = [nonFiniteNote(p)].filter(Boolean);
       let layer: object;
       if (mode === "exact") {
@@ -88,17 +94,19 @@ export async function heatmap(trace: Trace, options: HeatmapOptions = {}): Promi
         marks += values.length;
         layer = {
           data: { values },
-          transform: [{ calculate: "datum.t + 1", as: "t2" }, { calculate: "datum.unit + 1", as: "unit2" }],
-          mark: { type: "rect", strokeWidth: 0.6 },
+          transform: [
+            { calculate: "datum.t - 0.5", as: "t0" },
+            { calculate: `datum.t + ${0.5 + dx}`, as: "t1" },
+            { calculate: `datum.unit + ${1 + dy}`, as: "unit2" },
+          ],
+          mark: { type: "rect", clip: true },
           encoding: {
             ...position(p),
             color: legend,
-            // The same colour as a thin stroke closes the anti-aliasing seams between cells.
-            stroke: { ...legend, legend: null },
             tooltip: [
               { field: "t", type: "quantitative", title: "t" },
               { field: "unit", type: "quantitative", title: "unit" },
-              { field: "value", type: "quantitative", title: p.entry.label },
+              { field: "value", type: "quantitative", title: tooltipTitle(p.entry.label) },
             ],
           },
         };
@@ -110,12 +118,15 @@ export async function heatmap(trace: Trace, options: HeatmapOptions = {}): Promi
         notes.push(`aggregated: each cell is the mean of ${window} steps (tooltip: mean, min, max)`);
         layer = {
           data: { values },
-          transform: [{ calculate: "datum.unit + 1", as: "unit2" }],
-          mark: { type: "rect", strokeWidth: 0.6 },
+          transform: [
+            { calculate: "datum.t - 0.5", as: "t0" },
+            { calculate: `datum.t2 - ${0.5 - dx}`, as: "t1" },
+            { calculate: `datum.unit + ${1 + dy}`, as: "unit2" },
+          ],
+          mark: { type: "rect", clip: true },
           encoding: {
             ...position(p),
             color: { ...legend, field: "mean" },
-            stroke: { ...legend, field: "mean", legend: null },
             tooltip: [
               { field: "t", type: "quantitative", title: "from t" },
               { field: "t2", type: "quantitative", title: "to t (excl.)" },
@@ -131,7 +142,7 @@ export async function heatmap(trace: Trace, options: HeatmapOptions = {}): Promi
         layer = {
           layer: [
             {
-              data: { values: [{ t: 0, t2: T, unit: 0, unit2: p.n, url: raster.url }] },
+              data: { values: [{ t0: -0.5, t1: T - 0.5, unit: 0, unit2: p.n, url: raster.url }] },
               mark: { type: "image", aspect: false },
               encoding: { ...position(p), url: { field: "url", type: "nominal" } },
             },
@@ -141,10 +152,10 @@ export async function heatmap(trace: Trace, options: HeatmapOptions = {}): Promi
         };
       }
       return {
-        title: notes.length ? { text: p.title, subtitle: notes } : p.title,
+        title: titleOf(p.title, notes, width + CHROME.left),
         width,
         height,
-        layer: [layer, ...(t === null ? [] : [cursorLayer(i, 0.5)])],
+        layer: [layer, ...(t === null ? [] : [cursorLayer(i)])],
       };
     }),
   );
@@ -152,10 +163,10 @@ export async function heatmap(trace: Trace, options: HeatmapOptions = {}): Promi
   const title = options.title ?? `${trace.def.name} — ${trace.def.title}`;
   const spec = {
     $schema: SCHEMA,
-    title: mixing ? { text: title, subtitle: mixing } : title,
+    title: titleOf(title, mixing ? [mixing] : [], width + CHROME.left),
     params: cursorParams(t, T),
     vconcat: layers,
-    resolve: { scale: { color: "independent", stroke: "independent", x: "shared" } },
+    resolve: { scale: { color: "independent", x: "shared" } },
     config: CONFIG,
   };
   if (t === null) delete (spec as { params?: unknown }).params;

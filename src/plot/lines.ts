@@ -8,10 +8,11 @@ import type { Trace } from "../engine/trace";
 import { errors } from "../errors";
 import { maybeBudget, maybeOverBudget, statsTooltip, windowFor, windowStats, type BudgetOptions } from "./budget";
 import { Chart } from "./chart";
-import { cursorLayer, cursorParams, maybeCursor, type CursorOptions } from "./cursor";
+import { cursorLayer, cursorParams, maybeCursor, timeX, type CursorOptions } from "./cursor";
 import { round6 } from "./heatmap";
-import { mixingNote, nonFiniteNote, readPanel, selectEntries, type Panel, type SelectOptions } from "./select";
-import { CONFIG, SCHEMA } from "./spec";
+import { checkTrace, maybeDomain, mixingNote, nonFiniteNote, readPanel, selectEntries, type Panel, type SelectOptions } from "./select";
+import { CHROME, CONFIG, SCHEMA } from "./spec";
+import { textOf, titleOf, tooltipTitle } from "./text";
 import { CURSOR_PARAM } from "./vega";
 
 /** Options of {@link lines}. */
@@ -33,6 +34,11 @@ function maybeUnits(units: unknown, p: Panel, where: string): number[] {
   if (!Array.isArray(units) || units.length === 0) throw errors.badOption(`units of ${where}`, units, `a non-empty list of unit indices 0…${p.n - 1}`);
   for (const u of units) if (!Number.isInteger(u) || u < 0 || u >= p.n) throw errors.outOfRange(`Unit of "${p.entry.name}" in ${where}`, u, 0, p.n - 1);
   return units as number[];
+}
+
+/** The fixed y domain of a line panel from its value range (gates [0, 1], tanh [−1, 1]); undefined: from the data. */
+export function lineDomain(p: Pick<Panel, "range">): [number, number] | undefined {
+  return p.range === "unit" ? [0, 1] : p.range === "signed" ? [-1, 1] : undefined;
 }
 
 /** Exact rows of one unit: finite values, each run between non-finite values its own segment. */
@@ -65,13 +71,14 @@ export async function timeLines(trace: Trace, options: LinesOptions, defaultRole
     window = windowFor(T, series, budget, what, 2 * width);
   }
   let marks = 0;
-  const x = { field: "t", type: "quantitative", title: "t", scale: { domain: [0, Math.max(1, T - 1)], nice: false, zero: false } };
+  const x = timeX(T);
   const color = { field: "unit", type: "nominal", title: "unit" };
   const vconcat = panels.map((p, i) => {
     const units = chosen[i];
     const notes = [nonFiniteNote(p)].filter(Boolean);
     if (options.units === undefined && p.n > units.length) notes.push(`units 0…${units.length - 1} of ${p.n} (option units)`);
-    const y = { type: "quantitative", title: p.entry.label, scale: p.range === "unit" ? { domain: [0, 1] } : p.range === "signed" ? { domain: [-1, 1] } : { zero: false } };
+    const domain = maybeDomain(options.domains, p.entry.name, where);
+    const y = { type: "quantitative", title: textOf(p.entry.label), scale: domain ? { domain, nice: true, zero: false } : lineDomain(p) ? { domain: lineDomain(p) } : { zero: false } };
     let layers: object[];
     if (window === 1) {
       const values = units.flatMap((u) => exactRows(p, u));
@@ -91,7 +98,7 @@ export async function timeLines(trace: Trace, options: LinesOptions, defaultRole
                   tooltip: [
                     { field: "t", type: "quantitative", title: "t" },
                     { field: "unit", type: "nominal", title: "unit" },
-                    { field: "value", type: "quantitative", title: p.entry.label },
+                    { field: "value", type: "quantitative", title: tooltipTitle(p.entry.label) },
                   ],
                 },
               },
@@ -104,7 +111,7 @@ export async function timeLines(trace: Trace, options: LinesOptions, defaultRole
             tooltip: [
               { field: "t", type: "quantitative", title: "t" },
               { field: "unit", type: "nominal", title: "unit" },
-              { field: "value", type: "quantitative", title: p.entry.label },
+              { field: "value", type: "quantitative", title: tooltipTitle(p.entry.label) },
             ],
           },
         },
@@ -135,7 +142,7 @@ export async function timeLines(trace: Trace, options: LinesOptions, defaultRole
 
     function panel(p: Panel, notes: string[], values: object[], layers: object[]) {
       return {
-        title: notes.length ? { text: p.title, subtitle: notes } : p.title,
+        title: titleOf(p.title, notes, width + CHROME.left),
         width,
         height,
         data: { values },
@@ -147,7 +154,7 @@ export async function timeLines(trace: Trace, options: LinesOptions, defaultRole
   const title = options.title ?? `${trace.def.name} — ${trace.def.title}`;
   const spec = {
     $schema: SCHEMA,
-    title: mixing ? { text: title, subtitle: mixing } : title,
+    title: titleOf(title, mixing ? [mixing] : [], width + CHROME.left),
     ...(t === null ? {} : { params: cursorParams(t, T) }),
     vconcat,
     resolve: { scale: { x: "shared", y: "independent", color: "shared" } },
@@ -170,7 +177,8 @@ export async function timeLines(trace: Trace, options: LinesOptions, defaultRole
  * @example
  * await plot.lines(trace, { names: ["f", "i"], units: [0, 3] });
  */
-export function lines(trace: Trace, options: LinesOptions = {}): Promise<Chart> {
+export async function lines(trace: Trace, options: LinesOptions = {}): Promise<Chart> {
+  checkTrace(trace, "plot.lines");
   const hasGate = trace.entries.some((e) => e.role === "gate");
   return timeLines(trace, options, hasGate ? ["gate"] : ["state"], "plot.lines", "Lines");
 }

@@ -7,8 +7,9 @@
 import type { Trace } from "../engine/trace";
 import { errors } from "../errors";
 import { Chart } from "./chart";
-import { mixingNote, nonFiniteNote, readPanel, selectEntries, type SelectOptions } from "./select";
-import { CONFIG, SCHEMA } from "./spec";
+import { checkTrace, mixingNote, nonFiniteNote, readPanel, selectEntries, type SelectOptions } from "./select";
+import { CHROME, CONFIG, maybeMaxWidth, panelWidth, SCHEMA } from "./spec";
+import { AXIS_TITLE_FONT, textOf, titleOf } from "./text";
 
 /** Options of {@link saturation}. */
 export interface SaturationOptions extends SelectOptions {
@@ -16,11 +17,16 @@ export interface SaturationOptions extends SelectOptions {
   low?: number;
   /** A value at or above this is "near 1" (default 0.9). */
   high?: number;
-  /** Size of each panel (default 200). */
+  /** Size of each panel (default 200, less when the row of panels would not fit maxWidth). */
   size?: number;
+  /** Width the chart (or a comparison) fits in, pixels (default 900, a notebook's): panels are sized and wrapped from it. */
+  maxWidth?: number;
   /** Chart title. */
   title?: string;
 }
+
+/** Smallest default panel: below it the axis titles would need more lines than the panel is wide. */
+const MIN_SIZE = 140;
 
 /** Per unit: fraction of finite values ≤ low and ≥ high. */
 export interface UnitSaturation {
@@ -56,10 +62,16 @@ export function saturationOf(values: ArrayLike<number>, T: number, n: number, lo
  */
 export async function saturation(trace: Trace, options: SaturationOptions = {}): Promise<Chart> {
   const where = "plot.saturation";
-  const { low = 0.1, high = 0.9, size = 200 } = options;
+  checkTrace(trace, where);
+  const { low = 0.1, high = 0.9 } = options;
+  const maxWidth = maybeMaxWidth(options.maxWidth, where);
   if (!(typeof low === "number" && typeof high === "number" && low < high)) throw errors.badOption(`low/high of ${where}`, { low, high }, "two numbers with low < high, e.g. { low: 0.1, high: 0.9 }");
   const entries = selectEntries(trace, options, ["gate"], where);
   const panels = entries.map((e) => readPanel(trace, e, options.b));
+  // Panels of 140…200 px in as many columns as fit maxWidth; more panels wrap into rows.
+  const size = options.size ?? Math.max(MIN_SIZE, Math.min(200, panelWidth(maxWidth, panels.length, false)));
+  let columns = panels.length;
+  while (columns > 1 && panelWidth(maxWidth, columns, false) < size) columns--;
   let marks = 0;
   const hconcat = panels.map((p) => {
     const values = saturationOf(p.values, p.T, p.n, low, high).map((s) => ({ ...s, label: p.entry.label }));
@@ -73,7 +85,7 @@ export async function saturation(trace: Trace, options: SaturationOptions = {}):
       { field: "steps", type: "quantitative", title: "finite steps" },
     ];
     return {
-      title: notes.length ? { text: p.title, subtitle: notes } : p.title,
+      title: titleOf(p.title, notes, size + CHROME.left),
       width: size,
       height: size,
       data: { values },
@@ -82,8 +94,8 @@ export async function saturation(trace: Trace, options: SaturationOptions = {}):
         {
           mark: { type: "point", filled: true, opacity: 0.8 },
           encoding: {
-            x: { field: "near1", type: "quantitative", title: `fraction right-saturated (≥ ${high})`, scale: { domain: [0, 1] } },
-            y: { field: "near0", type: "quantitative", title: `fraction left-saturated (≤ ${low})`, scale: { domain: [0, 1] } },
+            x: { field: "near1", type: "quantitative", title: textOf(`right-saturated ≥ ${high}`, size, AXIS_TITLE_FONT), scale: { domain: [0, 1] } },
+            y: { field: "near0", type: "quantitative", title: `left-saturated ≤ ${low}`, scale: { domain: [0, 1] } },
             tooltip,
           },
         },
@@ -92,7 +104,12 @@ export async function saturation(trace: Trace, options: SaturationOptions = {}):
   });
   const mixing = mixingNote(trace.def);
   const title = options.title ?? `${trace.def.name} — gate saturation over ${trace.length} steps`;
-  const spec = { $schema: SCHEMA, title: mixing ? { text: title, subtitle: mixing } : title, hconcat, config: CONFIG };
+  const spec = {
+    $schema: SCHEMA,
+    title: titleOf(title, mixing ? [mixing] : [], columns * (size + CHROME.left + CHROME.gap)),
+    ...(columns === panels.length ? { hconcat } : { concat: hconcat, columns }),
+    config: CONFIG,
+  };
   return new Chart(spec, {
     summary: `Saturation of ${entries.map((e) => e.label).join(", ")} (${trace.def.name}, ${trace.length} steps; near 0: ≤ ${low}, near 1: ≥ ${high})`,
     steps: null,

@@ -4,7 +4,7 @@
  * value range, and a count of non-finite numbers (drawn as gaps and reported, never a crash).
  */
 import type { CellDef, NodeRole } from "../cells/define";
-import type { Trace, TraceEntry } from "../engine/trace";
+import { Trace, type TraceEntry } from "../engine/trace";
 import { errors } from "../errors";
 import { RANGE, type ValueRange } from "./spec";
 
@@ -16,6 +16,21 @@ export interface SelectOptions {
   roles?: readonly (NodeRole | "input")[];
   /** Batch element (default 0). */
   b?: number;
+  /**
+   * Value domain per trace name, `[lo, hi]`: the colour scale of a heatmap panel, the y scale of a
+   * line panel (default: from the value's range, or its data). `plot.compare` sets it to share scales.
+   */
+  domains?: Readonly<Record<string, readonly [number, number]>>;
+}
+
+/** The checked domain of `name` from the domains option, or undefined when not given. */
+export function maybeDomain(domains: unknown, name: string, where: string): [number, number] | undefined {
+  if (domains === undefined) return undefined;
+  if (domains === null || typeof domains !== "object" || Array.isArray(domains)) throw errors.badOption(`domains of ${where}`, domains, 'an object of [lo, hi] per trace name, e.g. { h: [-1, 1] }');
+  if (!Object.hasOwn(domains, name)) return undefined;
+  const d = (domains as Record<string, unknown>)[name];
+  if (!Array.isArray(d) || d.length !== 2 || !d.every(Number.isFinite) || !(d[0] < d[1])) throw errors.badOption(`domains.${name} of ${where}`, d, "[lo, hi]: two finite numbers with lo < hi");
+  return [d[0], d[1]];
 }
 
 /** Non-finite numbers found in a panel. */
@@ -53,6 +68,11 @@ export function rangeOf(def: CellDef, name: string): ValueRange {
 /** The mixing convention of a GRU-like cell (from its definition's notes), or undefined. */
 export function mixingNote(def: CellDef): string | undefined {
   return def.notes.find((n) => /mixing/i.test(n));
+}
+
+/** Checks that a chart was given a cell's trace (anything else is a named error, not a TypeError deep inside). */
+export function checkTrace(trace: unknown, where: string): asserts trace is Trace {
+  if (!(trace instanceof Trace)) throw errors.notATrace(where, trace);
 }
 
 /** The entries a chart shows: `names` in order (unknown names throw, listing the known), else by `roles` in definition order. */

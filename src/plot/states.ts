@@ -3,6 +3,7 @@
  */
 import type { Trace } from "../engine/trace";
 import type { Chart } from "./chart";
+import { checkTrace } from "./select";
 import { timeLines, type LinesOptions } from "./lines";
 
 /**
@@ -12,7 +13,8 @@ import { timeLines, type LinesOptions } from "./lines";
  * @example
  * await plot.states(cell(LSTM, { inputSize: 2, hiddenSize: 4 }).run(xs)); // panels c and h
  */
-export function states(trace: Trace, options: LinesOptions = {}): Promise<Chart> {
+export async function states(trace: Trace, options: LinesOptions = {}): Promise<Chart> {
+  checkTrace(trace, "plot.states");
   const names = options.names ?? trace.def.states.map((s) => s.next);
   return timeLines(trace, { ...options, names }, ["state"], "plot.states", "State trajectories");
 }
