@@ -109,7 +109,7 @@ export async function runNotebook(path: string, options: RunNotebookOptions = {}
   markPartial(nb, stopped && { cell: stopped.cell, reason: stopped.message });
   const out = options.inplace ? file : options.output && resolve(options.output);
   if (out) saving(out, (path) => writeNotebook(path, nb));
-  if (options.html) saving(resolve(options.html), (html) => writeAtomically(html, notebookToHtml(nb, basename(file, ".ipynb"))));
+  if (options.html) saving(resolve(options.html), (path) => writeAtomically(path, notebookToHtml(nb, basename(file, ".ipynb"))));
   return { notebook: file, cells: code.length, executed, failures, seconds: (Date.now() - started) / 1000, ...(stopped ? { stopped } : {}) };
 }
 
