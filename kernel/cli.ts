@@ -59,13 +59,13 @@ program
   .addOption(new Option("--inplace", "write the executed notebook back to its file").conflicts(["output"]))
   .option("--output <file>", "write the executed notebook here (one notebook only)")
   .option("--stop-on-error", "stop at the first failing cell (default: run every cell)")
-  .option("--timeout <seconds>", "seconds a single cell may take", "600")
-  .action(async (paths: string[], options: { html?: string; inplace?: boolean; output?: string; stopOnError?: boolean; timeout: string }) => {
+  .option("--timeout <seconds>", "seconds a single cell may take", positive, 600)
+  .action(async (paths: string[], options: { html?: string; inplace?: boolean; output?: string; stopOnError?: boolean; timeout: number }) => {
     const { runNotebook, describeFailures } = require("./notebook/run") as typeof import("./notebook/run");
     if (paths.length > 1 && (options.html || options.output)) throw new Error(cliText.onePerFile);
     let failed = 0;
     for (const path of paths) {
-      const report = await runNotebook(path, { ...options, timeout: Number(options.timeout), progress: process.stderr.isTTY });
+      const report = await runNotebook(path, { ...options, progress: process.stderr.isTTY });
       failed += report.failures.length;
       console.log(cliText.ran(path, report.executed, report.seconds, report.failures.length));
       if (report.failures.length) console.error(describeFailures(report));

@@ -38,6 +38,23 @@ export const cellErrors = {
   startup: (error: string) => `The archlab library could not be put in scope: ${error}`,
 };
 
+/** What `archlab run` says when a run cannot finish; the notebook's cells are counted from 1, as JupyterLab does. */
+export const runText = {
+  timedOut: (seconds: number) => `it ran longer than ${seconds} s (raise the limit with --timeout <seconds>)`,
+  died: (how: string, log: string) => `the kernel ended (${how}) while it ran${log.trim() ? `; its last words:\n${log.trim()}` : ""}`,
+  kernelEndedAtStart: (how: string, log: string) => `The kernel ended (${how}) before it was ready.\n${log}`,
+  kernelSilent: (seconds: number, log: string) => `The kernel did not answer within ${seconds} s.\n${log}`,
+  /** Why the run stopped at a cell, and what was kept. */
+  stoppedHere: (reason: string) =>
+    `the run stopped here: ${reason}. The cells before it keep their outputs; the cells after it were not run; ` +
+    "the notebook is marked partial (metadata.archlab.partial).",
+  /** Names the cell the run stopped at: notebook, cell number and first line. */
+  stoppedAt: (notebook: string, cell: number, firstLine: string) => `${notebook}, cell ${cell} (${firstLine})`,
+  notSaved: (path: string, error: unknown) => `Could not write ${path}: ${reason(error)}. The file is as it was before the run.`,
+  /** The error output put in the cell where the run stopped. */
+  stoppedEname: { timeout: "CellTimeoutError", died: "DeadKernelError" } as const,
+};
+
 /** Comms that go wrong (kernel log). */
 export const commErrors = {
   noTarget: (target: string) => `No comm target "${target}" is registered (comms.registerTarget): the comm is closed.`,

@@ -2,7 +2,9 @@
  * Reading and writing notebooks (nbformat 4), with the checks a runner needs: a file that is not a
  * notebook gets an error saying what is wrong with it, never a crash halfway through a run.
  */
-import { readFileSync, writeFileSync } from "node:fs";
+import { randomBytes } from "node:crypto";
+import { closeSync, fchmodSync, fsyncSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from "node:fs";
+import { basename, dirname, join } from "node:path";
 
 /** A notebook cell as nbformat 4 stores it (sources may be a string or a list of lines). */
 export interface Cell {
@@ -21,7 +23,7 @@ export interface Notebook {
   cells: Cell[];
 }
 
-/** A file that is not a valid notebook. */
+/** A file that is not a valid notebook, or a notebook that could not be written. */
 export class NotebookError extends Error {
   override name = "NotebookError";
 }
@@ -65,8 +67,65 @@ export function readNotebook(path: string): Notebook {
 /** Splits a string into nbformat's list-of-lines form (each line keeps its newline). */
 const lines = (s: string): string[] => s.match(/[^\n]*\n|[^\n]+$/g) ?? [];
 
-/** Writes a notebook in the layout Jupyter writes (1-space indent, sources as line lists). */
+/**
+ * Writes a notebook in the layout Jupyter writes (1-space indent, sources as line lists), atomically.
+ * From nbformat 4.5 on every cell needs an id: a cell without one gets a fresh one, as nbformat's
+ * own `normalize` gives it.
+ */
 export function writeNotebook(path: string, nb: Notebook): void {
-  const cells = nb.cells.map((c) => ({ ...c, source: lines(text(c.source)) }));
-  writeFileSync(path, JSON.stringify({ ...nb, cells }, null, 1) + "\n");
+  const ids = nb.nbformat_minor >= 5;
+  const cells = nb.cells.map((c) => ({ ...c, ...(ids && !c.id ? { id: randomBytes(4).toString("hex") } : {}), source: lines(text(c.source)) }));
+  writeAtomically(path, JSON.stringify({ ...nb, cells }, null, 1) + "\n");
+}
+
+/**
+ * Replaces `path` with `data` so that, whatever happens (a full disk, a killed process, a power
+ * cut), the file is either the old one or the whole new one, never a truncated mix: writes a
+ * temporary file in the same folder, flushes it to disk, then renames it over `path` (atomic on
+ * one file system) and flushes the folder. The file keeps its permissions.
+ */
+export function writeAtomically(path: string, data: string): void {
+  const temp = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString("hex")}.tmp`);
+  const mode = modeOf(path);
+  const fd = openSync(temp, "wx");
+  try {
+    try {
+      if (mode !== undefined) fchmodSync(fd, mode);
+      writeFileSync(fd, data);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(temp, path);
+  } catch (error) {
+    try {
+      unlinkSync(temp);
+    } catch {
+      /* already gone */
+    }
+    throw error;
+  }
+  syncFolder(dirname(path));
+}
+
+/** The permission bits of an existing file (undefined for a new file: it gets the default). */
+function modeOf(path: string): number | undefined {
+  try {
+    return statSync(path).mode & 0o7777;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Flushes a folder's entries (the rename) to disk; where folders cannot be opened (Windows), skips. */
+function syncFolder(folder: string): void {
+  let fd: number | undefined;
+  try {
+    fd = openSync(folder, "r");
+    fsyncSync(fd);
+  } catch {
+    /* not supported here */
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
 }

@@ -34,10 +34,22 @@ function outputHtml(o: Record<string, any>): string {
   }
 }
 
+/**
+ * The page's style. Tables look as JupyterLab 4 draws them in rendered markdown and HTML outputs
+ * (its `.jp-RenderedHTMLCommon` rules with the light theme's values): collapsed, centred, a rule
+ * under the header, padded cells, striped rows; HTML outputs' cells right-aligned, as in Lab; and
+ * the last block of rendered markdown keeps half a line below it, as there.
+ */
 const STYLE = `body{font:15px/1.5 system-ui,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222}
 pre{background:#f6f8fa;padding:.6em;overflow:auto;font:13px/1.4 ui-monospace,monospace}
 .code pre{border-left:3px solid #4a7ebb}.out{margin:.3em 0 1.2em}.error{background:#fdecea;color:#8a1c1c}
-.prompt{color:#888;font:12px ui-monospace,monospace}img{max-width:100%}`;
+.prompt{color:#888;font:12px ui-monospace,monospace}img{max-width:100%}
+table{border-collapse:collapse;border-spacing:0;border:none;color:rgba(0,0,0,.87);font-size:13px;table-layout:fixed;margin:0 auto 1em}
+thead{border-bottom:1px solid #bdbdbd;vertical-align:bottom}
+td,th,tr{vertical-align:middle;padding:.5em;line-height:normal;white-space:normal;max-width:none;border:none}
+.html td,.html th,.html tr{text-align:right}th{font-weight:bold}
+tbody tr:nth-child(odd){background:#fff}tbody tr:nth-child(even){background:#f5f5f5}tbody tr:hover{background:#e1f5fe}
+.md>:last-child{margin-bottom:.5em}`;
 
 /** The HTML page of an executed notebook. */
 export function notebookToHtml(nb: Notebook, title: string): string {
