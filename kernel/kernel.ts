@@ -14,10 +14,10 @@ import { setPublisher } from "../src/display/protocol";
 import * as tslabJupyter from "tslab/dist/jupyter";
 import { Channels, type RequestSocket } from "./channels";
 import { comms, type CommMessage } from "./comms";
-import { displayError, thrownError, type ErrorContent } from "./errors";
+import { displayError, processExitError, thrownError, type ErrorContent } from "./errors";
 import { History, type HistoryRequest } from "./history";
 import { IOPub } from "./iopub";
-import { jsonBundle, kernelPublisher, resultBundle } from "./display";
+import { jsonBundle, kernelPublisher, resultBundle, type KernelPublisher } from "./display";
 import { log } from "./log";
 import { cellErrors, commErrors, kernelLog } from "./messages";
 import { CellRunner } from "./runner";
@@ -49,6 +49,7 @@ export async function startKernel(connectionFile: string): Promise<Kernel> {
 export class Kernel {
   private readonly session = randomUUID();
   private readonly iopub: IOPub;
+  private readonly publisher: KernelPublisher;
   private readonly history = new History();
   private readonly queue: Request[] = [];
   private runner: CellRunner | undefined;
@@ -56,6 +57,12 @@ export class Kernel {
   private executionCount = 0;
   private working = false;
   private ready = false;
+  /** A cell is running (its execute request is being handled). */
+  private running = false;
+  /** The status a cell asked `process.exit` for: the kernel ends once that cell is answered. */
+  private exitStatus: number | undefined;
+  /** Node's own `process.exit` (cells get {@link interceptExit}'s). */
+  private readonly processExit = process.exit.bind(process);
 
   private readonly handlers: Record<string, Handler> = {
     execute_request: (r) => this.execute(r),
@@ -77,6 +84,7 @@ export class Kernel {
 
   constructor(private readonly channels: Channels) {
     this.iopub = new IOPub(channels, this.session);
+    this.publisher = kernelPublisher(this.iopub);
   }
 
   /**
@@ -91,6 +99,7 @@ export class Kernel {
     void this.channels.listen(this.channels.shell, (message) => this.enqueue({ message, socket: this.channels.shell }));
     this.iopub.status("starting");
     this.runner = new CellRunner(process.cwd());
+    this.runner.settled = () => this.publisher.settled();
     this.tslab = new tslabJupyter.JupyterHandlerImpl(this.runner.executor, false);
     log(kernelLog.converterReady(Date.now() - started));
     await this.drainShell();
@@ -101,6 +110,7 @@ export class Kernel {
     const prelude = loadPrelude((name, source) => this.runner!.addModule(name, source));
     if (prelude.clashes.length > 0) log(kernelLog.clashes(prelude.clashes));
     if (prelude.problems.length > 0) log(cellErrors.startup(prelude.problems.join("\n")));
+    this.runner.scope = prelude.names;
     log(kernelLog.ready(Date.now() - started, prelude.names.length));
     this.ready = true;
     this.iopub.status("idle");
@@ -127,14 +137,17 @@ export class Kernel {
       }) as typeof process.stdout.write;
     process.stdout.write = stream("stdout");
     process.stderr.write = stream("stderr");
-    setPublisher(kernelPublisher(this.iopub));
+    setPublisher(this.publisher);
     // `import { display } from "tslab"` in a cell keeps working: tslab's display writes through this hook.
     (tslabJupyter as { lastWriteDisplayData: unknown }).lastWriteDisplayData = (data: Record<string, unknown>, update: boolean) =>
       this.iopub.publish(update ? "update_display_data" : "display_data", data);
     comms.connect((msgType, content, options) => this.iopub.publish(msgType, content, options));
     process.on("SIGINT", () => this.runner?.interrupt());
+    process.exit = ((code?: number | string | null) => this.interceptExit(code)) as typeof process.exit;
     exitWithParent(() => void this.exit());
-    process.on("uncaughtException", (error) => process.stderr.write(kernelLog.uncaught(error)));
+    process.on("uncaughtException", (error) => {
+      if (!(error instanceof ProcessExit)) process.stderr.write(kernelLog.uncaught(error));
+    });
     process.on("unhandledRejection", (reason) => process.stderr.write(kernelLog.unhandledRejection(reason)));
   }
 
@@ -173,6 +186,26 @@ export class Kernel {
     } finally {
       this.iopub.status("idle", message);
     }
+    if (this.exitStatus !== undefined && !this.running) await this.exit(this.exitStatus);
+  }
+
+  /**
+   * `process.exit(n)` called by a cell (or by code it started). Ending at once would lose the cell's
+   * queued outputs and leave Jupyter without a reply, so: the call throws (the rest of the cell
+   * does not run) and wakes an awaiting cell; the cell's error says what happened; its reply and
+   * idle are sent, every queued message is delivered, and then the process exits with n. Called
+   * while no cell runs, the notice goes to the last cell's stderr.
+   */
+  private interceptExit(code: number | string | null | undefined): never {
+    const status = Number(code ?? process.exitCode ?? 0);
+    const first = this.exitStatus === undefined;
+    this.exitStatus ??= Number.isInteger(status) ? status : 1;
+    if (first && this.running) this.runner?.interrupt();
+    else if (first) {
+      process.stderr.write(`${cellErrors.processExit(this.exitStatus)}\n`);
+      void this.exit(this.exitStatus);
+    }
+    throw new ProcessExit(cellErrors.processExit(this.exitStatus));
   }
 
   private reply(request: Request, msgType: string, content: Record<string, unknown>): void {
@@ -197,17 +230,27 @@ export class Kernel {
     if (!silent) this.iopub.publish("execute_input", { code, execution_count: count });
     if (store) this.history.addInput(count, code);
 
-    const outcome = await this.runner!.run(code);
-    let error: ErrorContent | undefined = outcome.status === "error" ? outcome.error : undefined;
-    if (outcome.status === "ok" && outcome.hasValue && !silent) {
-      try {
-        const bundle = await resultBundle(outcome.value);
-        this.iopub.publish("execute_result", { execution_count: count, data: jsonBundle(bundle), metadata: {} });
-        if (store) this.history.addOutput(count, bundle["text/plain"]);
-      } catch (thrown) {
-        error = displayError(thrown, outcome.value);
+    let error: ErrorContent | undefined;
+    this.running = true;
+    try {
+      const outcome = await this.runner!.run(code);
+      if (outcome.status === "error") error = outcome.error;
+      else if (outcome.hasValue && !silent && this.exitStatus === undefined) {
+        try {
+          const bundle = await resultBundle(outcome.value);
+          this.iopub.publish("execute_result", { execution_count: count, data: jsonBundle(bundle), metadata: {} });
+          if (store) this.history.addOutput(count, bundle["text/plain"]);
+        } catch (thrown) {
+          error = displayError(thrown, outcome.value);
+        }
       }
+    } catch (internal) {
+      log(kernelLog.handlerFailed("execute_request", internal));
+      error = thrownError(internal);
+    } finally {
+      this.running = false;
     }
+    if (this.exitStatus !== undefined) error = processExitError(this.exitStatus);
     if (!error) {
       this.reply(request, "execute_reply", { status: "ok", execution_count: count, user_expressions: {}, payload: [] });
       return;
@@ -262,12 +305,17 @@ export class Kernel {
     setImmediate(() => void this.exit());
   }
 
-  /** Closes everything and ends the process (cells may have left timers or servers running). */
-  async exit(): Promise<never> {
+  /** Delivers what is queued, closes everything and ends the process (cells may have left timers or servers running). */
+  async exit(status = 0): Promise<never> {
     this.runner?.close();
     await this.channels.close();
-    process.exit(0);
+    return this.processExit(status);
   }
+}
+
+/** What `process.exit(status)` in a cell throws, so that the rest of the cell does not run. */
+class ProcessExit extends Error {
+  override name = "ProcessExit";
 }
 
 /** Ends the kernel when the process that started it is gone, as ipykernel's parent poller does. */
