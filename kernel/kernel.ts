@@ -15,6 +15,7 @@ import * as tslabJupyter from "tslab/dist/jupyter";
 import { Channels, type RequestSocket } from "./channels";
 import { comms, type CommMessage } from "./comms";
 import { displayError, processExitError, thrownError, type ErrorContent } from "./errors";
+import { watchHeap } from "./heap";
 import { History, type HistoryRequest } from "./history";
 import { IOPub } from "./iopub";
 import { jsonBundle, kernelPublisher, resultBundle, type KernelPublisher } from "./display";
@@ -232,6 +233,10 @@ export class Kernel {
 
     let error: ErrorContent | undefined;
     this.running = true;
+    const stopWatching = watchHeap((use) => {
+      process.stderr.write(`${cellErrors.heapNearLimit(use.usedMB, use.limitMB)}\n`);
+      this.runner?.interrupt();
+    });
     try {
       const outcome = await this.runner!.run(code);
       if (outcome.status === "error") error = outcome.error;
@@ -248,6 +253,7 @@ export class Kernel {
       log(kernelLog.handlerFailed("execute_request", internal));
       error = thrownError(internal);
     } finally {
+      stopWatching();
       this.running = false;
     }
     if (this.exitStatus !== undefined) error = processExitError(this.exitStatus);
@@ -307,6 +313,7 @@ export class Kernel {
 
   /** Delivers what is queued, closes everything and ends the process (cells may have left timers or servers running). */
   async exit(status = 0): Promise<never> {
+    process.exitCode = status; // (the process may end on its own once the sockets are closed)
     this.runner?.close();
     await this.channels.close();
     return this.processExit(status);

@@ -46,6 +46,9 @@ export const cellErrors = {
   startup: (error: string) => `The archlab library could not be put in scope: ${error}`,
   processExit: (status: number) =>
     `process.exit(${status}) was called: the kernel ends (exit status ${status}) and everything defined in it is lost. Restart the kernel to go on.`,
+  heapNearLimit: (usedMB: number, limitMB: number) =>
+    `The JavaScript heap is nearly full (${usedMB} of ${limitMB} MB): the cell was stopped, because at the limit V8 ends the kernel ` +
+    `and everything in it. Free what you keep (e.g. set big arrays to undefined), or restart Jupyter with NODE_OPTIONS=--max-old-space-size=<MB> for a larger heap.`,
   closeNames: (names: string[]) => `Close names in scope: ${names.join(", ")}.`,
 };
 

@@ -25,15 +25,17 @@ interface Exchange {
 let results: Record<string, any>;
 let box: ReturnType<typeof sandbox>;
 
+/** Runs outputs_driver.py's `scenarios` on a kernel installed in `sandbox`; what it saw. */
+function drive(where: ReturnType<typeof sandbox>, scenarios: string[]): Record<string, any> {
+  const out = join(where.root, "results.json");
+  python([join(__dirname, "outputs_driver.py"), out, join(where.root, "kernel.log"), ...scenarios], { cwd: where.workDir, env: where.env });
+  return JSON.parse(readFileSync(out, "utf8"));
+}
+
 before(() => {
   requireTools(["jupyter_client", "zmq"]);
   box = sandbox();
-  const out = join(box.root, "results.json");
-  python([join(__dirname, "outputs_driver.py"), out, join(box.root, "kernel.log"), "flood", "quick", "late", "proxy", "names", "exit"], {
-    cwd: box.workDir,
-    env: box.env,
-  });
-  results = JSON.parse(readFileSync(out, "utf8"));
+  results = drive(box, ["flood", "quick", "late", "proxy", "names", "exit"]);
 });
 
 const ofType = (exchange: Exchange, type: string) => exchange.iopub.filter((m) => m.msg_type === type).map((m) => m.content);
@@ -180,5 +182,18 @@ describe("faults are reported in the cell (jupyter_client)", () => {
     assert.equal(exchange.reply!.content.status, "error");
     assert.equal(results.exit_alive, false);
     assert.equal(results.exit_code, 3);
+  });
+});
+
+describe("a cell that fills the JavaScript heap (jupyter_client)", () => {
+  test("is told in its output and stopped before V8 would end the kernel; what it printed is kept", () => {
+    const small = sandbox();
+    small.env.NODE_OPTIONS = "--max-old-space-size=1024";
+    const exchange: Exchange = drive(small, ["heap"]).heap;
+    assertWellFormed(exchange, "heap");
+    assert.equal(stdout(exchange), "before the hog\n");
+    const warning = cellErrors.heapNearLimit(1, 2);
+    assert.ok(stderr(exchange).startsWith(warning.slice(0, warning.indexOf("("))), stderr(exchange));
+    assert.deepEqual(ofType(exchange, "error").map((e) => e.ename), ["Interrupted"]);
   });
 });

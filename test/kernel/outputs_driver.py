@@ -121,6 +121,17 @@ try:
         results["names_typo"] = k.run("gruResetAftr")
         results["names_far"] = k.run("zzqqxx")
 
+    if "heap" in scenarios:
+        # Allocates up to 97 % of V8's heap limit, slowly enough to be sampled, then waits.
+        results["heap"] = k.run(
+            "console.log('before the hog');"
+            " const { heap_size_limit } = require('v8').getHeapStatistics();"
+            " const hog: number[][] = [];"
+            " while (process.memoryUsage().heapUsed < 0.97 * heap_size_limit) {"
+            "   hog.push(new Array(100_000).fill(hog.length)); await new Promise((r) => setTimeout(r, 2)); }"
+            " console.log('not stopped');"
+            " await new Promise(() => {});")
+
     if "exit" in scenarios:
         results["exit"] = k.run(
             "for (let i = 0; i < 2000; i++) display({ [Symbol.for('Jupyter.display')]: () => ({ 'text/plain': `x${i}` }) });"
