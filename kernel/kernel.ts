@@ -62,6 +62,7 @@ export class Kernel {
   private running = false;
   /** The status a cell asked `process.exit` for: the kernel ends once that cell is answered. */
   private exitStatus: number | undefined;
+  private exiting: Promise<never> | undefined;
   /** Node's own `process.exit` (cells get {@link interceptExit}'s). */
   private readonly processExit = process.exit.bind(process);
 
@@ -311,12 +312,18 @@ export class Kernel {
     setImmediate(() => void this.exit());
   }
 
-  /** Delivers what is queued, closes everything and ends the process (cells may have left timers or servers running). */
-  async exit(status = 0): Promise<never> {
-    process.exitCode = status; // (the process may end on its own once the sockets are closed)
-    this.runner?.close();
-    await this.channels.close();
-    return this.processExit(status);
+  /**
+   * Delivers what is queued, closes everything and ends the process (cells may have left timers or
+   * servers running). Once: a second call gets the first one's ending.
+   */
+  exit(status = 0): Promise<never> {
+    this.exiting ??= (async () => {
+      process.exitCode = status; // (the process may end on its own once the sockets are closed)
+      this.runner?.close();
+      await this.channels.close();
+      return this.processExit(status);
+    })();
+    return this.exiting;
   }
 }
 

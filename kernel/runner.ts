@@ -23,6 +23,8 @@ export class CellRunner {
   readonly executor: Executor;
   /** The names the prelude put in scope: an unknown name's error lists those close to it. */
   scope: readonly string[] = [];
+  /** Resolves once work the cells started without awaiting it is done (the kernel's displays in progress). */
+  settled: () => Promise<void> = async () => {};
   private readonly converters: ConverterSet;
   private diagnostics: readonly Diagnostic[] = [];
   private thrown: unknown = NO_VALUE;
@@ -45,9 +47,6 @@ export class CellRunner {
       },
     });
   }
-
-  /** Resolves once work the cells started without awaiting it is done (the kernel's displays in progress). */
-  settled: () => Promise<void> = async () => {};
 
   /**
    * Runs `code`; resolves when the cell, a Promise it ends with, and the displays it started
