@@ -319,6 +319,7 @@ export class Kernel {
   exit(status = 0): Promise<never> {
     this.exiting ??= (async () => {
       process.exitCode = status; // (the process may end on its own once the sockets are closed)
+      this.iopub.flush();
       this.runner?.close();
       await this.channels.close();
       return this.processExit(status);

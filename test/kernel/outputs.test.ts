@@ -185,6 +185,18 @@ describe("faults are reported in the cell (jupyter_client)", () => {
   });
 });
 
+describe("process.exit called after its cell went idle (jupyter_client)", () => {
+  test("says so in that cell's output, then the kernel ends with its status", () => {
+    const later = drive(sandbox(), ["exit_later"]);
+    const exchange: Exchange = later.exit_later;
+    assert.equal(exchange.reply!.content.status, "ok");
+    const afterIdle = exchange.iopub.slice(exchange.iopub.findIndex((m) => m.msg_type === "status" && m.content.execution_state === "idle") + 1);
+    assert.deepEqual(afterIdle.map((m) => m.content.text), [`${cellErrors.processExit(4)}\n`]);
+    assert.equal(later.exit_alive, false);
+    assert.equal(later.exit_code, 4);
+  });
+});
+
 describe("a cell that fills the JavaScript heap (jupyter_client)", () => {
   test("is told in its output and stopped before V8 would end the kernel; what it printed is kept", () => {
     const small = sandbox();

@@ -142,6 +142,16 @@ try:
             time.sleep(0.1)
         results["exit_alive"] = k.km.is_alive()
         results["exit_code"] = k.km.provisioner.process.returncode if k.km.provisioner and k.km.provisioner.process else None
+    if "exit_later" in scenarios:
+        # process.exit from a timer, after the cell that set it has gone idle.
+        results["exit_later"] = k.run("setTimeout(() => process.exit(4), 300); 'scheduled'")
+        for _ in range(100):
+            k.drain_iopub(0.1)
+            if not k.km.is_alive():
+                break
+        k.drain_iopub(0.5)
+        results["exit_alive"] = k.km.is_alive()
+        results["exit_code"] = k.km.provisioner.process.returncode if k.km.provisioner and k.km.provisioner.process else None
 finally:
     k.close()
     log.close()
