@@ -26,9 +26,29 @@ export function jsonBundle(bundle: MimeBundle): Record<string, unknown> {
   return out;
 }
 
+/** The publisher the kernel installs with `setPublisher`, and what it knows of displays in progress. */
+export interface KernelPublisher extends Publisher {
+  begin(): () => void;
+  /** Resolves once no display is rendering (including displays started meanwhile). */
+  settled(): Promise<void>;
+}
+
 /** The publisher the kernel installs with `setPublisher`. */
-export function kernelPublisher(iopub: IOPub): Publisher {
+export function kernelPublisher(iopub: IOPub): KernelPublisher {
+  const rendering = new Set<Promise<void>>();
   return {
+    begin() {
+      let end!: () => void;
+      const done = new Promise<void>((resolve) => (end = resolve));
+      rendering.add(done);
+      return () => {
+        rendering.delete(done);
+        end();
+      };
+    },
+    async settled() {
+      while (rendering.size > 0) await Promise.all(rendering);
+    },
     display(bundle: MimeBundle, { id, update, metadata }: DisplayOptions) {
       if (update && !id) throw new TypeError(cellErrors.updateWithoutId);
       iopub.publish(update ? "update_display_data" : "display_data", {

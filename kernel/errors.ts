@@ -6,9 +6,8 @@
  * - A thrown value shows its name, message and the stack frames that belong to the user's code
  *   (frames of the kernel, tslab and Node internals are left out).
  */
-import { inspect } from "node:util";
 import type { Diagnostic } from "tslab/dist/converter";
-import { cellErrors } from "./messages";
+import { cellErrors, shown } from "./messages";
 
 /** The content of an `error` message (and of an `execute_reply` with status "error"). */
 export interface ErrorContent {
@@ -17,24 +16,66 @@ export interface ErrorContent {
   traceback: string[];
 }
 
-/** Type-checking diagnostics of a cell as one error. */
-export function diagnosticsError(diagnostics: readonly Diagnostic[], code: string): ErrorContent {
+/**
+ * Type-checking diagnostics of a cell as one error. An unknown name is followed by the names in
+ * `scope` (archlab's) that are close to it — TypeScript suggests at most one, from anywhere.
+ */
+export function diagnosticsError(diagnostics: readonly Diagnostic[], code: string, scope: readonly string[] = []): ErrorContent {
   const lines = code.split("\n");
+  const hint = (d: Diagnostic): string[] => {
+    const unknown = UNKNOWN_NAME.has(d.code) ? /'([^']+)'/.exec(d.messageText)?.[1] : undefined;
+    const close = unknown ? closeNames(unknown, scope) : [];
+    return close.length > 0 ? [cellErrors.closeNames(close)] : [];
+  };
   const traceback = diagnostics.flatMap((d) => {
     const where = d.fileName ? `${d.fileName} ${position(d)}` : `cell ${position(d)}`;
     const head = `${where}: error TS${d.code}: ${d.messageText}`;
-    if (d.fileName || d.start.line >= lines.length) return [head];
+    if (d.fileName || d.start.line >= lines.length) return [head, ...hint(d)];
     const lineNo = String(d.start.line + 1);
     const width = d.end.line === d.start.line ? Math.max(1, d.end.character - d.start.character) : 1;
     const gutter = " ".repeat(lineNo.length);
-    return [head, `  ${lineNo} | ${lines[d.start.line]}`, `  ${gutter} | ${" ".repeat(d.start.character)}${"^".repeat(width)}`];
+    return [head, `  ${lineNo} | ${lines[d.start.line]}`, `  ${gutter} | ${" ".repeat(d.start.character)}${"^".repeat(width)}`, ...hint(d)];
   });
   const first = diagnostics[0];
   return {
     ename: "TSError",
-    evalue: first ? `${position(first)} TS${first.code}: ${first.messageText}` : cellErrors.typeCheckFailed,
+    evalue: first ? [`${position(first)} TS${first.code}: ${first.messageText}`, ...hint(first)].join(" ") : cellErrors.typeCheckFailed,
     traceback,
   };
+}
+
+/** TypeScript's "Cannot find name 'X'." (2304) and "… Did you mean 'Y'?" (2552). */
+const UNKNOWN_NAME = new Set([2304, 2552]);
+const MAX_CLOSE_NAMES = 16;
+
+/**
+ * Names in `scope` close to `name`, closest first: the same but for case, those starting with it
+ * (`GRU` → `GRU1`, `GRU_RESET_AFTER`…) and those a typo or two away (edit distance, ignoring case).
+ */
+export function closeNames(name: string, scope: readonly string[]): string[] {
+  const wanted = name.toLowerCase();
+  const allowed = wanted.length <= 4 ? 1 : 2;
+  const ranked = scope
+    .map((candidate) => {
+      const lower = candidate.toLowerCase();
+      const distance = editDistance(wanted, lower);
+      const rank = distance === 0 ? 0 : distance <= allowed ? distance : wanted.length >= 2 && lower.startsWith(wanted) ? allowed + 1 : Infinity;
+      return { candidate, rank };
+    })
+    .filter(({ candidate, rank }) => rank < Infinity && candidate !== name);
+  ranked.sort((a, b) => a.rank - b.rank || a.candidate.length - b.candidate.length || a.candidate.localeCompare(b.candidate));
+  return ranked.slice(0, MAX_CLOSE_NAMES).map(({ candidate }) => candidate);
+}
+
+/** Levenshtein distance: insertions, deletions and substitutions turning `a` into `b`. */
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const row = [i];
+    for (let j = 1; j <= b.length; j++) row[j] = Math.min(previous[j] + 1, row[j - 1] + 1, previous[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+    previous = row;
+  }
+  return previous[b.length];
 }
 
 function position(d: Diagnostic): string {
@@ -45,22 +86,44 @@ function position(d: Diagnostic): string {
 const INTERNAL_FRAME =
   /\((node:|.*[\\/]node_modules[\\/]tslab[\\/])|[\\/]dist[\\/](kernel[\\/]|src[\\/]display[\\/]protocol)|^\s+at node:|^\s+at new Promise \(<anonymous>\)/;
 
-/** A thrown value (anything can be thrown in JavaScript) as an error. */
+/**
+ * A thrown value (anything can be thrown in JavaScript) as an error. Never throws itself: the value
+ * may be a Proxy whose every trap throws, or an Error whose getters throw; what cannot be read is
+ * left out.
+ */
 export function thrownError(thrown: unknown): ErrorContent {
-  if (thrown instanceof Error) {
-    const ename = thrown.name || thrown.constructor?.name || "Error";
-    const stack = (thrown.stack ?? `${ename}: ${thrown.message}`).split("\n");
+  if (attempt(() => thrown instanceof Error, false)) {
+    const error = thrown as Error;
+    const ename = attempt(() => String(error.name || error.constructor?.name || "Error"), "Error");
+    const message = attempt(() => String(error.message), "");
+    const stack = attempt(() => (typeof error.stack === "string" ? error.stack : undefined), undefined) ?? `${ename}: ${message}`;
+    const lines = stack.split("\n");
     // Node prefixes errors thrown by vm scripts with the failing source line and a caret: drop that.
-    const start = Math.max(0, stack.findIndex((line) => line.startsWith(ename)));
-    return { ename, evalue: thrown.message, traceback: stack.slice(start).filter((line) => !INTERNAL_FRAME.test(line)) };
+    const start = Math.max(0, lines.findIndex((line) => line.startsWith(ename)));
+    return { ename, evalue: message, traceback: lines.slice(start).filter((line) => !INTERNAL_FRAME.test(line)) };
   }
-  const evalue = inspect(thrown, { depth: 2 });
+  const evalue = shown(thrown);
   return { ename: "Uncaught", evalue, traceback: [`Uncaught ${evalue}`] };
+}
+
+/** The value `read` returns, or `fallback` when it throws (reading a thrown value may run its code). */
+export function attempt<T>(read: () => T, fallback: T): T {
+  try {
+    return read();
+  } catch {
+    return fallback;
+  }
 }
 
 /** An interrupted cell (SIGINT or `interrupt_request`). */
 export function interruptedError(): ErrorContent {
   return { ename: "Interrupted", evalue: cellErrors.interrupted, traceback: [`Interrupted: ${cellErrors.interrupted}`] };
+}
+
+/** A cell that called `process.exit(status)`: the kernel ends once the cell is answered. */
+export function processExitError(status: number): ErrorContent {
+  const evalue = cellErrors.processExit(status);
+  return { ename: "ProcessExit", evalue, traceback: [`ProcessExit: ${evalue}`] };
 }
 
 /** A failure while turning a value into a mime bundle (its display method threw or returned junk). */
@@ -71,6 +134,6 @@ export function displayError(thrown: unknown, value: unknown): ErrorContent {
 }
 
 function describe(value: unknown): string {
-  const name = (value as { constructor?: { name?: string } } | null)?.constructor?.name;
-  return name && name !== "Object" ? `a ${name}` : "an object";
+  const name = attempt(() => (value as { constructor?: { name?: unknown } } | null)?.constructor?.name, undefined);
+  return typeof name === "string" && name && name !== "Object" ? `a ${name}` : "an object";
 }

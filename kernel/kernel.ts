@@ -20,10 +20,11 @@ import type * as TslabJupyter from "tslab/dist/jupyter";
 import { CellScope } from "./cell-scope";
 import { Channels, DEFAULT_CHANNEL_OPTIONS, type ChannelOptions, type RequestSocket } from "./channels";
 import { comms, type CommMessage } from "./comms";
-import { displayError, thrownError, type ErrorContent } from "./errors";
+import { displayError, processExitError, thrownError, type ErrorContent } from "./errors";
+import { watchHeap } from "./heap";
 import { History, type HistoryRequest } from "./history";
 import { IOPub } from "./iopub";
-import { jsonBundle, kernelPublisher, resultBundle } from "./display";
+import { jsonBundle, kernelPublisher, resultBundle, type KernelPublisher } from "./display";
 import { log } from "./log";
 import { isComplete } from "./is-complete";
 import { cellErrors, commErrors, kernelLog, wireErrors } from "./messages";
@@ -71,6 +72,7 @@ const QUIET_MS = 500;
 export class Kernel {
   private readonly session = randomUUID();
   private readonly iopub: IOPub;
+  private readonly publisher: KernelPublisher;
   private readonly history = new History();
   private readonly queue: Request[] = [];
   private readonly cells = new CellScope();
@@ -82,6 +84,13 @@ export class Kernel {
   private executionCount = 0;
   private working = false;
   private ready = false;
+  /** A cell is running (its execute request is being handled). */
+  private running = false;
+  /** The status a cell asked `process.exit` for: the kernel ends once that cell is answered. */
+  private exitStatus: number | undefined;
+  private exiting: Promise<never> | undefined;
+  /** Node's own `process.exit` (cells get {@link interceptExit}'s). */
+  private readonly processExit = process.exit.bind(process);
 
   private readonly handlers: Record<string, Handler> = {
     execute_request: (r) => this.execute(r),
@@ -103,6 +112,7 @@ export class Kernel {
 
   constructor(private readonly channels: Channels) {
     this.iopub = new IOPub(channels, this.session);
+    this.publisher = kernelPublisher(this.iopub);
   }
 
   /**
@@ -130,6 +140,7 @@ export class Kernel {
     const { loadPrelude } = require("./scope") as typeof import("./scope");
     const tslabJupyter = require("tslab/dist/jupyter") as typeof TslabJupyter;
     this.runner = new CellRunner(process.cwd(), this.cells);
+    this.runner.settled = () => this.publisher.settled();
     this.tslab = new tslabJupyter.JupyterHandlerImpl(this.runner.executor, false);
     (tslabJupyter as { lastWriteDisplayData: unknown }).lastWriteDisplayData = (data: Record<string, unknown>, update: boolean) =>
       this.cells.live && this.cells.outside(() => this.iopub.publish(update ? "update_display_data" : "display_data", data));
@@ -138,6 +149,7 @@ export class Kernel {
     const prelude = loadPrelude((name, source) => this.runner!.addModule(name, source));
     if (prelude.clashes.length > 0) log(kernelLog.clashes(prelude.clashes));
     if (prelude.problems.length > 0) log(cellErrors.startup(prelude.problems.join("\n")));
+    this.runner.scope = prelude.names;
     log(kernelLog.ready(Date.now() - started, prelude.names.length));
     this.ready = true;
     heartbeat.serving();
@@ -179,16 +191,20 @@ export class Kernel {
       }) as typeof process.stdout.write;
     process.stdout.write = stream("stdout");
     process.stderr.write = stream("stderr");
-    const publisher = kernelPublisher(this.iopub);
+    const publisher = this.publisher;
     setPublisher({
       display: (bundle, options) => void (cells.live && cells.outside(() => publisher.display(bundle, options))),
       clearOutput: (options) => void (cells.live && cells.outside(() => publisher.clearOutput(options))),
+      begin: () => publisher.begin(),
     } satisfies Publisher);
     comms.connect((msgType, content, options) => cells.live && cells.outside(() => this.iopub.publish(msgType, content, options)));
     cells.gateTimers();
     process.on("SIGINT", () => this.interrupt());
+    process.exit = ((code?: number | string | null) => this.interceptExit(code)) as typeof process.exit;
     exitWithParent(() => void this.exit());
-    process.on("uncaughtException", (error) => process.stderr.write(kernelLog.uncaught(error)));
+    process.on("uncaughtException", (error) => {
+      if (!(error instanceof ProcessExit)) process.stderr.write(kernelLog.uncaught(error));
+    });
     process.on("unhandledRejection", (reason) => process.stderr.write(kernelLog.unhandledRejection(reason)));
   }
 
@@ -237,6 +253,26 @@ export class Kernel {
     } finally {
       this.iopub.status("idle", message);
     }
+    if (this.exitStatus !== undefined && !this.running) await this.exit(this.exitStatus);
+  }
+
+  /**
+   * `process.exit(n)` called by a cell (or by code it started). Ending at once would lose the cell's
+   * queued outputs and leave Jupyter without a reply, so: the call throws (the rest of the cell
+   * does not run) and wakes an awaiting cell; the cell's error says what happened; its reply and
+   * idle are sent, every queued message is delivered, and then the process exits with n. Called
+   * while no cell runs, the notice goes to the last cell's stderr.
+   */
+  private interceptExit(code: number | string | null | undefined): never {
+    const status = Number(code ?? process.exitCode ?? 0);
+    const first = this.exitStatus === undefined;
+    this.exitStatus ??= Number.isInteger(status) ? status : 1;
+    if (first && this.running) this.runner?.interrupt();
+    else if (first) {
+      process.stderr.write(`${cellErrors.processExit(this.exitStatus)}\n`);
+      void this.exit(this.exitStatus);
+    }
+    throw new ProcessExit(cellErrors.processExit(this.exitStatus));
   }
 
   private reply(request: Request, msgType: string, content: Record<string, unknown>): void {
@@ -261,17 +297,32 @@ export class Kernel {
     if (!silent) this.iopub.publish("execute_input", { code, execution_count: count });
     if (store) this.history.addInput(count, code);
 
-    const outcome = await this.runner!.run(code);
-    let error: ErrorContent | undefined = outcome.status === "error" ? outcome.error : undefined;
-    if (outcome.status === "ok" && outcome.hasValue && !silent) {
-      try {
-        const bundle = await resultBundle(outcome.value);
-        this.iopub.publish("execute_result", { execution_count: count, data: jsonBundle(bundle), metadata: {} });
-        if (store) this.history.addOutput(count, bundle["text/plain"]);
-      } catch (thrown) {
-        error = displayError(thrown, outcome.value);
+    let error: ErrorContent | undefined;
+    this.running = true;
+    const stopWatching = watchHeap((use) => {
+      process.stderr.write(`${cellErrors.heapNearLimit(use.usedMB, use.limitMB)}\n`);
+      this.runner?.interrupt();
+    });
+    try {
+      const outcome = await this.runner!.run(code);
+      if (outcome.status === "error") error = outcome.error;
+      else if (outcome.hasValue && !silent && this.exitStatus === undefined) {
+        try {
+          const bundle = await resultBundle(outcome.value);
+          this.iopub.publish("execute_result", { execution_count: count, data: jsonBundle(bundle), metadata: {} });
+          if (store) this.history.addOutput(count, bundle["text/plain"]);
+        } catch (thrown) {
+          error = displayError(thrown, outcome.value);
+        }
       }
+    } catch (internal) {
+      log(kernelLog.handlerFailed("execute_request", internal));
+      error = thrownError(internal);
+    } finally {
+      stopWatching();
+      this.running = false;
     }
+    if (this.exitStatus !== undefined) error = processExitError(this.exitStatus);
     if (!error) {
       this.reply(request, "execute_reply", { status: "ok", execution_count: count, user_expressions: {}, payload: [] });
       return;
@@ -327,12 +378,25 @@ export class Kernel {
     setImmediate(() => void this.exit());
   }
 
-  /** Closes everything and ends the process (cells may have left timers or servers running). */
-  async exit(): Promise<never> {
-    this.runner?.close();
-    await this.channels.close();
-    process.exit(0);
+  /**
+   * Delivers what is queued, closes everything and ends the process (cells may have left timers or
+   * servers running). Once: a second call gets the first one's ending.
+   */
+  exit(status = 0): Promise<never> {
+    this.exiting ??= (async () => {
+      process.exitCode = status; // (the process may end on its own once the sockets are closed)
+      this.iopub.flush();
+      this.runner?.close();
+      await this.channels.close();
+      return this.processExit(status);
+    })();
+    return this.exiting;
   }
+}
+
+/** What `process.exit(status)` in a cell throws, so that the rest of the cell does not run. */
+class ProcessExit extends Error {
+  override name = "ProcessExit";
 }
 
 /** Ends the kernel when the process that started it is gone, as ipykernel's parent poller does. */

@@ -4,7 +4,23 @@
  */
 import { inspect } from "node:util";
 
-const reason = (error: unknown) => (error instanceof Error ? error.message : inspect(error));
+/** `value` as Node's REPL shows it; never throws (a thrown value may be a Proxy or have throwing getters). */
+export function shown(value: unknown): string {
+  try {
+    return inspect(value, { depth: 2 });
+  } catch {
+    return "[a value that cannot be inspected]";
+  }
+}
+
+/** An error's message (or stack), else the value shown; never throws. */
+function reason(error: unknown, part: "message" | "stack" = "message"): string {
+  try {
+    return error instanceof Error ? String(error[part]) : shown(error);
+  } catch {
+    return shown(error);
+  }
+}
 
 /** Problems with messages on the wire (written to the kernel log; the message is dropped). */
 export const wireErrors = {
@@ -36,6 +52,12 @@ export const cellErrors = {
   display: (what: string, problem: string) => `Displaying the cell's value (${what}) failed: ${problem}`,
   updateWithoutId: 'display(x, { update: true }) needs the id of the output to replace: display(x, { id: "…", update: true }).',
   startup: (error: string) => `The archlab library could not be put in scope: ${error}`,
+  processExit: (status: number) =>
+    `process.exit(${status}) was called: the kernel ends (exit status ${status}) and everything defined in it is lost. Restart the kernel to go on.`,
+  heapNearLimit: (usedMB: number, limitMB: number) =>
+    `The JavaScript heap is nearly full (${usedMB} of ${limitMB} MB): the cell was stopped, because at the limit V8 ends the kernel ` +
+    `and everything in it. Free what you keep (e.g. set big arrays to undefined), or restart Jupyter with NODE_OPTIONS=--max-old-space-size=<MB> for a larger heap.`,
+  closeNames: (names: string[]) => `Close names in scope: ${names.join(", ")}.`,
 };
 
 /** What `archlab run` says when a run cannot finish; the notebook's cells are counted from 1, as JupyterLab does. */
@@ -67,9 +89,9 @@ export const commErrors = {
 /** Kernel log lines. */
 export const kernelLog = {
   unknownRequest: (msgType: string, socket: string) => `Ignored ${msgType} on ${socket}: not a request this kernel answers.`,
-  handlerFailed: (msgType: string, error: unknown) => `Handling ${msgType} failed: ${error instanceof Error ? error.stack : inspect(error)}`,
-  uncaught: (error: unknown) => `Uncaught ${inspect(error)}\n`,
-  unhandledRejection: (error: unknown) => `Unhandled promise rejection: ${inspect(error)}\n`,
+  handlerFailed: (msgType: string, error: unknown) => `Handling ${msgType} failed: ${reason(error, "stack")}`,
+  uncaught: (error: unknown) => `Uncaught ${shown(error)}\n`,
+  unhandledRejection: (error: unknown) => `Unhandled promise rejection: ${shown(error)}\n`,
   converterReady: (ms: number) => `TypeScript ready in ${ms} ms.`,
   ready: (ms: number, names: number) => `Ready in ${ms} ms with ${names} names in scope.`,
   stoppingStuckCode:

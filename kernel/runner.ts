@@ -8,12 +8,13 @@
  * `Promise { <pending> }`), or an {@link ErrorContent} — the TypeScript diagnostics are captured
  * from the converter itself, not parsed back from text.
  */
+import { setImmediate, setTimeout } from "node:timers";
 import { format } from "node:util";
 import { createConverter, type Converter, type Diagnostic } from "tslab/dist/converter";
 import { createExecutor, type ConverterSet, type Executor } from "tslab/dist/executor";
 import type { CellScope } from "./cell-scope";
 import { kernelWork } from "./heartbeat";
-import { diagnosticsError, interruptedError, thrownError, type ErrorContent } from "./errors";
+import { attempt, diagnosticsError, interruptedError, thrownError, type ErrorContent } from "./errors";
 
 /** What running one cell produced. */
 export type CellOutcome = { status: "ok"; hasValue: boolean; value?: unknown } | { status: "error"; error: ErrorContent };
@@ -23,6 +24,10 @@ const NO_VALUE = Symbol("no value");
 /** Executes cells; one per kernel. */
 export class CellRunner {
   readonly executor: Executor;
+  /** The names the prelude put in scope: an unknown name's error lists those close to it. */
+  scope: readonly string[] = [];
+  /** Resolves once work the cells started without awaiting it is done (the kernel's displays in progress). */
+  settled: () => Promise<void> = async () => {};
   private readonly converters: ConverterSet;
   private diagnostics: readonly Diagnostic[] = [];
   private thrown: unknown = NO_VALUE;
@@ -49,8 +54,22 @@ export class CellRunner {
     });
   }
 
-  /** Runs `code`; resolves when the cell (and a Promise it ends with) has settled. */
+  /**
+   * Runs `code`; resolves when the cell, a Promise it ends with, and the displays it started
+   * ({@link settled}) are done and the event loop has had a turn — so rejections nobody handled
+   * are reported in this cell's output, before its idle. Interruptible throughout.
+   */
   async run(code: string): Promise<CellOutcome> {
+    const outcome = await this.execute(code);
+    try {
+      await this.untilInterrupted(this.settled().then(aTurn));
+    } catch {
+      if (outcome.status === "ok") return { status: "error", error: interruptedError() };
+    }
+    return outcome;
+  }
+
+  private async execute(code: string): Promise<CellOutcome> {
     this.diagnostics = [];
     this.thrown = this.value = NO_VALUE;
     this.interrupted = false;
@@ -91,7 +110,7 @@ export class CellRunner {
   }
 
   private failure(code: string): ErrorContent {
-    if (this.diagnostics.length > 0) return diagnosticsError(this.diagnostics, code);
+    if (this.diagnostics.length > 0) return diagnosticsError(this.diagnostics, code, this.scope);
     if (isInterruption(this.thrown) || this.interrupted) return interruptedError();
     return thrownError(this.thrown === NO_VALUE ? new Error("cell failed") : this.thrown);
   }
@@ -105,7 +124,13 @@ export class CellRunner {
 /** Node's error for a synchronous script stopped by SIGINT (`breakOnSigint`), and tslab's async one. */
 function isInterruption(thrown: unknown): boolean {
   const error = thrown as { code?: string; message?: string } | null;
-  return error?.code === "ERR_SCRIPT_EXECUTION_INTERRUPTED" || error?.message === "Interrupted asynchronously";
+  return attempt(() => error?.code === "ERR_SCRIPT_EXECUTION_INTERRUPTED" || error?.message === "Interrupted asynchronously", false);
+}
+
+/** Lets timers due now and the checks after them run (Node reports unhandled rejections after each callback). */
+async function aTurn(): Promise<void> {
+  await new Promise((resolve) => setTimeout(resolve, 0));
+  await new Promise(setImmediate);
 }
 
 function isThenable(value: unknown): value is PromiseLike<unknown> {

@@ -37,6 +37,12 @@ export interface DisplayOptions {
 export interface Publisher {
   display(bundle: MimeBundle, options: DisplayOptions): void;
   clearOutput(options: { wait: boolean }): void;
+  /**
+   * Called as a display starts rendering; the function it returns, once it has been published or
+   * has failed. The kernel waits for the displays a cell started, awaited or not, before it
+   * reports the cell done (`display(diagram(LSTM)); 4` shows the diagram in its cell).
+   */
+  begin?(): () => void;
 }
 
 let publisher: Publisher | undefined;
@@ -101,9 +107,14 @@ export async function format(value: unknown): Promise<MimeBundle> {
  * display(lstm.diagram({ at: 3 }), { id: "cell", update: true });
  */
 export async function display(value: unknown, options: DisplayOptions = {}): Promise<void> {
-  const bundle = await format(value);
-  if (publisher) publisher.display(bundle, options);
-  else console.log(bundle["text/plain"]);
+  const end = publisher?.begin?.();
+  try {
+    const bundle = await format(value);
+    if (publisher) publisher.display(bundle, options);
+    else console.log(bundle["text/plain"]);
+  } finally {
+    end?.();
+  }
 }
 
 /** Clears the cell's output; with `{ wait: true }` only when the next output arrives. */
