@@ -169,7 +169,9 @@ export class Cell {
       const value = this.initialState(s.name, initial[s.name], B);
       storage.initial[s.name] = share ? toShared(value) : value;
     }
-    return new Trace(this.def, this.sizes, T, B, this.dtype, storage, reverse ? "backward" : "forward");
+    const trace = new Trace(this.def, this.sizes, T, B, this.dtype, storage, reverse ? "backward" : "forward");
+    trace.params = this.#params;
+    return trace;
   }
 
   /** Bytes a trace of T steps over B batch elements takes: every input and node at every step, and the initial states. */

@@ -34,6 +34,12 @@ export class Trace {
   length = 0;
   /** Which direction this trace ran in (processing order is kept; backward traces read the input reversed). */
   readonly direction: "forward" | "backward";
+  /**
+   * @internal The parameters the run computed with — with the stored values, the tape that
+   * `backward` reads. Set by the cell that recorded the trace (a weight change afterwards replaces
+   * the cell's parameters, never these).
+   */
+  params?: Readonly<Record<string, FloatArray>>;
 
   constructor(
     readonly def: CellDef,
