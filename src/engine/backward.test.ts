@@ -46,7 +46,7 @@ function checkAgainstFiniteDifferences(c: Cell, { T = 4, B = 2, seed = "fd", inp
   const next = random(seed);
   const In = c.size(c.def.inputs[0].size);
   const xs = tensor([T, B, In], next, inputScale) as number[][][];
-  const initial = Object.fromEntries(c.def.states.map((s) => [s.name, tensor([B, c.size(s.size)], next, 0.5)]));
+  const initial: Record<string, number[][]> = Object.fromEntries(c.def.states.map((s) => [s.name, tensor([B, c.size(s.size)], next, 0.5)]));
   const out = c.def.nodes.find((n) => n.name === c.def.output)!;
   const up = { output: tensor([T, B, c.size(out.size)], next), final: Object.fromEntries(c.def.states.map((s) => [s.name, tensor([B, c.size(s.size)], next)])) };
   const grads = backward(c.run(xs, { initial }), up);

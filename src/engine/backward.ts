@@ -192,6 +192,13 @@ export function gradientDefinition(def: CellDef): CellDef {
   return out;
 }
 
+/** @internal The gradient trace of a forward trace: its names, steps, batch and direction; values ∂L/∂(each). */
+export function gradientTrace(trace: Trace, raw: RawGradients): Trace {
+  const grads = new Trace(gradientDefinition(trace.def), trace.sizes, trace.length, trace.batch, "float64", { values: raw.values, initial: raw.initial }, trace.direction);
+  grads.length = trace.length;
+  return grads;
+}
+
 /**
  * Backpropagation through time over a recorded trace: the gradients of a loss L given how L depends
  * on the cell's outputs at every step (`output`) and on the last state values (`final`).
@@ -213,11 +220,9 @@ export function backward(trace: Trace, upstream: Upstream = {}): Gradients {
   tapeOf(trace, where);
   const raw = backwardRaw(trace, readSeeds(trace, upstream, where), where);
   const { def, sizes, batch: B, length: T } = trace;
-  const grads = new Trace(gradientDefinition(def), sizes, T, B, "float64", { values: raw.values, initial: raw.initial }, trace.direction);
-  grads.length = T;
   const size = (expr: string) => evalSize(expr, sizes);
   return {
-    trace: grads,
+    trace: gradientTrace(trace, raw),
     params: writeWeights(raw.params, paramShapes(def, sizes)),
     inputs: Object.fromEntries(def.inputs.map((i) => [i.name, toNested(raw.values[i.name], [T, B, size(i.size)])])),
     initial: Object.fromEntries(def.states.map((s) => [s.name, toNested(raw.initial[s.name], [B, size(s.size)])])),

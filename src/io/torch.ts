@@ -14,8 +14,11 @@ import { GRU_RESET_AFTER } from "../cells/builtins/gru";
 import { RNN_RELU, RNN_TANH } from "../cells/builtins/rnn";
 import type { CellDef } from "../cells/define";
 import { choose, errors, requireObject } from "../errors";
-import { shapeOf, type NestedInput } from "../engine/arrays";
-import type { Weights } from "../engine/params";
+import { shapeOf, toFlat, toNested, type NestedInput } from "../engine/arrays";
+import { writeWeights, type Weights } from "../engine/params";
+import type { Trace } from "../engine/trace";
+import { sequenceBackward, type SequenceGradients } from "../models/backward";
+import { swap01 } from "../models/layer";
 import { SequenceModel } from "../models/sequence";
 import type { SequenceTrace } from "../models/trace";
 import { fromBlocks, toBlocks, type Blocks } from "./blocks";
@@ -114,6 +117,26 @@ export interface TorchOutput {
   cN?: TensorLike<number[][][]>;
   /** Every gate of every layer and direction. */
   trace: SequenceTrace;
+  /**
+   * Backpropagates through this forward pass, as
+   * `torch.autograd.grad((output, h_n[, c_n]), (x, h0[, c0], *parameters), (dOutput, dhN[, dcN]))`:
+   * `dOutput` shaped like `output`, `dhN` like `hN`, `dcN` like `cN`; any of them undefined counts as zeros.
+   */
+  backward(dOutput?: NestedInput, upstream?: { dhN?: NestedInput; dcN?: NestedInput }): Promise<TorchGradients>;
+}
+
+/** What {@link TorchOutput.backward} resolves to: the gradients PyTorch's autograd would give. */
+export interface TorchGradients {
+  /** ∂L/∂(every parameter), by PyTorch name and shape (`weight_ih_l0`, `bias_hh_l1_reverse`, …), in `named_parameters()` order. */
+  grads: Record<string, number[] | number[][]>;
+  /** ∂L/∂x, shaped like x. */
+  dx: TensorLike<number[][][]>;
+  /** ∂L/∂h0 `[D·numLayers, B, H_out]` (`[D·numLayers, H_out]` unbatched). */
+  dh0: TensorLike<number[][][]>;
+  /** LSTM only: ∂L/∂c0 `[D·numLayers, B, H]`. */
+  dc0?: TensorLike<number[][][]>;
+  /** Per layer and direction, ∂L/∂(every node) at every step: cell key (`l0`, `l0_reverse`, …) → gradient trace, in processing order. */
+  traces: Record<string, Trace>;
 }
 
 /** A PyTorch recurrent module, recomputed by archlab with every intermediate recorded. Create with {@link fromTorch}. */
@@ -135,15 +158,80 @@ export class TorchModel {
     const { output, final, trace } = this.model.forward(x, { initial: { h: h0, ...(mode === "LSTM" ? { c: c0 } : {}) }, batchFirst: batched && batchFirst });
     // Unbatched input: PyTorch drops the batch axis of output and states too.
     const squeeze = (v: number[][][]) => tensorLike(batched ? v : (v.map((r) => r[0]) as unknown as number[][][]));
-    const out: TorchOutput = { output: squeeze(output), hN: squeeze(final.h), trace };
+    const out = { output: squeeze(output), hN: squeeze(final.h), trace } as TorchOutput;
     if (mode === "LSTM") out.cN = squeeze(final.c);
+    // Not enumerable: the result shows and serialises as PyTorch's tuple plus the trace.
+    Object.defineProperty(out, "backward", { value: async (dOutput?: NestedInput, upstream = {}) => this.#backward(trace, batched, dOutput, upstream) });
     return out;
+  }
+
+  /** Reverse mode through one forward pass (see {@link TorchOutput.backward}). */
+  #backward(trace: SequenceTrace, batched: boolean, dOutput: NestedInput | undefined, upstream: { dhN?: NestedInput; dcN?: NestedInput }): TorchGradients {
+    const { mode, batchFirst, bias } = this.options;
+    const model = this.model;
+    const where = `backward of the ${model.describe()}`;
+    requireObject(`upstream gradients of ${where}`, upstream, "{ dhN?, dcN? }");
+    const unknown = Object.keys(upstream).find((k) => k !== "dhN" && k !== "dcN");
+    if (unknown) throw errors.unknownName("upstream gradient", unknown, ["dhN", "dcN"], where);
+    if (upstream.dcN !== undefined && mode !== "LSTM") throw errors.badOption("dcN", "(given)", `nothing: mode ${mode} has no cell state (only LSTM has c_n)`);
+    const { steps: T, batch: B } = trace;
+    const cells = model.cells;
+    const n = model.directions * outputSizeOf(model);
+    const layout = batched ? (batchFirst ? [B, T, n] : [T, B, n]) : [T, n];
+    let output: Float64Array | undefined;
+    if (dOutput !== undefined) {
+      output = toFlat(dOutput, layout, `upstream gradient dOutput (∂L/∂output) of ${where}`, "float64", "Give it shaped like the forward output.") as Float64Array;
+      if (batched && batchFirst) output = swap01(output, B, T, n) as Float64Array;
+    }
+    const stateShape = (size: number) => (batched ? [cells.length, B, size] : [cells.length, size]);
+    const final: Record<string, Float64Array> = {};
+    const sizes = { h: cells[0].cell.size(model.def.states.find((s) => s.name === "h")!.size), c: cells[0].cell.size("H") };
+    if (upstream.dhN !== undefined) final.h = toFlat(upstream.dhN, stateShape(sizes.h), `upstream gradient dhN (∂L/∂h_n) of ${where}`, "float64", "Give it shaped like h_n.") as Float64Array;
+    if (upstream.dcN !== undefined) final.c = toFlat(upstream.dcN, stateShape(sizes.c), `upstream gradient dcN (∂L/∂c_n) of ${where}`, "float64", "Give it shaped like c_n.") as Float64Array;
+    const g = sequenceBackward(model, trace, { output, final }, where);
+    const squeeze = (flat: Float64Array, shape: number[]) => tensorLike(toNested(flat, batched ? shape : [shape[0], ...shape.slice(2)]));
+    const In = model.inputSize;
+    const x = batched && batchFirst ? swap01(g.input, T, B, In) : g.input;
+    const result: TorchGradients = {
+      grads: torchGradients(model, g.cells, bias),
+      dx: tensorLike(toNested(x, batched ? (batchFirst ? [B, T, In] : [T, B, In]) : [T, In])),
+      dh0: squeeze(g.initial.h, [cells.length, B, sizes.h]),
+      traces: Object.fromEntries(g.cells.map((c) => [c.key, c.trace])),
+    };
+    if (mode === "LSTM") result.dc0 = squeeze(g.initial.c, [cells.length, B, sizes.c]);
+    return result;
   }
 
   /** The state dict, as `module.state_dict()` would give it (see {@link torchStateDict}). */
   stateDict(): Record<string, number[] | number[][]> {
     return torchStateDict(this.model, { bias: this.options.bias });
   }
+}
+
+/** Size of h of every layer (H, or P with a projection). */
+const outputSizeOf = (model: SequenceModel) => model.cells[0].cell.size(model.def.states.find((s) => s.name === "h")!.size);
+
+/**
+ * Parameter gradients by PyTorch name, in `named_parameters()` order. A bias archlab keeps summed
+ * (b = bias_ih + bias_hh) has the same gradient on both sides; GRU's b_in and b_hn are their own.
+ */
+function torchGradients(model: SequenceModel, cells: SequenceGradients["cells"], bias: boolean): Record<string, number[] | number[][]> {
+  const layout = layoutFor("PyTorch", model.def);
+  const out: Record<string, number[] | number[][]> = {};
+  for (const { key, cell, grads } of cells) {
+    const g = writeWeights(grads.params, cell.shapes);
+    const n = names(key);
+    const rows = (list: readonly string[]) => list.flatMap((name) => g[name] as number[][]);
+    const vector = (list: readonly string[]) => list.flatMap((name) => g[name] as number[]);
+    out[n.ih] = rows(layout.input);
+    out[n.hh] = rows(layout.recurrent);
+    if (bias) {
+      out[n.bih] = vector(layout.inputBias);
+      out[n.bhh] = vector(layout.recurrentBias!);
+    }
+    if ("W_hr" in g) out[n.hr] = g.W_hr as number[][];
+  }
+  return out;
 }
 
 /**
