@@ -208,6 +208,22 @@ describe("backward: the gradient trace", () => {
     assert.equal(color.scale.domain[1], Math.max(...f.map(Math.abs)));
   });
 
+  it("upstream on any node is a vector–Jacobian product from that intermediate (here L = Σ_t Σ f_t)", () => {
+    const ones = (dh as number[][][]).map((row) => row.map((v) => v.map(() => 1)));
+    const grads = backward(trace, { nodes: { f: ones } });
+    const values = c.params.U_f;
+    const sumF = () => c.run(xs).get("f").flat(2).reduce((a, b) => a + b, 0);
+    values[4] += EPS;
+    const plus = sumF();
+    values[4] -= 2 * EPS;
+    const minus = sumF();
+    values[4] += EPS;
+    const numeric = (plus - minus) / (2 * EPS);
+    assert.ok(Math.abs(numeric - (grads.params.U_f as number[][])[1][1]) < 1e-9);
+    // Upstream on the output node through `nodes` is the same as through `output`.
+    assert.deepEqual(backward(trace, { nodes: { h: dh } }).params, backward(trace, { output: dh }).params);
+  });
+
   it("a stepper's trace is differentiated over the steps computed so far", () => {
     const stepper = c.stepper(xs);
     stepper.step();

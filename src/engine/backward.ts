@@ -18,7 +18,7 @@ import { VJP, type VjpOperand } from "../cells/gradients";
 import { errors, requireObject } from "../errors";
 import { shapeOf, toFlat, toNested, type NestedInput } from "./arrays";
 import { paramShapes, writeWeights, type Weights } from "./params";
-import { Trace } from "./trace";
+import { TAPES, Trace } from "./trace";
 
 /** What L depends on: the upstream gradients a {@link backward} pass starts from (missing ones are zero). */
 export interface Upstream {
@@ -29,6 +29,11 @@ export interface Upstream {
   output?: NestedInput;
   /** ∂L/∂(the last value of a state): state name → `[B, size]` (or `[size]` for a trace of one sequence). */
   final?: Readonly<Record<string, NestedInput>>;
+  /**
+   * ∂L/∂(any node) at every step, node name → `[T, B, size]`: a vector–Jacobian product from any
+   * intermediate (e.g. a loss on the forget gate). Added to what `output` and `final` give.
+   */
+  nodes?: Readonly<Record<string, NestedInput>>;
 }
 
 /** The gradients of L from one {@link backward} pass. */
@@ -67,9 +72,10 @@ export interface RawGradients {
 function tapeOf(trace: Trace, where: string) {
   if (!(trace instanceof Trace)) throw errors.badOption(`trace of ${where}`, trace, "a Trace from cell.run(xs) or a stepper's trace");
   if (trace.length === 0) throw errors.emptyTrace(where);
-  if (!trace.params)
+  const params = TAPES.get(trace);
+  if (!params)
     throw errors.unsupported(`${where} of this trace`, "it was not recorded by cell.run(xs) or a stepper (a gradient trace cannot be differentiated again). Run the cell and pass its trace.");
-  return trace.params;
+  return params;
 }
 
 /**
@@ -142,26 +148,45 @@ function readUpstream(value: NestedInput, lead: readonly number[], B: number, n:
   return toFlat(value, expected, what, "float64", hint) as Float64Array;
 }
 
+/** Checks an upstream record keyed by the names of `known` (nodes or states) and reads each given entry. */
+function readNamed<D extends { name: string; size: string }>(
+  record: Readonly<Record<string, NestedInput | undefined>> | undefined,
+  option: string,
+  kind: string,
+  known: readonly D[],
+  expected: string,
+  where: string,
+  read: (d: D, value: NestedInput) => void,
+): void {
+  if (record === undefined) return;
+  requireObject(`upstream gradient "${option}" of ${where}`, record, expected);
+  for (const [name, value] of Object.entries(record)) {
+    const d = known.find((x) => x.name === name);
+    if (!d) throw errors.unknownName(kind, name, known.map((x) => x.name), `upstream gradient "${option}" of ${where}`);
+    if (value !== undefined) read(d, value);
+  }
+}
+
 /** @internal The upstream gradients of {@link Upstream}, checked and flattened. */
 export function readSeeds(trace: Trace, upstream: Upstream, where: string): Seeds {
-  requireObject(`upstream gradients of ${where}`, upstream, "{ output?: ∂L/∂output [T, B, size], final?: { state: ∂L/∂(last state) [B, size] } }");
+  requireObject(`upstream gradients of ${where}`, upstream, "{ output?: ∂L/∂output [T, B, size], final?: { state: ∂L/∂(last state) [B, size] }, nodes?: { node: ∂L/∂node [T, B, size] } }");
   const { def, batch: B, length: T } = trace;
-  const known = ["output", "final"];
+  const known = ["output", "final", "nodes"];
   const extra = Object.keys(upstream).find((k) => !known.includes(k));
   if (extra) throw errors.unknownName("upstream gradient", extra, known, where);
   const seeds: { nodes: Record<string, Float64Array>; final: Record<string, Float64Array> } = { nodes: {}, final: {} };
   const output = def.nodes.find((x) => x.name === def.output)!;
   if (upstream.output !== undefined)
     seeds.nodes[output.name] = readUpstream(upstream.output, [T], B, trace.entry(output.name).size, `upstream gradient "output" (∂L/∂${output.name} at every step) of ${where}`);
-  if (upstream.final !== undefined) {
-    requireObject(`upstream gradient "final" of ${where}`, upstream.final, "state name → ∂L/∂(its last value) [B, size]");
-    for (const [name, value] of Object.entries(upstream.final)) {
-      const s = def.states.find((x) => x.name === name);
-      if (!s) throw errors.unknownName("state", name, def.states.map((x) => x.name), `upstream gradient "final" of ${where}`);
-      if (value === undefined) continue;
-      seeds.final[name] = readUpstream(value, [], B, evalSize(s.size, trace.sizes), `upstream gradient final.${name} (∂L/∂ the last ${name}) of ${where}`);
-    }
-  }
+  readNamed(upstream.nodes, "nodes", "node", def.nodes, "node name → ∂L/∂(that node) at every step [T, B, size]", where, (node, value) => {
+    const seed = readUpstream(value, [T], B, evalSize(node.size, trace.sizes), `upstream gradient nodes.${node.name} (∂L/∂${node.name} at every step) of ${where}`);
+    const previous = seeds.nodes[node.name];
+    if (previous) for (let k = 0; k < seed.length; k++) seed[k] += previous[k];
+    seeds.nodes[node.name] = seed;
+  });
+  readNamed(upstream.final, "final", "state", def.states, "state name → ∂L/∂(its last value) [B, size]", where, (s, value) => {
+    seeds.final[s.name] = readUpstream(value, [], B, evalSize(s.size, trace.sizes), `upstream gradient final.${s.name} (∂L/∂ the last ${s.name}) of ${where}`);
+  });
   return seeds;
 }
 

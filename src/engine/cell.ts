@@ -11,7 +11,7 @@ import { initParams, paramShapes, readWeights, writeWeights, type Shape, type We
 import { partsFor, runSplit } from "./parallel";
 import { compile, type Storage } from "./program";
 import { Stepper } from "./stepper";
-import { Trace } from "./trace";
+import { TAPES, Trace } from "./trace";
 
 /** Options of {@link cell}. */
 export interface CellOptions {
@@ -170,7 +170,7 @@ export class Cell {
       storage.initial[s.name] = share ? toShared(value) : value;
     }
     const trace = new Trace(this.def, this.sizes, T, B, this.dtype, storage, reverse ? "backward" : "forward");
-    trace.params = this.#params;
+    TAPES.set(trace, this.#params);
     return trace;
   }
 

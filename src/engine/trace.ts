@@ -29,17 +29,18 @@ export interface ExportOptions {
   names?: readonly string[];
 }
 
+/**
+ * @internal The parameters each trace's run computed with — with the trace's values, the tape that
+ * `backward` reads. Set by the cell that recorded the trace (a weight change afterwards replaces the
+ * cell's parameters, never these). Kept beside the trace, so a trace stays the same plain object.
+ */
+export const TAPES = new WeakMap<Trace, Readonly<Record<string, FloatArray>>>();
+
 export class Trace {
   /** Number of computed steps. */
   length = 0;
   /** Which direction this trace ran in (processing order is kept; backward traces read the input reversed). */
   readonly direction: "forward" | "backward";
-  /**
-   * @internal The parameters the run computed with — with the stored values, the tape that
-   * `backward` reads. Set by the cell that recorded the trace (a weight change afterwards replaces
-   * the cell's parameters, never these).
-   */
-  params?: Readonly<Record<string, FloatArray>>;
 
   constructor(
     readonly def: CellDef,

@@ -14,11 +14,9 @@ import { GRU_RESET_AFTER } from "../cells/builtins/gru";
 import { RNN_RELU, RNN_TANH } from "../cells/builtins/rnn";
 import type { CellDef } from "../cells/define";
 import { choose, errors, requireObject } from "../errors";
-import { shapeOf, toFlat, toNested, type NestedInput } from "../engine/arrays";
-import { writeWeights, type Weights } from "../engine/params";
+import { shapeOf, type NestedInput } from "../engine/arrays";
+import type { Weights } from "../engine/params";
 import type { Trace } from "../engine/trace";
-import { sequenceBackward, type SequenceGradients } from "../models/backward";
-import { swap01 } from "../models/layer";
 import { SequenceModel } from "../models/sequence";
 import type { SequenceTrace } from "../models/trace";
 import { fromBlocks, toBlocks, type Blocks } from "./blocks";
@@ -174,31 +172,14 @@ export class TorchModel {
     const unknown = Object.keys(upstream).find((k) => k !== "dhN" && k !== "dcN");
     if (unknown) throw errors.unknownName("upstream gradient", unknown, ["dhN", "dcN"], where);
     if (upstream.dcN !== undefined && mode !== "LSTM") throw errors.badOption("dcN", "(given)", `nothing: mode ${mode} has no cell state (only LSTM has c_n)`);
-    const { steps: T, batch: B } = trace;
-    const cells = model.cells;
-    const n = model.directions * outputSizeOf(model);
-    const layout = batched ? (batchFirst ? [B, T, n] : [T, B, n]) : [T, n];
-    let output: Float64Array | undefined;
-    if (dOutput !== undefined) {
-      output = toFlat(dOutput, layout, `upstream gradient dOutput (∂L/∂output) of ${where}`, "float64", "Give it shaped like the forward output.") as Float64Array;
-      if (batched && batchFirst) output = swap01(output, B, T, n) as Float64Array;
-    }
-    const stateShape = (size: number) => (batched ? [cells.length, B, size] : [cells.length, size]);
-    const final: Record<string, Float64Array> = {};
-    const sizes = { h: cells[0].cell.size(model.def.states.find((s) => s.name === "h")!.size), c: cells[0].cell.size("H") };
-    if (upstream.dhN !== undefined) final.h = toFlat(upstream.dhN, stateShape(sizes.h), `upstream gradient dhN (∂L/∂h_n) of ${where}`, "float64", "Give it shaped like h_n.") as Float64Array;
-    if (upstream.dcN !== undefined) final.c = toFlat(upstream.dcN, stateShape(sizes.c), `upstream gradient dcN (∂L/∂c_n) of ${where}`, "float64", "Give it shaped like c_n.") as Float64Array;
-    const g = sequenceBackward(model, trace, { output, final }, where);
-    const squeeze = (flat: Float64Array, shape: number[]) => tensorLike(toNested(flat, batched ? shape : [shape[0], ...shape.slice(2)]));
-    const In = model.inputSize;
-    const x = batched && batchFirst ? swap01(g.input, T, B, In) : g.input;
+    const g = model.gradients(trace, { batched, batchFirst }, { output: dOutput, final: { h: upstream.dhN, c: upstream.dcN } }, where, TORCH_LABELS);
     const result: TorchGradients = {
-      grads: torchGradients(model, g.cells, bias),
-      dx: tensorLike(toNested(x, batched ? (batchFirst ? [B, T, In] : [T, B, In]) : [T, In])),
-      dh0: squeeze(g.initial.h, [cells.length, B, sizes.h]),
-      traces: Object.fromEntries(g.cells.map((c) => [c.key, c.trace])),
+      grads: torchGradients(model, g.params, bias),
+      dx: tensorLike(g.input),
+      dh0: tensorLike(g.initial.h),
+      traces: g.traces,
     };
-    if (mode === "LSTM") result.dc0 = squeeze(g.initial.c, [cells.length, B, sizes.c]);
+    if (mode === "LSTM") result.dc0 = tensorLike(g.initial.c);
     return result;
   }
 
@@ -208,18 +189,23 @@ export class TorchModel {
   }
 }
 
-/** Size of h of every layer (H, or P with a projection). */
-const outputSizeOf = (model: SequenceModel) => model.cells[0].cell.size(model.def.states.find((s) => s.name === "h")!.size);
+/** How messages name PyTorch's upstream gradients. */
+const TORCH_LABELS = {
+  output: "upstream gradient dOutput (∂L/∂output)",
+  final: (state: string) => (state === "h" ? "upstream gradient dhN (∂L/∂h_n)" : "upstream gradient dcN (∂L/∂c_n)"),
+  hint: (what: "output" | "final") => (what === "output" ? "Give it shaped like the forward output." : "Give it shaped like h_n / c_n."),
+};
 
 /**
- * Parameter gradients by PyTorch name, in `named_parameters()` order. A bias archlab keeps summed
- * (b = bias_ih + bias_hh) has the same gradient on both sides; GRU's b_in and b_hn are their own.
+ * Parameter gradients by PyTorch name, in `named_parameters()` order, from archlab's (cell key →
+ * name → gradient). A bias archlab keeps summed (b = bias_ih + bias_hh) has the same gradient on
+ * both sides; GRU's b_in and b_hn are their own.
  */
-function torchGradients(model: SequenceModel, cells: SequenceGradients["cells"], bias: boolean): Record<string, number[] | number[][]> {
+function torchGradients(model: SequenceModel, params: Record<string, Weights>, bias: boolean): Record<string, number[] | number[][]> {
   const layout = layoutFor("PyTorch", model.def);
   const out: Record<string, number[] | number[][]> = {};
-  for (const { key, cell, grads } of cells) {
-    const g = writeWeights(grads.params, cell.shapes);
+  for (const { key } of model.cells) {
+    const g = params[key];
     const n = names(key);
     const rows = (list: readonly string[]) => list.flatMap((name) => g[name] as number[][]);
     const vector = (list: readonly string[]) => list.flatMap((name) => g[name] as number[]);

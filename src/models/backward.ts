@@ -16,7 +16,7 @@ import { directionsOf, outputSize, type Layer } from "./layer";
 import { positionOf, type SequenceTrace } from "./trace";
 
 /** @internal Every cell's gradients, ∂L/∂(model input) and ∂L/∂(initial states). */
-export interface SequenceGradients {
+export interface RawSequenceGradients {
   /** In PyTorch's order (layer-major, forward before backward), as `model.cells`. */
   cells: { key: string; cell: Cell; grads: RawGradients; trace: Trace }[];
   /** ∂L/∂(layer 0's input), `[T, B, In]` time first. */
@@ -40,9 +40,9 @@ export function sequenceBackward(
   trace: SequenceTrace,
   { output, final = {} }: { output?: Float64Array; final?: Readonly<Record<string, Float64Array>> },
   where: string,
-): SequenceGradients {
+): RawSequenceGradients {
   const { steps: T, batch: B } = trace;
-  const cells: SequenceGradients["cells"] = [];
+  const cells: RawSequenceGradients["cells"] = [];
   const initial: Record<string, Float64Array> = {};
   const states = model.cells[0].cell.def.states;
   for (const s of states) initial[s.name] = new Float64Array(model.cells.length * B * model.cells[0].cell.size(s.size));
