@@ -108,20 +108,21 @@ const div: Vjp = ({ n, B, grad, gradAt, value, valueAt, operands }) => {
  * ∂L/∂b += Σ_b ∂L/∂y[b].
  */
 const affine: Vjp = ({ node, n, B, grad, gradAt, operands, params, paramGrads }) => {
-  node.terms!.forEach((term, j) => {
-    const a = operands[j];
-    const w = params[term.weight];
-    const dw = paramGrads[term.weight];
-    const m = a.size;
+  const terms = node.terms!;
+  for (let j = 0; j < terms.length; j++) {
+    const { value, valueAt, grad: into, gradAt: intoAt, size: m } = operands[j];
+    const w = params[terms[j].weight];
+    const dw = paramGrads[terms[j].weight];
+    const diagonal = terms[j].kind === "diagonal";
     for (let b = 0; b < B; b++) {
       const g0 = gradAt + b * n;
-      const a0 = a.valueAt + b * m;
-      const d0 = a.gradAt + b * m;
-      if (term.kind === "diagonal") {
+      const a0 = valueAt + b * m;
+      const d0 = intoAt + b * m;
+      if (diagonal) {
         for (let r = 0; r < n; r++) {
           const g = grad[g0 + r];
-          dw[r] += g * a.value[a0 + r];
-          a.grad[d0 + r] += g * w[r];
+          dw[r] += g * value[a0 + r];
+          into[d0 + r] += g * w[r];
         }
         continue;
       }
@@ -129,12 +130,12 @@ const affine: Vjp = ({ node, n, B, grad, gradAt, operands, params, paramGrads })
         const g = grad[g0 + r];
         const wr = r * m;
         for (let c = 0; c < m; c++) {
-          dw[wr + c] += g * a.value[a0 + c];
-          a.grad[d0 + c] += g * w[wr + c];
+          dw[wr + c] += g * value[a0 + c];
+          into[d0 + c] += g * w[wr + c];
         }
       }
     }
-  });
+  }
   for (const name of node.bias!) {
     const db = paramGrads[name];
     for (let b = 0; b < B; b++) for (let r = 0; r < n; r++) db[r] += grad[gradAt + b * n + r];

@@ -206,6 +206,9 @@ describe("backward: the gradient trace", () => {
     assert.equal(color.scale.domainMid, 0);
     const f = grads.trace.get("f").map((row) => row[0]).flat();
     assert.equal(color.scale.domain[1], Math.max(...f.map(Math.abs)));
+    // By default: the gradients of the states, the ones that carry L back through time.
+    const byDefault = (await plot.heatmap(grads.trace)).spec as any;
+    assert.deepEqual(byDefault.vconcat.map((v: any) => v.layer[0].encoding.color.title), ["∂L/∂c", "∂L/∂h"]);
   });
 
   it("upstream on any node is a vector–Jacobian product from that intermediate (here L = Σ_t Σ f_t)", () => {

@@ -232,13 +232,13 @@ export function gradientTrace(trace: Trace, raw: RawGradients): Trace {
  * `torch.autograd.grad(outputs, inputs, grad_outputs)` gives, and every intermediate besides.
  *
  * @example
- * const lstm = cell(LSTM, { inputSize: 2, hiddenSize: 8, seed: 1 });
- * const trace = lstm.run(xs);                                   // xs [T][B][2]
- * // L = Σ h at the last step: ∂L/∂h_T = 1 for every unit
- * const grads = backward(trace, { final: { h: ones([B, 8]) } });
- * grads.params.U_f;                                             // ∂L/∂U_f [8][8]
- * grads.trace.get("c");                                         // ∂L/∂c at every step [T][B][8]
- * await plot.heatmap(grads.trace, { names: ["c", "h"] });       // where the gradient dies
+ * const lstm = cell(LSTM, { inputSize: 2, hiddenSize: 3, seed: 1 });
+ * const trace = lstm.run([[0.1, 0.2], [0.3, -0.1], [0.5, 0.4]]);   // one sequence, T = 3
+ * const grads = backward(trace, { final: { h: [1, 1, 1] } });      // L = Σ h at the last step
+ * grads.params.U_f;                                                 // ∂L/∂U_f [3][3]
+ * grads.trace.get("c");                                             // ∂L/∂c at every step [3][1][3]
+ * grads.initial.c;                                                  // ∂L/∂c₀ [1][3]
+ * await plot.heatmap(grads.trace);                                  // ∂L/∂c, ∂L/∂h: where the gradient dies
  */
 export function backward(trace: Trace, upstream: Upstream = {}): Gradients {
   const where = `backward (cell "${trace?.def?.name}")`;

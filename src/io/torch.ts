@@ -228,6 +228,10 @@ function torchGradients(model: SequenceModel, params: Record<string, Weights>, b
  * const lstm = fromTorch({ mode: "LSTM", inputSize: 3, hiddenSize: 2, numLayers: 2, bidirectional: true }, stateDict);
  * const { output, hN, cN, trace } = await lstm.forward(x);   // same numbers as PyTorch
  * trace.get("f", { layer: 1, direction: "backward" });       // what PyTorch throws away
+ * // torch.autograd.grad((output, h_n, c_n), (x, h0, c0, *params), (dOutput, dhN, dcN)):
+ * const r = await lstm.forward(x, h0, c0);
+ * const { grads, dx, dh0, dc0 } = await r.backward(dOutput, { dhN, dcN });
+ * grads.weight_hh_l1_reverse;                                 // [8][2], PyTorch's name and shape
  */
 export function fromTorch(options: TorchOptions, stateDict: StateDict): TorchModel {
   requireObject("options", options, "{ mode, inputSize, hiddenSize, … }");

@@ -192,6 +192,8 @@ export class SequenceModel {
    * const bi = sequence(LSTM, { inputSize: 3, hiddenSize: 4, numLayers: 2, bidirectional: true, seed: 1 });
    * const { output, final, trace } = bi.forward(xs);           // output [T][B][8]
    * trace.get("f", { layer: 1, direction: "backward" });       // forget gate by input position
+   * const g = bi.forward(xs).backward({ output: dOutput });     // dOutput shaped like output
+   * g.params.l1_reverse.U_f;                                    // ∂L/∂U_f of layer 1's backward cell
    */
   forward(xs: NestedInput, { initial, batchFirst = false, checkFinite = false }: ForwardOptions = {}): DifferentiableResult {
     const where = this.describe();
