@@ -1,7 +1,8 @@
 /**
  * The op vocabulary, as data. Every node of a cell definition has one of these kinds; each
  * interpreter (compute, diagram, text) is a table over them, so adding a kind without teaching
- * every interpreter is a type error.
+ * every interpreter is a type error. Each kind's gradient rule (its vector–Jacobian product) is in
+ * the table VJP of gradients.ts, next to this one, under the same rule.
  */
 
 /** Elementwise functions of one argument. */

@@ -11,7 +11,7 @@ import { initParams, paramShapes, readWeights, writeWeights, type Shape, type We
 import { partsFor, runSplit } from "./parallel";
 import { compile, type Storage } from "./program";
 import { Stepper } from "./stepper";
-import { Trace } from "./trace";
+import { TAPES, Trace } from "./trace";
 
 /** Options of {@link cell}. */
 export interface CellOptions {
@@ -171,7 +171,9 @@ export class Cell {
       const value = this.initialState(s.name, initial[s.name], B);
       storage.initial[s.name] = share ? toShared(value) : value;
     }
-    return new Trace(this.def, this.sizes, T, B, this.dtype, storage, reverse ? "backward" : "forward");
+    const trace = new Trace(this.def, this.sizes, T, B, this.dtype, storage, reverse ? "backward" : "forward");
+    TAPES.set(trace, this.#params);
+    return trace;
   }
 
   /** Bytes a trace of T steps over B batch elements takes: every input and node at every step, and the initial states. */

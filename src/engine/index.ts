@@ -1,12 +1,18 @@
 /**
  * Phase 2 — compute and trace. `cell(def, options)` instantiates a definition; `run` records every
- * named intermediate at every step into a `Trace`; `stepper` walks through time.
+ * named intermediate at every step into a `Trace`; `stepper` walks through time; `backward` runs
+ * reverse mode through a recorded trace (gradient trace, weight gradients), `jacobianNorms` measures
+ * how gradients vanish through time.
  */
 export { cell, Cell } from "./cell";
 export type { CellOptions, RunOptions, InitialState } from "./cell";
 export { Stepper } from "./stepper";
 export { Trace } from "./trace";
 export type { TraceEntry, At, ExportOptions } from "./trace";
+export { backward } from "./backward";
+export type { Upstream, Gradients } from "./backward";
+export { jacobian, jacobianNorms, gradientNorms } from "./jacobian";
+export type { JacobianOptions } from "./jacobian";
 export type { DType, FloatArray, NestedInput } from "./arrays";
 export type { Weights, Shape } from "./params";
 // `tensorflow()` stays internal: its return type would pull tfjs-core's ~300 declaration files into

@@ -29,6 +29,13 @@ export interface ExportOptions {
   names?: readonly string[];
 }
 
+/**
+ * @internal The parameters each trace's run computed with — with the trace's values, the tape that
+ * `backward` reads. Set by the cell that recorded the trace (a weight change afterwards replaces the
+ * cell's parameters, never these). Kept beside the trace, so a trace stays the same plain object.
+ */
+export const TAPES = new WeakMap<Trace, Readonly<Record<string, FloatArray>>>();
+
 export class Trace {
   /** Number of computed steps. */
   length = 0;

@@ -5,7 +5,7 @@
  * set before it changes any weight.
  */
 export { fromTorch, toTorch, torchStateDict, loadTorchStateDict, TorchModel } from "./torch";
-export type { TorchMode, TorchOptions, TorchOutput, StateDict } from "./torch";
+export type { TorchMode, TorchOptions, TorchOutput, TorchGradients, StateDict } from "./torch";
 export { fromKeras, fromTfjs, toKeras, loadKerasWeights, kerasCell } from "./keras";
 export type { KerasConfig, KerasLayer, KerasRecurrentActivation, KerasWeights } from "./keras";
 export { fromOnnx, toOnnx, loadOnnxWeights, onnxCell, OnnxModel } from "./onnx";

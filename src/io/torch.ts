@@ -16,6 +16,7 @@ import type { CellDef } from "../cells/define";
 import { choose, errors, requireObject } from "../errors";
 import { shapeOf, type NestedInput } from "../engine/arrays";
 import type { Weights } from "../engine/params";
+import type { Trace } from "../engine/trace";
 import { SequenceModel } from "../models/sequence";
 import type { SequenceTrace } from "../models/trace";
 import { fromBlocks, toBlocks, type Blocks } from "./blocks";
@@ -114,6 +115,26 @@ export interface TorchOutput {
   cN?: TensorLike<number[][][]>;
   /** Every gate of every layer and direction. */
   trace: SequenceTrace;
+  /**
+   * Backpropagates through this forward pass, as
+   * `torch.autograd.grad((output, h_n[, c_n]), (x, h0[, c0], *parameters), (dOutput, dhN[, dcN]))`:
+   * `dOutput` shaped like `output`, `dhN` like `hN`, `dcN` like `cN`; any of them undefined counts as zeros.
+   */
+  backward(dOutput?: NestedInput, upstream?: { dhN?: NestedInput; dcN?: NestedInput }): Promise<TorchGradients>;
+}
+
+/** What {@link TorchOutput.backward} resolves to: the gradients PyTorch's autograd would give. */
+export interface TorchGradients {
+  /** ∂L/∂(every parameter), by PyTorch name and shape (`weight_ih_l0`, `bias_hh_l1_reverse`, …), in `named_parameters()` order. */
+  grads: Record<string, number[] | number[][]>;
+  /** ∂L/∂x, shaped like x. */
+  dx: TensorLike<number[][][]>;
+  /** ∂L/∂h0 `[D·numLayers, B, H_out]` (`[D·numLayers, H_out]` unbatched). */
+  dh0: TensorLike<number[][][]>;
+  /** LSTM only: ∂L/∂c0 `[D·numLayers, B, H]`. */
+  dc0?: TensorLike<number[][][]>;
+  /** Per layer and direction, ∂L/∂(every node) at every step: cell key (`l0`, `l0_reverse`, …) → gradient trace, in processing order. */
+  traces: Record<string, Trace>;
 }
 
 /** A PyTorch recurrent module, recomputed by archlab with every intermediate recorded. Create with {@link fromTorch}. */
@@ -135,15 +156,68 @@ export class TorchModel {
     const { output, final, trace } = this.model.forward(x, { initial: { h: h0, ...(mode === "LSTM" ? { c: c0 } : {}) }, batchFirst: batched && batchFirst });
     // Unbatched input: PyTorch drops the batch axis of output and states too.
     const squeeze = (v: number[][][]) => tensorLike(batched ? v : (v.map((r) => r[0]) as unknown as number[][][]));
-    const out: TorchOutput = { output: squeeze(output), hN: squeeze(final.h), trace };
+    const out = { output: squeeze(output), hN: squeeze(final.h), trace } as TorchOutput;
     if (mode === "LSTM") out.cN = squeeze(final.c);
+    // Not enumerable: the result shows and serialises as PyTorch's tuple plus the trace.
+    Object.defineProperty(out, "backward", { value: async (dOutput?: NestedInput, upstream = {}) => this.#backward(trace, batched, dOutput, upstream) });
     return out;
+  }
+
+  /** Reverse mode through one forward pass (see {@link TorchOutput.backward}). */
+  #backward(trace: SequenceTrace, batched: boolean, dOutput: NestedInput | undefined, upstream: { dhN?: NestedInput; dcN?: NestedInput }): TorchGradients {
+    const { mode, batchFirst, bias } = this.options;
+    const model = this.model;
+    const where = `backward of the ${model.describe()}`;
+    requireObject(`upstream gradients of ${where}`, upstream, "{ dhN?, dcN? }");
+    const unknown = Object.keys(upstream).find((k) => k !== "dhN" && k !== "dcN");
+    if (unknown) throw errors.unknownName("upstream gradient", unknown, ["dhN", "dcN"], where);
+    if (upstream.dcN !== undefined && mode !== "LSTM") throw errors.badOption("dcN", "(given)", `nothing: mode ${mode} has no cell state (only LSTM has c_n)`);
+    const g = model.gradients(trace, { batched, batchFirst }, { output: dOutput, final: { h: upstream.dhN, c: upstream.dcN } }, where, TORCH_LABELS);
+    const result: TorchGradients = {
+      grads: torchGradients(model, g.params, bias),
+      dx: tensorLike(g.input),
+      dh0: tensorLike(g.initial.h),
+      traces: g.traces,
+    };
+    if (mode === "LSTM") result.dc0 = tensorLike(g.initial.c);
+    return result;
   }
 
   /** The state dict, as `module.state_dict()` would give it (see {@link torchStateDict}). */
   stateDict(): Record<string, number[] | number[][]> {
     return torchStateDict(this.model, { bias: this.options.bias });
   }
+}
+
+/** How messages name PyTorch's upstream gradients. */
+const TORCH_LABELS = {
+  output: "upstream gradient dOutput (∂L/∂output)",
+  final: (state: string) => (state === "h" ? "upstream gradient dhN (∂L/∂h_n)" : "upstream gradient dcN (∂L/∂c_n)"),
+  hint: (what: "output" | "final") => (what === "output" ? "Give it shaped like the forward output." : "Give it shaped like h_n / c_n."),
+};
+
+/**
+ * Parameter gradients by PyTorch name, in `named_parameters()` order, from archlab's (cell key →
+ * name → gradient). A bias archlab keeps summed (b = bias_ih + bias_hh) has the same gradient on
+ * both sides; GRU's b_in and b_hn are their own.
+ */
+function torchGradients(model: SequenceModel, params: Record<string, Weights>, bias: boolean): Record<string, number[] | number[][]> {
+  const layout = layoutFor("PyTorch", model.def);
+  const out: Record<string, number[] | number[][]> = {};
+  for (const { key } of model.cells) {
+    const g = params[key];
+    const n = names(key);
+    const rows = (list: readonly string[]) => list.flatMap((name) => g[name] as number[][]);
+    const vector = (list: readonly string[]) => list.flatMap((name) => g[name] as number[]);
+    out[n.ih] = rows(layout.input);
+    out[n.hh] = rows(layout.recurrent);
+    if (bias) {
+      out[n.bih] = vector(layout.inputBias);
+      out[n.bhh] = vector(layout.recurrentBias!);
+    }
+    if ("W_hr" in g) out[n.hr] = g.W_hr as number[][];
+  }
+  return out;
 }
 
 /**
@@ -154,6 +228,10 @@ export class TorchModel {
  * const lstm = fromTorch({ mode: "LSTM", inputSize: 3, hiddenSize: 2, numLayers: 2, bidirectional: true }, stateDict);
  * const { output, hN, cN, trace } = await lstm.forward(x);   // same numbers as PyTorch
  * trace.get("f", { layer: 1, direction: "backward" });       // what PyTorch throws away
+ * // torch.autograd.grad((output, h_n, c_n), (x, h0, c0, *params), (dOutput, dhN, dcN)):
+ * const r = await lstm.forward(x, h0, c0);
+ * const { grads, dx, dh0, dc0 } = await r.backward(dOutput, { dhN, dcN });
+ * grads.weight_hh_l1_reverse;                                 // [8][2], PyTorch's name and shape
  */
 export function fromTorch(options: TorchOptions, stateDict: StateDict): TorchModel {
   requireObject("options", options, "{ mode, inputSize, hiddenSize, … }");

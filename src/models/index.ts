@@ -4,7 +4,7 @@
  * full cell trace, re-aligned to input positions on request.
  */
 export { sequence, SequenceModel, cellKey } from "./sequence";
-export type { SequenceOptions, ForwardOptions, SequenceResult } from "./sequence";
+export type { SequenceOptions, ForwardOptions, SequenceResult, DifferentiableResult, SequenceUpstream, SequenceGradients } from "./sequence";
 export { dbLstm, DbLstm, dbDirection } from "./dblstm";
 export type { DbLstmOptions } from "./dblstm";
 export { SequenceTrace, positionOf } from "./trace";

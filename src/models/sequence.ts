@@ -10,9 +10,11 @@
  */
 import { evalSize, type CellDef } from "../cells/define";
 import { errors, requireObject } from "../errors";
-import { checkBytes, memoryLimit, toNested, type DType, type NestedInput } from "../engine/arrays";
+import { checkBytes, memoryLimit, toFlat, toNested, type DType, type NestedInput } from "../engine/arrays";
 import { cell, cellSizes, requireDefinition, describeSizes, paramBytes, type Cell } from "../engine/cell";
-import { paramShapes, readWeights, type Weights } from "../engine/params";
+import { paramShapes, readWeights, writeWeights, type Weights } from "../engine/params";
+import type { Trace } from "../engine/trace";
+import { sequenceBackward } from "./backward";
 import { checkTraces, directionsOf, finalStates, outputNode, outputSize, readSequence, runLayer, splitInitial, swap01, type Layer } from "./layer";
 import { SequenceTrace, type Direction } from "./trace";
 
@@ -55,6 +57,39 @@ export interface SequenceResult {
   final: Record<string, number[][][]>;
   /** Every intermediate of every layer and direction. */
   trace: SequenceTrace;
+}
+
+/** A sequence model's forward pass, which can be backpropagated through (a DB-LSTM's cannot yet: its shortcuts have no backward pass). */
+export interface DifferentiableResult extends SequenceResult {
+  /**
+   * Backpropagates through this forward pass from ∂L/∂output (shaped like `output`) and ∂L/∂(final
+   * states) (shaped like `final`); missing ones count as zeros.
+   *
+   * @example
+   * const r = model.forward(xs);
+   * const g = r.backward({ final: { h: dhN } });   // g.params.l0.U_f, g.input, g.initial.h, g.traces.l0
+   */
+  backward(upstream?: SequenceUpstream): SequenceGradients;
+}
+
+/** Upstream gradients of {@link SequenceResult.backward}. */
+export interface SequenceUpstream {
+  /** ∂L/∂output, shaped like the forward output (`[T, B, D·H]`, batch first if the forward was). */
+  output?: NestedInput;
+  /** ∂L/∂(final states): state name → shaped like `final` (`[layers·D, B, size]`). */
+  final?: Readonly<Record<string, NestedInput | undefined>>;
+}
+
+/** Gradients of a sequence model's forward pass. */
+export interface SequenceGradients {
+  /** ∂L/∂(every weight), keyed as {@link SequenceModel.weights}: cell key (`l0`, `l0_reverse`, …) → name → shape. */
+  params: Record<string, Weights>;
+  /** ∂L/∂(the input), shaped like the input. */
+  input: number[][][];
+  /** ∂L/∂(initial states), state name → `[layers·D, B, size]` (PyTorch's h0 / c0 layout). */
+  initial: Record<string, number[][][]>;
+  /** Each cell's gradient trace (processing order), by cell key. */
+  traces: Record<string, Trace>;
 }
 
 /** Key of a cell in {@link SequenceModel.weights}: `l0`, `l0_reverse`, `l1`, … (PyTorch's suffixes). */
@@ -157,8 +192,10 @@ export class SequenceModel {
    * const bi = sequence(LSTM, { inputSize: 3, hiddenSize: 4, numLayers: 2, bidirectional: true, seed: 1 });
    * const { output, final, trace } = bi.forward(xs);           // output [T][B][8]
    * trace.get("f", { layer: 1, direction: "backward" });       // forget gate by input position
+   * const g = bi.forward(xs).backward({ output: dOutput });     // dOutput shaped like output
+   * g.params.l1_reverse.U_f;                                    // ∂L/∂U_f of layer 1's backward cell
    */
-  forward(xs: NestedInput, { initial, batchFirst = false, checkFinite = false }: ForwardOptions = {}): SequenceResult {
+  forward(xs: NestedInput, { initial, batchFirst = false, checkFinite = false }: ForwardOptions = {}): DifferentiableResult {
     const where = this.describe();
     const seq = readSequence(xs, this.inputSize, { what: `input of ${where}`, dtype: this.dtype, batchFirst });
     const cells = this.cells;
@@ -179,13 +216,76 @@ export class SequenceModel {
     }
     const T = seq.T, B = seq.B, n = input.size;
     const out = batchFirst ? swap01(input.values, T, B, n) : input.values;
-    return {
+    const trace = new SequenceTrace(traces, inputs, T, B);
+    const result = {
       output: toNested(out, batchFirst ? [B, T, n] : [T, B, n]),
       final: finalStates(this.def, traces.flatMap((t) => directionsOf(t).map((d) => t[d]!))),
-      trace: new SequenceTrace(traces, inputs, T, B),
+      trace,
+    } as DifferentiableResult;
+    // Not enumerable: the result stays plain data (output, final, trace) when shown or serialised.
+    Object.defineProperty(result, "backward", { value: (upstream: SequenceUpstream = {}) => this.#backward(trace, { batched: seq.batched, batchFirst }, upstream) });
+    return result;
+  }
+
+  /**
+   * @internal Reverse mode through one forward pass (see {@link DifferentiableResult.backward}).
+   * `labels` name the upstream tensors in messages (fromTorch calls them dOutput, dhN, dcN).
+   */
+  gradients(
+    trace: SequenceTrace,
+    { batched, batchFirst }: { batched: boolean; batchFirst: boolean },
+    upstream: SequenceUpstream,
+    where: string,
+    labels: { output: string; final: (state: string) => string; hint: (what: "output" | "final") => string } = UPSTREAM_LABELS,
+  ): SequenceGradients {
+    const { steps: T, batch: B } = trace;
+    const cells = this.cells;
+    const n = this.directions * outputSize(cells[0].cell);
+    let output: Float64Array | undefined;
+    if (upstream.output !== undefined) {
+      output = toFlat(upstream.output, batched ? (batchFirst ? [B, T, n] : [T, B, n]) : [T, n], `${labels.output} of ${where}`, "float64", labels.hint("output")) as Float64Array;
+      if (batched && batchFirst) output = swap01(output, B, T, n) as Float64Array;
+    }
+    const final: Record<string, Float64Array> = {};
+    for (const [name, value] of Object.entries(upstream.final ?? {})) {
+      const s = this.def.states.find((x) => x.name === name)!;
+      if (value === undefined) continue;
+      const size = cells[0].cell.size(s.size);
+      final[name] = toFlat(value, batched ? [cells.length, B, size] : [cells.length, size], `${labels.final(name)} of ${where}`, "float64", labels.hint("final")) as Float64Array;
+    }
+    const g = sequenceBackward(this, trace, { output, final }, where);
+    const drop = (shape: number[]) => (batched ? shape : shape.filter((_, k) => k !== 1));
+    const In = this.inputSize;
+    const x = batched && batchFirst ? swap01(g.input, T, B, In) : g.input;
+    return {
+      params: Object.fromEntries(g.cells.map((c) => [c.key, writeWeights(c.grads.params, c.cell.shapes)])),
+      input: toNested(x, batched ? (batchFirst ? [B, T, In] : [T, B, In]) : [T, In]),
+      initial: Object.fromEntries(this.def.states.map((s) => [s.name, toNested(g.initial[s.name], drop([cells.length, B, cells[0].cell.size(s.size)]))])),
+      traces: Object.fromEntries(g.cells.map((c) => [c.key, c.trace])),
     };
   }
+
+  /** {@link DifferentiableResult.backward}: checks the upstream's names, then {@link gradients}. */
+  #backward(trace: SequenceTrace, shape: { batched: boolean; batchFirst: boolean }, upstream: SequenceUpstream): SequenceGradients {
+    const where = `backward of the ${this.describe()}`;
+    requireObject(`upstream gradients of ${where}`, upstream, "{ output?, final? }");
+    const unknown = Object.keys(upstream).find((k) => k !== "output" && k !== "final");
+    if (unknown) throw errors.unknownName("upstream gradient", unknown, ["output", "final"], where);
+    if (upstream.final !== undefined) {
+      requireObject(`upstream gradient "final" of ${where}`, upstream.final, "state name → ∂L/∂(its final values), shaped like forward's final");
+      const states = this.def.states.map((x) => x.name);
+      const bad = Object.keys(upstream.final).find((name) => !states.includes(name));
+      if (bad) throw errors.unknownName("state", bad, states, `upstream gradient "final" of ${where}`);
+    }
+    return this.gradients(trace, shape, upstream, where);
+  }
 }
+
+const UPSTREAM_LABELS = {
+  output: `upstream gradient "output" (∂L/∂output)`,
+  final: (state: string) => `upstream gradient final.${state} (∂L/∂ final ${state})`,
+  hint: (what: "output" | "final") => `Give it shaped like the forward pass's ${what}.`,
+};
 
 /**
  * A sequence model of any cell definition: stacked layers, optionally bidirectional.

@@ -1,0 +1,173 @@
+/**
+ * The gradient rule of every op kind, as data next to the op table (ops.ts): its vector–Jacobian
+ * product (VJP). Given ∂L/∂(a node) at one step, a rule ADDS each operand's share into that
+ * operand's gradient, and each parameter's share into the parameter's gradient:
+ *
+ *     y = op(a₁, a₂, …; W)      ∂L/∂aⱼ += (∂y/∂aⱼ)ᵀ ∂L/∂y      ∂L/∂W += (∂y/∂W)ᵀ ∂L/∂y
+ *
+ * The backward interpreter (engine/backward.ts) calls them node by node in reverse definition
+ * order, step by step from the last. The table is a `Record<OpKind, Vjp>`, so an op kind without
+ * a gradient rule is a compile error. Plain loops in float64 over one step's `[B, size]` block;
+ * nothing is allocated per value.
+ */
+import type { NodeDef } from "./define";
+import type { OpKind, UnaryKind } from "./ops";
+
+/** Forward values (float64 or float32 storage). */
+type Values = Float64Array | Float32Array;
+
+/** One operand of a node at one step: its forward values and its gradient, both `[B, size]` blocks starting at the offsets. */
+export interface VjpOperand {
+  size: number;
+  value: Values;
+  valueAt: number;
+  grad: Float64Array;
+  gradAt: number;
+}
+
+/** What a rule gets for one node at one step. */
+export interface VjpArgs {
+  node: NodeDef;
+  /** The node's size and the batch size: the blocks are `[B, n]`. */
+  n: number;
+  B: number;
+  /** ∂L/∂(this node), `[B, n]` from `gradAt`. */
+  grad: Float64Array;
+  gradAt: number;
+  /** The node's forward values, `[B, n]` from `valueAt`. */
+  value: Values;
+  valueAt: number;
+  /** The node's operands, in `node.inputs` order (for affine: its terms' inputs). */
+  operands: readonly VjpOperand[];
+  params: Readonly<Record<string, Values>>;
+  /** Gradients of the parameters, same layout as `params` (matrices `[rows, cols]` row-major). */
+  paramGrads: Readonly<Record<string, Float64Array>>;
+}
+
+/** A gradient rule: accumulates (`+=`) into operand and parameter gradients. */
+export type Vjp = (args: VjpArgs) => void;
+
+/**
+ * dy/dx of each elementwise function of one argument, from its input x and output y. At a kink
+ * (relu at 0, the hard sigmoids where they start to clip) the derivative is 0, as PyTorch's
+ * backward takes it.
+ */
+export const DERIVATIVE: Record<UnaryKind, (x: number, y: number) => number> = {
+  sigmoid: (_x, y) => y * (1 - y),
+  tanh: (_x, y) => 1 - y * y,
+  hardSigmoid: (x) => (x > -2.5 && x < 2.5 ? 0.2 : 0),
+  hardSigmoid6: (x) => (x > -3 && x < 3 ? 1 / 6 : 0),
+  relu: (x) => (x > 0 ? 1 : 0),
+  identity: () => 1,
+  oneMinus: () => -1,
+};
+
+const unary =
+  (kind: UnaryKind): Vjp =>
+  ({ n, B, grad, gradAt, value, valueAt, operands: [a] }) => {
+    const d = DERIVATIVE[kind];
+    for (let k = 0; k < n * B; k++) a.grad[a.gradAt + k] += grad[gradAt + k] * d(a.value[a.valueAt + k], value[valueAt + k]);
+  };
+
+/** ∂L/∂aⱼ += ∂L/∂y · sign (add: every operand +1; sub: the first +1, the rest −1). */
+const signed =
+  (first: number, rest: number): Vjp =>
+  ({ n, B, grad, gradAt, operands }) =>
+    operands.forEach((a, j) => {
+      const s = j === 0 ? first : rest;
+      for (let k = 0; k < n * B; k++) a.grad[a.gradAt + k] += s * grad[gradAt + k];
+    });
+
+/** y = a₁ ⊙ a₂ ⊙ …: ∂L/∂aⱼ += ∂L/∂y ⊙ Π_{i≠j} aᵢ (the product of the others, so a zero operand is no problem). */
+const mul: Vjp = ({ n, B, grad, gradAt, operands }) => {
+  for (let j = 0; j < operands.length; j++) {
+    const a = operands[j];
+    for (let k = 0; k < n * B; k++) {
+      let others = grad[gradAt + k];
+      for (let i = 0; i < operands.length; i++) if (i !== j) others *= operands[i].value[operands[i].valueAt + k];
+      a.grad[a.gradAt + k] += others;
+    }
+  }
+};
+
+/** y = a₁ / a₂ / …: ∂y/∂a₁ = 1 / (a₂ ⋯), ∂y/∂aⱼ = −y / aⱼ for j > 1. */
+const div: Vjp = ({ n, B, grad, gradAt, value, valueAt, operands }) => {
+  const [first, ...rest] = operands;
+  for (let k = 0; k < n * B; k++) {
+    const g = grad[gradAt + k];
+    let denominator = 1;
+    for (const a of rest) denominator *= a.value[a.valueAt + k];
+    first.grad[first.gradAt + k] += g / denominator;
+    for (const a of rest) a.grad[a.gradAt + k] -= (g * value[valueAt + k]) / a.value[a.valueAt + k];
+  }
+};
+
+/**
+ * y = Σ W aⱼ (matrix, `x Wᵀ` with W `[n, m]`) + Σ p ⊙ aⱼ (diagonal) + Σ b:
+ * ∂L/∂W += Σ_b ∂L/∂y[b]ᵀ a[b], ∂L/∂a[b] += ∂L/∂y[b] W; ∂L/∂p += Σ_b ∂L/∂y[b] ⊙ a[b], ∂L/∂a += ∂L/∂y ⊙ p;
+ * ∂L/∂b += Σ_b ∂L/∂y[b].
+ */
+const affine: Vjp = ({ node, n, B, grad, gradAt, operands, params, paramGrads }) => {
+  const terms = node.terms!;
+  for (let j = 0; j < terms.length; j++) {
+    const { value, valueAt, grad: into, gradAt: intoAt, size: m } = operands[j];
+    const w = params[terms[j].weight];
+    const dw = paramGrads[terms[j].weight];
+    const diagonal = terms[j].kind === "diagonal";
+    for (let b = 0; b < B; b++) {
+      const g0 = gradAt + b * n;
+      const a0 = valueAt + b * m;
+      const d0 = intoAt + b * m;
+      if (diagonal) {
+        for (let r = 0; r < n; r++) {
+          const g = grad[g0 + r];
+          dw[r] += g * value[a0 + r];
+          into[d0 + r] += g * w[r];
+        }
+        continue;
+      }
+      for (let r = 0; r < n; r++) {
+        const g = grad[g0 + r];
+        const wr = r * m;
+        for (let c = 0; c < m; c++) {
+          dw[wr + c] += g * value[a0 + c];
+          into[d0 + c] += g * w[wr + c];
+        }
+      }
+    }
+  }
+  for (const name of node.bias!) {
+    const db = paramGrads[name];
+    for (let b = 0; b < B; b++) for (let r = 0; r < n; r++) db[r] += grad[gradAt + b * n + r];
+  }
+};
+
+/** y = x − constant: ∂L/∂x += ∂L/∂y. */
+const shift: Vjp = signed(1, 1);
+
+/** y = [a₁, a₂, …]: each operand gets its columns of ∂L/∂y. */
+const concat: Vjp = ({ n, B, grad, gradAt, operands }) => {
+  let col = 0;
+  for (const a of operands) {
+    for (let b = 0; b < B; b++) for (let k = 0; k < a.size; k++) a.grad[a.gradAt + b * a.size + k] += grad[gradAt + b * n + col + k];
+    col += a.size;
+  }
+};
+
+/** The gradient rule of every op kind. */
+export const VJP: Record<OpKind, Vjp> = {
+  affine,
+  shift,
+  concat,
+  sigmoid: unary("sigmoid"),
+  tanh: unary("tanh"),
+  hardSigmoid: unary("hardSigmoid"),
+  hardSigmoid6: unary("hardSigmoid6"),
+  relu: unary("relu"),
+  identity: unary("identity"),
+  oneMinus: unary("oneMinus"),
+  mul,
+  add: signed(1, 1),
+  sub: signed(1, -1),
+  div,
+};

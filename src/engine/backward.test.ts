@@ -1,0 +1,273 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import seedrandom from "seedrandom";
+import { BUILTIN_CELLS, LSTM, RNN_TANH } from "../cells/builtins";
+import { defineCell, type CellDef, type Handle, type Ops } from "../cells/define";
+import { VJP } from "../cells/gradients";
+import type { OpKind, UnaryKind } from "../cells/ops";
+import { ArchlabError } from "../errors";
+import { plot } from "../plot";
+import { backward, type Upstream } from "./backward";
+import { cell, type Cell } from "./cell";
+import type { Trace } from "./trace";
+
+/**
+ * Central finite differences, float64: the oracle every gradient here is checked against. L is
+ * Σ_t ⟨gₜ, output_t⟩ + Σ_states ⟨g_s, last value of s⟩ for random upstream g; each weight, input and
+ * initial-state number is moved by ±ε and the cell re-run from scratch.
+ */
+const EPS = 1e-5;
+const TOLERANCE = 1e-6;
+
+const random = (seed: string) => {
+  const r = seedrandom(seed);
+  return (scale = 1) => (2 * r() - 1) * scale;
+};
+const tensor = (shape: number[], next: (s?: number) => number, scale = 1): any =>
+  shape.length === 0 ? next(scale) : Array.from({ length: shape[0] }, () => tensor(shape.slice(1), next, scale));
+
+function loss(c: Cell, xs: number[][][], initial: Record<string, number[][]>, up: { output: number[][][]; final: Record<string, number[][]> }): number {
+  const trace = c.run(xs, { initial });
+  const T = xs.length;
+  let L = 0;
+  trace.get(c.def.output).forEach((row, t) => row.forEach((v, b) => v.forEach((x, u) => (L += x * up.output[t][b][u]))));
+  for (const s of c.def.states) trace.get(s.next)[T - 1].forEach((v, b) => v.forEach((x, u) => (L += x * up.final[s.name][b][u])));
+  return L;
+}
+
+/** ‖numeric − analytic‖∞ / ‖analytic‖∞ of one tensor (nested, flattened). */
+function relativeError(numeric: number[], analytic: number[]): number {
+  const scale = Math.max(...analytic.map(Math.abs), 1e-8);
+  return Math.max(...numeric.map((v, k) => Math.abs(v - analytic[k]))) / scale;
+}
+
+/** Every gradient of `backward` for one cell and sequence against central differences; returns the worst relative error per tensor. */
+function checkAgainstFiniteDifferences(c: Cell, { T = 4, B = 2, seed = "fd", inputScale = 1 } = {}): Record<string, number> {
+  const next = random(seed);
+  const In = c.size(c.def.inputs[0].size);
+  const xs = tensor([T, B, In], next, inputScale) as number[][][];
+  const initial: Record<string, number[][]> = Object.fromEntries(c.def.states.map((s) => [s.name, tensor([B, c.size(s.size)], next, 0.5)]));
+  const out = c.def.nodes.find((n) => n.name === c.def.output)!;
+  const up = { output: tensor([T, B, c.size(out.size)], next), final: Object.fromEntries(c.def.states.map((s) => [s.name, tensor([B, c.size(s.size)], next)])) };
+  const grads = backward(c.run(xs, { initial }), up);
+  const errors: Record<string, number> = {};
+  const central = (poke: (delta: number) => void) => {
+    poke(EPS);
+    const plus = loss(c, xs, initial, up);
+    poke(-2 * EPS);
+    const minus = loss(c, xs, initial, up);
+    poke(EPS);
+    return (plus - minus) / (2 * EPS);
+  };
+  for (const [name, values] of Object.entries(c.params)) {
+    const numeric = Array.from(values, (_, k) => central((d) => (values[k] += d)));
+    errors[`param ${name}`] = relativeError(numeric, (grads.params[name] as number[] | number[][]).flat());
+  }
+  const x = xs.flat();
+  errors["input"] = relativeError(x.flatMap((v) => v.map((_, k) => central((d) => (v[k] += d)))), grads.inputs[c.def.inputs[0].name].flat(2));
+  for (const s of c.def.states)
+    errors[`initial ${s.name}`] = relativeError(initial[s.name].flatMap((v) => v.map((_, k) => central((d) => (v[k] += d)))), grads.initial[s.name].flat());
+  return errors;
+}
+
+const assertSmall = (errors: Record<string, number>, what: string) => {
+  for (const [tensorName, e] of Object.entries(errors)) assert.ok(e <= TOLERANCE, `${what}: ∂L/∂${tensorName} relative error ${e.toExponential(2)} > ${TOLERANCE}`);
+};
+
+/** Where each piecewise-linear op has a kink (its derivative jumps): finite differences must not straddle one. */
+const KINKS: Partial<Record<OpKind, readonly number[]>> = { relu: [0], hardSigmoid: [-2.5, 2.5], hardSigmoid6: [-3, 3] };
+
+/** Smallest distance from an operand of a kinked node to a kink, and how many operand values sit on each side of the kinks. */
+function kinkReport(trace: Trace): { distance: number; sides: Set<number> } {
+  let distance = Infinity;
+  const sides = new Set<number>();
+  for (const node of trace.def.nodes) {
+    const kinks = KINKS[node.op];
+    if (!kinks) continue;
+    const operand = node.inputs[0];
+    const values = trace.def.states.some((s) => s.prev === operand) ? [] : trace.get(operand).flat(2);
+    for (const v of values) {
+      for (const k of kinks) distance = Math.min(distance, Math.abs(v - k));
+      sides.add(kinks.filter((k) => v > k).length);
+    }
+  }
+  return { distance, sides };
+}
+
+/** A seed whose sequence keeps every kinked op's operand at least 1e-3 away from its kinks. */
+function seedAwayFromKinks(c: Cell, inputScale: number): string {
+  for (let k = 0; k < 200; k++) {
+    const seed = `fd${k}`;
+    const next = random(seed);
+    const xs = tensor([4, 2, c.size(c.def.inputs[0].size)], next, inputScale);
+    const initial = Object.fromEntries(c.def.states.map((s) => [s.name, tensor([2, c.size(s.size)], next, 0.5)]));
+    if (kinkReport(c.run(xs, { initial })).distance > 1e-3) return seed;
+  }
+  throw new Error(`no seed keeps ${c.def.name} away from its kinks`);
+}
+
+const spec = { title: "gradient test cell", citation: "test", inputs: { x: "In" }, states: { h: "H" } } as const;
+const pre = (op: Ops, x: Handle, h: Handle, name = "a") => op.affine(name, "H", { [`W_${name}`]: x, [`U_${name}`]: h }, `b_${name}`);
+const unaryCell = (kind: UnaryKind) => defineCell({ ...spec, name: `only_${kind}` }, ({ x, h }, op) => ({ h: op.tanh("y", op[kind]("u", pre(op, x, h))) }));
+const naryCell = (kind: "mul" | "add" | "sub" | "div") =>
+  defineCell({ ...spec, name: `only_${kind}` }, ({ x, h }, op) => {
+    const a = op.tanh("p", pre(op, x, h, "a"));
+    const s = op.sigmoid("g", pre(op, x, h, "s"));
+    // Three operands, one of them twice: every operand's share, and a repeated operand's two shares, are checked.
+    return { h: op.tanh("y", op[kind]("m", a, s, kind === "div" ? s : a)) };
+  });
+
+/** One small cell per op kind, using that op where finite differences can see every operand's gradient. */
+const OP_CELLS: Record<OpKind, CellDef> = {
+  affine: defineCell({ ...spec, name: "only_affine" }, ({ x, h }, op) => ({
+    h: op.tanh("y", op.affine("a", "H", { W: x, U: h, p: op.diag(h) }, ["b", { name: "b2", init: { constant: 0.3 } }])),
+  })),
+  shift: defineCell({ ...spec, name: "only_shift" }, ({ x, h }, op) => ({ h: op.tanh("y", op.shift("s", pre(op, x, h), { value: 0.7, symbol: "β" })) })),
+  concat: defineCell({ ...spec, name: "only_concat" }, ({ x, h }, op) => ({ h: op.tanh("y", op.affine("a", "H", { W: op.concat("hx", h, x, h) }, "b")) })),
+  sigmoid: unaryCell("sigmoid"),
+  tanh: unaryCell("tanh"),
+  hardSigmoid: unaryCell("hardSigmoid"),
+  hardSigmoid6: unaryCell("hardSigmoid6"),
+  relu: unaryCell("relu"),
+  identity: unaryCell("identity"),
+  oneMinus: unaryCell("oneMinus"),
+  mul: naryCell("mul"),
+  add: naryCell("add"),
+  sub: naryCell("sub"),
+  div: naryCell("div"),
+};
+
+describe("backward: every gradient rule against central finite differences (float64, relative error ≤ 1e-6)", () => {
+  it("the gradient table has a rule for every op kind the test table exercises", () => {
+    assert.deepEqual(Object.keys(VJP).sort(), Object.keys(OP_CELLS).sort());
+  });
+
+  for (const [kind, def] of Object.entries(OP_CELLS) as [OpKind, CellDef][]) {
+    it(`${kind}: ∂L/∂ weights, inputs and initial state`, () => {
+      const kinked = KINKS[kind] !== undefined;
+      // Kinked ops get operands on both sides of their kinks (the clipped, zero-slope parts too), never within 1e-3 of one.
+      const inputScale = kinked ? 6 : 1;
+      const c = cell(def, { inputSize: 3, hiddenSize: 3, seed: 2 });
+      const seed = kinked ? seedAwayFromKinks(c, inputScale) : "fd";
+      if (kinked) {
+        const next = random(seed);
+        const xs = tensor([4, 2, 3], next, inputScale);
+        const { sides } = kinkReport(c.run(xs, { initial: { h: tensor([2, 3], next, 0.5) } }));
+        assert.equal(sides.size, KINKS[kind]!.length + 1, `${kind}: operands on every side of the kinks`);
+      }
+      assertSmall(checkAgainstFiniteDifferences(c, { seed, inputScale }), kind);
+    });
+  }
+});
+
+describe("backward: every built-in cell against central finite differences", () => {
+  for (const def of Object.values(BUILTIN_CELLS)) {
+    it(`${def.name}: ∂L/∂ every weight, the inputs and every initial state`, () => {
+      const c = cell(def, { inputSize: 3, hiddenSize: 3, sizes: def.params.some((p) => p.shape.includes("P")) ? { P: 2 } : undefined, seed: 3 });
+      const seed = def.nodes.some((n) => KINKS[n.op]) ? seedAwayFromKinks(c, 1) : "fd";
+      assertSmall(checkAgainstFiniteDifferences(c, { seed }), def.name);
+    });
+  }
+});
+
+describe("backward: the gradient trace", () => {
+  const c = cell(LSTM, { inputSize: 2, hiddenSize: 3, seed: 1 });
+  const next = random("trace");
+  const xs = tensor([5, 2, 2], next);
+  const trace = c.run(xs);
+  const dh = tensor([5, 2, 3], next);
+
+  it("has the forward trace's names, steps and batch, and ∂L/∂h at every step includes the upstream at that step", () => {
+    const grads = backward(trace, { output: dh });
+    assert.deepEqual(grads.trace.names, trace.names);
+    assert.equal(grads.trace.length, 5);
+    assert.equal(grads.trace.batch, 2);
+    // At the last step nothing later reads h: ∂L/∂h_T is exactly the upstream gradient.
+    assert.deepEqual(grads.trace.get("h")[4], dh[4]);
+    assert.deepEqual(grads.trace.initial.h, grads.initial.h);
+    assert.equal(grads.trace.entry("f").label, "∂L/∂f");
+  });
+
+  it("a reversed run is differentiated in its processing order", () => {
+    const reversed = c.run(xs, { reverse: true });
+    const grads = backward(reversed, { output: dh });
+    const forwardGrads = backward(c.run([...xs].reverse()), { output: dh });
+    assert.deepEqual(grads.params, forwardGrads.params);
+    assert.equal(grads.trace.direction, "backward");
+  });
+
+  it("draws as a heatmap on a symmetric colour scale (gradients are signed and unbounded)", async () => {
+    const grads = backward(trace, { output: dh });
+    const chart = await plot.heatmap(grads.trace, { names: ["f", "c"] });
+    const spec = chart.spec as any;
+    assert.equal(spec.vconcat.length, 2);
+    const color = spec.vconcat[0].layer[0].encoding.color;
+    assert.equal(color.title, "∂L/∂f");
+    assert.equal(color.scale.domainMid, 0);
+    const f = grads.trace.get("f").map((row) => row[0]).flat();
+    assert.equal(color.scale.domain[1], Math.max(...f.map(Math.abs)));
+    // By default: the gradients of the states, the ones that carry L back through time.
+    const byDefault = (await plot.heatmap(grads.trace)).spec as any;
+    assert.deepEqual(byDefault.vconcat.map((v: any) => v.layer[0].encoding.color.title), ["∂L/∂c", "∂L/∂h"]);
+  });
+
+  it("upstream on any node is a vector–Jacobian product from that intermediate (here L = Σ_t Σ f_t)", () => {
+    const ones = (dh as number[][][]).map((row) => row.map((v) => v.map(() => 1)));
+    const grads = backward(trace, { nodes: { f: ones } });
+    const values = c.params.U_f;
+    const sumF = () => c.run(xs).get("f").flat(2).reduce((a, b) => a + b, 0);
+    values[4] += EPS;
+    const plus = sumF();
+    values[4] -= 2 * EPS;
+    const minus = sumF();
+    values[4] += EPS;
+    const numeric = (plus - minus) / (2 * EPS);
+    assert.ok(Math.abs(numeric - (grads.params.U_f as number[][])[1][1]) < 1e-9);
+    // Upstream on the output node through `nodes` is the same as through `output`.
+    assert.deepEqual(backward(trace, { nodes: { h: dh } }).params, backward(trace, { output: dh }).params);
+  });
+
+  it("a stepper's trace is differentiated over the steps computed so far", () => {
+    const stepper = c.stepper(xs);
+    stepper.step();
+    stepper.step();
+    const grads = backward(stepper.trace, { output: dh.slice(0, 2) });
+    const direct = backward(c.run(xs.slice(0, 2)), { output: dh.slice(0, 2) });
+    assert.deepEqual(grads.params, direct.params);
+  });
+});
+
+describe("backward: bad upstream gradients are named errors", () => {
+  const c = cell(LSTM, { inputSize: 2, hiddenSize: 3 });
+  const trace = c.run([[[0.1, 0.2]], [[0.3, 0.4]]]);
+  const named = (code: string, text: RegExp) => (e: unknown) => e instanceof ArchlabError && e.code === code && text.test(e.message);
+
+  it("output of the wrong shape names the tensor, the expected and the actual shape", () => {
+    assert.throws(() => backward(trace, { output: [[[1, 1]], [[1, 1]]] }), named("shape", /upstream gradient "output" \(∂L\/∂h at every step\) of backward \(cell "LSTM"\): expected shape \[2, 1, 3\], got \[2, 1, 2\]/));
+  });
+  it("a final gradient of the wrong shape, or for a state the cell does not have", () => {
+    assert.throws(() => backward(trace, { final: { c: [[1, 1, 1, 1]] } }), named("shape", /final\.c .* expected shape \[1, 3\], got \[1, 4\]/));
+    assert.throws(() => backward(trace, { final: { z: [[1, 1, 1]] } }), named("unknown-name", /Unknown state "z".*Known states: "h", "c"/));
+  });
+  it("an unknown upstream name, and a gradient trace (no tape) given back to backward", () => {
+    assert.throws(() => backward(trace, { outputs: [] } as unknown as Upstream), named("unknown-name", /upstream gradient "outputs"/));
+    const grads = backward(trace, { final: { h: [[1, 0, 0]] } });
+    assert.throws(() => backward(grads.trace, {}), named("unsupported", /not recorded by cell\.run/));
+  });
+  it("one sequence ([T, In]) takes its upstream as [T, size] or [T, 1, size]", () => {
+    const one = c.run([[0.1, 0.2], [0.3, 0.4]]);
+    assert.deepEqual(backward(one, { output: [[1, 2, 3], [4, 5, 6]] }).params, backward(one, { output: [[[1, 2, 3]], [[4, 5, 6]]] }).params);
+  });
+});
+
+describe("backward in float32: gradients of a float32 trace are float64 sums over its values", () => {
+  it("agree with the float64 run's to float32 precision", () => {
+    const weights = cell(RNN_TANH, { inputSize: 2, hiddenSize: 3, seed: 4 }).weights();
+    const xs = tensor([6, 2, 2], random("f32"));
+    const up = { final: { h: [[1, 1, 1], [1, 1, 1]] } };
+    const g64 = backward(cell(RNN_TANH, { inputSize: 2, hiddenSize: 3, weights }).run(xs), up).params.U as number[][];
+    const g32 = backward(cell(RNN_TANH, { inputSize: 2, hiddenSize: 3, weights, dtype: "float32" }).run(xs), up).params.U as number[][];
+    assert.ok(relativeError(g32.flat(), g64.flat()) < 1e-5);
+    assert.ok(g64.flat().some((v) => v !== 0));
+  });
+});
