@@ -6,6 +6,7 @@
  * - A thrown value shows its name, message and the stack frames that belong to the user's code
  *   (frames of the kernel, tslab and Node internals are left out).
  */
+import { distance as editDistance } from "fastest-levenshtein";
 import type { Diagnostic } from "tslab/dist/converter";
 import { cellErrors, shown } from "./messages";
 
@@ -65,17 +66,6 @@ export function closeNames(name: string, scope: readonly string[]): string[] {
     .filter(({ candidate, rank }) => rank < Infinity && candidate !== name);
   ranked.sort((a, b) => a.rank - b.rank || a.candidate.length - b.candidate.length || a.candidate.localeCompare(b.candidate));
   return ranked.slice(0, MAX_CLOSE_NAMES).map(({ candidate }) => candidate);
-}
-
-/** Levenshtein distance: insertions, deletions and substitutions turning `a` into `b`. */
-function editDistance(a: string, b: string): number {
-  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const row = [i];
-    for (let j = 1; j <= b.length; j++) row[j] = Math.min(previous[j] + 1, row[j - 1] + 1, previous[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
-    previous = row;
-  }
-  return previous[b.length];
 }
 
 function position(d: Diagnostic): string {

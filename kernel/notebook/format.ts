@@ -83,6 +83,9 @@ export function writeNotebook(path: string, nb: Notebook): void {
  * cut), the file is either the old one or the whole new one, never a truncated mix: writes a
  * temporary file in the same folder, flushes it to disk, then renames it over `path` (atomic on
  * one file system) and flushes the folder. The file keeps its permissions.
+ *
+ * Not npm's write-file-atomic (7.0.1): its synchronous write ignores a short write, so a file-size
+ * limit (EFBIG) left a truncated notebook renamed over the user's (the --inplace test shows it).
  */
 export function writeAtomically(path: string, data: string): void {
   const temp = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString("hex")}.tmp`);
