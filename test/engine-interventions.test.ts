@@ -7,7 +7,7 @@
  */
 import assert from "node:assert/strict";
 import { afterEach, describe, it } from "node:test";
-import { ArchlabError, cell, LSTM, RNN_TANH, type Intervention } from "../src";
+import { ArchlabError, cell, LSTM, player, RNN_TANH, type Intervention, type RunOptions } from "../src";
 import { generate, plan } from "../src/engine/program";
 import { hookedNodes } from "../src/engine/interventions";
 
@@ -102,7 +102,8 @@ describe("interventions", () => {
     });
     for (let t = 0; t < T; t++) for (const name of ["i", "f", "c", "h"]) assertClose(trace.value(name, { t }), ref[t][name], `${name} at t=${t}`);
     assert.deepEqual(trace.value("x", { t: 2 }), [0, 0]);
-    assert.deepEqual(trace.interventions.map((i) => [i.node, i.t, i.units]), [["x", [2, 3], null], ["i", [1, 4], [0, 2]], ["i", [4], [2]]]);
+    assert.deepEqual(trace.interventions, [{ node: "x", value: 0, t: [2, 3] }, { node: "i", value: 0.5, t: [1, 4], units: [0, 2] }, { node: "i", value: 0.25, t: [4], units: [2] }]);
+    assert.deepEqual(lstm.run(xs, { interventions: JSON.parse(JSON.stringify(trace.interventions)) }).get("h"), trace.get("h"), "a trace's interventions, as JSON, run again");
   });
 
   it("a stepper with interventions computes what the run does, also after reset", () => {
@@ -124,6 +125,19 @@ describe("interventions", () => {
     const back = lstm.run(xs, { reverse: true, interventions: [{ node: "h", t: 0, value: 0.5 }] });
     assert.deepEqual(back.value("h", { t: 0 }), [0.5, 0.5, 0.5, 0.5]);
     assert.deepEqual(back.value("x", { t: 0 }), xs[T - 1]);
+  });
+});
+
+describe("views of a stepper with interventions", () => {
+  it("the player of a stepper runs the whole sequence with the stepper's interventions (not the plain cell)", async () => {
+    const small = cell(LSTM, { inputSize: 2, hiddenSize: 2, seed: 1 });
+    const runs: (RunOptions | undefined)[] = [];
+    const run = small.run.bind(small);
+    small.run = (input, options) => (runs.push(options), run(input, options));
+    const interventions = [{ node: "f", t: 5, value: 1 }];
+    await player(small.stepper(xs.slice(0, 6), { interventions }), { heatmap: false, states: false, maxFrames: 2 });
+    assert.equal(runs.length, 1);
+    assert.deepEqual(runs[0]!.interventions, [{ node: "f", value: 1, t: [5] }]);
   });
 });
 
@@ -169,7 +183,7 @@ describe("interventions refused by name", () => {
         assert.throws(() => lstm.run(xs, { interventions: [{ node: payload, value: 1 }] }), code("unknown-name"));
         assert.equal(scope.pwned, undefined);
       }
-      const hooked = hookedNodes(LSTM, [{ node: "f", value: 1, t: null, units: null }]);
+      const hooked = hookedNodes(LSTM, [{ node: "f", value: 1 }]);
       const plain = generate(LSTM, lstm.sizes, 1, { b0: 0, b1: 1 }, plan(LSTM, lstm.sizes, 1));
       const source = generate(LSTM, lstm.sizes, 1, { b0: 0, b1: 1 }, plan(LSTM, lstm.sizes, 1), hooked);
       const added = source.split("\n").filter((line) => !plain.split("\n").includes(line));

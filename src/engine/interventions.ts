@@ -28,12 +28,12 @@ export interface Intervention {
   units?: number | readonly number[];
 }
 
-/** An intervention as checked: steps and units as sorted lists, or null for all of them. */
+/** An intervention as checked: steps and units as sorted lists, left out for all of them (itself a valid {@link Intervention}). */
 export interface CheckedIntervention {
   readonly node: string;
   readonly value: number;
-  readonly t: readonly number[] | null;
-  readonly units: readonly number[] | null;
+  readonly t?: readonly number[];
+  readonly units?: readonly number[];
 }
 
 const FIELDS = ["node", "value", "t", "units"];
@@ -59,12 +59,9 @@ export function checkInterventions(def: CellDef, sizes: Readonly<Record<string, 
     if (index < 0) throw errors.unknownName("node", node, names, where);
     if (typeof value !== "number" || !Number.isFinite(value)) throw errors.badOption(`${where}.value`, value, "a finite number, e.g. 1 (a gate held open) or 0 (an ablated unit)");
     const size = evalSize(traced[index].size, sizes);
-    return {
-      node,
-      value,
-      t: indices(t, T, `${where}.t`, `Step t of ${where} (node "${node}")`, "steps"),
-      units: indices(units, size, `${where}.units`, `Unit of "${node}" in ${where}`, "units"),
-    };
+    const steps = indices(t, T, `${where}.t`, `Step t of ${where} (node "${node}")`, "steps");
+    const chosen = indices(units, size, `${where}.units`, `Unit of "${node}" in ${where}`, "units");
+    return { node, value, ...(steps && { t: steps }), ...(chosen && { units: chosen }) };
   });
 }
 
@@ -108,13 +105,13 @@ export function interventionHook(def: CellDef, sizes: Readonly<Record<string, nu
 
 /** Writes one name's overrides at step t into its storage `[T, B, n]`. */
 function writer(buf: FloatArray, n: number, B: number, b0: number, b1: number, list: readonly CheckedIntervention[]): (t: number) => void {
-  const table = list.map((i) => ({ value: i.value, units: i.units, steps: i.t === null ? null : new Set(i.t) }));
+  const table = list.map((i) => ({ value: i.value, units: i.units, steps: i.t && new Set(i.t) }));
   return (t) => {
     for (const { value, units, steps } of table) {
-      if (steps !== null && !steps.has(t)) continue;
+      if (steps && !steps.has(t)) continue;
       for (let b = b0; b < b1; b++) {
         const o = (t * B + b) * n;
-        if (units === null) buf.fill(value, o, o + n);
+        if (!units) buf.fill(value, o, o + n);
         else for (const u of units) buf[o + u] = value;
       }
     }
