@@ -45,9 +45,9 @@ const T = 10;
 const xs = Array.from({ length: T }, (_, t) => [Math.sin(t * 0.7), Math.cos(t * 0.3) - 0.2]);
 const lstm = cell(LSTM, { inputSize: 2, hiddenSize: H, seed: 3 });
 
-function assertClose(actual: number[], expected: number[], what: string) {
+function assertClose(actual: number[], expected: number[], what: string, tolerance = 1e-12) {
   assert.equal(actual.length, expected.length, what);
-  actual.forEach((a, k) => assert.ok(Math.abs(a - expected[k]) <= 1e-12, `${what}[${k}]: ${a} vs ${expected[k]}`));
+  actual.forEach((a, k) => assert.ok(Math.abs(a - expected[k]) <= tolerance, `${what}[${k}]: ${a} vs ${expected[k]}`));
 }
 
 const code = (c: string, pattern?: RegExp) => (e: unknown) => e instanceof ArchlabError && e.code === c && (!pattern || pattern.test(e.message));
@@ -117,6 +117,21 @@ describe("interventions", () => {
     s.reset({});
     s.run();
     assert.deepEqual(s.trace.value("c", { t: 7 }), lstm.run(xs).value("c", { t: 7 }), "reset without interventions runs the plain cell");
+  });
+
+  it("large sizes (fused or native products, native sigmoids) override the same way", () => {
+    const [Hl, Bl, Tl] = [64, 32, 4];
+    const big = cell(LSTM, { inputSize: 3, hiddenSize: Hl, seed: 2 });
+    const batch = Array.from({ length: Tl }, (_, t) => Array.from({ length: Bl }, (_, b) => [Math.sin(t + b), Math.cos(t * b), 0.1 * b]));
+    const trace = big.run(batch, { interventions: [{ node: "f", t: 1, value: 1 }, { node: "h", units: [5, 40], value: 0 }, { node: "i_pre", t: 2, units: 7, value: 3 }] });
+    for (const b of [0, 31]) {
+      const ref = lstmLoop(big.weights() as never, batch.map((step) => step[b]), Hl, (name, t, v) => {
+        if (name === "f" && t === 1) v.fill(1);
+        if (name === "h") v[5] = v[40] = 0;
+        if (name === "i" && t === 2) v[7] = sigmoid(3);
+      });
+      for (let t = 0; t < Tl; t++) for (const name of ["i", "f", "c", "h"]) assertClose(trace.value(name, { t, b }), ref[t][name], `${name} at t=${t}, b=${b}`, 1e-10);
+    }
   });
 
   it("float32 runs and reverse runs take interventions (steps in processing order)", () => {

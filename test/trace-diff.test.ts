@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { ArchlabError, backward, cell, GRU_RESET_AFTER, LSTM, plot, TraceDiff } from "../src";
+import { ArchlabError, backward, cell, DISPLAY, GRU_RESET_AFTER, LSTM, plot, TraceDiff } from "../src";
 
 const H = 3;
 const wave = (T: number) => Array.from({ length: T }, (_, t) => [Math.sin(t * 0.5), Math.cos(t * 0.2)]);
@@ -107,6 +107,14 @@ describe("plots of differences and of traces of different lengths", () => {
       assert.equal(scale.domainMid, 0);
     }
     assert.match(await chart.toSVG(), /<svg/);
+  });
+
+  it("a diff shown as a cell's value is a heatmap of the names that differ", async () => {
+    const xs = wave(6);
+    const d = lstm.run(xs, { interventions: [{ node: "h", t: 5, units: [1], value: 0 }] }).diff(lstm.run(xs));
+    assert.deepEqual(d.firstDivergence, { t: 5, names: ["h"] });
+    const bundle = await d[DISPLAY]();
+    assert.match(bundle["text/plain"] as string, /^Heatmap of Δh \(LSTM, 6 steps\)/);
   });
 
   it("plot.compare accepts traces of different lengths, aligned by step: one pixel scale per step in every panel, the cursor reaches the longest", async () => {

@@ -52,7 +52,8 @@ export interface RunOptions {
    * Values to override while running (see {@link Intervention}): each overridden value feeds
    * everything computed after it, and the trace records it (`trace.interventions` lists them).
    * Names, steps and units are checked first: an unknown name, a step or unit out of range, a value
-   * that is not a finite number are named errors giving the valid ones.
+   * that is not a finite number are named errors giving the valid ones. A run with interventions
+   * runs on one thread (large runs without them may be split across threads).
    *
    * @example
    * lstm.run(xs, { interventions: [{ node: "f", t: 5, value: 1 }, { node: "h", units: [3], value: 0 }] });
