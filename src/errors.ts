@@ -128,6 +128,11 @@ export const errors = {
       "over-budget",
       `${what} would draw ${marks.toLocaleString("en-US")} marks, over the mark budget of ${budget.toLocaleString("en-US")} (option budget). ${hint}`,
     ),
+  incompatibleTraces: (where: string, problem: string) =>
+    new ArchlabError(
+      "incompatible-traces",
+      `${where}: the traces cannot be compared value by value: ${problem}. Compare two runs of the same cell (or of cells of one definition and the same sizes) on the same batch size.`,
+    ),
   unsupported: (what: string, why: string) => new ArchlabError("unsupported", `${what} is not supported: ${why}`),
   notADefinition: (where: string, value: unknown, known: readonly string[]) =>
     new ArchlabError(

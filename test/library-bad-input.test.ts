@@ -39,7 +39,7 @@ describe("something that is not a cell definition is named as such", () => {
 
   it("run and stepper options that are not an object, or not a boolean, are named", () => {
     const c = cell(LSTM, { inputSize: 3, hiddenSize: 2 });
-    assert.throws(() => c.run(X, null as never), isError("bad-option", /Option options = null is not valid: expected \{ initial\?, reverse\?, checkFinite\? \}/));
+    assert.throws(() => c.run(X, null as never), isError("bad-option", /Option options = null is not valid: expected \{ initial\?, reverse\?, checkFinite\?, interventions\? \}/));
     assert.throws(() => c.stepper(X, { initial: null as never }), isError("bad-option", /Option initial = null is not valid: expected state name → \[B, size\] or \[size\]/));
     assert.throws(() => c.run(X, { reverse: "yes" as never }), isError("bad-option", /Option reverse = "yes"/));
   });

@@ -47,8 +47,9 @@ describe("plots of bad input", () => {
     await assert.rejects(plot.heatmap(lstm, { b: 1 }), code("out-of-range"));
     await assert.rejects(plot.heatmap(lstm, { domains: { f: [1, 0] } }), (e: ArchlabError) => e.code === "bad-option" && /domains\.f of plot\.heatmap/.test(e.message));
     await assert.rejects(plot.lines(lstm, { domains: [[0, 1]] as never }), code("bad-option"));
+    // Traces of different lengths are aligned by step (test/trace-diff.test.ts); a cursor past the longest is refused.
     const short = cell(LSTM, { inputSize: 2, hiddenSize: 3 }).run(wave(5));
-    await assert.rejects(plot.compare({ a: lstm, b: short }), (e: ArchlabError) => e.code === "bad-option" && /same length/.test(e.message));
+    await assert.rejects(plot.compare({ a: lstm, b: short }, { cursor: lstm.length }), (e: ArchlabError) => e.code === "bad-option" && /cursor of plot\.compare/.test(e.message));
   });
 });
 

@@ -7,6 +7,7 @@ import { checkDefinition, evalSize, sizeNames, type CellDef } from "../cells/def
 import { DISPLAY, type MimeBundle } from "../display/protocol";
 import { errors, requireObject } from "../errors";
 import { allocate, BYTES, checkBytes, memoryLimit, shapeOf, toFlat, toShared, checkFinite, type DType, type FloatArray, type NestedInput } from "./arrays";
+import { checkInterventions, type Intervention } from "./interventions";
 import { initParams, paramShapes, readWeights, writeWeights, type Shape, type Weights } from "./params";
 import { partsFor, runSplit } from "./parallel";
 import { compile, type Storage } from "./program";
@@ -47,6 +48,17 @@ export interface RunOptions {
    * batch element and unit (default false: such values are recorded like any other).
    */
   checkFinite?: boolean;
+  /**
+   * Values to override while running (see {@link Intervention}): each overridden value feeds
+   * everything computed after it, and the trace records it (`trace.interventions` lists them).
+   * Names, steps and units are checked first: an unknown name, a step or unit out of range, a value
+   * that is not a finite number are named errors giving the valid ones. A run with interventions
+   * runs on one thread (large runs without them may be split across threads).
+   *
+   * @example
+   * lstm.run(xs, { interventions: [{ node: "f", t: 5, value: 1 }, { node: "h", units: [3], value: 0 }] });
+   */
+  interventions?: readonly Intervention[];
 }
 
 /** A cell with sizes and parameters. Create with {@link cell}. */
@@ -118,7 +130,7 @@ export class Cell {
     const trace = this.#prepare(xs, options, (T, B) => (parts = partsFor(this.def, this.sizes, T, B)) > 1);
     if (parts > 1) runSplit(this.def, this.sizes, trace.batch, trace.steps, this.#params, trace.storage, parts);
     else {
-      const step = compile(this.def, this.sizes, trace.batch, this.#params, trace.storage);
+      const step = compile(this.def, this.sizes, trace.batch, this.#params, trace.storage, trace.interventions);
       for (let t = 0; t < trace.steps; t++) step(t);
     }
     trace.length = trace.steps;
@@ -142,9 +154,9 @@ export class Cell {
     return this.#prepare(xs, options, () => false);
   }
 
-  /** Checks inputs and allocates a trace, in shared memory when `shared(T, B)` says so. */
+  /** Checks inputs and allocates a trace, in shared memory when `shared(T, B)` says so (never for a run with interventions: it runs on one thread). */
   #prepare(xs: NestedInput, options: RunOptions, shared: (T: number, B: number) => boolean): Trace {
-    requireObject("options", options, "{ initial?, reverse?, checkFinite? }");
+    requireObject("options", options, "{ initial?, reverse?, checkFinite?, interventions? }");
     const { initial = {}, reverse = false, checkFinite: check = false } = options;
     requireObject("initial", initial, "state name → [B, size] or [size]");
     const inputName = this.def.inputs[0].name;
@@ -161,7 +173,8 @@ export class Cell {
     const [T, B] = batched ? shape : [shape[0], 1];
     checkBytes(this.traceBytes(T, B), memoryLimit(this.maxBytes), `A trace of cell "${this.def.name}" (${T} steps × batch ${B})`, `T = ${T}, B = ${B}, ${describeSizes(this.sizes)}`);
     const flat = toFlat(xs, batched ? [T, B, In] : [T, In], what, this.dtype, `Input size is ${In} (inputSize); time is the first axis.`);
-    const share = shared(T, B);
+    const interventions = checkInterventions(this.def, this.sizes, T, options.interventions);
+    const share = interventions.length === 0 && shared(T, B);
     const x = reverse ? reverseTime(flat, T, B * In) : flat;
     const storage: Storage = { values: { [inputName]: share ? toShared(x) : x }, initial: {} };
     for (const n of this.def.nodes) storage.values[n.name] = allocate(this.dtype, T * B * this.size(n.size), share);
@@ -171,7 +184,7 @@ export class Cell {
       const value = this.initialState(s.name, initial[s.name], B);
       storage.initial[s.name] = share ? toShared(value) : value;
     }
-    const trace = new Trace(this.def, this.sizes, T, B, this.dtype, storage, reverse ? "backward" : "forward");
+    const trace = new Trace(this.def, this.sizes, T, B, this.dtype, storage, reverse ? "backward" : "forward", interventions);
     TAPES.set(trace, this.#params);
     return trace;
   }

@@ -2,13 +2,15 @@
  * Phase 2 — compute and trace. `cell(def, options)` instantiates a definition; `run` records every
  * named intermediate at every step into a `Trace`; `stepper` walks through time; `backward` runs
  * reverse mode through a recorded trace (gradient trace, weight gradients), `jacobianNorms` measures
- * how gradients vanish through time.
+ * how gradients vanish through time. A run can override values (`interventions`); `trace.diff(other)`
+ * compares two runs.
  */
 export { cell, Cell } from "./cell";
 export type { CellOptions, RunOptions, InitialState } from "./cell";
 export { Stepper } from "./stepper";
-export { Trace } from "./trace";
-export type { TraceEntry, At, ExportOptions } from "./trace";
+export { Trace, TraceDiff } from "./trace";
+export type { TraceEntry, At, ExportOptions, TraceDiffOptions, DiffSummary } from "./trace";
+export type { Intervention, CheckedIntervention } from "./interventions";
 export { backward } from "./backward";
 export type { Upstream, Gradients } from "./backward";
 export { jacobian, jacobianNorms, gradientNorms } from "./jacobian";

@@ -19,6 +19,9 @@
  *
  * A step function covers a slice of the batch (all of it by default): a large run is split across
  * threads by batch elements (parallel.ts), each thread running the same generated code on its slice.
+ *
+ * Interventions (interventions.ts) add one call `I(k, t)` after each overridden node k, which writes
+ * the overrides from a table: the run without interventions compiles to the same code as ever.
  */
 import { badConstant, evalSize, type CellDef, type NodeDef } from "../cells/define";
 import { EXPRESSION, type OpKind, type UnaryKind } from "../cells/ops";
@@ -26,6 +29,7 @@ import type { FloatArray } from "./arrays";
 import { FAST_MIN_MACS, product, type Product } from "./gemm";
 import { nativeBlas, type NativeBlas } from "./native";
 import { errors } from "../errors";
+import { applyToInputs, hookedNodes, interventionHook, type CheckedIntervention } from "./interventions";
 
 /** A size, batch or index the generated code may hold: a non-negative safe integer. */
 const isCount = (n: unknown): n is number => typeof n === "number" && Number.isSafeInteger(n) && n >= 0;
@@ -230,17 +234,21 @@ export interface Slice {
   b1: number;
 }
 
-/** The generated source of `step(t)` over the batch elements of `slice`, for storage of batch size B. */
+/**
+ * The generated source of `step(t)` over the batch elements of `slice`, for storage of batch size B;
+ * after each node whose index is in `hooked`, a call to the intervention hook `I(k, t)`.
+ */
 export function generate(
   def: CellDef,
   sizes: Readonly<Record<string, number>>,
   B: number,
   { b0, b1 }: Slice = { b0: 0, b1: B },
   p: Plan = plan(def, sizes, b1 - b0),
+  hooked: readonly number[] = [],
 ): string {
   // Buffers are bound by their position in the definition (see {@link positions}), never by name: no
   // text of the definition reaches the generated source, only indices and checked numbers.
-  if (![B, b0, b1].every(isCount)) throw errors.badDefinition(def.name, `batch ${B} and slice ${b0}…${b1} must be whole numbers.`);
+  if (![B, b0, b1, ...hooked].every(isCount)) throw errors.badDefinition(def.name, `batch ${B} and slice ${b0}…${b1} must be whole numbers.`);
   const size = (expr: string) => {
     const n = evalSize(expr, sizes);
     if (!isCount(n)) throw errors.badDefinition(def.name, `size ${JSON.stringify(expr)} is ${n}, not a whole number.`);
@@ -273,6 +281,7 @@ export function generate(
   p.groups.forEach((g, j) => lines.push(`const S${j} = rt.scratch[${j}], G${j} = rt.products[${j}];`));
   p.direct.forEach((d, j) => lines.push(`const D${j} = rt.direct[${j}];`));
   if (p.native) lines.push("const NATIVE = rt.native;");
+  if (hooked.length > 0) lines.push("const I = rt.intervene;");
   const products = (name: string) =>
     p.groups
       .map((g, j) => [g, j] as const)
@@ -298,7 +307,8 @@ export function generate(
         operands: node.inputs.map((name) => operands.get(name)!),
         param: (name) => bind("p", name),
         plan: p,
-      })
+      }) +
+      (hooked.includes(k) ? `\nI(${k}, t);` : "")
     );
   });
   return `${lines.join("\n")}\nreturn function step(t) {\n${previous.join("\n")}\n${body.join("\n")}\n};`;
@@ -310,6 +320,8 @@ interface Runtime {
   direct: Product[];
   scratch: FloatArray[];
   native: NativeBlas | undefined;
+  /** Writes the interventions on node k at step t (only called when the run has interventions). */
+  intervene: ((k: number, t: number) => void) | undefined;
 }
 
 /**
@@ -338,7 +350,8 @@ const held = new FinalizationRegistry<Product[]>((products) => products.forEach(
  * Compiles a definition into `step(t)` over the given storage and parameters, after running the
  * prologue (bias and input terms of every affine node, for every step). The generated code is
  * cached per definition, sizes and batch, so every run shares one function that V8 has optimised.
- * Anything held outside the JavaScript heap is freed after the last step.
+ * Anything held outside the JavaScript heap is freed after the last step. Interventions on inputs
+ * are written before the prologue reads them; those on nodes by each step (see interventions.ts).
  */
 export function compile(
   def: CellDef,
@@ -346,10 +359,12 @@ export function compile(
   B: number,
   params: Record<string, FloatArray>,
   storage: Storage,
+  interventions: readonly CheckedIntervention[] = [],
 ): (t: number) => void {
   const T = steps(def, sizes, B, storage);
+  if (interventions.length > 0) applyToInputs(def, sizes, B, T, storage.values, interventions);
   prologue(def, sizes, params, storage, { r0: 0, r1: T * B });
-  return compileSteps(def, sizes, B, params, storage, { b0: 0, b1: B }, T);
+  return compileSteps(def, sizes, B, params, storage, { b0: 0, b1: B }, T, interventions);
 }
 
 /** Number of steps the storage holds. */
@@ -370,16 +385,18 @@ export function compileSteps(
   storage: Storage,
   slice: Slice,
   T: number,
+  interventions: readonly CheckedIntervention[] = [],
 ): (t: number) => void {
   const byShape = compiled.get(def) ?? compiled.set(def, new Map()).get(def)!;
   // One generated function per storage type too: V8 then sees only Float64Array or only Float32Array.
   const native = nativeBlas();
-  const key = `${JSON.stringify(sizes)}|${B}|${slice.b0}:${slice.b1}|${storage.values[def.nodes[0].name].constructor.name}|${native ? "native" : "js"}`;
+  const hooked = hookedNodes(def, interventions);
+  const key = `${JSON.stringify(sizes)}|${B}|${slice.b0}:${slice.b1}|${storage.values[def.nodes[0].name].constructor.name}|${native ? "native" : "js"}${hooked.length ? `|I${hooked.join(",")}` : ""}`;
   const M = slice.b1 - slice.b0;
   let entry = byShape.get(key);
   if (!entry) {
     const p = plan(def, sizes, M, native !== undefined);
-    entry = { plan: p, make: new Function("v", "init", "p", "rt", generate(def, sizes, B, slice, p)) as Factory };
+    entry = { plan: p, make: new Function("v", "init", "p", "rt", generate(def, sizes, B, slice, p, hooked)) as Factory };
     byShape.set(key, entry);
   }
   const groups = entry.plan.groups;
@@ -388,6 +405,7 @@ export function compileSteps(
     direct: entry.plan.direct.map((d) => product(params[d.weight], operandSize(def, d.node, sizes), operandSize(def, d.input, sizes), M)),
     scratch: groups.map((g) => like(params[g.members[0].weight], M * g.R)),
     native,
+    intervene: hooked.length > 0 ? interventionHook(def, sizes, B, slice.b0, slice.b1, storage.values, interventions) : undefined,
   };
   const at = positions(def);
   const step = entry.make(

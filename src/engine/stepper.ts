@@ -31,7 +31,7 @@ export class Stepper {
     private options: RunOptions = {},
   ) {
     this.#trace = cell.prepare(inputs, options);
-    this.#compute = compile(cell.def, cell.sizes, this.#trace.batch, cell.params, this.#trace.storage);
+    this.#compute = compile(cell.def, cell.sizes, this.#trace.batch, cell.params, this.#trace.storage, this.#trace.interventions);
   }
 
   /** The current step (−1 before the first `step()`). */
@@ -102,7 +102,7 @@ export class Stepper {
   /** Back to before the first step, discarding computed steps (e.g. after new weights or a new initial state). */
   reset(options: RunOptions = this.options): this {
     const trace = this.cell.prepare(this.inputs, options);
-    this.#compute = compile(this.cell.def, this.cell.sizes, trace.batch, this.cell.params, trace.storage);
+    this.#compute = compile(this.cell.def, this.cell.sizes, trace.batch, this.cell.params, trace.storage, trace.interventions);
     this.options = options;
     this.#trace = trace;
     this.#t = -1;

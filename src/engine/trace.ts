@@ -1,12 +1,13 @@
 /**
  * A trace: every named intermediate — inputs, pre-activations, gates, candidates, states — at every
  * timestep for every batch element, as the compute interpreter wrote it. Query by name, unit, time
- * and batch element; export as JSON or CSV (long format).
+ * and batch element; export as JSON or CSV (long format); compare two runs with {@link Trace.diff}.
  */
 import { evalSize, type CellDef, type NodeRole } from "../cells/define";
 import { DISPLAY, type MimeBundle } from "../display/protocol";
-import { errors } from "../errors";
+import { errors, requireObject } from "../errors";
 import { toNested, type DType, type FloatArray } from "./arrays";
+import type { CheckedIntervention } from "./interventions";
 import type { Storage } from "./program";
 
 /** What a traced name is. */
@@ -41,6 +42,8 @@ export class Trace {
   length = 0;
   /** Which direction this trace ran in (processing order is kept; backward traces read the input reversed). */
   readonly direction: "forward" | "backward";
+  /** The values the run overrode (option `interventions` of a run), as checked; empty for a plain run. */
+  readonly interventions: readonly CheckedIntervention[];
 
   constructor(
     readonly def: CellDef,
@@ -51,8 +54,10 @@ export class Trace {
     readonly dtype: DType,
     /** @internal */ readonly storage: Storage,
     direction: "forward" | "backward" = "forward",
+    interventions: readonly CheckedIntervention[] = [],
   ) {
     this.direction = direction;
+    this.interventions = interventions;
   }
 
   /** Shown as a cell's value: a heatmap of its gates and states over time (see `plot.heatmap`). */
@@ -162,6 +167,25 @@ export class Trace {
     };
   }
 
+  /**
+   * The differences `this − other`, name by name and step by step, over the steps both have
+   * computed (traces of different lengths compare on their common steps): a trace to query and plot
+   * like any other — `plot.heatmap(d)` colours differences on a scale symmetric around 0 — with a
+   * summary of where the runs part. Both traces need the same names, sizes, batch and direction:
+   * two runs of one cell (with and without interventions, other inputs, other weights).
+   *
+   * @example
+   * const a = lstm.run(xs);
+   * const b = lstm.run(xs, { interventions: [{ node: "f", t: 5, value: 1 }] });
+   * const d = b.diff(a);
+   * d.firstDivergence;   // { t: 5, names: ["f", "f_c", "c", "tanh_c", "h"] }
+   * d.summary.c.maxAbs;  // the largest |Δc| over every step, batch element and unit
+   * await plot.heatmap(d, { names: ["f", "c", "h"] });
+   */
+  diff(other: Trace, options: TraceDiffOptions = {}): TraceDiff {
+    return new TraceDiff(this, differences(this, other, options));
+  }
+
   /** Long-format CSV: `name,role,t,b,unit,value`, one row per number. */
   toCSV(options: ExportOptions = {}): string {
     const names = options.names ?? this.names;
@@ -176,4 +200,125 @@ export class Trace {
     }
     return rows.join("\n") + "\n";
   }
+}
+
+/** Options of {@link Trace.diff}. */
+export interface TraceDiffOptions {
+  /** Differences of at most this size count as none in the summary (default 0: every difference counts). */
+  tolerance?: number;
+}
+
+/** Where one traced name differs: the largest |Δ| (NaN when a value is NaN in one trace only), the first step with |Δ| > tolerance (null: none). */
+export interface DiffSummary {
+  maxAbs: number;
+  firstStep: number | null;
+}
+
+/** What {@link differences} computes for a {@link TraceDiff}. */
+interface Differences {
+  steps: number;
+  storage: Storage;
+  summary: Record<string, DiffSummary>;
+}
+
+/**
+ * The differences of two traces (see {@link Trace.diff}): a float64 trace of `a − b` over their
+ * common steps, labelled Δ (Δf, Δc…), with a summary per name and the first step where they diverge.
+ */
+export class TraceDiff extends Trace {
+  /** Per traced name: the largest |Δ| and the first step where it exceeds the tolerance. */
+  readonly summary: Readonly<Record<string, DiffSummary>>;
+
+  /** @internal Use {@link Trace.diff}. */
+  constructor(a: Trace, d: Differences) {
+    super(differenceDefinition(a.def), a.sizes, d.steps, a.batch, "float64", d.storage, a.direction);
+    this.length = d.steps;
+    this.summary = Object.freeze(d.summary);
+  }
+
+  /** The first step where some name differs, and every name differing there (in trace order); null when none does. */
+  get firstDivergence(): { t: number; names: string[] } | null {
+    const steps = Object.values(this.summary).flatMap((s) => (s.firstStep === null ? [] : [s.firstStep]));
+    if (steps.length === 0) return null;
+    const t = Math.min(...steps);
+    return { t, names: this.names.filter((n) => this.summary[n].firstStep === t) };
+  }
+
+  /** Shown as a cell's value: a heatmap of the names that differ (the states when none does). */
+  override async [DISPLAY](): Promise<MimeBundle> {
+    const { plot } = require("../plot") as typeof import("../plot");
+    const names = this.def.nodes.map((n) => n.name).filter((n) => this.summary[n].firstStep !== null);
+    return (await plot.heatmap(this, names.length > 0 ? { names } : {}))[DISPLAY]();
+  }
+}
+
+/** `a − b` for every name over the common steps; values equal in both (NaN and NaN, ∞ and ∞ included) differ by 0. */
+function differences(a: Trace, b: unknown, options: TraceDiffOptions): Differences {
+  const where = "Trace.diff";
+  if (!(b instanceof Trace)) throw errors.notATrace(`${where} (the other trace)`, b);
+  requireObject(`options of ${where}`, options, "{ tolerance? }");
+  const { tolerance = 0 } = options;
+  if (typeof tolerance !== "number" || !(tolerance >= 0)) throw errors.badOption(`tolerance of ${where}`, tolerance, "a number ≥ 0 (default 0: every difference counts)");
+  const problem = mismatch(a, b);
+  if (problem) throw errors.incompatibleTraces(where, problem);
+  const T = Math.min(a.length, b.length);
+  if (T === 0) throw errors.emptyTrace(where);
+  const B = a.batch;
+  const delta = (x: ArrayLike<number>, y: ArrayLike<number>, count: number) => {
+    const out = new Float64Array(count);
+    for (let k = 0; k < count; k++) out[k] = x[k] === y[k] || (Number.isNaN(x[k]) && Number.isNaN(y[k])) ? 0 : x[k] - y[k];
+    return out;
+  };
+  const storage: Storage = { values: {}, initial: {} };
+  const summary: Record<string, DiffSummary> = {};
+  for (const { name, size } of a.entries) {
+    const d = (storage.values[name] = delta(a.storage.values[name], b.storage.values[name], T * B * size));
+    let maxAbs = 0;
+    let firstStep: number | null = null;
+    for (let k = 0; k < d.length; k++) {
+      const m = Math.abs(d[k]);
+      if (!(m <= maxAbs)) maxAbs = Number.isNaN(maxAbs) ? maxAbs : m;
+      if (firstStep === null && !(m <= tolerance)) firstStep = Math.floor(k / (B * size));
+    }
+    summary[name] = { maxAbs, firstStep };
+  }
+  for (const s of a.def.states) storage.initial[s.name] = delta(a.storage.initial[s.name], b.storage.initial[s.name], B * evalSize(s.size, a.sizes));
+  return { steps: T, storage, summary };
+}
+
+/** Why two traces cannot be diffed value by value, or undefined when they can. */
+function mismatch(a: Trace, b: Trace): string | undefined {
+  const shape = (t: Trace) => t.entries.map((e) => `${e.name}[${e.size}]`).join(", ");
+  if (shape(a) !== shape(b)) return `their names and sizes differ (${shape(a)} vs ${shape(b)})`;
+  const states = (t: Trace) => t.def.states.map((s) => `${s.name}[${evalSize(s.size, t.sizes)}]`).join(", ");
+  if (states(a) !== states(b)) return `their states differ (${states(a)} vs ${states(b)})`;
+  if (a.batch !== b.batch) return `their batch sizes differ (${a.batch} vs ${b.batch})`;
+  if (a.direction !== b.direction) return `one ran forward, the other backward (reverse)`;
+  return undefined;
+}
+
+const differenceDefinitions = new WeakMap<CellDef, CellDef>();
+
+/**
+ * The definition a difference trace is labelled with: the same names and sizes, each value written
+ * Δ(its label). Differences are signed and unbounded whatever op made the value (a gate's Δ lies in
+ * −1…1), so every value is an op "sub" and none is a gate: plots colour them on a symmetric scale.
+ */
+function differenceDefinition(def: CellDef): CellDef {
+  const cached = differenceDefinitions.get(def);
+  if (cached) return cached;
+  const d = (label: string) => `Δ${label}`;
+  const out: CellDef = Object.freeze({
+    name: def.name,
+    title: `differences Δ of ${def.title}`,
+    citation: def.citation,
+    notes: [...def.notes, "Difference trace: each value is this trace's minus the other's, from trace.diff(other)."],
+    inputs: def.inputs.map((i) => ({ ...i, label: d(i.label) })),
+    states: def.states.map((s) => ({ ...s, label: d(s.label) })),
+    params: def.params,
+    nodes: def.nodes.map((n) => ({ name: n.name, op: "sub" as const, inputs: [], size: n.size, role: n.role === "gate" ? ("intermediate" as const) : n.role, label: d(n.label), ...(n.note ? { note: n.note } : {}) })),
+    output: def.output,
+  });
+  differenceDefinitions.set(def, out);
+  return out;
 }

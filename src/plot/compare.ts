@@ -1,13 +1,14 @@
 /**
  * Several cells' traces side by side on the same input (e.g. LSTM vs GRU vs MGU): the same chart
  * for each, one shared time cursor, each titled with its cell and its conventions (a GRU's mixing
- * form decides what z near 1 means).
+ * form decides what z near 1 means). Traces of different lengths line up by step: every panel's
+ * time axis spans the longest.
  */
 import type { Trace } from "../engine/trace";
 import { errors } from "../errors";
 import { DEFAULT_BUDGET } from "./budget";
 import { Chart } from "./chart";
-import { cursorParams } from "./cursor";
+import { cursorParams, maybeCursor } from "./cursor";
 import { heatmap, type HeatmapOptions } from "./heatmap";
 import { lineDomain, lines, type LinesOptions } from "./lines";
 import { saturation, type SaturationOptions } from "./saturation";
@@ -53,8 +54,9 @@ function renameCursors(node: unknown, prefix: string): unknown {
 
 /**
  * The same chart of several traces side by side, sharing one time cursor. Give traces by name
- * (`{ LSTM: a, GRU: b }`) or as a list (named by their cells). They must have the same length;
- * a note says when their inputs differ. Panels of the same name share their scale (y or colour)
+ * (`{ LSTM: a, GRU: b }`) or as a list (named by their cells). Traces of different lengths are
+ * aligned by step (every time axis spans the longest, the cursor reaches its last step); a note says
+ * when their inputs or lengths differ. Panels of the same name share their scale (y or colour)
  * unless `scales: "independent"`; panels are sized and wrapped into rows to fit `maxWidth` (900 px).
  *
  * @example
@@ -75,41 +77,75 @@ export async function compare(traces: Readonly<Record<string, Trace>> | readonly
   const kind = options.chart ?? "heatmap";
   if (!(kind in BUILDERS)) throw errors.unknownName("chart kind", String(kind), Object.keys(BUILDERS), where);
   for (const [name, trace] of named) checkTrace(trace, `${where} (${name})`);
-  const T = named[0][1].length;
-  for (const [name, trace] of named) {
-    if (trace.length === 0) throw errors.emptyTrace(`${where} (${name})`);
-    if (trace.length !== T) throw errors.badOption(`traces of ${where}`, Object.fromEntries(named.map(([n, t]) => [n, t.length])), `traces of the same length (the same input); "${name}" has ${trace.length} steps, "${named[0][0]}" has ${T}`);
-  }
+  for (const [name, trace] of named) if (trace.length === 0) throw errors.emptyTrace(`${where} (${name})`);
+  const lengths = named.map(([, trace]) => trace.length);
+  const T = Math.max(...lengths);
+  const cursor = maybeCursor(options.cursor, T, where);
   const budget = Math.max(1, Math.floor((options.budget ?? DEFAULT_BUDGET) / named.length));
   const scales = options.scales ?? "shared";
   if (scales !== "shared" && scales !== "independent") throw errors.badOption(`scales of ${where}`, scales, '"shared" or "independent"');
   const domains = { ...(scales === "shared" ? sharedDomains(kind, named, options.b) : {}), ...options.domains };
   const { columns, size } = layout(kind, named, options, where);
   const charts = await Promise.all(
-    named.map(([name, trace]) => BUILDERS[kind](trace, { ...options, budget, domains, ...(kind === "saturation" ? { size } : { width: size }), title: `${name} — ${trace.def.title}` })),
+    named.map(([name, trace]) =>
+      BUILDERS[kind](trace, {
+        ...options,
+        // Each panel gets a cursor its own chart accepts; the comparison's one slider moves them all.
+        ...(cursor === null ? {} : { cursor: Math.min(cursor, trace.length - 1) }),
+        budget,
+        domains,
+        ...(kind === "saturation" ? { size } : { width: size }),
+        title: `${name} — ${trace.def.title}`,
+      }),
+    ),
   );
   const inputsDiffer = named.some(([, tr]) => !sameInput(tr, named[0][1]));
+  const lengthsDiffer = lengths.some((n) => n !== T);
   const panels = charts.map((c, k) => {
     const { $schema: _schema, params: _params, config: _config, ...body } = c.spec;
-    return renameCursors(body, String(k));
+    return stretchTime(renameCursors(body, String(k)), lengths[k], T);
   });
-  const cursor = charts[0].cursor;
-  const notes = [...(inputsDiffer ? ["the traces' inputs differ"] : []), ...charts.flatMap((c, k) => c.info.notes.map((n) => `${named[k][0]}: ${n}`))];
+  const differ = [
+    ...(lengthsDiffer ? [`the traces' lengths differ (${named.map(([n, tr]) => `${n}: ${tr.length}`).join(", ")} steps), aligned by step`] : []),
+    ...(inputsDiffer ? ["the traces' inputs differ"] : []),
+  ];
+  const notes = [...differ, ...charts.flatMap((c, k) => c.info.notes.map((n) => `${named[k][0]}: ${n}`))];
   const title = options.title ?? `${named.map(([n]) => n).join(" vs ")} on the same input`;
   const spec: VegaLiteSpec = {
     $schema: SCHEMA,
-    title: titleOf(title, inputsDiffer ? ["Note: the traces' inputs differ"] : [], maybeMaxWidth(options.maxWidth, where) - 2 * CHROME.padding),
-    ...(cursor === null ? {} : { params: cursorParams(cursor, T) }),
+    title: titleOf(title, differ.map((d) => `Note: ${d}`), maybeMaxWidth(options.maxWidth, where) - 2 * CHROME.padding),
+    ...(charts[0].cursor === null || cursor === null ? {} : { params: cursorParams(cursor, T) }),
     ...(named.length <= columns ? { hconcat: panels } : { concat: panels, columns }),
     config: CONFIG,
   };
   return new Chart(spec, {
-    summary: `${kind} of ${named.map(([n]) => n).join(", ")} side by side (${T} steps)`,
-    steps: charts[0].info.steps,
+    summary: `${kind} of ${named.map(([n]) => n).join(", ")} side by side (${lengthsDiffer ? `${Math.min(...lengths)}…${T}` : T} steps)`,
+    steps: kind === "saturation" ? charts[0].info.steps : T,
     marks: charts.reduce((s, c) => s + c.info.marks, 0),
     reduction: charts.find((c) => c.info.reduction.mode !== "exact")?.info.reduction ?? { mode: "exact" },
     notes,
   });
+}
+
+/**
+ * A panel of a trace of T steps with its time axes spanning `longest` steps instead (see
+ * cursor.ts's timeX: the domain [−0.5, T − 0.5] of every x channel titled "t"), so panels of traces of
+ * different lengths line up step by step.
+ */
+function stretchTime(node: unknown, T: number, longest: number): unknown {
+  if (T === longest) return node;
+  if (Array.isArray(node)) return node.map((x) => stretchTime(x, T, longest));
+  if (node === null || typeof node !== "object") return node;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(node)) out[k] = k === "x" && isTimeAxis(v, T) ? { ...v, scale: { ...v.scale, domain: [-0.5, longest - 0.5] } } : stretchTime(v, T, longest);
+  return out;
+}
+
+function isTimeAxis(x: unknown, T: number): x is { scale: { domain: number[] } } {
+  if (x === null || typeof x !== "object") return false;
+  const { title, scale } = x as { title?: unknown; scale?: { domain?: unknown } };
+  const d = scale?.domain;
+  return title === "t" && Array.isArray(d) && d[0] === -0.5 && d[1] === T - 0.5;
 }
 
 /**

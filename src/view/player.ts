@@ -180,7 +180,7 @@ export async function player(source: Stepper | Trace, options: PlayerOptions = {
   let start: number;
   if (source instanceof Stepper) {
     const tr = source.trace;
-    full = source.cell.run(source.inputs, { initial: tr.initial, reverse: tr.direction === "backward" });
+    full = source.cell.run(source.inputs, { initial: tr.initial, reverse: tr.direction === "backward", interventions: tr.interventions });
     cellOrDef = source.cell;
     start = options.t ?? Math.max(0, source.t);
   } else if (source instanceof Trace) {

@@ -102,7 +102,7 @@ export class StepperView implements Displayable {
 
   async #build(source: Trace): Promise<Prepared> {
     const s = this.stepper;
-    const full = s.cell.run(s.inputs, { initial: source.initial, reverse: source.direction === "backward" });
+    const full = s.cell.run(s.inputs, { initial: source.initial, reverse: source.direction === "backward", interventions: source.interventions });
     const width = this.options.width ?? 360;
     // One chart after the other: a chart that fails must not leave another's failure unhandled.
     const charts: Chart[] = [];
