@@ -15,7 +15,7 @@
 import { SingleBar } from "cli-progress";
 import seedrandom from "seedrandom";
 import { errors, requireObject } from "../errors";
-import { toNested } from "../engine/arrays";
+import { checkFinite, toFlat, toNested } from "../engine/arrays";
 import { backward } from "../engine/backward";
 import type { Cell } from "../engine/cell";
 import type { Trace } from "../engine/trace";
@@ -133,12 +133,11 @@ export class Readout {
 }
 
 function readTensor(value: unknown, shape: number[], name: string): Float64Array {
-  const flat = [value].flat(2) as unknown[];
-  const rows = shape.length === 2 ? (Array.isArray(value) ? value.length : -1) : 1;
-  if (value === undefined) throw errors.missingWeight(name, "state dict of a readout", shape);
-  if (flat.length !== shape.reduce((a, b) => a * b, 1) || rows !== shape[0] || flat.some((v) => typeof v !== "number" || !Number.isFinite(v)))
-    throw errors.badOption(`${name} of the state dict`, value, `finite numbers shaped [${shape.join(", ")}]`);
-  return Float64Array.from(flat as number[]);
+  const where = "state dict of a readout";
+  if (value === undefined) throw errors.missingWeight(name, where, shape);
+  const flat = toFlat(value, shape, `tensor "${name}" of the ${where}`, "float64") as Float64Array;
+  checkFinite(flat, `tensor "${name}" of the ${where}`);
+  return flat;
 }
 
 /**
