@@ -181,7 +181,7 @@ export interface TrainOptions {
   signal?: AbortSignal;
   /** "notebook": one output updated in place; "bar": a progress bar on stderr; "none". Default: a notebook inside the kernel, else the bar. */
   progress?: "notebook" | "bar" | "none";
-  /** Least milliseconds between progress updates (default 500). */
+  /** Least milliseconds between progress updates (default 500; at least 4× the time a chart takes to render). */
   every?: number;
 }
 
@@ -227,6 +227,9 @@ function lossAndGradients(model: Readout, task: Task, loss: Loss, batchSize: num
   return { value, grads };
 }
 
+/** Most points of the live loss curve. */
+const CURVE_POINTS = 400;
+
 /** The live view in a notebook: the loss curve, titled with the progress line; one output, updated in place. */
 class Progress {
   static #count = 0;
@@ -234,7 +237,13 @@ class Progress {
   #shown = false;
   constructor(readonly name: string) {}
   chart(losses: number[], line: string): Chart {
-    const values = losses.map((loss, k) => ({ step: k + 1, loss }));
+    // At most CURVE_POINTS points: longer runs show the mean of each window of steps (the render
+    // time grows with the points, and the curve is redrawn while training).
+    const window = Math.ceil(losses.length / CURVE_POINTS);
+    const values = Array.from({ length: Math.ceil(losses.length / window) }, (_, k) => {
+      const part = losses.slice(k * window, (k + 1) * window);
+      return { step: k * window + part.length, loss: part.reduce((a, b) => a + b, 0) / part.length };
+    });
     const spec = {
       $schema: SCHEMA,
       title: { text: `training on ${this.name}`, subtitle: line },
@@ -296,7 +305,7 @@ export async function train(model: Readout, task: Task, options: TrainOptions): 
   const view = progress === "notebook" ? new Progress(task.name) : undefined;
   const bar = progress === "bar" ? new SingleBar({ format: `train ${task.name} [{bar}] {value}/{total} | loss {loss} | {rate} steps/s | ETA {eta_formatted}`, stream: process.stderr, noTTYOutput: false }) : undefined;
   bar?.start(steps, 0, { loss: "…", rate: "…" });
-  let shown = -Infinity;
+  let next = -Infinity;
   const params = model.parameters();
   let stopped = false;
   try {
@@ -314,9 +323,12 @@ export async function train(model: Readout, task: Task, options: TrainOptions): 
       losses.push(value);
       const step = losses.length;
       bar?.update(step, { loss: value.toPrecision(4), rate: (step / elapsed()).toFixed(1) });
-      if (view && (performance.now() - shown >= every || step === steps)) {
-        shown = performance.now();
+      if (view && (performance.now() >= next || step === steps)) {
+        const begun = performance.now();
         await view.show(losses, progressLine(step, steps, value, elapsed()));
+        // Rendering the chart (vega, PNG fallback) takes ~0.2 s: keep it under a fifth of the time,
+        // but update at least every 3 s (the first render, loading vega, is slower).
+        next = performance.now() + Math.max(every, Math.min(4 * (performance.now() - begun), 3000));
       }
       if ((await onStep?.({ step, steps, loss: value, gradNorm, lr, seconds: elapsed() })) === false) {
         stopped = step < steps;
