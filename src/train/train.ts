@@ -192,7 +192,7 @@ export interface TrainResult {
   losses: number[];
   /** Steps finished. */
   steps: number;
-  /** True when stopped before `steps` (signal or onStep). */
+  /** True when stopped before `steps` (signal, onStep, or Ctrl-C outside the kernel). */
   stopped: boolean;
   seconds: number;
 }
@@ -303,14 +303,20 @@ export async function train(model: Readout, task: Task, options: TrainOptions): 
   const start = performance.now();
   const elapsed = () => (performance.now() - start) / 1000;
   const view = progress === "notebook" ? new Progress(task.name) : undefined;
-  const bar = progress === "bar" ? new SingleBar({ format: `train ${task.name} [{bar}] {value}/{total} | loss {loss} | {rate} steps/s | ETA {eta_formatted}`, stream: process.stderr, noTTYOutput: false }) : undefined;
+  // Off a terminal (a log), the bar prints a line every 2 s.
+  const bar = progress === "bar" ? new SingleBar({ format: `train ${task.name} [{bar}] {value}/{total} | loss {loss} | {rate} steps/s | ETA {eta_formatted}`, stream: process.stderr, noTTYOutput: true, notTTYSchedule: 2000 }) : undefined;
+  // Outside the kernel (which has its own interrupt), Ctrl-C ends training after the current step;
+  // a second Ctrl-C ends the process as usual.
+  let interrupted = false;
+  const onSigint = () => (interrupted = true);
+  if (!hasPublisher()) process.once("SIGINT", onSigint);
   bar?.start(steps, 0, { loss: "…", rate: "…" });
   let next = -Infinity;
   const params = model.parameters();
   let stopped = false;
   try {
     while (losses.length < steps) {
-      if (signal?.aborted) {
+      if (signal?.aborted || interrupted) {
         stopped = true;
         break;
       }
@@ -339,6 +345,7 @@ export async function train(model: Readout, task: Task, options: TrainOptions): 
     if (view && stopped && losses.length) await view.show(losses, `${progressLine(losses.length, steps, losses.at(-1)!, elapsed())} · stopped`);
   } finally {
     bar?.stop();
+    process.off("SIGINT", onSigint);
   }
   return { model, losses, steps: losses.length, stopped, seconds: elapsed() };
 }
