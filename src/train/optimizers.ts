@@ -184,6 +184,9 @@ export function rmsprop({ lr = 1e-2, alpha = 0.99, eps = 1e-8, weightDecay = 0, 
 /**
  * Scales all gradients together so their global L2 norm is at most `maxNorm` (torch.nn.utils.
  * clip_grad_norm_: factor maxNorm / (norm + 1e-6) when below 1). Returns the norm before clipping.
+ *
+ * @example
+ * clipGradNorm({ w: Float64Array.of(3, 4) }, 1); // 5; w is now ≈ [0.6, 0.8]
  */
 export function clipGradNorm(grads: Tensors, maxNorm: number): number {
   positive("clip (largest gradient norm)", maxNorm, { zero: false });
@@ -195,7 +198,12 @@ export function clipGradNorm(grads: Tensors, maxNorm: number): number {
   return norm;
 }
 
-/** Learning-rate schedules: functions of the step (0 first), as PyTorch's schedulers give them. */
+/**
+ * Learning-rate schedules: functions of the step (0 first), as PyTorch's schedulers give them.
+ *
+ * @example
+ * adam({ lr: schedules.warmup({ lr: 1e-2, steps: 50, then: schedules.cosine({ lr: 1e-2, steps: 450 }) }) });
+ */
 export const schedules = {
   /** `lr · gamma^⌊step / stepSize⌋` (StepLR). */
   step({ lr, stepSize, gamma = 0.1 }: { lr: number; stepSize: number; gamma?: number }): Schedule {

@@ -84,6 +84,25 @@ export class Readout {
     }));
   }
 
+  /**
+   * @internal The head's vector–Jacobian product for rows of h `[N][H]` and ∂L/∂y `[N][outputSize]`:
+   * ∂L/∂W (flat `[outputSize, H]`), ∂L/∂b, and ∂L/∂h `[N][H]`.
+   */
+  applyBackward(rows: readonly number[][], grad: readonly number[][]): { weight: Float64Array; bias: Float64Array; h: number[][] } {
+    const { outputSize: O, hiddenSize: H } = this;
+    const weight = new Float64Array(O * H), bias = new Float64Array(O);
+    const h = rows.map((r, n) => {
+      const d = new Array<number>(H).fill(0);
+      for (let o = 0; o < O; o++) {
+        const g = grad[n][o];
+        bias[o] += g;
+        for (let j = 0; j < H; j++) (weight[o * H + j] += g * r[j]), (d[j] += g * this.#weight[o * H + j]);
+      }
+      return d;
+    });
+    return { weight, bias, h };
+  }
+
   /** @internal Every parameter as flat float64 copies: the cell's by name, the head's as `head.weight` / `head.bias`. */
   parameters(): Tensors {
     const out: Tensors = {};
@@ -202,28 +221,19 @@ function lossAndGradients(model: Readout, task: Task, loss: Loss, batchSize: num
   const { xs, targets } = task.batch(batchSize);
   const trace = model.cell.run(xs);
   const h = trace.get(model.cell.def.output);
-  const T = h.length, { outputSize: O, hiddenSize: H } = model;
+  const T = h.length, H = model.hiddenSize;
   const rows = task.at === "last" ? h[T - 1] : h.flat(1);
   const { value, grad } = loss(model.apply(rows), (task.at === "last" ? targets : (targets as unknown[]).flat(1)) as any);
-  const w = model.parameters()["head.weight"];
-  const dW = new Float64Array(O * H), db = new Float64Array(O);
-  const dh = rows.map((r, n) => {
-    const d = new Array<number>(H).fill(0);
-    for (let o = 0; o < O; o++) {
-      const g = grad[n][o];
-      db[o] += g;
-      for (let j = 0; j < H; j++) (dW[o * H + j] += g * r[j]), (d[j] += g * w[o * H + j]);
-    }
-    return d;
-  });
+  const head = model.applyBackward(rows, grad);
+  const dh = head.h;
   const B = h[0].length;
   const zeros = () => Array.from({ length: B }, () => new Array<number>(H).fill(0));
   const output = task.at === "last" ? h.map((_, t) => (t === T - 1 ? dh : zeros())) : h.map((_, t) => dh.slice(t * B, (t + 1) * B));
   const g = backward(trace, { output });
   const grads: Tensors = {};
   for (const [name, v] of Object.entries(g.params)) grads[name] = Float64Array.from((v as unknown[]).flat() as number[]);
-  grads["head.weight"] = dW;
-  grads["head.bias"] = db;
+  grads["head.weight"] = head.weight;
+  grads["head.bias"] = head.bias;
   return { value, grads };
 }
 
