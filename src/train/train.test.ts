@@ -3,7 +3,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
 import { LSTM } from "../cells/builtins";
-import { setPublisher, type DisplayOptions, type MimeBundle } from "../display/protocol";
+import { DISPLAY, setPublisher, type DisplayOptions, type MimeBundle } from "../display/protocol";
 import { cell } from "../engine/cell";
 import { ArchlabError } from "../errors";
 import { LOSSES } from "./losses";
@@ -153,6 +153,7 @@ describe("train: progress, stopping, checks", () => {
     assert.deepEqual(model.stateDict(), atTwo);
     const byReturn = await train(lstmReadout(2, 4, 1), tasks.adding({ length: 5 }), { steps: 10, batchSize: 4, progress: "none", onStep: ({ step }) => step < 3 });
     assert.deepEqual([byReturn.steps, byReturn.stopped], [3, true]);
+    assert.match(byReturn[DISPLAY]()["text/plain"], /^stopped after 3 steps on adding in [\d.]+ s, last batch loss [\d.]+$/);
   });
 
   it("a model that does not fit the task, or a bad option, is a named error before any step", async () => {

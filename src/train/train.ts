@@ -19,7 +19,7 @@ import { checkFinite, toFlat, toNested } from "../engine/arrays";
 import { backward } from "../engine/backward";
 import type { Cell } from "../engine/cell";
 import type { Trace } from "../engine/trace";
-import { display, hasPublisher } from "../display/protocol";
+import { DISPLAY, display, hasPublisher, type MimeBundle } from "../display/protocol";
 import { Chart } from "../plot/chart";
 import { SCHEMA } from "../plot/spec";
 import { sequence } from "../models/sequence";
@@ -214,6 +214,8 @@ export interface TrainResult {
   /** True when stopped before `steps` (signal, onStep, or Ctrl-C outside the kernel). */
   stopped: boolean;
   seconds: number;
+  /** Shown as a cell's value: one line (steps, time, last loss). */
+  [DISPLAY](): MimeBundle;
 }
 
 /** One step's loss and gradients of every parameter (names as {@link Readout.parameters}). */
@@ -357,7 +359,9 @@ export async function train(model: Readout, task: Task, options: TrainOptions): 
     bar?.stop();
     process.off("SIGINT", onSigint);
   }
-  return { model, losses, steps: losses.length, stopped, seconds: elapsed() };
+  const result = { model, losses, steps: losses.length, stopped, seconds: elapsed() };
+  const summary = `${stopped ? "stopped after" : "trained"} ${result.steps} steps on ${task.name} in ${seconds(result.seconds)}` + (losses.length ? `, last batch loss ${losses.at(-1)!.toPrecision(4)}` : "");
+  return { ...result, [DISPLAY]: () => ({ "text/plain": summary }) };
 }
 
 /** @internal For tests: the live view's chart without a kernel. */
