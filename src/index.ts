@@ -9,11 +9,13 @@
  *     diagram/  Graphviz diagrams generated from the definition (folded, unrolled, live values)
  *     plot/     Vega-Lite views of a trace
  *     display/  the Jupyter display protocol every presentational object implements
+ *     train/    losses, optimisers, seeded toy tasks and a training loop with live progress
  */
 export * from "./cells";
 export * from "./engine";
 export * from "./models";
 export * from "./io";
+export * from "./train";
 export { diagram, unrolled, diff, Diagram, DiffDiagram, THEMES, SAVE_FORMATS } from "./diagram";
 export type { DiagramOptions, UnrolledOptions, DiffOptions, Changes, StackDescription, UnrollSource, CellSource, Detail, FlowDirection, ThemeName } from "./diagram";
 export { escapeHtml, imageBundle, dataUri } from "./display/html";

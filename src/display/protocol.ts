@@ -54,6 +54,9 @@ export function setPublisher(next: Publisher | undefined): Publisher | undefined
   return previous;
 }
 
+/** True when a publisher is installed (code runs in the kernel, or a test set one): displays become outputs. */
+export const hasPublisher = (): boolean => publisher !== undefined;
+
 /** True when `value` implements the display protocol. */
 export function isDisplayable(value: unknown): value is Displayable {
   return (

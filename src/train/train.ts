@@ -1,0 +1,368 @@
+/**
+ * Training a cell on a task: the model is a cell with a linear readout (a "head") on its output,
+ * `y_t = W h_t + b`, both trained together by backpropagation through time.
+ *
+ *     batch xs [T, B, In] ─ cell.run ─► h [T, B, H] ─ head (at the last step, or at every step) ─► y
+ *     loss(y, targets) ─► ∂L/∂y ─ head's VJP ─► ∂L/∂W, ∂L/∂b, ∂L/∂h ─ backward(trace) ─► ∂L/∂(cell weights)
+ *     clip by global norm ─► optimiser step ─► the cell and the head hold the new weights
+ *
+ * After every finished step the model holds that step's weights, so stopping at any point (an
+ * `AbortSignal`, `onStep` returning false, or interrupting the kernel — the loop waits on a timer
+ * between steps, and the kernel cancels an interrupted cell's timers) leaves the weights of the
+ * last finished step in the model. Progress: in a notebook, one output updated in place (the loss
+ * curve, titled with steps/s and the ETA); elsewhere a progress bar on stderr.
+ */
+import { SingleBar } from "cli-progress";
+import seedrandom from "seedrandom";
+import { errors, requireObject } from "../errors";
+import { checkFinite, toFlat, toNested } from "../engine/arrays";
+import { backward } from "../engine/backward";
+import type { Cell } from "../engine/cell";
+import type { Trace } from "../engine/trace";
+import { DISPLAY, display, hasPublisher, type MimeBundle } from "../display/protocol";
+import { Chart } from "../plot/chart";
+import { SCHEMA } from "../plot/spec";
+import { sequence } from "../models/sequence";
+import { loadTorchStateDict, torchStateDict, type StateDict } from "../io/torch";
+import { LOSSES, type Loss, type LossKind } from "./losses";
+import { adam, clipGradNorm, type Optimizer, type Tensors } from "./optimizers";
+import type { Task } from "./tasks";
+
+/** Options of {@link readout}. */
+export interface ReadoutOptions {
+  /** Size of the prediction y (the task's `outputSize`). */
+  outputSize: number;
+  /** Seed of the head's initialisation (default 0): U(−1/√H, 1/√H), as torch.nn.Linear. */
+  seed?: number | string;
+}
+
+/**
+ * A cell with a linear readout `y = W h + b` (W `[outputSize, H]`, b `[outputSize]`) on its output
+ * node h — the model {@link train} trains. As a PyTorch module it is
+ * `rnn = nn.LSTM(In, H); head = nn.Linear(H, outputSize)`, and its state dict uses those names.
+ */
+export class Readout {
+  readonly outputSize: number;
+  /** Size of the cell's output h, the head's input. */
+  readonly hiddenSize: number;
+  #weight: Float64Array;
+  #bias: Float64Array;
+
+  constructor(
+    readonly cell: Cell,
+    options: ReadoutOptions,
+  ) {
+    requireObject("options of readout", options, "{ outputSize, seed? }");
+    if (!Number.isInteger(options.outputSize) || options.outputSize < 1) throw errors.badOption("outputSize of readout", options.outputSize, "a positive integer (the task's outputSize)");
+    this.outputSize = options.outputSize;
+    this.hiddenSize = cell.size(cell.def.nodes.find((n) => n.name === cell.def.output)!.size);
+    const random = seedrandom(String(options.seed ?? 0));
+    const k = 1 / Math.sqrt(this.hiddenSize);
+    const init = (n: number) => Float64Array.from({ length: n }, () => (2 * random() - 1) * k);
+    this.#weight = init(this.outputSize * this.hiddenSize);
+    this.#bias = init(this.outputSize);
+  }
+
+  /** The head's weights: `weight` `[outputSize, H]`, `bias` `[outputSize]`. */
+  get head(): { weight: number[][]; bias: number[] } {
+    return { weight: toNested(this.#weight, [this.outputSize, this.hiddenSize]), bias: Array.from(this.#bias) };
+  }
+
+  /** Runs the cell over `xs` `[T, B, In]`: the trace and the predictions at every step `[T][B][outputSize]`. */
+  predict(xs: number[][][]): { trace: Trace; outputs: number[][][] } {
+    const trace = this.cell.run(xs);
+    return { trace, outputs: trace.get(this.cell.def.output).map((rows) => this.apply(rows)) };
+  }
+
+  /** @internal The head applied to rows of h `[N][H]`. */
+  apply(rows: readonly number[][]): number[][] {
+    const { outputSize: O, hiddenSize: H } = this;
+    return rows.map((h) => Array.from({ length: O }, (_, o) => {
+      let y = this.#bias[o];
+      for (let j = 0; j < H; j++) y += this.#weight[o * H + j] * h[j];
+      return y;
+    }));
+  }
+
+  /**
+   * @internal The head's vector–Jacobian product for rows of h `[N][H]` and ∂L/∂y `[N][outputSize]`:
+   * ∂L/∂W (flat `[outputSize, H]`), ∂L/∂b, and ∂L/∂h `[N][H]`.
+   */
+  applyBackward(rows: readonly number[][], grad: readonly number[][]): { weight: Float64Array; bias: Float64Array; h: number[][] } {
+    const { outputSize: O, hiddenSize: H } = this;
+    const weight = new Float64Array(O * H), bias = new Float64Array(O);
+    const h = rows.map((r, n) => {
+      const d = new Array<number>(H).fill(0);
+      for (let o = 0; o < O; o++) {
+        const g = grad[n][o];
+        bias[o] += g;
+        for (let j = 0; j < H; j++) (weight[o * H + j] += g * r[j]), (d[j] += g * this.#weight[o * H + j]);
+      }
+      return d;
+    });
+    return { weight, bias, h };
+  }
+
+  /** @internal Every parameter as flat float64 copies: the cell's by name, the head's as `head.weight` / `head.bias`. */
+  parameters(): Tensors {
+    const out: Tensors = {};
+    for (const [name, p] of Object.entries(this.cell.params)) out[name] = Float64Array.from(p);
+    out["head.weight"] = Float64Array.from(this.#weight);
+    out["head.bias"] = Float64Array.from(this.#bias);
+    return out;
+  }
+
+  /** @internal Replaces every parameter from flat arrays (as {@link parameters} gives them). */
+  setParameters(params: Tensors): void {
+    const weights = Object.fromEntries(Object.entries(this.cell.shapes).map(([name, shape]) => [name, toNested(params[name], shape)]));
+    this.cell.setWeights(weights);
+    this.#weight = Float64Array.from(params["head.weight"]);
+    this.#bias = Float64Array.from(params["head.bias"]);
+  }
+
+  /**
+   * The weights as a PyTorch state dict of `rnn = nn.LSTM/GRU/RNN(In, H)` and `head = nn.Linear(H, O)`:
+   * `rnn.weight_ih_l0`, …, `head.weight`, `head.bias` (for the cells PyTorch has: RNN, LSTM, GRU).
+   */
+  stateDict(): Record<string, number[] | number[][]> {
+    const rnn = torchStateDict(this.#sequence().setWeights({ l0: this.cell.weights() }));
+    return { ...Object.fromEntries(Object.entries(rnn).map(([k, v]) => [`rnn.${k}`, v])), "head.weight": this.head.weight, "head.bias": this.head.bias };
+  }
+
+  /** Loads {@link stateDict}'s layout (e.g. from PyTorch's `model.state_dict()`), checked in full before anything changes. */
+  loadStateDict(stateDict: StateDict): this {
+    requireObject("stateDict", stateDict, "an object of tensor name → nested numbers (rnn.weight_ih_l0, …, head.weight, head.bias)");
+    const rnn = Object.fromEntries(Object.entries(stateDict).filter(([k]) => k.startsWith("rnn.")).map(([k, v]) => [k.slice(4), v]));
+    const model = loadTorchStateDict(this.#sequence(), rnn);
+    const head = new Readout(this.cell, { outputSize: this.outputSize });
+    const extra = Object.keys(stateDict).filter((k) => !k.startsWith("rnn.") && k !== "head.weight" && k !== "head.bias");
+    if (extra.length) throw errors.extraWeight(extra, "state dict of a readout", ["rnn.*", "head.weight", "head.bias"]);
+    const params = head.parameters();
+    params["head.weight"] = readTensor(stateDict["head.weight"], [this.outputSize, this.hiddenSize], "head.weight");
+    params["head.bias"] = readTensor(stateDict["head.bias"], [this.outputSize], "head.bias");
+    this.cell.setWeights(model.layers[0].forward!.weights());
+    this.#weight = params["head.weight"];
+    this.#bias = params["head.bias"];
+    return this;
+  }
+
+  #sequence() {
+    return sequence(this.cell.def, { inputSize: this.cell.size("In"), hiddenSize: this.cell.size("H"), sizes: { ...this.cell.sizes } });
+  }
+}
+
+function readTensor(value: unknown, shape: number[], name: string): Float64Array {
+  const where = "state dict of a readout";
+  if (value === undefined) throw errors.missingWeight(name, where, shape);
+  const flat = toFlat(value, shape, `tensor "${name}" of the ${where}`, "float64") as Float64Array;
+  checkFinite(flat, `tensor "${name}" of the ${where}`);
+  return flat;
+}
+
+/**
+ * A cell with a linear readout, ready for {@link train}.
+ *
+ * @example
+ * const task = tasks.adding({ length: 20 });
+ * const model = readout(cell(LSTM, { inputSize: task.inputSize, hiddenSize: 16 }), { outputSize: task.outputSize });
+ */
+export const readout = (c: Cell, options: ReadoutOptions): Readout => new Readout(c, options);
+
+/** What {@link TrainOptions.onStep} is told after every finished step. */
+export interface StepInfo {
+  /** Steps finished (1 after the first). */
+  step: number;
+  steps: number;
+  loss: number;
+  /** Global gradient norm before clipping. */
+  gradNorm: number;
+  /** The learning rate the step used. */
+  lr: number;
+  /** Seconds since training started. */
+  seconds: number;
+}
+
+/** Options of {@link train}. */
+export interface TrainOptions {
+  /** Optimiser steps to take. */
+  steps: number;
+  /** Sequences a step (default 32). */
+  batchSize?: number;
+  /** A loss name or function (default the task's). */
+  loss?: LossKind | Loss;
+  /** Default `adam({ lr: 1e-2 })`. */
+  optimizer?: Optimizer;
+  /** Largest global gradient norm (clip_grad_norm_); default: no clipping. */
+  clip?: number;
+  /** Called after every step; returning false (or a promise of false) stops training. */
+  onStep?: (info: StepInfo) => unknown;
+  /** Stops training between steps when aborted. */
+  signal?: AbortSignal;
+  /** "notebook": one output updated in place; "bar": a progress bar on stderr; "none". Default: a notebook inside the kernel, else the bar. */
+  progress?: "notebook" | "bar" | "none";
+  /** Least milliseconds between progress updates (default 500; at least 4× the time a chart takes to render). */
+  every?: number;
+}
+
+/** What {@link train} resolves to. */
+export interface TrainResult {
+  model: Readout;
+  /** The loss of every finished step. */
+  losses: number[];
+  /** Steps finished. */
+  steps: number;
+  /** True when stopped before `steps` (signal, onStep, or Ctrl-C outside the kernel). */
+  stopped: boolean;
+  seconds: number;
+  /** Shown as a cell's value: one line (steps, time, last loss). */
+  [DISPLAY](): MimeBundle;
+}
+
+/** One step's loss and gradients of every parameter (names as {@link Readout.parameters}). */
+function lossAndGradients(model: Readout, task: Task, loss: Loss, batchSize: number): { value: number; grads: Tensors } {
+  const { xs, targets } = task.batch(batchSize);
+  const trace = model.cell.run(xs);
+  const h = trace.get(model.cell.def.output);
+  const T = h.length, H = model.hiddenSize;
+  const rows = task.at === "last" ? h[T - 1] : h.flat(1);
+  const { value, grad } = loss(model.apply(rows), (task.at === "last" ? targets : (targets as unknown[]).flat(1)) as any);
+  const head = model.applyBackward(rows, grad);
+  const dh = head.h;
+  const B = h[0].length;
+  const zeros = () => Array.from({ length: B }, () => new Array<number>(H).fill(0));
+  const output = task.at === "last" ? h.map((_, t) => (t === T - 1 ? dh : zeros())) : h.map((_, t) => dh.slice(t * B, (t + 1) * B));
+  const g = backward(trace, { output });
+  const grads: Tensors = {};
+  for (const [name, v] of Object.entries(g.params)) grads[name] = Float64Array.from((v as unknown[]).flat() as number[]);
+  grads["head.weight"] = head.weight;
+  grads["head.bias"] = head.bias;
+  return { value, grads };
+}
+
+/** Most points of the live loss curve. */
+const CURVE_POINTS = 400;
+
+/** The live view in a notebook: the loss curve, titled with the progress line; one output, updated in place. */
+class Progress {
+  static #count = 0;
+  readonly id = `archlab-train-${++Progress.#count}-${Date.now()}`;
+  #shown = false;
+  constructor(readonly name: string) {}
+  chart(losses: number[], line: string): Chart {
+    // At most CURVE_POINTS points: longer runs show the mean of each window of steps (the render
+    // time grows with the points, and the curve is redrawn while training).
+    const window = Math.ceil(losses.length / CURVE_POINTS);
+    const values = Array.from({ length: Math.ceil(losses.length / window) }, (_, k) => {
+      const part = losses.slice(k * window, (k + 1) * window);
+      return { step: k * window + part.length, loss: part.reduce((a, b) => a + b, 0) / part.length };
+    });
+    const spec = {
+      $schema: SCHEMA,
+      title: { text: `training on ${this.name}`, subtitle: line },
+      width: 600,
+      height: 220,
+      data: { values },
+      mark: { type: "line" as const },
+      encoding: { x: { field: "step", type: "quantitative" as const }, y: { field: "loss", type: "quantitative" as const, scale: { zero: false } } },
+    };
+    return new Chart(spec as never, { summary: line, steps: null, marks: values.length, reduction: { mode: "exact" }, notes: [] });
+  }
+  async show(losses: number[], line: string): Promise<void> {
+    await display(this.chart(losses, line), { id: this.id, update: this.#shown });
+    this.#shown = true;
+  }
+}
+
+const seconds = (s: number) => (s >= 60 ? `${Math.floor(s / 60)} min ${Math.round(s % 60)} s` : `${s.toFixed(s < 10 ? 1 : 0)} s`);
+
+/** One line: where training is, how fast, and how long the rest takes at that speed. */
+export function progressLine(step: number, steps: number, loss: number, elapsed: number): string {
+  const rate = step / Math.max(elapsed, 1e-9);
+  const eta = step < steps ? ` · ETA ${seconds((steps - step) / rate)}` : ` · done in ${seconds(elapsed)}`;
+  return `step ${step}/${steps} · loss ${loss.toPrecision(4)} · ${rate.toFixed(1)} steps/s${eta}`;
+}
+
+/** Waits one turn of the event loop on a timer: the point where an interrupted kernel cell stops. */
+const turn = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+/**
+ * Trains a cell with a linear readout on a task, step by step, showing progress. The model holds
+ * the weights of the last finished step at every moment, so stopping (signal, onStep returning
+ * false, interrupting the kernel) keeps them.
+ *
+ * @example
+ * const task = tasks.adding({ length: 20, seed: 1 });
+ * const model = readout(cell(LSTM, { inputSize: 2, hiddenSize: 16 }), { outputSize: 1 });
+ * const result = await train(model, task, { steps: 300, optimizer: adam({ lr: 1e-2 }), clip: 1 });
+ * result.losses.at(-1); // the last batch's MSE
+ * model.stateDict();    // { "rnn.weight_ih_l0": …, "head.weight": …, "head.bias": … }
+ */
+export async function train(model: Readout, task: Task, options: TrainOptions): Promise<TrainResult> {
+  if (!(model instanceof Readout)) throw errors.badOption("model of train", model, "a cell with a readout: readout(cell(...), { outputSize: task.outputSize })");
+  requireObject("task of train", task, "a task from tasks.adding(…), tasks.copy(…), …");
+  requireObject("options of train", options, "{ steps, batchSize?, loss?, optimizer?, clip?, onStep?, signal?, progress? }");
+  const { steps, batchSize = 32, optimizer = adam({ lr: 1e-2 }), clip, onStep, signal, every = 500 } = options;
+  if (!Number.isInteger(steps) || steps < 1) throw errors.badOption("steps of train", steps, "a positive integer");
+  if (!Number.isInteger(batchSize) || batchSize < 1) throw errors.badOption("batchSize of train", batchSize, "a positive integer");
+  const lossOption = options.loss ?? task.loss;
+  const loss = typeof lossOption === "function" ? lossOption : LOSSES[lossOption];
+  if (!loss) throw errors.badOption("loss of train", lossOption, Object.keys(LOSSES).map((k) => `"${k}"`).join(" | ") + " or a loss function");
+  if (model.cell.size("In") !== task.inputSize) throw errors.badOption("model of train", `a cell with inputSize ${model.cell.size("In")}`, `inputSize ${task.inputSize} (task ${task.name})`);
+  if (model.outputSize !== task.outputSize) throw errors.badOption("model of train", `a readout with outputSize ${model.outputSize}`, `outputSize ${task.outputSize} (task ${task.name})`);
+  const progress = options.progress ?? (hasPublisher() ? "notebook" : "bar");
+
+  const losses: number[] = [];
+  const start = performance.now();
+  const elapsed = () => (performance.now() - start) / 1000;
+  const view = progress === "notebook" ? new Progress(task.name) : undefined;
+  // Off a terminal (a log), the bar prints a line every 2 s.
+  const bar = progress === "bar" ? new SingleBar({ format: `train ${task.name} [{bar}] {value}/{total} | loss {loss} | {rate} steps/s | ETA {eta_formatted}`, stream: process.stderr, noTTYOutput: true, notTTYSchedule: 2000 }) : undefined;
+  // Outside the kernel (which has its own interrupt), Ctrl-C ends training after the current step;
+  // a second Ctrl-C ends the process as usual.
+  let interrupted = false;
+  const onSigint = () => (interrupted = true);
+  if (!hasPublisher()) process.once("SIGINT", onSigint);
+  bar?.start(steps, 0, { loss: "…", rate: "…" });
+  let next = -Infinity;
+  const params = model.parameters();
+  let stopped = false;
+  try {
+    while (losses.length < steps) {
+      if (signal?.aborted || interrupted) {
+        stopped = true;
+        break;
+      }
+      const { value, grads } = lossAndGradients(model, task, loss, batchSize);
+      if (!Number.isFinite(value)) throw errors.unsupported(`Training ${task.name} at step ${losses.length + 1}`, `the loss is ${value}. Lower the learning rate or set clip; the model keeps the weights of step ${losses.length}.`);
+      const gradNorm = clip === undefined ? Math.sqrt(Object.values(grads).reduce((s, g) => s + g.reduce((a, v) => a + v * v, 0), 0)) : clipGradNorm(grads, clip);
+      const lr = optimizer.lr;
+      optimizer.step(params, grads);
+      model.setParameters(params);
+      losses.push(value);
+      const step = losses.length;
+      bar?.update(step, { loss: value.toPrecision(4), rate: (step / elapsed()).toFixed(1) });
+      if (view && (performance.now() >= next || step === steps)) {
+        const begun = performance.now();
+        await view.show(losses, progressLine(step, steps, value, elapsed()));
+        // Rendering the chart (vega, PNG fallback) takes ~0.2 s: keep it under a fifth of the time,
+        // but update at least every 3 s (the first render, loading vega, is slower).
+        next = performance.now() + Math.max(every, Math.min(4 * (performance.now() - begun), 3000));
+      }
+      if ((await onStep?.({ step, steps, loss: value, gradNorm, lr, seconds: elapsed() })) === false) {
+        stopped = step < steps;
+        break;
+      }
+      await turn();
+    }
+    if (view && stopped && losses.length) await view.show(losses, `${progressLine(losses.length, steps, losses.at(-1)!, elapsed())} · stopped`);
+  } finally {
+    bar?.stop();
+    process.off("SIGINT", onSigint);
+  }
+  const result = { model, losses, steps: losses.length, stopped, seconds: elapsed() };
+  const summary = `${stopped ? "stopped after" : "trained"} ${result.steps} steps on ${task.name} in ${seconds(result.seconds)}` + (losses.length ? `, last batch loss ${losses.at(-1)!.toPrecision(4)}` : "");
+  return { ...result, [DISPLAY]: () => ({ "text/plain": summary }) };
+}
+
+/** @internal For tests: the live view's chart without a kernel. */
+export const progressChart = (name: string, losses: number[], line: string): Chart => new Progress(name).chart(losses, line);
