@@ -57,9 +57,26 @@ def complete(kc, code, cursor=None):
     return reply_to(kc, kc.complete(code, len(code) if cursor is None else cursor))["content"]
 
 
-def stdin_msg(kc, timeout=TIMEOUT):
-    msg = kc.get_stdin_msg(timeout=timeout)
+def stdin_msg(kc, timeout=20):
+    """The next message on stdin, or None if none comes within `timeout` seconds."""
+    try:
+        msg = kc.get_stdin_msg(timeout=timeout)
+    except Exception:
+        return None
     return {"msg_type": msg["msg_type"], "content": msg["content"], "parent": msg["parent_header"].get("msg_id")}
+
+
+def ask(kc, code, answer):
+    """Runs a cell that calls input(); answers its input_request with `answer` (unless None). The request's id and the input_request."""
+    msg_id = kc.execute(code, allow_stdin=True, stop_on_error=False)
+    request = stdin_msg(kc)
+    if request and answer is not None:
+        kc.input(answer)
+    return msg_id, request
+
+
+def finish(kc, msg_id):
+    return {"reply": reply_to(kc, msg_id)["content"], "iopub": outputs(kc, msg_id)}
 
 
 USER_EXPRESSIONS = {
@@ -98,35 +115,24 @@ try:
     results["user_expressions"] = run(kc, "const a = 6;", user_expressions={**USER_EXPRESSIONS, "a": "a * 7", "undef": "undefined", "missing": "nope + 1", "diagram": "diagram(LSTM)"})
     results["user_expressions_failed_cell"] = run(kc, "throw new Error('x')", user_expressions={"ok": "1"}, stop_on_error=False)
     # input(): a prompt, a password, without stdin, interrupted.
-    msg_id = kc.execute("console.log('before'); const name = await input('Your name? '); `hello ${name}`", allow_stdin=True)
-    results["input_request"] = stdin_msg(kc)
+    msg_id, results["input_request"] = ask(kc, "console.log('before'); const name = await input('Your name? '); `hello ${name}`", "Ada")
     results["input_msg_id"] = msg_id
-    kc.input("Ada")
-    results["input"] = {"reply": reply_to(kc, msg_id)["content"], "iopub": outputs(kc, msg_id)}
-    msg_id = kc.execute("(await input('Token: ', { password: true })).length", allow_stdin=True)
-    results["password_request"] = stdin_msg(kc)
-    kc.input("s3cret!")
-    results["password"] = {"reply": reply_to(kc, msg_id)["content"], "iopub": outputs(kc, msg_id)}
+    results["input"] = finish(kc, msg_id)
+    msg_id, results["password_request"] = ask(kc, "(await input('Token: ', { password: true })).length", "s3cret!")
+    results["password"] = finish(kc, msg_id)
     results["no_stdin"] = run(kc, "await input('x? ')", allow_stdin=False, stop_on_error=False)
-    msg_id = kc.execute("await input('waiting? ')", allow_stdin=True, stop_on_error=False)
-    results["interrupt_request"] = stdin_msg(kc)
+    msg_id, results["interrupt_request"] = ask(kc, "await input('waiting? ')", None)
     time.sleep(0.3)
     km.interrupt_kernel()
-    results["interrupted"] = {"reply": reply_to(kc, msg_id)["content"], "iopub": outputs(kc, msg_id)}
+    results["interrupted"] = finish(kc, msg_id)
     kc.input("too late")  # an input_reply nobody waits for: dropped
-    msg_id = kc.execute("await input('again? ')", allow_stdin=True)
-    results["after_interrupt_request"] = stdin_msg(kc)
-    kc.input("again")
-    results["after_interrupt"] = {"reply": reply_to(kc, msg_id)["content"], "iopub": outputs(kc, msg_id)}
+    msg_id, results["after_interrupt_request"] = ask(kc, "await input('again? ')", "again")
+    results["after_interrupt"] = finish(kc, msg_id)
     # A second client: its input_request goes to it, not to the first.
     kc2 = km.blocking_client()
     kc2.start_channels()
-    msg_id = kc2.execute("await input('second? ')", allow_stdin=True)
-    results["second_client_request"] = stdin_msg(kc2)
-    try:
-        results["first_client_saw"] = stdin_msg(kc, timeout=1)
-    except Exception:
-        results["first_client_saw"] = None
+    msg_id, results["second_client_request"] = ask(kc2, "await input('second? ')", None)
+    results["first_client_saw"] = stdin_msg(kc, timeout=1)
     kc2.input("two")
     results["second_client"] = {"reply": reply_to(kc2, msg_id)["content"]}
     kc2.stop_channels()
