@@ -92,7 +92,7 @@ export class Kernel {
   /** A cell is running (its execute request is being handled). */
   private running = false;
   /** The execute request whose cell is running, and whether its frontend accepts input requests. */
-  private cell: { request: Request; allowStdin: boolean } | undefined;
+  private cell: { request: Request; allowStdin: boolean; ended?: boolean } | undefined;
   /** The `input()` waiting for its input_reply. */
   private pendingInput: { resolve: (value: string) => void; reject: (error: Error) => void } | undefined;
   /** The status a cell asked `process.exit` for: the kernel ends once that cell is answered. */
@@ -150,7 +150,10 @@ export class Kernel {
     const { loadPrelude } = require("./scope") as typeof import("./scope");
     const tslabJupyter = require("tslab/dist/jupyter") as typeof TslabJupyter;
     this.runner = new CellRunner(process.cwd(), this.cells);
-    this.runner.settled = () => this.publisher.settled();
+    this.runner.settled = () => {
+      this.endInput();
+      return this.publisher.settled();
+    };
     this.language = require("./language") as typeof Language;
     (tslabJupyter as { lastWriteDisplayData: unknown }).lastWriteDisplayData = (data: Record<string, unknown>, update: boolean) =>
       this.cells.live && this.cells.outside(() => this.iopub.publish(update ? "update_display_data" : "display_data", data));
@@ -335,7 +338,6 @@ export class Kernel {
       stopWatching();
       this.running = false;
       this.cell = undefined;
-      this.cancelInput(stdinErrors.noCell);
     }
     if (this.exitStatus !== undefined) error = processExitError(this.exitStatus);
     if (!error) {
@@ -380,6 +382,7 @@ export class Kernel {
     const cell = this.cell;
     if (!cell || !this.cells.live) return Promise.reject(new StdinNotImplementedError(stdinErrors.noCell));
     if (!cell.allowStdin) return Promise.reject(new StdinNotImplementedError(stdinErrors.notAllowed));
+    if (cell.ended) return Promise.reject(new Error(stdinErrors.cellEnded));
     this.iopub.flush(); // what the cell printed before shows above the input box
     return new Promise((resolve, reject) => {
       this.pendingInput = { resolve, reject };
@@ -400,6 +403,15 @@ export class Kernel {
     if (message.header.msg_type !== "input_reply" || !pending) return log(kernelLog.unexpectedStdin(message.header.msg_type));
     this.pendingInput = undefined;
     pending.resolve(String(message.content.value ?? ""));
+  }
+
+  /**
+   * The running cell's code is done (the runner waits for its displays next): an `input()` still
+   * waiting was not awaited, and ends now — its error is reported in the cell, before idle.
+   */
+  private endInput(): void {
+    if (this.cell) this.cell.ended = true;
+    this.cancelInput(stdinErrors.cellEnded);
   }
 
   /** Ends the waiting `input()` (its cell was interrupted or ended) with `reason`. */

@@ -27,8 +27,8 @@ export class StdinNotImplementedError extends Error {
 type Requester = (prompt: string, password: boolean) => Promise<string>;
 
 let requester: Requester | undefined;
-/** The input asked last: each request waits for the one before (one text box at a time). */
-let previous: Promise<unknown> = Promise.resolve();
+/** Settles when the input asked last is answered: each request waits for the one before (one text box at a time). */
+let previous: Promise<void> = Promise.resolve();
 
 /** @internal the kernel connects its stdin channel. */
 export function connectStdin(ask: Requester): void {
@@ -44,7 +44,9 @@ export function connectStdin(ask: Requester): void {
 export function input(prompt = "", options: InputOptions = {}): Promise<string> {
   if (!requester) return Promise.reject(new StdinNotImplementedError(stdinErrors.noKernel));
   const ask = requester;
-  const answer = previous.then(() => ask(String(prompt), options.password === true));
-  previous = answer.catch(() => undefined);
-  return answer;
+  const turn = previous;
+  let done!: () => void;
+  previous = new Promise<void>((resolve) => (done = resolve));
+  // `finally` returns the caller's promise: a rejection nobody awaits is still reported as unhandled.
+  return turn.then(() => ask(String(prompt), options.password === true)).finally(done);
 }

@@ -147,6 +147,15 @@ describe("input() over the stdin channel (jupyter_client)", () => {
     assert.deepEqual(outcome("after_interrupt"), ["'again'"]);
   });
 
+  test("an input() the cell did not await ends with the cell, reported in the cell's output before its idle", () => {
+    const exchange = results.unawaited;
+    assert.equal(results.unawaited_request.content.prompt, "later? ");
+    assert.equal(exchange.reply.status, "ok");
+    const stderr = exchange.iopub.filter((m: any) => m.msg_type === "stream" && m.content.name === "stderr").map((m: any) => m.content.text).join("");
+    assert.ok(stderr.includes(stdinErrors.cellEnded), stderr);
+    assert.equal(exchange.iopub.at(-1).content.execution_state, "idle");
+  });
+
   test("with two clients, the input_request goes to the one whose cell asks", () => {
     assert.equal(results.second_client_request.content.prompt, "second? ");
     assert.equal(results.first_client_saw, null);

@@ -128,6 +128,9 @@ try:
     kc.input("too late")  # an input_reply nobody waits for: dropped
     msg_id, results["after_interrupt_request"] = ask(kc, "await input('again? ')", "again")
     results["after_interrupt"] = finish(kc, msg_id)
+    msg_id, results["unawaited_request"] = ask(kc, "input('later? '); 1", None)
+    results["unawaited"] = finish(kc, msg_id)
+    kc.input("too late")  # dropped
     # A second client: its input_request goes to it, not to the first.
     kc2 = km.blocking_client()
     kc2.start_channels()
