@@ -358,20 +358,19 @@ export class Kernel {
   private async userExpressions(requested: unknown): Promise<Record<string, unknown>> {
     const out: Record<string, unknown> = {};
     if (!requested || typeof requested !== "object") return out;
-    for (const [name, expression] of Object.entries(requested as Record<string, unknown>)) {
-      let outcome: CellOutcome;
-      try {
-        outcome = await this.runner!.evaluate(String(expression));
-        if (outcome.status === "ok") {
-          out[name] = { status: "ok", data: jsonBundle(await resultBundle(outcome.value)), metadata: {} };
-          continue;
-        }
-      } catch (thrown) {
-        outcome = { status: "error", error: thrownError(thrown) };
-      }
-      out[name] = { status: "error", ...outcome.error };
-    }
+    for (const [name, expression] of Object.entries(requested as Record<string, unknown>)) out[name] = await this.userExpression(String(expression));
     return out;
+  }
+
+  private async userExpression(expression: string): Promise<Record<string, unknown>> {
+    let outcome: CellOutcome | undefined;
+    try {
+      outcome = await this.runner!.evaluate(expression);
+      if (outcome.status === "error") return { status: "error", ...outcome.error };
+      return { status: "ok", data: jsonBundle(await resultBundle(outcome.value)), metadata: {} };
+    } catch (thrown) {
+      return { status: "error", ...(outcome?.status === "ok" ? displayError(thrown, outcome.value) : thrownError(thrown)) };
+    }
   }
 
   /**

@@ -179,6 +179,8 @@ describe("user_expressions (jupyter_client, ipykernel as the reference)", () => 
     assert.match(ours.missing.evalue, /Cannot find name 'nope'/);
     assert.match(ours.diagram.data["image/svg+xml"], /<svg/, "a displayable's whole bundle, as in execute_result");
     assert.equal(typeof ours.diagram.data["text/plain"], "string");
+    assert.equal(ours.bad_display.status, "error", "a value whose display fails is an error entry, the reply still ok");
+    assert.match(ours.bad_display.evalue, /no bundle/);
   });
 
   test("after a cell that fails: none evaluated, as ipykernel", () => {

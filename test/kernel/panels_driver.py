@@ -112,7 +112,7 @@ try:
     # Completion items with their types.
     results["complete"] = {code: complete(kc, code) for code in ["LST", "cel", "ArchlabErr", "let d: CellDe", "lstm.", "addO", "Bo", "lst"]}
     # user_expressions, after a cell that succeeds and after one that fails.
-    results["user_expressions"] = run(kc, "const a = 6;", user_expressions={**USER_EXPRESSIONS, "a": "a * 7", "undef": "undefined", "missing": "nope + 1", "diagram": "diagram(LSTM)"})
+    results["user_expressions"] = run(kc, "const a = 6;", user_expressions={**USER_EXPRESSIONS, "a": "a * 7", "undef": "undefined", "missing": "nope + 1", "diagram": "diagram(LSTM)", "bad_display": "({ [Symbol.for('Jupyter.display')]: () => { throw new Error('no bundle') } })"})
     results["user_expressions_failed_cell"] = run(kc, "throw new Error('x')", user_expressions={"ok": "1"}, stop_on_error=False)
     # input(): a prompt, a password, without stdin, interrupted.
     msg_id, results["input_request"] = ask(kc, "console.log('before'); const name = await input('Your name? '); `hello ${name}`", "Ada")
