@@ -8,6 +8,9 @@
  * Interrupts (SIGINT or interrupt_request) stop the running cell and cancel what it scheduled
  * (cell-scope.ts); code that never yields is stopped, or the kernel ended, by the watchdog (heartbeat.ts).
  *
+ * A running cell may ask the person at the notebook for text (`input()`, stdin.ts): the kernel sends
+ * input_request on stdin to the frontend that sent the cell, if that request allowed it.
+ *
  * stop_on_error follows ipykernel: when a cell fails and its request asked for it (the default),
  * execute requests already received are answered "aborted"; a request sent after the error reply
  * runs normally.
@@ -27,8 +30,10 @@ import { IOPub } from "./iopub";
 import { jsonBundle, kernelPublisher, resultBundle, type KernelPublisher } from "./display";
 import { log } from "./log";
 import { isComplete } from "./is-complete";
-import { cellErrors, commErrors, kernelLog, wireErrors } from "./messages";
-import type { CellRunner } from "./runner";
+import type * as Language from "./language";
+import { cellErrors, commErrors, kernelLog, stdinErrors, wireErrors } from "./messages";
+import type { CellOutcome, CellRunner } from "./runner";
+import { connectStdin, StdinNotImplementedError } from "./stdin";
 import { kernelInfo } from "./versions";
 import { newHeader, readConnectionFile, type Message } from "./wire";
 
@@ -77,7 +82,7 @@ export class Kernel {
   private readonly queue: Request[] = [];
   private readonly cells = new CellScope();
   private runner: CellRunner | undefined;
-  private tslab: TslabJupyter.JupyterHandlerImpl | undefined;
+  private language: typeof Language | undefined;
   /** Resolves when the first request arrives (the starting kernel answers it before loading TypeScript). */
   private firstRequest!: () => void;
   private lastRequestAt = 0;
@@ -86,6 +91,10 @@ export class Kernel {
   private ready = false;
   /** A cell is running (its execute request is being handled). */
   private running = false;
+  /** The execute request whose cell is running, and whether its frontend accepts input requests. */
+  private cell: { request: Request; allowStdin: boolean; ended?: boolean } | undefined;
+  /** The `input()` waiting for its input_reply. */
+  private pendingInput: { resolve: (value: string) => void; reject: (error: Error) => void } | undefined;
   /** The status a cell asked `process.exit` for: the kernel ends once that cell is answered. */
   private exitStatus: number | undefined;
   private exiting: Promise<never> | undefined;
@@ -132,16 +141,20 @@ export class Kernel {
       void this.handle({ message, socket: this.channels.control });
     });
     void this.channels.listen(this.channels.shell, (message) => this.enqueue({ message, socket: this.channels.shell }));
+    void this.channels.listen(this.channels.stdin, (message) => this.stdinReply(message));
     this.iopub.status("starting");
     const heartbeat = await this.channels.heartbeat;
     await this.quietAfterFirstRequest(firstRequest);
-    // Loaded here, not at the top: tslab and scope.ts load TypeScript.
+    // Loaded here, not at the top: tslab, scope.ts and language.ts load TypeScript.
     const { CellRunner } = require("./runner") as typeof import("./runner");
     const { loadPrelude } = require("./scope") as typeof import("./scope");
     const tslabJupyter = require("tslab/dist/jupyter") as typeof TslabJupyter;
     this.runner = new CellRunner(process.cwd(), this.cells);
-    this.runner.settled = () => this.publisher.settled();
-    this.tslab = new tslabJupyter.JupyterHandlerImpl(this.runner.executor, false);
+    this.runner.settled = () => {
+      this.endInput();
+      return this.publisher.settled();
+    };
+    this.language = require("./language") as typeof Language;
     (tslabJupyter as { lastWriteDisplayData: unknown }).lastWriteDisplayData = (data: Record<string, unknown>, update: boolean) =>
       this.cells.live && this.cells.outside(() => this.iopub.publish(update ? "update_display_data" : "display_data", data));
     log(kernelLog.converterReady(Date.now() - started));
@@ -198,6 +211,7 @@ export class Kernel {
       begin: () => publisher.begin(),
     } satisfies Publisher);
     comms.connect((msgType, content, options) => cells.live && cells.outside(() => this.iopub.publish(msgType, content, options)));
+    connectStdin((prompt, password) => this.requestInput(prompt, password));
     cells.gateTimers();
     process.on("SIGINT", () => this.interrupt());
     process.exit = ((code?: number | string | null) => this.interceptExit(code)) as typeof process.exit;
@@ -210,6 +224,7 @@ export class Kernel {
 
   /** Stops the running cell and everything it scheduled. */
   private interrupt(): void {
+    this.cancelInput(stdinErrors.interrupted);
     this.cells.interrupt();
     this.runner?.interrupt();
   }
@@ -299,6 +314,7 @@ export class Kernel {
 
     let error: ErrorContent | undefined;
     this.running = true;
+    this.cell = { request, allowStdin: content.allow_stdin === true };
     const stopWatching = watchHeap((use) => {
       process.stderr.write(`${cellErrors.heapNearLimit(use.usedMB, use.limitMB)}\n`);
       this.runner?.interrupt();
@@ -321,15 +337,87 @@ export class Kernel {
     } finally {
       stopWatching();
       this.running = false;
+      this.cell = undefined;
     }
     if (this.exitStatus !== undefined) error = processExitError(this.exitStatus);
     if (!error) {
-      this.reply(request, "execute_reply", { status: "ok", execution_count: count, user_expressions: {}, payload: [] });
+      const expressions = await this.userExpressions(content.user_expressions);
+      this.reply(request, "execute_reply", { status: "ok", execution_count: count, user_expressions: expressions, payload: [] });
       return;
     }
     if (!silent) this.iopub.publish("error", { ...error });
     if (content.stop_on_error !== false) await this.abortWaiting();
     this.reply(request, "execute_reply", { status: "error", execution_count: count, ...error });
+  }
+
+  /**
+   * Evaluates an execute request's `user_expressions` after its cell ran without error, as
+   * ipykernel does: each name maps to `{status: "ok", data, metadata}` (data: the value's bundle,
+   * as an execute_result's) or to the error it raised.
+   */
+  private async userExpressions(requested: unknown): Promise<Record<string, unknown>> {
+    const out: Record<string, unknown> = {};
+    if (!requested || typeof requested !== "object") return out;
+    for (const [name, expression] of Object.entries(requested as Record<string, unknown>)) out[name] = await this.userExpression(String(expression));
+    return out;
+  }
+
+  private async userExpression(expression: string): Promise<Record<string, unknown>> {
+    let outcome: CellOutcome | undefined;
+    try {
+      outcome = await this.runner!.evaluate(expression);
+      if (outcome.status === "error") return { status: "error", ...outcome.error };
+      return { status: "ok", data: jsonBundle(await resultBundle(outcome.value)), metadata: {} };
+    } catch (thrown) {
+      return { status: "error", ...(outcome?.status === "ok" ? displayError(thrown, outcome.value) : thrownError(thrown)) };
+    }
+  }
+
+  /**
+   * Sends `input()`'s input_request on stdin to the frontend that sent the running cell (routed to
+   * its identities, with its execute_request as parent) and resolves with the input_reply's value.
+   */
+  private requestInput(prompt: string, password: boolean): Promise<string> {
+    const cell = this.cell;
+    if (!cell || !this.cells.live) return Promise.reject(new StdinNotImplementedError(stdinErrors.noCell));
+    if (!cell.allowStdin) return Promise.reject(new StdinNotImplementedError(stdinErrors.notAllowed));
+    if (cell.ended) return Promise.reject(new Error(stdinErrors.cellEnded));
+    this.iopub.flush(); // what the cell printed before shows above the input box
+    return new Promise((resolve, reject) => {
+      this.pendingInput = { resolve, reject };
+      this.channels.send(this.channels.stdin, {
+        identities: cell.request.message.identities,
+        header: newHeader("input_request", this.session),
+        parent_header: cell.request.message.header,
+        metadata: {},
+        content: { prompt, password },
+        buffers: [],
+      });
+    });
+  }
+
+  /** An input_reply answers the waiting `input()`; anything else on stdin (or a late reply) is logged and dropped. */
+  private stdinReply(message: Message): void {
+    const pending = this.pendingInput;
+    if (message.header.msg_type !== "input_reply" || !pending) return log(kernelLog.unexpectedStdin(message.header.msg_type));
+    this.pendingInput = undefined;
+    pending.resolve(String(message.content.value ?? ""));
+  }
+
+  /**
+   * The running cell's code is done (the runner waits for its displays next): an `input()` still
+   * waiting was not awaited, and ends now — its error is reported in the cell, before idle.
+   */
+  private endInput(): void {
+    if (this.cell) this.cell.ended = true;
+    this.cancelInput(stdinErrors.cellEnded);
+  }
+
+  /** Ends the waiting `input()` (its cell was interrupted or ended) with `reason`. */
+  private cancelInput(reason: string): void {
+    const pending = this.pendingInput;
+    this.pendingInput = undefined;
+    pending?.reject(new Error(reason));
   }
 
   /**
@@ -341,20 +429,28 @@ export class Kernel {
     for (const waiting of this.queue) if (waiting.message.header.msg_type === "execute_request") waiting.aborted = true;
   }
 
+  /** tslab's completion, with each item's type (`_jupyter_types_experimental`, read by JupyterLab). */
   private complete(request: Request): void {
     const { code, cursor } = codeAndCursor(request.message.content);
-    const reply = this.tslab!.handleComplete({ code, cursor_pos: toUtf16(code, cursor) });
+    const info = this.runner!.executor.complete(code, toUtf16(code, cursor));
+    const span = { start: toCodePoints(code, info.start), end: toCodePoints(code, info.end) };
+    const types = this.language!.completionTypes(info, span, new Set(this.runner!.scope), this.runner!.executor.locals);
     this.reply(request, "complete_reply", {
-      ...reply,
-      cursor_start: toCodePoints(code, reply.cursor_start),
-      cursor_end: toCodePoints(code, reply.cursor_end),
+      status: "ok",
+      matches: info.candidates,
+      cursor_start: span.start,
+      cursor_end: span.end,
+      metadata: { _jupyter_types_experimental: types },
     });
   }
 
+  /** TypeScript's quick info: inside a call's parentheses, of the function called (language.ts). */
   private inspect(request: Request): void {
     const { code, cursor } = codeAndCursor(request.message.content);
-    const detail = request.message.content.detail_level === 1 ? 1 : 0;
-    this.reply(request, "inspect_reply", { ...this.tslab!.handleInspect({ code, cursor_pos: toUtf16(code, cursor), detail_level: detail }) });
+    const positions = this.language!.inspectPositions(code, toUtf16(code, cursor));
+    let info;
+    for (const position of positions) if ((info = this.runner!.executor.inspect(code, position))) break;
+    this.reply(request, "inspect_reply", this.language!.inspectReply(info));
   }
 
   private async comm(request: Request, event: "open" | "message" | "close"): Promise<void> {

@@ -86,8 +86,20 @@ export const commErrors = {
   handlerFailed: (what: string, error: unknown) => `The comm ${what} handler failed: ${reason(error)}`,
 };
 
+/** Why `input()` cannot read from the notebook (the message of a StdinNotImplementedError). */
+export const stdinErrors = {
+  notAllowed:
+    "input() was called, but the frontend that ran this cell does not accept input requests (it sent allow_stdin: false, " +
+    "as `archlab run`, nbconvert and nbclient do). Put the value in the code instead, or run the cell in JupyterLab or Notebook.",
+  noCell: "input() was called while no cell is running (from a timer or callback after its cell ended): only a running cell can ask for input.",
+  cellEnded: "input() was still waiting for an answer when its cell ended: await it (`const answer = await input(\"…\")`) so the cell waits too.",
+  noKernel: "input() works only inside the archlab kernel.",
+  interrupted: "input() was interrupted before an answer came.",
+};
+
 /** Kernel log lines. */
 export const kernelLog = {
+  unexpectedStdin: (msgType: string) => `Ignored ${msgType} on stdin: no input() is waiting for a reply.`,
   unknownRequest: (msgType: string, socket: string) => `Ignored ${msgType} on ${socket}: not a request this kernel answers.`,
   handlerFailed: (msgType: string, error: unknown) => `Handling ${msgType} failed: ${reason(error, "stack")}`,
   uncaught: (error: unknown) => `Uncaught ${shown(error)}\n`,

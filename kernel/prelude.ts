@@ -1,6 +1,7 @@
 /**
  * The prelude: everything a notebook has in scope without an import (see scope.ts) — the whole
- * archlab library root, `display` and `clearOutput` among it, plus the kernel's comm registry.
+ * archlab library root, `display` and `clearOutput` among it, plus the kernel's comm registry and
+ * `input()` (reads a line typed in the notebook).
  *
  * The kernel's TypeScript program imports this file (scope.ts), and through it comms.d.ts, which
  * starts with `/// <reference types="node" />`
@@ -11,3 +12,5 @@
 export * from "../src/index";
 export { comms } from "./comms";
 export type { Comm, CommHandler, CommMessage } from "./comms";
+export { input, StdinNotImplementedError } from "./stdin";
+export type { InputOptions } from "./stdin";

@@ -92,6 +92,17 @@ export class CellRunner {
     }
   }
 
+  /**
+   * Evaluates one of an execute request's `user_expressions` after its cell, as ipykernel does:
+   * an expression (a statement is a syntax error), run in the cells' scope, its value not awaited.
+   * The value is wrapped so that `undefined` and `null` are values too (a cell's are not shown).
+   */
+  async evaluate(expression: string): Promise<CellOutcome> {
+    const outcome = await this.run(`({ value: (${expression}\n) })`);
+    if (outcome.status === "error") return outcome;
+    return { status: "ok", hasValue: true, value: (outcome.value as { value: unknown }).value };
+  }
+
   /** Adds a virtual module to the TypeScript program (tslab's `//%module`); returns its diagnostics. */
   addModule(name: string, source: string): readonly Diagnostic[] {
     return this.converters.node.addModule(name, source);

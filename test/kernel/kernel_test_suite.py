@@ -42,7 +42,8 @@ class ArchlabKernelTests(jupyter_kernel_test.KernelTests):
         {"code": "display('plain text')", "mime": "text/plain"},
     ]
 
-    code_inspect_sample = "Math.max"
+    # The cursor (at the end) inside the call's parentheses: the callee is inspected, as JupyterLab's tooltip expects.
+    code_inspect_sample = "Math.max("
     code_clear_output = "clearOutput()"
 
     @classmethod

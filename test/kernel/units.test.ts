@@ -84,7 +84,7 @@ describe("what a notebook has in scope", () => {
     const names = new Set(exportedNames(join(ROOT, "dist", "kernel", "prelude")));
     const library = require(join(ROOT, "dist", "src", "index.js")) as object;
     for (const name of Object.keys(library)) assert.ok(names.has(name), `${name} is in scope`);
-    for (const name of ["display", "clearOutput", "MimeBundle", "Displayable", "comms", "Comm"]) assert.ok(names.has(name), name);
+    for (const name of ["display", "clearOutput", "MimeBundle", "Displayable", "comms", "Comm", "input", "InputOptions", "StdinNotImplementedError"]) assert.ok(names.has(name), name);
   });
 
   test("Node's types come with the prelude, so cells outside any project know `console` (tslab issue 61)", () => {
