@@ -328,6 +328,18 @@ describe("backward: the fast interpreter (products out of the time loop) equals 
           }
         });
 
+  it("backward's ∂L/∂inputs and ∂L/∂(initial states), made nested on first read, are the raw gradients", () => {
+    const trace = cell(LSTM, { inputSize: 3, hiddenSize: 4, seed: 6 }).run(tensor([5, 2, 3], random("nested")));
+    const up = { output: tensor([5, 2, 4], random("nested-up")) };
+    const grads = backward(trace, up);
+    const raw = backwardReference(trace, { nodes: { h: Float64Array.from((up.output as number[][][]).flat(2)) } });
+    const json = JSON.parse(JSON.stringify({ inputs: grads.inputs, initial: grads.initial }));
+    assert.deepEqual(Object.keys(json.inputs), ["x"]);
+    assert.ok(relativeError(json.inputs.x.flat(2), [...raw.values.x]) < 1e-12);
+    assert.ok(relativeError(json.initial.c.flat(), [...raw.initial.c]) < 1e-12);
+    assert.equal(grads.inputs.x, grads.inputs.x, "made once");
+  });
+
   it("without leaves, the nodes' and initial states' gradients are the same (what a Jacobian reads)", () => {
     const trace = cell(LSTM, { inputSize: 3, hiddenSize: 4, seed: 6 }).run(tensor([7, 3, 3], random("leaves")));
     const seeds = randomSeeds(trace, "leaves");

@@ -471,7 +471,24 @@ export function backward(trace: Trace, upstream: Upstream = {}): Gradients {
   return {
     trace: gradientTrace(trace, raw),
     params: writeWeights(raw.params, paramShapes(def, sizes)),
-    inputs: Object.fromEntries(def.inputs.map((i) => [i.name, toNested(raw.values[i.name], [T, B, size(i.size)])])),
-    initial: Object.fromEntries(def.states.map((s) => [s.name, toNested(raw.initial[s.name], [B, size(s.size)])])),
+    inputs: nestedOnRead(def.inputs.map((i) => [i.name, () => toNested(raw.values[i.name], [T, B, size(i.size)])])),
+    initial: nestedOnRead(def.states.map((s) => [s.name, () => toNested(raw.initial[s.name], [B, size(s.size)])])),
   };
+}
+
+/**
+ * A record whose entries are nested arrays made on first read (then kept): ∂L/∂inputs of a large
+ * run is millions of numbers, and most callers read the weights' gradients or the trace only.
+ */
+function nestedOnRead<V>(entries: readonly (readonly [string, () => V])[]): Record<string, V> {
+  const out: Record<string, V> = {};
+  for (const [name, make] of entries) {
+    let value: V | undefined;
+    Object.defineProperty(out, name, {
+      enumerable: true,
+      get: () => (value ??= make()),
+      set: (v: V) => void (value = v),
+    });
+  }
+  return out;
 }
