@@ -313,22 +313,18 @@ function affineLeaves(
   /** Operand o's values in rows r0 … r0 + C (the row index is t·B + b), transposed into `[size, C]`. */
   const operandRows = (o: Resolved, r0: number, C: number, out: Float64Array) => {
     const m = o.size;
-    for (let i = 0; i < C; i++) {
-      const row = r0 + i;
-      let src: FloatArray;
-      let at: number;
-      if (!o.state) [src, at] = [storage.values[o.name], row * m];
-      else if (row < B) [src, at] = [storage.initial[o.state.name], row * m];
-      else [src, at] = [storage.values[o.state.next], (row - B) * m];
-      for (let c = 0; c < m; c++) out[c * C + i] = src[at + c];
-    }
+    if (!o.state) return transposeRows(storage.values[o.name], r0 * m, C, m, out, C, 0);
+    // A previous state: rows of step 0 are the initial state, row r ≥ B is the state's node at row r − B.
+    const first = Math.max(0, Math.min(C, B - r0));
+    transposeRows(storage.initial[o.state.name], r0 * m, first, m, out, C, 0);
+    transposeRows(storage.values[o.state.next], (r0 + first - B) * m, C - first, m, out, C, first);
   };
   for (let r0 = 0; r0 < R; r0 += block) {
     const C = Math.min(block, R - r0);
     const done = new Set<string>();
     for (const { node, n, operands } of affine) {
       const Yt = buffer(`node:${node.name}`, n);
-      transposeRows(g.values[node.name], r0, C, n, Yt);
+      transposeRows(g.values[node.name], r0 * n, C, n, Yt, C, 0);
       node.terms!.forEach((term, j) => {
         const o = operands[j];
         const m = o.size;
@@ -346,11 +342,20 @@ function affineLeaves(
   }
 }
 
-/** Rows r0 … r0 + C of a `[rows, n]` array, transposed into `[n, C]`. */
-function transposeRows(src: Float64Array, r0: number, C: number, n: number, out: Float64Array): void {
-  for (let i = 0; i < C; i++) {
-    const at = (r0 + i) * n;
-    for (let c = 0; c < n; c++) out[c * C + i] = src[at + c];
+/** Rows per tile of {@link transposeRows}: a tile's source rows stay in cache while its columns are written out. */
+const TILE = 64;
+
+/**
+ * `rows` rows of n numbers from `src` at `at`, transposed into columns i0 … i0 + rows of `out`
+ * (`[n, C]`): out[c·C + i0 + i] = src[at + i·n + c]. Tiled, so the writes run along out's rows.
+ */
+function transposeRows(src: FloatArray, at: number, rows: number, n: number, out: Float64Array, C: number, i0: number): void {
+  for (let t0 = 0; t0 < rows; t0 += TILE) {
+    const t1 = Math.min(rows, t0 + TILE);
+    for (let c = 0; c < n; c++) {
+      const o = c * C + i0;
+      for (let i = t0; i < t1; i++) out[o + i] = src[at + i * n + c];
+    }
   }
 }
 
