@@ -37,10 +37,13 @@ export function medianOf(values: readonly number[]): number {
 /** Debian's python, which has python3-torch (the `python3` first on PATH may be another build). */
 export const PYTHON = "/usr/bin/python3";
 
-/** PyTorch's fused nn.LSTM forward, timed inside Python (median of `repeats`), or why it could not run. */
-export function torchLstm(T: number, B: number, In: number, H: number, repeats: number): { ms: number; threads: number } | string {
+/**
+ * PyTorch's fused nn.LSTM timed inside Python (median of `repeats`), or why it could not run: the
+ * forward alone, or autograd's forward and backward of mean(output²) (`mode` "backward").
+ */
+export function torchLstm(T: number, B: number, In: number, H: number, repeats: number, mode: "forward" | "backward" = "forward"): { ms: number; threads: number } | string {
   try {
-    const out = execFileSync(PYTHON, [join(__dirname, "torch_lstm.py"), String(T), String(B), String(In), String(H), String(repeats)], {
+    const out = execFileSync(PYTHON, [join(__dirname, "torch_lstm.py"), String(T), String(B), String(In), String(H), String(repeats), mode], {
       encoding: "utf8",
       stdio: ["ignore", "pipe", "pipe"],
       timeout: 600_000,

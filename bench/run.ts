@@ -2,15 +2,20 @@
  * `npm run bench`: every benchmark of archlab, each against its reference measured in this same run.
  * Prints one table of ratios (ours / reference, lower is better) and writes bench/out/results.json.
  *
- * Benchmarks: the compute engine (bench/lstm.ts) and, when their files exist, the kernel's
- * (bench/kernel.ts → benchKernel), the diagrams' (bench/diagram.ts → benchDiagram) and the plots'
- * (bench/plot.ts → benchPlot).
+ * Benchmarks: the compute engine (bench/lstm.ts), gradients (bench/backward.ts) and, when their
+ * files exist, the kernel's (bench/kernel.ts → benchKernel), the diagrams' (bench/diagram.ts →
+ * benchDiagram) and the plots' (bench/plot.ts → benchPlot).
+ *
+ * `npm run bench -- backward engine` runs only the groups named (engine, backward, kernel, diagram,
+ * plot); no names, every group.
  */
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { parseArgs } from "node:util";
 import * as tf from "@tensorflow/tfjs-core";
 import { selectBackend } from "../src/engine/backend";
 import { nativeInfo } from "../src/engine/native";
+import { benchBackward } from "./backward";
 import { benchLstm } from "./lstm";
 import type { BenchRow } from "./measure";
 
@@ -25,9 +30,19 @@ const OTHERS: readonly { file: string; fn: string }[] = [
 
 const log = (line: string) => console.log(`[bench] ${line}`);
 
+/** The groups asked for on the command line (every group when none is named). */
+const { positionals: asked } = parseArgs({ allowPositionals: true });
+const GROUPS = ["engine", "backward", ...OTHERS.map((o) => o.file)];
+const unknown = asked.find((g) => !GROUPS.includes(g));
+if (unknown) {
+  console.error(`[bench] unknown group "${unknown}"; the groups are ${GROUPS.join(", ")}`);
+  process.exit(2);
+}
+const wanted = (group: string) => asked.length === 0 || asked.includes(group);
+
 async function others(): Promise<Record<string, BenchRow[] | string>> {
   const out: Record<string, BenchRow[] | string> = {};
-  for (const { file, fn } of OTHERS) {
+  for (const { file, fn } of OTHERS.filter((o) => wanted(o.file))) {
     if (!existsSync(join(__dirname, `${file}.ts`))) {
       out[file] = "not available";
       continue;
@@ -50,7 +65,11 @@ async function main() {
   log(`tfjs backend: ${backend.name} — ${backend.reason}`);
   const native = nativeInfo();
   log(`native kernels: ${native.loaded ? "in use" : "not in use"} — ${native.detail}`);
-  const groups: Record<string, BenchRow[] | string> = { engine: await benchLstm(log), ...(await others()) };
+  const groups: Record<string, BenchRow[] | string> = {
+    ...(wanted("engine") ? { engine: await benchLstm(log) } : {}),
+    ...(wanted("backward") ? { backward: await benchBackward(log) } : {}),
+    ...(await others()),
+  };
   const table = Object.entries(groups).flatMap(([group, rows]) =>
     typeof rows === "string"
       ? [{ group, name: "", ours: "", reference: "", ratio: "", target: "", ok: rows }]
@@ -60,8 +79,10 @@ async function main() {
   const dir = join(__dirname, "out");
   mkdirSync(dir, { recursive: true });
   const results = { date: new Date().toISOString(), node: process.version, tfjs: tf.version_core, backend, native, groups };
-  writeFileSync(join(dir, "results.json"), JSON.stringify(results, null, 2) + "\n");
-  log(`wrote ${join(dir, "results.json")} (times in ms; ratio = ours / reference)`);
+  // A run of some groups does not overwrite the full run's results.
+  const file = join(dir, asked.length === 0 ? "results.json" : `results-${asked.join("-")}.json`);
+  writeFileSync(file, JSON.stringify(results, null, 2) + "\n");
+  log(`wrote ${file} (times in ms; ratio = ours / reference)`);
 }
 
 main().catch((e) => {

@@ -1,7 +1,10 @@
-"""Reference timing: PyTorch's fused nn.LSTM forward (records nothing), timed inside Python.
+"""Reference timing: PyTorch's fused nn.LSTM, timed inside Python.
 
-Usage: torch_lstm.py T B In H [repeats]  ->  one JSON line {"ms": median, "threads", "torch"}.
-Warm-up runs first; the median of `repeats` timed forwards is reported, in milliseconds.
+Usage: torch_lstm.py T B In H [repeats] [forward|backward]  ->  one JSON line {"ms": median, "threads", "torch"}.
+forward (default): the forward alone, recording nothing (torch.no_grad()).
+backward: autograd's forward and backward of L = mean(output²), `out.pow(2).mean().backward()`
+(every parameter's gradient; the input needs none).
+Warm-up runs first; the median of `repeats` timed runs is reported, in milliseconds.
 """
 import json
 import statistics
@@ -12,15 +15,31 @@ import torch
 
 T, B, In, H = (int(a) for a in sys.argv[1:5])
 repeats = int(sys.argv[5]) if len(sys.argv) > 5 else 7
+mode = sys.argv[6] if len(sys.argv) > 6 else "forward"
+if mode not in ("forward", "backward"):
+    sys.exit(f"mode must be forward or backward, got {mode!r}")
 torch.manual_seed(0)
 lstm = torch.nn.LSTM(In, H)
 x = torch.randn(T, B, In)
-with torch.no_grad():
-    for _ in range(3):
+
+
+def forward():
+    with torch.no_grad():
         lstm(x)
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        lstm(x)
-        times.append((time.perf_counter() - t0) * 1000)
+
+
+def backward():
+    lstm.zero_grad(set_to_none=True)
+    out, _ = lstm(x)
+    out.pow(2).mean().backward()
+
+
+run = forward if mode == "forward" else backward
+for _ in range(3):
+    run()
+times = []
+for _ in range(repeats):
+    t0 = time.perf_counter()
+    run()
+    times.append((time.perf_counter() - t0) * 1000)
 print(json.dumps({"ms": statistics.median(times), "threads": torch.get_num_threads(), "torch": torch.__version__}))

@@ -62,24 +62,53 @@ export const DERIVATIVE: Record<UnaryKind, (x: number, y: number) => number> = {
   oneMinus: () => -1,
 };
 
-const unary =
+const unary = (kind: UnaryKind): Vjp => UNARY_FAST[kind] ?? generic(kind);
+
+/** Any elementwise function, through its {@link DERIVATIVE}. */
+const generic =
   (kind: UnaryKind): Vjp =>
   ({ n, B, grad, gradAt, value, valueAt, operands: [a] }) => {
     const d = DERIVATIVE[kind];
     for (let k = 0; k < n * B; k++) a.grad[a.gradAt + k] += grad[gradAt + k] * d(a.value[a.valueAt + k], value[valueAt + k]);
   };
 
+/**
+ * The gates' functions written out: a call through {@link DERIVATIVE} per value is a call V8 cannot
+ * inline (one call site for every kind), and these two run for every gate of every step.
+ */
+const UNARY_FAST: Partial<Record<UnaryKind, Vjp>> = {
+  sigmoid: ({ n, B, grad, gradAt, value, valueAt, operands: [a] }) => {
+    const into = a.grad;
+    const at = a.gradAt;
+    for (let k = 0; k < n * B; k++) {
+      const y = value[valueAt + k];
+      into[at + k] += grad[gradAt + k] * y * (1 - y);
+    }
+  },
+  tanh: ({ n, B, grad, gradAt, value, valueAt, operands: [a] }) => {
+    const into = a.grad;
+    const at = a.gradAt;
+    for (let k = 0; k < n * B; k++) {
+      const y = value[valueAt + k];
+      into[at + k] += grad[gradAt + k] * (1 - y * y);
+    }
+  },
+};
+
 /** ∂L/∂aⱼ += ∂L/∂y · sign (add: every operand +1; sub: the first +1, the rest −1). */
 const signed =
   (first: number, rest: number): Vjp =>
-  ({ n, B, grad, gradAt, operands }) =>
-    operands.forEach((a, j) => {
+  ({ n, B, grad, gradAt, operands }) => {
+    for (let j = 0; j < operands.length; j++) {
+      const { grad: into, gradAt: at } = operands[j];
       const s = j === 0 ? first : rest;
-      for (let k = 0; k < n * B; k++) a.grad[a.gradAt + k] += s * grad[gradAt + k];
-    });
+      for (let k = 0; k < n * B; k++) into[at + k] += s * grad[gradAt + k];
+    }
+  };
 
 /** y = a₁ ⊙ a₂ ⊙ …: ∂L/∂aⱼ += ∂L/∂y ⊙ Π_{i≠j} aᵢ (the product of the others, so a zero operand is no problem). */
 const mul: Vjp = ({ n, B, grad, gradAt, operands }) => {
+  if (operands.length === 2) return mul2(n * B, grad, gradAt, operands[0], operands[1]);
   for (let j = 0; j < operands.length; j++) {
     const a = operands[j];
     for (let k = 0; k < n * B; k++) {
@@ -89,6 +118,17 @@ const mul: Vjp = ({ n, B, grad, gradAt, operands }) => {
     }
   }
 };
+
+/** The common case of {@link mul}, a ⊙ b (LSTM's f ⊙ c, i ⊙ g, o ⊙ tanh c), without the loop over the others. */
+function mul2(count: number, grad: Float64Array, gradAt: number, a: VjpOperand, b: VjpOperand): void {
+  const { value: av, valueAt: a0, grad: ag, gradAt: ga } = a;
+  const { value: bv, valueAt: b0, grad: bg, gradAt: gb } = b;
+  for (let k = 0; k < count; k++) {
+    const g = grad[gradAt + k];
+    ag[ga + k] += g * bv[b0 + k];
+    bg[gb + k] += g * av[a0 + k];
+  }
+}
 
 /** y = a₁ / a₂ / …: ∂y/∂a₁ = 1 / (a₂ ⋯), ∂y/∂aⱼ = −y / aⱼ for j > 1. */
 const div: Vjp = ({ n, B, grad, gradAt, value, valueAt, operands }) => {

@@ -7,8 +7,9 @@ import { VJP } from "../cells/gradients";
 import type { OpKind, UnaryKind } from "../cells/ops";
 import { ArchlabError } from "../errors";
 import { plot } from "../plot";
-import { backward, type Upstream } from "./backward";
+import { backward, backwardRaw, backwardReference, type RawGradients, type Seeds, type Upstream } from "./backward";
 import { cell, type Cell } from "./cell";
+import { useNative } from "./native";
 import type { Trace } from "./trace";
 
 /**
@@ -269,5 +270,83 @@ describe("backward in float32: gradients of a float32 trace are float64 sums ove
     const g32 = backward(cell(RNN_TANH, { inputSize: 2, hiddenSize: 3, weights, dtype: "float32" }).run(xs), up).params.U as number[][];
     assert.ok(relativeError(g32.flat(), g64.flat()) < 1e-5);
     assert.ok(g64.flat().some((v) => v !== 0));
+  });
+});
+
+/** The largest normwise relative difference between two raw gradients, over every array they hold. */
+function worstDifference(fast: RawGradients, reference: RawGradients): { name: string; error: number } {
+  let worst = { name: "", error: 0 };
+  for (const part of ["values", "initial", "params"] as const)
+    for (const [name, expected] of Object.entries(reference[part])) {
+      const got = fast[part][name];
+      assert.equal(got.length, expected.length, `${part}.${name}: length`);
+      const scale = Math.max(...expected.map(Math.abs), 1e-300);
+      let diff = 0;
+      for (let k = 0; k < expected.length; k++) diff = Math.max(diff, Math.abs(got[k] - expected[k]));
+      if (diff / scale > worst.error) worst = { name: `${part}.${name}`, error: diff / scale };
+    }
+  return worst;
+}
+
+/** Random upstream on the output node at every step and on every state's last value. */
+function randomSeeds(trace: Trace, seed: string): Seeds {
+  const next = random(seed);
+  const fill = (length: number) => Float64Array.from({ length }, () => next());
+  const out = trace.entry(trace.def.output);
+  return {
+    nodes: { [out.name]: fill(trace.length * trace.batch * out.size) },
+    final: Object.fromEntries(trace.def.states.map((s) => [s.name, fill(trace.batch * trace.entry(s.next).size)])),
+  };
+}
+
+describe("backward: the fast interpreter (products out of the time loop) equals the reference interpreter (every rule per step)", () => {
+  const cases: { what: string; def: CellDef; In: number; H: number; B: number; T: number }[] = [
+    // Teaching sizes: every product in the JavaScript kernel.
+    ...Object.values(BUILTIN_CELLS).map((def) => ({ what: "teaching size", def, In: 3, H: 4, B: 2, T: 5 })),
+    ...Object.values(OP_CELLS).map((def) => ({ what: "teaching size", def, In: 3, H: 4, B: 2, T: 5 })),
+    // Per-step products, input products and weight products large enough for OpenBLAS (when built).
+    { what: "native-size products", def: LSTM, In: 24, H: 40, B: 16, T: 6 },
+    // More than one block of rows (4096) in the weight gradients.
+    { what: "two blocks of rows", def: LSTM, In: 3, H: 5, B: 40, T: 110 },
+  ];
+  for (const { what, def, In, H, B, T } of cases)
+    for (const dtype of ["float64", "float32"] as const)
+      for (const native of [true, false])
+        it(`${def.name}, ${what} (In ${In}, H ${H}, B ${B}, T ${T}), ${dtype}, native ${native ? "on" : "off"}`, () => {
+          const previous = useNative(native);
+          try {
+            const c = cell(def, { inputSize: In, hiddenSize: H, sizes: def.params.some((p) => p.shape.includes("P")) ? { P: 2 } : undefined, seed: 5, dtype });
+            const next = random(`fast-${def.name}`);
+            for (const reverse of [false, true]) {
+              const trace = c.run(tensor([T, B, In], next), { reverse });
+              const seeds = randomSeeds(trace, `seeds-${def.name}`);
+              const { name, error } = worstDifference(backwardRaw(trace, seeds), backwardReference(trace, seeds));
+              assert.ok(error <= 1e-12, `${name}: relative difference ${error.toExponential(2)}`);
+            }
+          } finally {
+            useNative(previous);
+          }
+        });
+
+  it("backward's ∂L/∂inputs and ∂L/∂(initial states), made nested on first read, are the raw gradients", () => {
+    const trace = cell(LSTM, { inputSize: 3, hiddenSize: 4, seed: 6 }).run(tensor([5, 2, 3], random("nested")));
+    const up = { output: tensor([5, 2, 4], random("nested-up")) };
+    const grads = backward(trace, up);
+    const raw = backwardReference(trace, { nodes: { h: Float64Array.from((up.output as number[][][]).flat(2)) } });
+    const json = JSON.parse(JSON.stringify({ inputs: grads.inputs, initial: grads.initial }));
+    assert.deepEqual(Object.keys(json.inputs), ["x"]);
+    assert.ok(relativeError(json.inputs.x.flat(2), [...raw.values.x]) < 1e-12);
+    assert.ok(relativeError(json.initial.c.flat(), [...raw.initial.c]) < 1e-12);
+    assert.equal(grads.inputs.x, grads.inputs.x, "made once");
+  });
+
+  it("without leaves, the nodes' and initial states' gradients are the same (what a Jacobian reads)", () => {
+    const trace = cell(LSTM, { inputSize: 3, hiddenSize: 4, seed: 6 }).run(tensor([7, 3, 3], random("leaves")));
+    const seeds = randomSeeds(trace, "leaves");
+    const full = backwardRaw(trace, seeds);
+    const nodesOnly = backwardRaw(trace, seeds, "backward", { leaves: false });
+    for (const node of trace.def.nodes) assert.deepEqual(nodesOnly.values[node.name], full.values[node.name], node.name);
+    assert.deepEqual(nodesOnly.initial, full.initial);
+    assert.ok(nodesOnly.params.U_f.every((v) => v === 0), "no weight gradients computed");
   });
 });

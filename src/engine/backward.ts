@@ -10,13 +10,17 @@
  *     a state's previous value at step t is the state's node at step t−1 (the initial state at t=0),
  *     so what the rules add into `h_prev` at step t lands on ∂L/∂h at step t−1.
  *
- * Plain float64 loops, whatever the trace's dtype; gradients of weights are summed over steps and
- * batch elements.
+ * Gradients are float64, whatever the trace's dtype; gradients of weights are summed over steps and
+ * batch elements. Like the forward engine, only the recurrent part runs step by step: weight
+ * gradients and the gradients of the cell inputs are matrix products over all steps after the time
+ * loop ({@link backwardRaw}); {@link backwardReference} is the plain interpreter the tests compare
+ * it with.
  */
 import { evalSize, type CellDef } from "../cells/define";
-import { VJP, type VjpOperand } from "../cells/gradients";
+import { VJP, type VjpArgs, type VjpOperand } from "../cells/gradients";
 import { errors, requireObject } from "../errors";
-import { shapeOf, toFlat, toNested, type NestedInput } from "./arrays";
+import { shapeOf, toFlat, toNested, type FloatArray, type NestedInput } from "./arrays";
+import { product } from "./gemm";
 import { paramShapes, writeWeights, type Weights } from "./params";
 import { TAPES, Trace } from "./trace";
 
@@ -78,58 +82,281 @@ function tapeOf(trace: Trace, where: string) {
   return params;
 }
 
-/**
- * @internal Reverse mode over the first `trace.length` steps of a trace, from flat seeds (checked by
- * the caller). Every gradient is a fresh float64 array.
- */
-export function backwardRaw(trace: Trace, seeds: Seeds = {}, where = "backward"): RawGradients {
-  const params = tapeOf(trace, where);
-  const { def, sizes, batch: B, storage } = trace;
+/** Gradient buffers of a trace, all zero: every input and node `[T, B, size]`, every state `[B, size]`, every parameter. */
+function zeroGradients(trace: Trace, params: Readonly<Record<string, FloatArray>>, seeds: Seeds): RawGradients {
+  const { def, sizes, batch: B } = trace;
   const T = trace.length;
   const size = (expr: string) => evalSize(expr, sizes);
   const values: Record<string, Float64Array> = {};
   for (const x of [...def.inputs, ...def.nodes]) values[x.name] = new Float64Array(T * B * size(x.size));
   const initial = Object.fromEntries(def.states.map((s) => [s.name, new Float64Array(B * size(s.size))]));
   const paramGrads = Object.fromEntries(Object.entries(params).map(([name, p]) => [name, new Float64Array(p.length)]));
-
   for (const [name, seed] of Object.entries(seeds.nodes ?? {})) add(values[name], seed, 0);
   for (const s of def.states) if (seeds.final?.[s.name]) add(values[s.next], seeds.final[s.name], (T - 1) * B * size(s.size));
+  return { values, initial, params: paramGrads };
+}
 
-  // Each node's operands, resolved once; per step only the offsets move.
+/**
+ * One operand of a node, resolved once: a previous state (its values are the state's node one step
+ * earlier, or the initial state at step 0) or an input or node of the same step.
+ */
+interface Resolved {
+  name: string;
+  state: CellDef["states"][number] | undefined;
+  size: number;
+}
+
+function resolveOperands(trace: Trace) {
+  const { def, sizes } = trace;
+  const size = (expr: string) => evalSize(expr, sizes);
   const previous = new Map(def.states.map((s) => [s.prev, s]));
-  const nodes = def.nodes.map((node) => ({
+  return def.nodes.map((node) => ({
     node,
     n: size(node.size),
-    operands: node.inputs.map((name) => {
+    operands: node.inputs.map((name): Resolved => {
       const s = previous.get(name);
-      const n = size(s ? s.size : [...def.inputs, ...def.nodes].find((x) => x.name === name)!.size);
-      return { name, state: s, size: n };
+      return { name, state: s, size: size(s ? s.size : [...def.inputs, ...def.nodes].find((x) => x.name === name)!.size) };
     }),
   }));
-  const operand = (o: (typeof nodes)[number]["operands"][number], t: number): VjpOperand => {
-    const { state, size: n } = o;
-    if (!state) return { size: n, value: storage.values[o.name], valueAt: t * B * n, grad: values[o.name], gradAt: t * B * n };
-    // A previous state: the state's node at step t−1, or the initial state at step 0.
-    if (t === 0) return { size: n, value: storage.initial[state.name], valueAt: 0, grad: initial[state.name], gradAt: 0 };
-    return { size: n, value: storage.values[state.next], valueAt: (t - 1) * B * n, grad: values[state.next], gradAt: (t - 1) * B * n };
-  };
-  for (let t = T - 1; t >= 0; t--)
+}
+
+/** Points `into` at operand `o`'s values and gradient at step t (no allocation: the object is reused every step). */
+function place(into: VjpOperand, o: Resolved, t: number, B: number, storage: Trace["storage"], g: RawGradients): void {
+  const n = o.size;
+  if (!o.state) {
+    into.value = storage.values[o.name];
+    into.grad = g.values[o.name];
+    into.valueAt = into.gradAt = t * B * n;
+  } else if (t === 0) {
+    into.value = storage.initial[o.state.name];
+    into.grad = g.initial[o.state.name];
+    into.valueAt = into.gradAt = 0;
+  } else {
+    into.value = storage.values[o.state.next];
+    into.grad = g.values[o.state.next];
+    into.valueAt = into.gradAt = (t - 1) * B * n;
+  }
+}
+
+/**
+ * @internal The reference interpreter: every node's whole gradient rule ({@link VJP}, affine
+ * included) step by step, plain float64 loops. {@link backwardRaw} computes the same numbers faster;
+ * the tests hold the two together.
+ */
+export function backwardReference(trace: Trace, seeds: Seeds = {}, where = "backward"): RawGradients {
+  const params = tapeOf(trace, where);
+  const { batch: B, storage } = trace;
+  const g = zeroGradients(trace, params, seeds);
+  const nodes = resolveOperands(trace);
+  for (let t = trace.length - 1; t >= 0; t--)
     for (let j = nodes.length - 1; j >= 0; j--) {
       const { node, n, operands } = nodes[j];
       VJP[node.op]({
         node,
         n,
         B,
-        grad: values[node.name],
+        grad: g.values[node.name],
         gradAt: t * B * n,
         value: storage.values[node.name],
         valueAt: t * B * n,
-        operands: operands.map((o) => operand(o, t)),
+        operands: operands.map((o) => {
+          const v = { size: o.size } as VjpOperand;
+          place(v, o, t, B, storage, g);
+          return v;
+        }),
         params,
-        paramGrads,
+        paramGrads: g.params,
       });
     }
-  return { values, initial, params: paramGrads };
+  return g;
+}
+
+/** Options of {@link backwardRaw}. */
+export interface RawOptions {
+  /**
+   * Whether to compute ∂L/∂(parameters) and ∂L/∂(cell inputs) (default true). Without them only the
+   * nodes' and initial states' gradients are complete — all a Jacobian needs, and the time loop is
+   * then all the work.
+   */
+  leaves?: boolean;
+}
+
+/**
+ * Multiply–adds from which a backward product goes to OpenBLAS (when built). Lower than the forward's
+ * FAST_MIN_MACS: the backward pass's products are float64 and repeat every step, where a native call
+ * is worth it from about 32×32×16 on; teaching sizes (units in single digits) stay in JavaScript and
+ * give the same numbers on every machine.
+ */
+const NATIVE_MIN_MACS = 1 << 14;
+
+/** Rows per block when weight gradients are summed over all T·B rows (bounds the transposed copies). */
+const ROWS_PER_BLOCK = 4096;
+
+/**
+ * @internal Reverse mode over the first `trace.length` steps of a trace, from flat seeds (checked by
+ * the caller). Every gradient is a fresh float64 array.
+ *
+ * Structured like the forward engine (program.ts): inside the time loop only what carries the
+ * gradient back through time — every non-affine rule, and for each affine term on a state or a node
+ * ∂L/∂operand += ∂L/∂y · W, one product per term and step ({@link product}: the JavaScript kernel,
+ * or OpenBLAS when large). Everything else needs only the finished ∂L/∂(nodes) of all steps, so it
+ * leaves the loop: each weight's gradient Σ_{t,b} ∂L/∂y ⊗ operand is one product over all T·B rows,
+ * each input term's ∂L/∂x = ∂L/∂Y · W one product for all steps, each bias a column sum. No
+ * allocation per step.
+ */
+export function backwardRaw(trace: Trace, seeds: Seeds = {}, where = "backward", { leaves = true }: RawOptions = {}): RawGradients {
+  const params = tapeOf(trace, where);
+  const { def, batch: B, storage } = trace;
+  const T = trace.length;
+  const g = zeroGradients(trace, params, seeds);
+  const nodes = resolveOperands(trace);
+  const inputs = new Set(def.inputs.map((i) => i.name));
+  const transposed = new Map<string, Float64Array>();
+  /** Wᵀ `[m, n]` in float64, once per weight: the products read W as `x Wᵀ`, and ∂L/∂x = ∂L/∂y · W. */
+  const transpose = (weight: string, n: number, m: number) => {
+    let t = transposed.get(weight);
+    if (!t) {
+      const w = params[weight];
+      t = new Float64Array(n * m);
+      for (let r = 0; r < n; r++) for (let c = 0; c < m; c++) t[c * n + r] = w[r * m + c];
+      transposed.set(weight, t);
+    }
+    return t;
+  };
+
+  // Per node, what runs at step t, built once.
+  const steps = nodes.map(({ node, n, operands }): ((t: number) => void) => {
+    const placed = operands.map((o): VjpOperand => ({ size: o.size, value: storage.values[def.output], valueAt: 0, grad: g.values[def.output], gradAt: 0 }));
+    if (node.op !== "affine") {
+      const args: VjpArgs = { node, n, B, grad: g.values[node.name], gradAt: 0, value: storage.values[node.name], valueAt: 0, operands: placed, params, paramGrads: g.params };
+      const rule = VJP[node.op];
+      return (t) => {
+        args.gradAt = args.valueAt = t * B * n;
+        for (let j = 0; j < operands.length; j++) place(placed[j], operands[j], t, B, storage, g);
+        rule(args);
+      };
+    }
+    // Affine: only the terms on states and nodes, whose gradients flow on within the loop.
+    const grad = g.values[node.name];
+    const terms = node.terms!.flatMap((term, j) => {
+      const o = operands[j];
+      if (inputs.has(o.name)) return [];
+      const m = o.size;
+      if (term.kind === "diagonal") {
+        const p = params[term.weight];
+        return [
+          (t: number) => {
+            const a = placed[j];
+            place(a, o, t, B, storage, g);
+            for (let b = 0; b < B; b++) for (let r = 0; r < n; r++) a.grad[a.gradAt + b * m + r] += grad[(t * B + b) * n + r] * p[r];
+          },
+        ];
+      }
+      const prod = product(transpose(term.weight, n, m), m, n, B, NATIVE_MIN_MACS);
+      return [
+        (t: number) => {
+          const a = placed[j];
+          place(a, o, t, B, storage, g);
+          prod.run(grad, t * B * n, B, a.grad, a.gradAt, m);
+        },
+      ];
+    });
+    return (t) => {
+      for (const term of terms) term(t);
+    };
+  });
+  for (let t = T - 1; t >= 0; t--) for (let j = steps.length - 1; j >= 0; j--) steps[j](t);
+  if (leaves) affineLeaves(trace, params, g, nodes, inputs, transpose);
+  return g;
+}
+
+/**
+ * After the time loop, for every affine node with Y = ∂L/∂(node) over all R = T·B rows: biases
+ * (column sums of Y), input terms (∂L/∂x += Y · W, one product), and every weight's gradient
+ * (∂L/∂W += Yᵀ · operand, one product per block of rows on transposed copies — the products take
+ * their reduction index last).
+ */
+function affineLeaves(
+  trace: Trace,
+  params: Readonly<Record<string, FloatArray>>,
+  g: RawGradients,
+  nodes: ReturnType<typeof resolveOperands>,
+  inputs: ReadonlySet<string>,
+  transpose: (weight: string, n: number, m: number) => Float64Array,
+): void {
+  const { batch: B, storage } = trace;
+  const R = trace.length * B;
+  const affine = nodes.filter(({ node }) => node.op === "affine");
+  for (const { node, n, operands } of affine) {
+    const Y = g.values[node.name];
+    for (const name of node.bias!) {
+      const db = g.params[name];
+      for (let row = 0; row < R; row++) for (let r = 0; r < n; r++) db[r] += Y[row * n + r];
+    }
+    node.terms!.forEach((term, j) => {
+      const o = operands[j];
+      if (!inputs.has(o.name)) return;
+      const m = o.size;
+      const dx = g.values[o.name];
+      if (term.kind === "matrix") product(transpose(term.weight, n, m), m, n, R, NATIVE_MIN_MACS).run(Y, 0, R, dx, 0, m);
+      else {
+        const p = params[term.weight];
+        for (let row = 0; row < R; row++) for (let r = 0; r < n; r++) dx[row * m + r] += Y[row * n + r] * p[r];
+      }
+    });
+  }
+
+  // Weight gradients, block by block of rows; each node's Yᵀ and each operand's transposed values once per block.
+  const block = Math.min(R, ROWS_PER_BLOCK);
+  const scratch = new Map<string, Float64Array>();
+  const buffer = (key: string, size: number) => scratch.get(key) ?? scratch.set(key, new Float64Array(size * block)).get(key)!;
+  /** Operand o's values in rows r0 … r0 + C (the row index is t·B + b), transposed into `[size, C]`. */
+  const operandRows = (o: Resolved, r0: number, C: number, out: Float64Array) => {
+    const m = o.size;
+    if (!o.state) return transposeRows(storage.values[o.name], r0 * m, C, m, out, C, 0);
+    // A previous state: rows of step 0 are the initial state, row r ≥ B is the state's node at row r − B.
+    const first = Math.max(0, Math.min(C, B - r0));
+    transposeRows(storage.initial[o.state.name], r0 * m, first, m, out, C, 0);
+    transposeRows(storage.values[o.state.next], (r0 + first - B) * m, C - first, m, out, C, first);
+  };
+  for (let r0 = 0; r0 < R; r0 += block) {
+    const C = Math.min(block, R - r0);
+    const done = new Set<string>();
+    for (const { node, n, operands } of affine) {
+      const Yt = buffer(`node:${node.name}`, n);
+      transposeRows(g.values[node.name], r0 * n, C, n, Yt, C, 0);
+      node.terms!.forEach((term, j) => {
+        const o = operands[j];
+        const m = o.size;
+        const key = `operand:${o.name}`;
+        const Xt = buffer(key, m);
+        if (!done.has(key)) {
+          operandRows(o, r0, C, Xt);
+          done.add(key);
+        }
+        const dw = g.params[term.weight];
+        if (term.kind === "matrix") product(Xt, m, C, n, NATIVE_MIN_MACS).run(Yt, 0, n, dw, 0, m);
+        else for (let r = 0; r < n; r++) for (let i = 0; i < C; i++) dw[r] += Yt[r * C + i] * Xt[r * C + i];
+      });
+    }
+  }
+}
+
+/** Rows per tile of {@link transposeRows}: a tile's source rows stay in cache while its columns are written out. */
+const TILE = 64;
+
+/**
+ * `rows` rows of n numbers from `src` at `at`, transposed into columns i0 … i0 + rows of `out`
+ * (`[n, C]`): out[c·C + i0 + i] = src[at + i·n + c]. Tiled, so the writes run along out's rows.
+ */
+function transposeRows(src: FloatArray, at: number, rows: number, n: number, out: Float64Array, C: number, i0: number): void {
+  for (let t0 = 0; t0 < rows; t0 += TILE) {
+    const t1 = Math.min(rows, t0 + TILE);
+    for (let c = 0; c < n; c++) {
+      const o = c * C + i0;
+      for (let i = t0; i < t1; i++) out[o + i] = src[at + i * n + c];
+    }
+  }
 }
 
 function add(into: Float64Array, from: ArrayLike<number>, at: number): void {
@@ -249,7 +476,24 @@ export function backward(trace: Trace, upstream: Upstream = {}): Gradients {
   return {
     trace: gradientTrace(trace, raw),
     params: writeWeights(raw.params, paramShapes(def, sizes)),
-    inputs: Object.fromEntries(def.inputs.map((i) => [i.name, toNested(raw.values[i.name], [T, B, size(i.size)])])),
-    initial: Object.fromEntries(def.states.map((s) => [s.name, toNested(raw.initial[s.name], [B, size(s.size)])])),
+    inputs: nestedOnRead(def.inputs.map((i) => [i.name, () => toNested(raw.values[i.name], [T, B, size(i.size)])])),
+    initial: nestedOnRead(def.states.map((s) => [s.name, () => toNested(raw.initial[s.name], [B, size(s.size)])])),
   };
+}
+
+/**
+ * A record whose entries are nested arrays made on first read (then kept): ∂L/∂inputs of a large
+ * run is millions of numbers, and most callers read the weights' gradients or the trace only.
+ */
+function nestedOnRead<V>(entries: readonly (readonly [string, () => V])[]): Record<string, V> {
+  const out: Record<string, V> = {};
+  for (const [name, make] of entries) {
+    let value: V | undefined;
+    Object.defineProperty(out, name, {
+      enumerable: true,
+      get: () => (value ??= make()),
+      set: (v: V) => void (value = v),
+    });
+  }
+  return out;
 }

@@ -150,9 +150,12 @@ const productNative =
  */
 export const FAST_MIN_MACS = 1 << 20;
 
-/** Which implementation a product of M rows with W `[N, K]` uses (see {@link product}). */
-export function productKind(float32: boolean, N: number, K: number, M: number): "native" | "tensorflow" | "javascript" {
-  if (M * N * K < FAST_MIN_MACS) return "javascript";
+/**
+ * Which implementation a product of M rows with W `[N, K]` uses (see {@link product}); `minMacs` is
+ * the size from which it leaves the JavaScript kernel.
+ */
+export function productKind(float32: boolean, N: number, K: number, M: number, minMacs = FAST_MIN_MACS): "native" | "tensorflow" | "javascript" {
+  if (M * N * K < minMacs) return "javascript";
   if (nativeBlas()) return "native";
   const backend = currentBackend();
   return float32 && (backend === "wasm" || backend === "tensorflow") ? "tensorflow" : "javascript";
@@ -161,9 +164,10 @@ export function productKind(float32: boolean, N: number, K: number, M: number): 
 /**
  * A product with W `[N, K]` for M rows at a time: large products go to OpenBLAS when the native
  * binding is built, else (float32 only) to TensorFlow.js once a fast backend (wasm or tfjs-node) is
- * chosen; everything else runs in the JavaScript kernel.
+ * chosen; everything else runs in the JavaScript kernel. A caller whose products are all of one
+ * size and many (the backward pass's per-step products) may move the threshold `minMacs`.
  */
-export function product(W: FloatArray, N: number, K: number, M: number): Product {
-  const kind = productKind(W instanceof Float32Array, N, K, M);
+export function product(W: FloatArray, N: number, K: number, M: number, minMacs = FAST_MIN_MACS): Product {
+  const kind = productKind(W instanceof Float32Array, N, K, M, minMacs);
   return kind === "native" ? productNative(nativeBlas()!)(W, N, K) : (kind === "tensorflow" ? productTF : productJS)(W, N, K);
 }

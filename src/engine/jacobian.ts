@@ -52,7 +52,8 @@ function rows(trace: Trace, options: JacobianOptions, where: string, row: (i: nu
   for (let i = 0; i < of.size; i++) {
     seed.fill(0);
     for (let b = 0; b < B; b++) seed[(at * B + b) * of.size + i] = 1;
-    row(i, backwardRaw(trace, { nodes: { [of.name]: seed } }, where).values[wrt.name]);
+    // Only ∂/∂(nodes) is read: no weight or input gradients (the time loop is then all the work).
+    row(i, backwardRaw(trace, { nodes: { [of.name]: seed } }, where, { leaves: false }).values[wrt.name]);
   }
   return { of, wrt, at, B };
 }
