@@ -8,7 +8,7 @@ import type { OpKind, UnaryKind } from "../cells/ops";
 import { ArchlabError } from "../errors";
 import { plot } from "../plot";
 import { backward, backwardRaw, backwardReference, type RawGradients, type Seeds, type Upstream } from "./backward";
-import { cell, type Cell } from "./cell";
+import { cell, type Cell, type RunOptions } from "./cell";
 import { useNative } from "./native";
 import type { Trace } from "./trace";
 
@@ -27,8 +27,8 @@ const random = (seed: string) => {
 const tensor = (shape: number[], next: (s?: number) => number, scale = 1): any =>
   shape.length === 0 ? next(scale) : Array.from({ length: shape[0] }, () => tensor(shape.slice(1), next, scale));
 
-function loss(c: Cell, xs: number[][][], initial: Record<string, number[][]>, up: { output: number[][][]; final: Record<string, number[][]> }): number {
-  const trace = c.run(xs, { initial });
+function loss(c: Cell, xs: number[][][], initial: Record<string, number[][]>, up: { output: number[][][]; final: Record<string, number[][]> }, run: RunOptions = {}): number {
+  const trace = c.run(xs, { ...run, initial });
   const T = xs.length;
   let L = 0;
   trace.get(c.def.output).forEach((row, t) => row.forEach((v, b) => v.forEach((x, u) => (L += x * up.output[t][b][u]))));
@@ -43,20 +43,20 @@ function relativeError(numeric: number[], analytic: number[]): number {
 }
 
 /** Every gradient of `backward` for one cell and sequence against central differences; returns the worst relative error per tensor. */
-function checkAgainstFiniteDifferences(c: Cell, { T = 4, B = 2, seed = "fd", inputScale = 1 } = {}): Record<string, number> {
+function checkAgainstFiniteDifferences(c: Cell, { T = 4, B = 2, seed = "fd", inputScale = 1, run = {} as RunOptions } = {}): Record<string, number> {
   const next = random(seed);
   const In = c.size(c.def.inputs[0].size);
   const xs = tensor([T, B, In], next, inputScale) as number[][][];
   const initial: Record<string, number[][]> = Object.fromEntries(c.def.states.map((s) => [s.name, tensor([B, c.size(s.size)], next, 0.5)]));
   const out = c.def.nodes.find((n) => n.name === c.def.output)!;
   const up = { output: tensor([T, B, c.size(out.size)], next), final: Object.fromEntries(c.def.states.map((s) => [s.name, tensor([B, c.size(s.size)], next)])) };
-  const grads = backward(c.run(xs, { initial }), up);
+  const grads = backward(c.run(xs, { ...run, initial }), up);
   const errors: Record<string, number> = {};
   const central = (poke: (delta: number) => void) => {
     poke(EPS);
-    const plus = loss(c, xs, initial, up);
+    const plus = loss(c, xs, initial, up, run);
     poke(-2 * EPS);
-    const minus = loss(c, xs, initial, up);
+    const minus = loss(c, xs, initial, up, run);
     poke(EPS);
     return (plus - minus) / (2 * EPS);
   };
@@ -169,6 +169,35 @@ describe("backward: every built-in cell against central finite differences", () 
       assertSmall(checkAgainstFiniteDifferences(c, { seed }), def.name);
     });
   }
+});
+
+describe("backward of a run with interventions: held values are constants", () => {
+  it("every gradient equals central differences of the same intervened run (forget gate held, a unit ablated, an input overridden)", () => {
+    const lstm = cell(LSTM, { inputSize: 2, hiddenSize: 3, seed: 4 });
+    const run: RunOptions = {
+      interventions: [
+        { node: "f", t: 1, value: 1 },
+        { node: "h", units: [1], value: 0 },
+        { node: "x", t: 2, units: [0], value: 0.5 },
+      ],
+    };
+    assertSmall(checkAgainstFiniteDifferences(lstm, { T: 4, B: 2, seed: "held", run }), "LSTM with interventions");
+  });
+
+  it("the fast and reference interpreters agree, and ∂L/∂(held node) still reports L's sensitivity to the held value", () => {
+    const lstm = cell(LSTM, { inputSize: 2, hiddenSize: 3, seed: 4 });
+    const xs = [[[0.3, -0.2]], [[0.1, 0.4]], [[-0.5, 0.2]]];
+    const trace = lstm.run(xs, { interventions: [{ node: "f", t: 1, value: 1 }] });
+    const seeds: Seeds = { final: { h: new Float64Array([1, 1, 1]) } };
+    const fast = backwardRaw(trace, seeds);
+    const { name, error } = worstDifference(fast, backwardReference(trace, seeds));
+    assert.ok(error <= 1e-12, `${name}: ${error}`);
+    // L's sensitivity to f at t = 1 is ∂L/∂(f⊙c[t−1]) ⊙ c[0] — not zero, though nothing flows back through f's pre-activation.
+    const fc = trace.def.nodes.find((n) => n.op === "mul" && n.inputs.includes("f"))!.name;
+    const c0 = trace.value("c", { t: 0 });
+    for (let u = 0; u < 3; u++) assert.ok(Math.abs(fast.values.f[3 + u] - fast.values[fc][3 + u] * c0[u]) < 1e-12);
+    assert.ok([0, 1, 2].every((u) => fast.values.f_pre[3 + u] === 0), "nothing flows back through the held gate's pre-activation at t = 1");
+  });
 });
 
 describe("backward: the gradient trace", () => {

@@ -97,6 +97,51 @@ function zeroGradients(trace: Trace, params: Readonly<Record<string, FloatArray>
 }
 
 /**
+ * The values a run's interventions set are constants: L depends on them, but nothing the cell
+ * computed reaches L through them. So before a node's rule sends its gradient back at step t, its
+ * held entries are zeroed, and they stay zero while the weights' and inputs' gradients are summed;
+ * afterwards they are restored, since ∂L/∂node there is still L's sensitivity to the held value. An
+ * input's held entries get gradient 0: the input given there is not what the cell read.
+ */
+class Held {
+  /** name → step → offsets of held entries in that name's gradient. */
+  private readonly at = new Map<string, Map<number, number[]>>();
+  private readonly saved: [Float64Array, number, number][] = [];
+
+  constructor(trace: Trace, private readonly g: RawGradients) {
+    const T = trace.length;
+    const B = trace.batch;
+    for (const iv of trace.interventions ?? []) {
+      const n = g.values[iv.node].length / (T * B);
+      const steps = (iv.t ?? Array.from({ length: T }, (_, t) => t)).filter((t) => t < T);
+      const units = iv.units ?? Array.from({ length: n }, (_, u) => u);
+      const byStep = this.at.get(iv.node) ?? this.at.set(iv.node, new Map()).get(iv.node)!;
+      for (const t of steps) {
+        const offsets = byStep.get(t) ?? byStep.set(t, []).get(t)!;
+        for (let b = 0; b < B; b++) for (const u of units) offsets.push((t * B + b) * n + u);
+      }
+    }
+  }
+
+  /** Zeroes `name`'s held entries at step t (before its rule runs). */
+  cut(name: string, t: number): void {
+    const offsets = this.at.get(name)?.get(t);
+    if (!offsets) return;
+    const grad = this.g.values[name];
+    for (const k of offsets) {
+      this.saved.push([grad, k, grad[k]]);
+      grad[k] = 0;
+    }
+  }
+
+  /** Restores the nodes' held entries and zeroes the inputs' (after everything is summed). */
+  finish(inputs: ReadonlySet<string>): void {
+    for (const [grad, k, v] of this.saved) grad[k] = v;
+    for (const [name, byStep] of this.at) if (inputs.has(name)) for (const offsets of byStep.values()) for (const k of offsets) this.g.values[name][k] = 0;
+  }
+}
+
+/**
  * One operand of a node, resolved once: a previous state (its values are the state's node one step
  * earlier, or the initial state at step 0) or an input or node of the same step.
  */
@@ -148,9 +193,11 @@ export function backwardReference(trace: Trace, seeds: Seeds = {}, where = "back
   const { batch: B, storage } = trace;
   const g = zeroGradients(trace, params, seeds);
   const nodes = resolveOperands(trace);
+  const held = new Held(trace, g);
   for (let t = trace.length - 1; t >= 0; t--)
     for (let j = nodes.length - 1; j >= 0; j--) {
       const { node, n, operands } = nodes[j];
+      held.cut(node.name, t);
       VJP[node.op]({
         node,
         n,
@@ -168,6 +215,7 @@ export function backwardReference(trace: Trace, seeds: Seeds = {}, where = "back
         paramGrads: g.params,
       });
     }
+  held.finish(new Set(trace.def.inputs.map((i) => i.name)));
   return g;
 }
 
@@ -265,8 +313,14 @@ export function backwardRaw(trace: Trace, seeds: Seeds = {}, where = "backward",
       for (const term of terms) term(t);
     };
   });
-  for (let t = T - 1; t >= 0; t--) for (let j = steps.length - 1; j >= 0; j--) steps[j](t);
+  const held = new Held(trace, g);
+  for (let t = T - 1; t >= 0; t--)
+    for (let j = steps.length - 1; j >= 0; j--) {
+      held.cut(nodes[j].node.name, t);
+      steps[j](t);
+    }
   if (leaves) affineLeaves(trace, params, g, nodes, inputs, transpose);
+  held.finish(inputs);
   return g;
 }
 
