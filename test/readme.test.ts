@@ -9,7 +9,7 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { before, describe, test } from "node:test";
 import MarkdownIt from "markdown-it";
-import { python, requireTools, ROOT, sandbox } from "./kernel/harness";
+import { codeNotebook, python, requireTools, ROOT, sandbox } from "./kernel/harness";
 
 interface Output {
   output_type: string;
@@ -29,12 +29,7 @@ let cells: { source: string; outputs: Output[] }[];
 before(() => {
   requireTools(["nbclient", "nbformat"]);
   const box = sandbox();
-  const notebook = {
-    nbformat: 4,
-    nbformat_minor: 5,
-    metadata: { kernelspec: { name: "archlab", display_name: "TypeScript (archlab)", language: "typescript" } },
-    cells: blocks.map((source, i) => ({ cell_type: "code", id: `readme-${i}`, metadata: {}, execution_count: null, outputs: [], source })),
-  };
+  const notebook = codeNotebook(blocks, "readme");
   writeFileSync(join(box.workDir, "readme.ipynb"), JSON.stringify(notebook));
   const script = `
 import sys, nbformat

@@ -72,3 +72,13 @@ export function python(args: string[], options: { cwd: string; env: NodeJS.Proce
   }
   return run.stdout;
 }
+
+/** An nbformat 4.5 notebook on the archlab kernel whose code cells are `sources`, not yet executed. */
+export function codeNotebook(sources: readonly string[], idPrefix = "cell"): object {
+  return {
+    nbformat: 4,
+    nbformat_minor: 5,
+    metadata: { kernelspec: { name: "archlab", display_name: "TypeScript (archlab)", language: "typescript" } },
+    cells: sources.map((source, i) => ({ cell_type: "code", id: `${idPrefix}-${i}`, metadata: {}, execution_count: null, outputs: [], source })),
+  };
+}

@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { before, describe, test } from "node:test";
-import { python, requireTools, sandbox } from "./harness";
+import { codeNotebook, python, requireTools, sandbox } from "./harness";
 
 const CELLS = [
   "const c = cell(LSTM, { inputSize: 1, hiddenSize: 4 });\nconst xs = Array.from({ length: 1000 }, () => [0.5]);\nconst s = c.stepper(xs);\ns.seek(999);",
@@ -27,12 +27,7 @@ let cells: { outputs: Output[] }[];
 before(() => {
   requireTools(["nbconvert", "nbclient", "nbformat"]);
   const box = sandbox();
-  const notebook = {
-    nbformat: 4,
-    nbformat_minor: 5,
-    metadata: { kernelspec: { name: "archlab", display_name: "TypeScript (archlab)", language: "typescript" } },
-    cells: CELLS.map((source, i) => ({ cell_type: "code", id: `cell-${i}`, metadata: {}, execution_count: null, outputs: [], source })),
-  };
+  const notebook = codeNotebook(CELLS);
   writeFileSync(join(box.workDir, "long.ipynb"), JSON.stringify(notebook));
   python(["-m", "nbconvert", "--to", "notebook", "--execute", "--ExecutePreprocessor.timeout=600", "--output", "executed.ipynb", "long.ipynb"], { cwd: box.workDir, env: box.env });
   cells = JSON.parse(readFileSync(join(box.workDir, "executed.ipynb"), "utf8")).cells;

@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { before, describe, test } from "node:test";
-import { python, requireTools, sandbox } from "./harness";
+import { codeNotebook, python, requireTools, sandbox } from "./harness";
 
 const CELLS = [
   "const answer = 6 * 7;\nanswer",
@@ -34,12 +34,7 @@ let cells: { execution_count: number | null; outputs: Output[] }[];
 before(() => {
   requireTools(["nbconvert", "nbclient", "nbformat"]);
   const box = sandbox();
-  const notebook = {
-    nbformat: 4,
-    nbformat_minor: 5,
-    metadata: { kernelspec: { name: "archlab", display_name: "TypeScript (archlab)", language: "typescript" } },
-    cells: CELLS.map((source, i) => ({ cell_type: "code", id: `cell-${i}`, metadata: {}, execution_count: null, outputs: [], source })),
-  };
+  const notebook = codeNotebook(CELLS);
   writeFileSync(join(box.workDir, "example.ipynb"), JSON.stringify(notebook));
   python(["-m", "nbconvert", "--to", "notebook", "--execute", "--allow-errors", "--output", "executed.ipynb", "example.ipynb"], {
     cwd: box.workDir,
