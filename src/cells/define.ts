@@ -13,7 +13,7 @@
  * );
  */
 import { DISPLAY } from "../display/protocol";
-import { errors } from "../errors";
+import { errors, show } from "../errors";
 import { GATING, isUnary, NOTATION, type ElementwiseKind, type OpKind, type UnaryKind } from "./ops";
 
 /** What a node is for; diagrams colour by it, plots group by it. */
@@ -314,40 +314,30 @@ const NAME_PATTERN = /^[\p{L}\p{N}_][\p{L}\p{M}\p{N}_-]{0,63}$/u;
 /** What a size name in a size expression may be (`In`, `H`, `P`; expressions join them with `+`). */
 const SIZE_PATTERN = /^[\p{L}_][\p{L}\p{M}\p{N}_]{0,63}$/u;
 
-/** A value as an error message shows it: strings and data as JSON (a newline shows as `\n`), never throwing. */
-function shown(v: unknown): string {
-  if (typeof v === "bigint") return `${v}n`;
-  if (typeof v !== "string" && (typeof v !== "object" || v === null)) return String(v);
-  try {
-    return JSON.stringify(v) ?? String(v);
-  } catch {
-    return Object.prototype.toString.call(v);
-  }
-}
 const isFiniteNumber = (v: unknown): v is number => typeof v === "number" && Number.isFinite(v);
 
 /** Why `name` cannot name an input, state, parameter or node (undefined when it can). */
 function nameProblem(name: unknown): string | undefined {
   if (typeof name !== "string" || !NAME_PATTERN.test(name))
-    return `${shown(name)} is not a valid name: use letters, digits, "_" and "-" (e.g. "h_tilde", "W_i", "1-z"), at most 64 characters; a label (option label) can hold any text.`;
+    return `${show(name)} is not a valid name: use letters, digits, "_" and "-" (e.g. "h_tilde", "W_i", "1-z"), at most 64 characters; a label (option label) can hold any text.`;
   if (name in Object.prototype) return `"${name}" is not a valid name: every JavaScript object already has it; choose another.`;
 }
 
 /** Why `expr` is not a size expression such as "H" or "H+In" (undefined when it is). */
 function sizeProblem(expr: unknown): string | undefined {
   if (typeof expr === "string" && expr.split("+").every((s) => SIZE_PATTERN.test(s.trim()) && !(s.trim() in Object.prototype))) return undefined;
-  return `${shown(expr)} is not a size: use size names such as "H" or "In", joined by "+" ("H+In").`;
+  return `${show(expr)} is not a size: use size names such as "H" or "In", joined by "+" ("H+In").`;
 }
 
 function initProblem(name: string, init: unknown): string | undefined {
   if (init === "uniform" || init === "zeros") return undefined;
   if (init && typeof init === "object" && isFiniteNumber((init as { constant?: unknown }).constant)) return undefined;
-  return `parameter "${name}" has the initialisation ${shown(init)}; use "uniform", "zeros" or { constant: a finite number }.`;
+  return `parameter "${name}" has the initialisation ${show(init)}; use "uniform", "zeros" or { constant: a finite number }.`;
 }
 
 /** The message for a shift whose constant is not a finite number. */
 export const badConstant = (node: string, value: unknown) =>
-  `shift "${node}" has the constant ${shown(value)}; a shift's constant must be a finite number (e.g. { value: 1, symbol: "β" }).`;
+  `shift "${node}" has the constant ${show(value)}; a shift's constant must be a finite number (e.g. { value: 1, symbol: "β" }).`;
 
 /** Definitions made by defineCell (frozen, so they stay as checked). */
 const checked = new WeakSet<object>();
@@ -367,8 +357,8 @@ const checked = new WeakSet<object>();
 export function checkDefinition(def: unknown): asserts def is CellDef {
   if (checked.has(def as object)) return;
   const d = (def ?? {}) as Partial<Record<keyof CellDef, unknown>>;
-  const fail = (problem: string) => errors.badDefinition(typeof d.name === "string" ? d.name : shown(d.name), problem);
-  if (typeof def !== "object" || def === null) throw fail(`expected a cell definition (e.g. LSTM, or one made with defineCell), got ${shown(def)}.`);
+  const fail = (problem: string) => errors.badDefinition(typeof d.name === "string" ? d.name : show(d.name), problem);
+  if (typeof def !== "object" || def === null) throw fail(`expected a cell definition (e.g. LSTM, or one made with defineCell), got ${show(def)}.`);
   const list = <T>(key: keyof CellDef) => {
     if (!Array.isArray(d[key])) throw fail(`"${key}" must be a list.`);
     return d[key] as readonly T[];
@@ -402,17 +392,17 @@ export function checkDefinition(def: unknown): asserts def is CellDef {
   }
   for (const n of nodes) {
     claim(n?.name, n?.size);
-    if (typeof n.op !== "string" || !Object.hasOwn(NOTATION, n.op)) throw fail(`node "${n.name}" has the op ${shown(n.op)}; known ops: ${Object.keys(NOTATION).join(", ")}.`);
+    if (typeof n.op !== "string" || !Object.hasOwn(NOTATION, n.op)) throw fail(`node "${n.name}" has the op ${show(n.op)}; known ops: ${Object.keys(NOTATION).join(", ")}.`);
     if (!Array.isArray(n.inputs) || !n.inputs.every((i) => typeof i === "string" && readable.has(i)))
-      throw fail(`node "${n.name}" reads operands ${shown(n.inputs)}; each must be an input, a previous state or an earlier node.`);
+      throw fail(`node "${n.name}" reads operands ${show(n.inputs)}; each must be an input, a previous state or an earlier node.`);
     const used = [...(n.terms ?? []).map((t) => t?.weight), ...(n.bias ?? [])];
-    if (!used.every((w) => weights.has(w as string))) throw fail(`node "${n.name}" uses weights ${shown(used)}; each must be one of the parameters.`);
+    if (!used.every((w) => weights.has(w as string))) throw fail(`node "${n.name}" uses weights ${show(used)}; each must be one of the parameters.`);
     if (n.op === "shift" && !isFiniteNumber(n.constant?.value)) throw fail(badConstant(n.name, n.constant?.value));
     readable.add(n.name);
   }
   const computed = new Set(nodes.map((n) => n.name));
-  for (const s of states) if (!computed.has(s.next)) throw fail(`state "${s.name}" must be computed by a node (next = ${shown(s.next)}).`);
-  if (!computed.has(d.output as string)) throw fail(`the output ${shown(d.output)} is not a node.`);
+  for (const s of states) if (!computed.has(s.next)) throw fail(`state "${s.name}" must be computed by a node (next = ${show(s.next)}).`);
+  if (!computed.has(d.output as string)) throw fail(`the output ${show(d.output)} is not a node.`);
 }
 
 function deepFreeze<T>(value: T): T {
