@@ -22,7 +22,7 @@ import { errors, requireObject } from "../errors";
 import { shapeOf, toFlat, toNested, type FloatArray, type NestedInput } from "./arrays";
 import { product } from "./gemm";
 import { paramShapes, writeWeights, type Weights } from "./params";
-import { TAPES, Trace } from "./trace";
+import { derivedDefinition, TAPES, Trace } from "./trace";
 
 /** What L depends on: the upstream gradients a {@link backward} pass starts from (missing ones are zero). */
 export interface Upstream {
@@ -471,36 +471,9 @@ export function readSeeds(trace: Trace, upstream: Upstream, where: string): Seed
   return seeds;
 }
 
-const gradientDefinitions = new WeakMap<CellDef, CellDef>();
-
-/**
- * @internal The definition a gradient trace is labelled with: the same names and sizes, each value
- * written ∂L/∂(its label). Every value of a gradient trace is a sum of its consumers' shares
- * (op "add", no operands recorded) and none is a gate: gradients are unbounded and signed, so plots
- * colour them on a symmetric scale.
- */
-export function gradientDefinition(def: CellDef): CellDef {
-  const cached = gradientDefinitions.get(def);
-  if (cached) return cached;
-  const d = (label: string) => `∂L/∂${label}`;
-  const out: CellDef = Object.freeze({
-    name: def.name,
-    title: `gradients ∂L/∂(every value) of ${def.title}`,
-    citation: def.citation,
-    notes: [...def.notes, "Gradient trace: each value is ∂L/∂(that value) at that step, from backward()."],
-    inputs: def.inputs.map((i) => ({ ...i, label: d(i.label) })),
-    states: def.states.map((s) => ({ ...s, label: d(s.label) })),
-    params: def.params,
-    nodes: def.nodes.map((n) => ({ name: n.name, op: "add" as const, inputs: [], size: n.size, role: n.role === "gate" ? ("intermediate" as const) : n.role, label: d(n.label), ...(n.note ? { note: n.note } : {}) })),
-    output: def.output,
-  });
-  gradientDefinitions.set(def, out);
-  return out;
-}
-
 /** @internal The gradient trace of a forward trace: its names, steps, batch and direction; values ∂L/∂(each). */
 export function gradientTrace(trace: Trace, raw: RawGradients): Trace {
-  const grads = new Trace(gradientDefinition(trace.def), trace.sizes, trace.length, trace.batch, "float64", { values: raw.values, initial: raw.initial }, trace.direction);
+  const grads = new Trace(derivedDefinition(trace.def, "gradient"), trace.sizes, trace.length, trace.batch, "float64", { values: raw.values, initial: raw.initial }, trace.direction);
   grads.length = trace.length;
   return grads;
 }

@@ -231,7 +231,7 @@ export class TraceDiff extends Trace {
 
   /** @internal Use {@link Trace.diff}. */
   constructor(a: Trace, d: Differences) {
-    super(differenceDefinition(a.def), a.sizes, d.steps, a.batch, "float64", d.storage, a.direction);
+    super(derivedDefinition(a.def, "difference"), a.sizes, d.steps, a.batch, "float64", d.storage, a.direction);
     this.length = d.steps;
     this.summary = Object.freeze(d.summary);
   }
@@ -297,28 +297,37 @@ function mismatch(a: Trace, b: Trace): string | undefined {
   return undefined;
 }
 
-const differenceDefinitions = new WeakMap<CellDef, CellDef>();
+/** How a derived trace — of gradients (backward) or of differences (diff) — relabels its values. */
+const DERIVED = {
+  gradient: { prefix: "∂L/∂", op: "add", title: "gradients ∂L/∂(every value) of", note: "Gradient trace: each value is ∂L/∂(that value) at that step, from backward()." },
+  difference: { prefix: "Δ", op: "sub", title: "differences Δ of", note: "Difference trace: each value is this trace's minus the other's, from trace.diff(other)." },
+} as const;
+
+const derivedDefinitions = { gradient: new WeakMap<CellDef, CellDef>(), difference: new WeakMap<CellDef, CellDef>() };
 
 /**
- * The definition a difference trace is labelled with: the same names and sizes, each value written
- * Δ(its label). Differences are signed and unbounded whatever op made the value (a gate's Δ lies in
- * −1…1), so every value is an op "sub" and none is a gate: plots colour them on a symmetric scale.
+ * @internal The definition a derived trace is labelled with: the same names and sizes, each value
+ * written ∂L/∂(its label) or Δ(its label). Gradients and differences are signed and unbounded
+ * whatever op made the value (a gate's lies in −1…1 or beyond), so every value gets an op with no
+ * operands recorded ("add": a sum of its consumers' shares; "sub": this minus the other) and none is
+ * a gate: plots colour them on a symmetric scale.
  */
-function differenceDefinition(def: CellDef): CellDef {
-  const cached = differenceDefinitions.get(def);
+export function derivedDefinition(def: CellDef, kind: keyof typeof DERIVED): CellDef {
+  const cached = derivedDefinitions[kind].get(def);
   if (cached) return cached;
-  const d = (label: string) => `Δ${label}`;
+  const { prefix, op, title, note } = DERIVED[kind];
+  const d = (label: string) => `${prefix}${label}`;
   const out: CellDef = Object.freeze({
     name: def.name,
-    title: `differences Δ of ${def.title}`,
+    title: `${title} ${def.title}`,
     citation: def.citation,
-    notes: [...def.notes, "Difference trace: each value is this trace's minus the other's, from trace.diff(other)."],
+    notes: [...def.notes, note],
     inputs: def.inputs.map((i) => ({ ...i, label: d(i.label) })),
     states: def.states.map((s) => ({ ...s, label: d(s.label) })),
     params: def.params,
-    nodes: def.nodes.map((n) => ({ name: n.name, op: "sub" as const, inputs: [], size: n.size, role: n.role === "gate" ? ("intermediate" as const) : n.role, label: d(n.label), ...(n.note ? { note: n.note } : {}) })),
+    nodes: def.nodes.map((n) => ({ name: n.name, op, inputs: [], size: n.size, role: n.role === "gate" ? ("intermediate" as const) : n.role, label: d(n.label), ...(n.note ? { note: n.note } : {}) })),
     output: def.output,
   });
-  differenceDefinitions.set(def, out);
+  derivedDefinitions[kind].set(def, out);
   return out;
 }
