@@ -7,25 +7,15 @@
  * Needs what test/lab.test.ts needs; skipped locally without it, failing under CI=true.
  */
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import type * as LabModule from './lab/lab';
+import { chromiumPath, kernelCli, labSkip } from './lab/prerequisites';
 
-const repo = join(__dirname, '..');
-const labDir = join(__dirname, 'lab');
-const artifacts = join(__dirname, 'artifacts', 'lab');
-const chromiumPath = process.env.ARCHLAB_CHROMIUM ?? '/usr/bin/chromium';
-const kernelCli = join(repo, 'dist', 'kernel', 'cli.js');
-const missing = [
-  existsSync(join(labDir, 'node_modules', 'playwright-core')) ? '' : 'npm ci --prefix test/lab',
-  existsSync(join(labDir, 'build', 'static', 'bundle.js')) ? '' : 'npm --prefix test/lab run build',
-  existsSync(chromiumPath) ? '' : `a Chromium at ${chromiumPath}`,
-  existsSync(kernelCli) ? '' : 'npm run build (dist/kernel/cli.js)',
-].filter(Boolean);
-const skip = missing.length > 0 && !process.env.CI ? `needs ${missing.join(', ')}` : false;
+const artifacts = join(__dirname, 'artifacts', 'lab');const skip = labSkip();
 const stepTimeout = 90_000;
 
 const CELLS = [

@@ -9,28 +9,18 @@
  * is skipped locally and fails under CI=true. ARCHLAB_LAB_KERNEL=python3 runs it on ipykernel.
  */
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Browser, Locator, Page } from 'playwright-core';
 import type * as LabModule from './lab/lab';
+import { chromiumPath, kernelCli, labSkip } from './lab/prerequisites';
 
-const repo = join(__dirname, '..');
-const labDir = join(__dirname, 'lab');
 const artifacts = join(__dirname, 'artifacts', 'lab');
 const kernel = (process.env.ARCHLAB_LAB_KERNEL ?? 'archlab') as LabModule.KernelName;
-const chromiumPath = process.env.ARCHLAB_CHROMIUM ?? '/usr/bin/chromium';
-const kernelCli = join(repo, 'dist', 'kernel', 'cli.js');
 
-const missing = [
-  existsSync(join(labDir, 'node_modules', 'playwright-core')) ? '' : 'npm ci --prefix test/lab',
-  existsSync(join(labDir, 'build', 'static', 'bundle.js')) ? '' : 'npm --prefix test/lab run build',
-  existsSync(chromiumPath) ? '' : `a Chromium at ${chromiumPath}`,
-  existsSync('/usr/bin/python3') ? '' : 'Debian python3 with jupyter-server',
-  kernel !== 'archlab' || existsSync(kernelCli) ? '' : 'npm run build (dist/kernel/cli.js)',
-].filter(Boolean);
-const skip = missing.length > 0 && !process.env.CI ? `needs ${missing.join(', ')}` : false;
+const skip = labSkip({ archlabKernel: kernel === 'archlab' });
 
 /**
  * How long one step may take: a kernel start, a run of all cells, a save. Generous, because the
