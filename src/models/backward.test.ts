@@ -1,9 +1,10 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import seedrandom from "seedrandom";
-import { MGU, PEEPHOLE_LSTM } from "../cells/builtins";
+import { LSTM, MGU, PEEPHOLE_LSTM } from "../cells/builtins";
 import type { CellDef } from "../cells/define";
 import { ArchlabError } from "../errors";
+import { dbLstm } from "./dblstm";
 import { sequence } from "./sequence";
 
 /** Nested arrays of the shape, uniform in [−1, 1), reproducible from the seed. */
@@ -13,6 +14,17 @@ const random = (seed: string) => {
   return make;
 };
 const dot = (a: any, b: any): number => (Array.isArray(a) ? a.reduce((s: number, x: any, k: number) => s + dot(x, b[k]), 0) : a * b);
+
+/** ∂L/∂(one number) by central differences: `poke(d)` adds d to it. */
+const central = (L: () => number, poke: (d: number) => void, eps = 1e-5) => {
+  poke(eps);
+  const plus = L();
+  poke(-2 * eps);
+  const minus = L();
+  poke(eps);
+  return (plus - minus) / (2 * eps);
+};
+const close = (numeric: number, analytic: number, what: string) => assert.ok(Math.abs(numeric - analytic) <= 1e-6 * Math.max(1, Math.abs(analytic)), `${what}: ${numeric} vs ${analytic}`);
 
 /** A bidirectional, stacked model of a cell PyTorch does not have: its gradients against central differences. */
 function check(def: CellDef, batchFirst: boolean) {
@@ -27,27 +39,17 @@ function check(def: CellDef, batchFirst: boolean) {
     return dot(r.output, up.output) + def.states.reduce((s, st) => s + dot(r.final[st.name], up.final[st.name]), 0);
   };
   const g = model.forward(xs, { initial, batchFirst }).backward(up);
-  const eps = 1e-5;
-  const central = (poke: (d: number) => void) => {
-    poke(eps);
-    const plus = L();
-    poke(-2 * eps);
-    const minus = L();
-    poke(eps);
-    return (plus - minus) / (2 * eps);
-  };
-  const close = (numeric: number, analytic: number, what: string) => assert.ok(Math.abs(numeric - analytic) <= 1e-6 * Math.max(1, Math.abs(analytic)), `${what}: ${numeric} vs ${analytic}`);
   for (const { key, cell } of model.cells)
     for (const [name, values] of Object.entries(cell.params)) {
       const k = values.length - 1;
       const analytic = (g.params[key][name] as number[] | number[][]).flat()[k];
-      close(central((d) => (values[k] += d)), analytic, `${key}.${name}[${k}]`);
+      close(central(L, (d) => (values[k] += d)), analytic, `${key}.${name}[${k}]`);
     }
   for (let t = 0; t < T; t++) {
     const at = batchFirst ? [1, t, 0] : [t, 1, 0];
-    close(central((d) => (xs[at[0]][at[1]][at[2]] += d)), g.input[at[0]][at[1]][at[2]], `x[${at}]`);
+    close(central(L, (d) => (xs[at[0]][at[1]][at[2]] += d)), g.input[at[0]][at[1]][at[2]], `x[${at}]`);
   }
-  for (const s of def.states) for (let k = 0; k < 4; k++) close(central((d) => (initial[s.name][k][1][2] += d)), g.initial[s.name][k][1][2], `initial ${s.name}[${k}]`);
+  for (const s of def.states) for (let k = 0; k < 4; k++) close(central(L, (d) => (initial[s.name][k][1][2] += d)), g.initial[s.name][k][1][2], `initial ${s.name}[${k}]`);
   assert.deepEqual(Object.keys(g.traces), ["l0", "l0_reverse", "l1", "l1_reverse"]);
 }
 
@@ -72,4 +74,47 @@ describe("SequenceResult.backward: stacked bidirectional models of any cell, aga
     assert.throws(() => r.backward({ final: { c: [] } }), named("unknown-name", /Unknown state "c"/));
     assert.throws(() => r.backward({ dOutput: [] } as never), named("unknown-name", /upstream gradient "dOutput"/));
   });
+});
+
+/** A DB-LSTM of a cell: gradients of ⟨up.output, output⟩ + Σ ⟨up.final, final⟩ against central differences, every shortcut weight included. */
+function checkDb(def: CellDef, batchFirst: boolean) {
+  const [T, B, In, H, depth] = [4, 2, 2, 3, 3];
+  const db = dbLstm({ cell: def, inputSize: In, hiddenSize: H, depth, seed: 5 });
+  const next = random(`db${def.name}${batchFirst}`);
+  const xs = next(batchFirst ? [B, T, In] : [T, B, In]);
+  const initial = Object.fromEntries(def.states.map((s) => [s.name, next([depth, B, H])]));
+  const up = { output: next(batchFirst ? [B, T, H] : [T, B, H]), final: Object.fromEntries(def.states.map((s) => [s.name, next([depth, B, H])])) };
+  const L = () => {
+    const r = db.forward(xs, { initial, batchFirst });
+    return dot(r.output, up.output) + def.states.reduce((s, st) => s + dot(r.final[st.name], up.final[st.name]), 0);
+  };
+  const g = db.forward(xs, { initial, batchFirst }).backward(up);
+  assert.deepEqual(Object.keys(g.params), ["l0", "l1_reverse", "l2", "m1", "m2"]);
+  for (const [key, weights] of Object.entries(db.weights()))
+    for (const [name, value] of Object.entries(weights)) {
+      // Every element of a shortcut (A, B, b); the last element of every cell weight.
+      const n = ([value].flat(2) as number[]).length;
+      for (const k of key.startsWith("m") ? Array.from({ length: n }, (_, j) => j) : [n - 1]) {
+        const poke = (d: number) => {
+          const w = db.weights();
+          const v = w[key][name] as any;
+          if (Array.isArray(v[0])) v[Math.floor(k / v[0].length)][k % v[0].length] += d;
+          else v[k] += d;
+          db.setWeights(w);
+        };
+        close(central(L, poke), ([g.params[key][name]].flat(2) as number[])[k], `${key}.${name}[${k}]`);
+      }
+    }
+  for (let t = 0; t < T; t++)
+    for (let i = 0; i < In; i++) {
+      const at = batchFirst ? [1, t, i] : [t, 1, i];
+      close(central(L, (d) => (xs[at[0]][at[1]][at[2]] += d)), g.input[at[0]][at[1]][at[2]], `x[${at}]`);
+    }
+  for (const s of def.states) for (let l = 0; l < depth; l++) close(central(L, (d) => (initial[s.name][l][1][2] += d)), g.initial[s.name][l][1][2], `initial ${s.name}[${l}]`);
+  assert.deepEqual(Object.keys(g.traces), ["l0", "l1_reverse", "l2"]);
+}
+
+describe("DB-LSTM backward: gradients flow through the shortcuts, against central finite differences", () => {
+  it("LSTM cells, depth 3: every shortcut weight, every cell's weights, the input at every position, every initial state", () => checkDb(LSTM, false));
+  it("MGU cells, depth 3, batch first", () => checkDb(MGU, true));
 });

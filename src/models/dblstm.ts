@@ -9,6 +9,11 @@
  *
  * at every input position t (h⁽ˡ⁻¹⁾ re-aligned to positions first). m⁽ˡ⁾ has size H. The paper's
  * best depth was 8. The output is the top layer's h by input position; `trace.input(l)` is m⁽ˡ⁾.
+ *
+ * Reverse mode runs the layers top down, each cell through its own trace as a one-layer sequence
+ * model (models/backward.ts), and the shortcuts in between: ∂L/∂m⁽ˡ⁾ is what layer l's cell gives
+ * for its input plus B⁽ˡ⁺¹⁾ᵀ ∂L/∂m⁽ˡ⁺¹⁾; it sends A⁽ˡ⁾ᵀ ∂L/∂m⁽ˡ⁾ to the output of layer l−1 and
+ * B⁽ˡ⁾ᵀ ∂L/∂m⁽ˡ⁾ on down to m⁽ˡ⁻¹⁾, so gradients reach x through every shortcut.
  */
 import seedrandom from "seedrandom";
 import { LSTM } from "../cells/builtins/lstm";
@@ -17,8 +22,9 @@ import { errors, requireObject } from "../errors";
 import { allocate, BYTES, checkBytes, checkFinite, memoryLimit, toFlat, toNested, type DType, type FloatArray, type NestedInput } from "../engine/arrays";
 import { cell, cellSizes, requireDefinition, describeSizes, paramBytes, type Cell } from "../engine/cell";
 import { paramShapes, readWeights, type Weights } from "../engine/params";
-import { checkTraces, finalStates, outputNode, outputSize, readSequence, runLayer, splitInitial, swap01, type Layer } from "./layer";
-import { cellKey, type ForwardOptions, type SequenceResult } from "./sequence";
+import { sequenceBackward, type RawSequenceGradients } from "./backward";
+import { aligned, checkTraces, finalStates, outputNode, outputSize, readSequence, runLayer, splitInitial, swap01, type Layer } from "./layer";
+import { cellKey, checkUpstream, readUpstream, shapeGradients, UPSTREAM_LABELS, type DifferentiableResult, type ForwardOptions, type ResultShape, type SequenceGradients, type SequenceUpstream } from "./sequence";
 import { SequenceTrace, type Direction } from "./trace";
 
 /** Options of {@link dbLstm}. */
@@ -132,8 +138,10 @@ export class DbLstm {
    * const { output, trace } = db.forward(xs);
    * trace.trace(1).direction;  // "backward": layer 1 runs right→left
    * trace.input(1);            // m⁽¹⁾ = A h⁽⁰⁾ + B x + b, by position
+   * const g = db.forward(xs).backward({ output: dOutput });  // dOutput shaped like output
+   * g.params.m1.A;              // ∂L/∂A⁽¹⁾; g.params.l1_reverse.U_f, g.input, g.initial.c, g.traces.l0
    */
-  forward(xs: NestedInput, { initial, batchFirst = false, checkFinite = false }: ForwardOptions = {}): SequenceResult {
+  forward(xs: NestedInput, { initial, batchFirst = false, checkFinite = false }: ForwardOptions = {}): DifferentiableResult {
     const where = this.describe();
     const seq = readSequence(xs, this.inputSize, { what: `input of ${where}`, dtype: this.dtype, batchFirst });
     const cells = this.cells.map((c) => c.cell);
@@ -153,12 +161,92 @@ export class DbLstm {
       h = output;
     }
     const out = batchFirst ? swap01(h.values, seq.T, seq.B, h.size) : h.values;
-    return {
+    const trace = new SequenceTrace(traces, inputs, seq.T, seq.B);
+    const result = {
       output: toNested(out, batchFirst ? [seq.B, seq.T, h.size] : [seq.T, seq.B, h.size]),
       final: finalStates(this.def, traces.map((t, l) => t[dbDirection(l)]!)),
-      trace: new SequenceTrace(traces, inputs, seq.T, seq.B),
-    };
+      trace,
+    } as DifferentiableResult;
+    // The shortcuts this pass ran with (setWeights replaces them, never changes them in place).
+    const shortcuts = this.#shortcuts;
+    // Not enumerable: the result stays plain data (output, final, trace) when shown or serialised.
+    Object.defineProperty(result, "backward", { value: (upstream: SequenceUpstream = {}) => this.#backward(trace, shortcuts, { batched: seq.batched, batchFirst }, upstream) });
+    return result;
   }
+
+  /** {@link DifferentiableResult.backward} of a DB-LSTM: every cell's and every shortcut's weights (`m1`: `{ A, B, b }`, …), input, initial states. */
+  #backward(trace: SequenceTrace, shortcuts: readonly (Shortcut | null)[], shape: ResultShape, upstream: SequenceUpstream): SequenceGradients {
+    const where = `backward of the ${this.describe()}`;
+    checkUpstream(this.def, upstream, where);
+    const cells = this.cells;
+    const top = cells[this.depth - 1].cell;
+    const seeds = readUpstream(this.def, top, { cells: this.depth, output: outputSize(top) }, trace, shape, upstream, where, UPSTREAM_LABELS);
+    const { raw, shortcuts: d } = dbBackward(cells, shortcuts, trace, seeds, where);
+    const g = shapeGradients(raw, this.def, this.inputSize, trace, shape);
+    d.forEach((s, l) => s && (g.params[`m${l}`] = Object.fromEntries(SHORTCUT.map((n) => [n, toNested(s[n], s.shapes[n])]))));
+    return g;
+  }
+}
+
+/**
+ * Reverse mode through a DB-LSTM's forward pass (flat, time first, by position): `output` is ∂L/∂(top
+ * layer's output), `final` state name → ∂L/∂(final states) `[depth, B, size]`.
+ */
+function dbBackward(
+  cells: readonly { key: string; cell: Cell }[],
+  shortcuts: readonly (Shortcut | null)[],
+  trace: SequenceTrace,
+  { output, final }: { output?: Float64Array; final: Readonly<Record<string, Float64Array>> },
+  where: string,
+): { raw: RawSequenceGradients; shortcuts: (Shortcut | null)[] } {
+  const { steps: T, batch: B } = trace;
+  const N = T * B;
+  const depth = cells.length;
+  const states = cells[0].cell.def.states;
+  const initial = Object.fromEntries(states.map((s) => [s.name, new Float64Array(depth * B * cells[0].cell.size(s.size))]));
+  const grads: RawSequenceGradients["cells"] = [];
+  const dShortcuts: (Shortcut | null)[] = shortcuts.map(() => null);
+  let dh = output; // ∂L/∂(layer l's output), by position
+  let dmAbove: Float64Array | undefined; // B⁽ˡ⁺¹⁾ᵀ ∂L/∂m⁽ˡ⁺¹⁾
+  let dm: Float64Array = new Float64Array(0);
+  for (let l = depth - 1; l >= 0; l--) {
+    const { key, cell: c } = cells[l];
+    const d = dbDirection(l);
+    // Layer l alone is a one-layer sequence model over its input m⁽ˡ⁾.
+    const finals = Object.fromEntries(Object.entries(final).map(([name, v]) => [name, v.subarray((l * v.length) / depth, ((l + 1) * v.length) / depth)]));
+    const g = sequenceBackward({ layers: [{ [d]: c }], cells: [{ key, cell: c }] }, new SequenceTrace([trace.layers[l]], [trace.inputs[l]], T, B), { output: dh, final: finals }, where);
+    grads.unshift(g.cells[0]);
+    for (const s of states) initial[s.name].set(g.initial[s.name], l * g.initial[s.name].length);
+    dm = g.input;
+    if (dmAbove) for (let j = 0; j < dm.length; j++) dm[j] += dmAbove[j];
+    const s = shortcuts[l];
+    if (!s) break;
+    const below = trace.trace(l - 1, dbDirection(l - 1));
+    const back = shortcutBackward(s, dm, aligned(below, cells[l - 1].cell.def.output), trace.inputs[l - 1].values, N);
+    dShortcuts[l] = back.grads;
+    dh = back.h;
+    dmAbove = back.m;
+  }
+  return { raw: { cells: grads, input: dm, initial }, shortcuts: dShortcuts };
+}
+
+/**
+ * The vector–Jacobian product of `m[n] = A h[n] + B m₋[n] + b` for ∂L/∂m `[N, H]`: ∂L/∂A, ∂L/∂B, ∂L/∂b
+ * (summed over rows), ∂L/∂h = Aᵀ ∂L/∂m and ∂L/∂m₋ = Bᵀ ∂L/∂m row by row.
+ */
+function shortcutBackward(s: Shortcut, dm: Float64Array, h: FloatArray, mPrev: FloatArray, N: number): { grads: Shortcut; h: Float64Array; m: Float64Array } {
+  const [H, hIn] = s.shapes.A;
+  const mIn = s.shapes.B[1];
+  const dA = new Float64Array(H * hIn), dB = new Float64Array(H * mIn), db = new Float64Array(H);
+  const dh = new Float64Array(N * hIn), dmPrev = new Float64Array(N * mIn);
+  for (let n = 0; n < N; n++)
+    for (let r = 0; r < H; r++) {
+      const g = dm[n * H + r];
+      db[r] += g;
+      for (let k = 0; k < hIn; k++) (dA[r * hIn + k] += g * h[n * hIn + k]), (dh[n * hIn + k] += g * s.A[r * hIn + k]);
+      for (let k = 0; k < mIn; k++) (dB[r * mIn + k] += g * mPrev[n * mIn + k]), (dmPrev[n * mIn + k] += g * s.B[r * mIn + k]);
+    }
+  return { grads: { A: dA, B: dB, b: db, shapes: s.shapes }, h: dh, m: dmPrev };
 }
 
 function initShortcut(H: number, hIn: number, mIn: number, dtype: DType, seed: string): Shortcut {

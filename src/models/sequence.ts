@@ -14,7 +14,7 @@ import { checkBytes, memoryLimit, toFlat, toNested, type DType, type NestedInput
 import { cell, cellSizes, requireDefinition, describeSizes, paramBytes, type Cell } from "../engine/cell";
 import { paramShapes, readWeights, writeWeights, type Weights } from "../engine/params";
 import type { Trace } from "../engine/trace";
-import { sequenceBackward } from "./backward";
+import { sequenceBackward, type RawSequenceGradients } from "./backward";
 import { checkTraces, directionsOf, finalStates, outputNode, outputSize, readSequence, runLayer, splitInitial, swap01, type Layer } from "./layer";
 import { SequenceTrace, type Direction } from "./trace";
 
@@ -59,7 +59,7 @@ export interface SequenceResult {
   trace: SequenceTrace;
 }
 
-/** A sequence model's forward pass, which can be backpropagated through (a DB-LSTM's cannot yet: its shortcuts have no backward pass). */
+/** A sequence model's (or a DB-LSTM's) forward pass, which can be backpropagated through. */
 export interface DifferentiableResult extends SequenceResult {
   /**
    * Backpropagates through this forward pass from ∂L/∂output (shaped like `output`) and ∂L/∂(final
@@ -231,57 +231,91 @@ export class SequenceModel {
    * @internal Reverse mode through one forward pass (see {@link DifferentiableResult.backward}).
    * `labels` name the upstream tensors in messages (fromTorch calls them dOutput, dhN, dcN).
    */
-  gradients(
-    trace: SequenceTrace,
-    { batched, batchFirst }: { batched: boolean; batchFirst: boolean },
-    upstream: SequenceUpstream,
-    where: string,
-    labels: { output: string; final: (state: string) => string; hint: (what: "output" | "final") => string } = UPSTREAM_LABELS,
-  ): SequenceGradients {
-    const { steps: T, batch: B } = trace;
+  gradients(trace: SequenceTrace, shape: ResultShape, upstream: SequenceUpstream, where: string, labels: UpstreamLabels = UPSTREAM_LABELS): SequenceGradients {
     const cells = this.cells;
-    const n = this.directions * outputSize(cells[0].cell);
-    let output: Float64Array | undefined;
-    if (upstream.output !== undefined) {
-      output = toFlat(upstream.output, batched ? (batchFirst ? [B, T, n] : [T, B, n]) : [T, n], `${labels.output} of ${where}`, "float64", labels.hint("output")) as Float64Array;
-      if (batched && batchFirst) output = swap01(output, B, T, n) as Float64Array;
-    }
-    const final: Record<string, Float64Array> = {};
-    for (const [name, value] of Object.entries(upstream.final ?? {})) {
-      const s = this.def.states.find((x) => x.name === name)!;
-      if (value === undefined) continue;
-      const size = cells[0].cell.size(s.size);
-      final[name] = toFlat(value, batched ? [cells.length, B, size] : [cells.length, size], `${labels.final(name)} of ${where}`, "float64", labels.hint("final")) as Float64Array;
-    }
-    const g = sequenceBackward(this, trace, { output, final }, where);
-    const drop = (shape: number[]) => (batched ? shape : shape.filter((_, k) => k !== 1));
-    const In = this.inputSize;
-    const x = batched && batchFirst ? swap01(g.input, T, B, In) : g.input;
-    return {
-      params: Object.fromEntries(g.cells.map((c) => [c.key, writeWeights(c.grads.params, c.cell.shapes)])),
-      input: toNested(x, batched ? (batchFirst ? [B, T, In] : [T, B, In]) : [T, In]),
-      initial: Object.fromEntries(this.def.states.map((s) => [s.name, toNested(g.initial[s.name], drop([cells.length, B, cells[0].cell.size(s.size)]))])),
-      traces: Object.fromEntries(g.cells.map((c) => [c.key, c.trace])),
-    };
+    const seeds = readUpstream(this.def, cells[0].cell, { cells: cells.length, output: this.directions * outputSize(cells[0].cell) }, trace, shape, upstream, where, labels);
+    return shapeGradients(sequenceBackward(this, trace, seeds, where), this.def, this.inputSize, trace, shape);
   }
 
   /** {@link DifferentiableResult.backward}: checks the upstream's names, then {@link gradients}. */
-  #backward(trace: SequenceTrace, shape: { batched: boolean; batchFirst: boolean }, upstream: SequenceUpstream): SequenceGradients {
+  #backward(trace: SequenceTrace, shape: ResultShape, upstream: SequenceUpstream): SequenceGradients {
     const where = `backward of the ${this.describe()}`;
-    requireObject(`upstream gradients of ${where}`, upstream, "{ output?, final? }");
-    const unknown = Object.keys(upstream).find((k) => k !== "output" && k !== "final");
-    if (unknown) throw errors.unknownName("upstream gradient", unknown, ["output", "final"], where);
-    if (upstream.final !== undefined) {
-      requireObject(`upstream gradient "final" of ${where}`, upstream.final, "state name → ∂L/∂(its final values), shaped like forward's final");
-      const states = this.def.states.map((x) => x.name);
-      const bad = Object.keys(upstream.final).find((name) => !states.includes(name));
-      if (bad) throw errors.unknownName("state", bad, states, `upstream gradient "final" of ${where}`);
-    }
+    checkUpstream(this.def, upstream, where);
     return this.gradients(trace, shape, upstream, where);
   }
 }
 
-const UPSTREAM_LABELS = {
+/** @internal How a forward pass was given its input: batched or one sequence, batch or time first. */
+export interface ResultShape {
+  batched: boolean;
+  batchFirst: boolean;
+}
+
+/** @internal How messages name the upstream tensors. */
+export interface UpstreamLabels {
+  output: string;
+  final: (state: string) => string;
+  hint: (what: "output" | "final") => string;
+}
+
+/** @internal Refuses, by name, upstream gradients other than `output` and `final`, and final states the cell does not have. */
+export function checkUpstream(def: CellDef, upstream: SequenceUpstream, where: string): void {
+  requireObject(`upstream gradients of ${where}`, upstream, "{ output?, final? }");
+  const unknown = Object.keys(upstream).find((k) => k !== "output" && k !== "final");
+  if (unknown) throw errors.unknownName("upstream gradient", unknown, ["output", "final"], where);
+  if (upstream.final !== undefined) {
+    requireObject(`upstream gradient "final" of ${where}`, upstream.final, "state name → ∂L/∂(its final values), shaped like forward's final");
+    const states = def.states.map((x) => x.name);
+    const bad = Object.keys(upstream.final).find((name) => !states.includes(name));
+    if (bad) throw errors.unknownName("state", bad, states, `upstream gradient "final" of ${where}`);
+  }
+}
+
+/**
+ * @internal The upstream gradients, shapes checked, flat and time first: ∂L/∂output `[T, B, output]`
+ * (undefined: zero) and ∂L/∂(final states) `[cells, B, size]` by state name.
+ */
+export function readUpstream(
+  def: CellDef,
+  cell0: Cell,
+  sizes: { cells: number; output: number },
+  { steps: T, batch: B }: SequenceTrace,
+  { batched, batchFirst }: ResultShape,
+  upstream: SequenceUpstream,
+  where: string,
+  labels: UpstreamLabels,
+): { output?: Float64Array; final: Record<string, Float64Array> } {
+  const n = sizes.output;
+  let output: Float64Array | undefined;
+  if (upstream.output !== undefined) {
+    output = toFlat(upstream.output, batched ? (batchFirst ? [B, T, n] : [T, B, n]) : [T, n], `${labels.output} of ${where}`, "float64", labels.hint("output")) as Float64Array;
+    if (batched && batchFirst) output = swap01(output, B, T, n) as Float64Array;
+  }
+  const final: Record<string, Float64Array> = {};
+  for (const [name, value] of Object.entries(upstream.final ?? {})) {
+    const s = def.states.find((x) => x.name === name)!;
+    if (value === undefined) continue;
+    const size = cell0.size(s.size);
+    final[name] = toFlat(value, batched ? [sizes.cells, B, size] : [sizes.cells, size], `${labels.final(name)} of ${where}`, "float64", labels.hint("final")) as Float64Array;
+  }
+  return { output, final };
+}
+
+/** @internal Raw gradients in the shapes the forward pass was given: cell weights by key, input, initial states, gradient traces. */
+export function shapeGradients(g: RawSequenceGradients, def: CellDef, In: number, { steps: T, batch: B }: SequenceTrace, { batched, batchFirst }: ResultShape): SequenceGradients {
+  const drop = (shape: number[]) => (batched ? shape : shape.filter((_, k) => k !== 1));
+  const x = batched && batchFirst ? swap01(g.input, T, B, In) : g.input;
+  const cell0 = g.cells[0].cell;
+  return {
+    params: Object.fromEntries(g.cells.map((c) => [c.key, writeWeights(c.grads.params, c.cell.shapes)])),
+    input: toNested(x, batched ? (batchFirst ? [B, T, In] : [T, B, In]) : [T, In]),
+    initial: Object.fromEntries(def.states.map((s) => [s.name, toNested(g.initial[s.name], drop([g.cells.length, B, cell0.size(s.size)]))])),
+    traces: Object.fromEntries(g.cells.map((c) => [c.key, c.trace])),
+  };
+}
+
+/** @internal How messages name the upstream tensors of {@link DifferentiableResult.backward}. */
+export const UPSTREAM_LABELS: UpstreamLabels = {
   output: `upstream gradient "output" (∂L/∂output)`,
   final: (state: string) => `upstream gradient final.${state} (∂L/∂ final ${state})`,
   hint: (what: "output" | "final") => `Give it shaped like the forward pass's ${what}.`,
