@@ -49,7 +49,7 @@ describe("the teaching notebooks", () => {
   test("there are the lessons", () => {
     assert.deepEqual(
       names.map((n) => n.slice(0, 2)),
-      ["01", "02", "03", "04", "05", "06", "08", "10"],
+      ["01", "02", "03", "04", "05", "06", "08", "09", "10"],
     );
   });
 
@@ -91,19 +91,92 @@ describe("the teaching notebooks", () => {
   }
 
   test("06-your-own-cell.ipynb shows what its text promises: the named error, and the CSV as rows", () => {
-    const path = executed.get("06-your-own-cell.ipynb");
-    assert.ok(path && existsSync(path), "the notebook was executed first");
-    const code: { source: string | string[]; outputs: any[] }[] = JSON.parse(readFileSync(path, "utf8")).cells.filter((c: any) => c.cell_type === "code");
-    const text = (v: string | string[]) => (Array.isArray(v) ? v.join("") : v);
-    const shown = (needle: string) => {
-      const found = code.find((c) => text(c.source).includes(needle));
-      assert.ok(found, `a cell with ${needle}`);
-      return found.outputs.map((o) => text(o.text ?? o.data?.["text/plain"] ?? "")).join("");
-    };
+    const { shown } = cellsOf(executed.get("06-your-own-cell.ipynb"));
     assert.match(shown('name: "Broken"'), /^ArchlabError: Cell definition "Broken": add "sum" mixes sizes In \("x"\) and H/);
     const rows = shown("trace.toCSV(").split("\n");
     assert.equal(rows[0], "name,role,t,b,unit,value");
     assert.equal(rows.length, 6);
     for (const row of rows.slice(1)) assert.match(row, /^a,gate,0,0,\d,0\.\d+$/);
   });
+
+  for (const which of ["committed", "executed"] as const)
+    test(`09-training-an-lstm.ipynb (${which}) shows what its text promises: it learns the adding problem; the memory unit's input gate opens at the marks, its forget gate holds`, () => {
+      const name = "09-training-an-lstm.ipynb";
+      checkTrainingNotebook(cellsOf(which === "committed" ? join(NOTEBOOKS, name) : executed.get(name)));
+    });
 });
+
+/** A notebook's code cells, found by a piece of their source: what they show as text, and their outputs. */
+function cellsOf(path: string | undefined) {
+  assert.ok(path && existsSync(path), "the notebook was executed first");
+  const code: { source: string | string[]; outputs: any[] }[] = JSON.parse(readFileSync(path, "utf8")).cells.filter((c: any) => c.cell_type === "code");
+  const text = (v: string | string[]) => (Array.isArray(v) ? v.join("") : v);
+  const outputs = (needle: string) => {
+    const found = code.find((c) => text(c.source).includes(needle));
+    assert.ok(found, `a cell with ${needle}`);
+    return found.outputs;
+  };
+  const textOf = (found: readonly any[]) => found.map((o) => text(o.text ?? o.data?.["text/plain"] ?? "")).join("");
+  const shown = (needle: string) => textOf(outputs(needle));
+  /** What every cell with the needle shows, in order. */
+  const every = (needle: string) => code.filter((c) => text(c.source).includes(needle)).map((c) => textOf(c.outputs));
+  return { outputs, shown, every };
+}
+
+/** Every claim the text of notebook 09 makes, checked on the numbers it shows. */
+function checkTrainingNotebook({ outputs, shown, every }: ReturnType<typeof cellsOf>) {
+  const number = (text: string, pattern: RegExp) => {
+    const m = text.match(pattern);
+    assert.ok(m, `${pattern} in ${text}`);
+    return Number(m[1]);
+  };
+  const mean = (v: number[]) => v.reduce((s, x) => s + x, 0) / v.length;
+  // The live chart, as training left it: the loss hovers around 0.17 for ~200 steps, then falls below 0.01.
+  const chart = outputs("await train(").find((o) => o.output_type === "display_data")?.data["application/vnd.vegalite.v5+json"];
+  assert.equal(chart?.title.text, "training on adding");
+  assert.match(chart.title.subtitle, /^step 600\/600 · loss \S+ · [\d.]+ steps\/s · done in /);
+  const losses: { step: number; loss: number }[] = chart.data.values;
+  const early = mean(losses.filter((p) => p.step > 10 && p.step <= 200).map((p) => p.loss));
+  assert.ok(early > 0.12 && early < 0.22, `the first 200 steps hover around 0.17: ${early}`);
+  assert.ok(mean(losses.filter((p) => p.step > 500).map((p) => p.loss)) < 0.01, "the last 100 steps are below 0.01");
+  const test = shown("LOSSES.mse(");
+  assert.ok(number(test, /test MSE ([\d.]+)/) < 0.01, test);
+  const guess = number(test, /always answering 1: ([\d.]+)/);
+  assert.ok(guess > 0.14 && guess < 0.2, test);
+  // One unit's readout weight is far larger than any other's, and its last h follows the target.
+  const weights = [...shown("model.head.weight").matchAll(/unit +(\d+): W = (-?[\d.]+)/g)].map((m) => ({ unit: Number(m[1]), w: Number(m[2]) }));
+  assert.ok(Math.abs(weights[0].w) >= 2 * Math.abs(weights[1].w), `the first readout weight stands out: ${JSON.stringify(weights)}`);
+  const memory = weights[0].unit;
+  const r = shown("correlation");
+  assert.match(r, new RegExp(`unit ${memory} with the target`));
+  assert.ok(Math.abs(number(r, /r = (-?[\d.]+)/)) > 0.9, r);
+  // Over the 500 test sequences: its input gate open at the marks and shut elsewhere, its forget gate near 1; the others do neither.
+  const table = shown("function gates(");
+  const [iMarks, iElsewhere, f] = table.match(new RegExp(`unit ${memory} \\(memory\\) +([\\d.]+) +([\\d.]+) +([\\d.]+)`))!.slice(1).map(Number);
+  assert.ok(iMarks > 0.5 && iElsewhere < 0.2 && f >= 0.9, table);
+  const [oMarks, oElsewhere, oF] = table.match(/other units \(mean\) +([\d.]+) +([\d.]+) +([\d.]+)/)!.slice(1).map(Number);
+  assert.ok(Math.abs(oMarks - oElsewhere) < 0.25 && oF < 0.8, table);
+  // Stepping through sequence 0: before the first mark, at it, just before the second, at it, the last step.
+  const moves = every("\nat()").map((line) => {
+    const m = line.match(/^'?step (\d+)( \(marked\))?: value [\d.]+, i = ([\d.]+), f = ([\d.]+), c = (-?[\d.]+)/);
+    assert.ok(m, line);
+    return { t: Number(m[1]), marked: !!m[2], i: Number(m[3]), f: Number(m[4]), c: Number(m[5]), line };
+  });
+  assert.equal(moves.length, 4);
+  const [before, first, held, second] = moves;
+  assert.ok(!before.marked && before.i < 0.2, `shut before the first mark: ${before.line}`);
+  assert.ok(first.marked && first.t === before.t + 1 && first.i > 0.5 && Math.abs(first.c - before.c) > 0.05, `opens at the first mark and c changes: ${first.line}`);
+  assert.ok(!held.marked && held.i < 0.2 && held.f > 0.9 && Math.abs(held.c - first.c) < 0.05, `f has held c since the first mark: ${held.line}`);
+  assert.ok(second.marked && second.t === held.t + 1 && second.i > 0.5 && Math.abs(second.c - held.c) > 0.05, `opens at the second mark and c changes: ${second.line}`);
+  const end = shown("s.seek(T - 1)");
+  const [prediction, target] = [number(end, /prediction (-?[\d.]+)/), number(end, /target (-?[\d.]+)/)];
+  assert.ok(Math.abs(prediction - target) < 0.1, end);
+  // The heatmap of sequence 0: the memory unit's i lights up at the two marks only, its f is near 1 from the first mark on.
+  const panels: any[] = outputs("await plot.heatmap(")[0].data["application/vnd.vegalite.v5+json"].vconcat;
+  const row = (title: string) => panels.find((p) => p.title.startsWith(title)).layer[0].data.values.filter((v: any) => v.unit === memory).sort((p: any, q: any) => p.t - q.t).map((v: any) => v.value);
+  const [i, forget] = [row("i —"), row("f —")];
+  const marks = [first.t, second.t];
+  const lowest = Math.min(...marks.map((t) => i[t]));
+  assert.ok(lowest > 0.5 && i.every((v: number, t: number) => marks.includes(t) || v < lowest / 2), `i of unit ${memory}: ${i}`);
+  assert.ok(forget.slice(first.t).every((v: number) => v >= 0.9), `f of unit ${memory}: ${forget}`);
+}
