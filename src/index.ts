@@ -29,3 +29,4 @@ export { plot, Chart, DEFAULT_BUDGET } from "./plot";
 export type { ChartInfo, HeatmapOptions, LinesOptions, SaturationOptions, CompareOptions, CompareKind, SelectOptions, BudgetOptions, OverBudget, CursorOptions, VegaLiteSpec } from "./plot";
 export { view, StepperView, player, Player } from "./view";
 export type { StepperViewOptions, ViewPlot, PlayerOptions, ViewDiagramOptions } from "./view";
+export * as nn from "./lang";
