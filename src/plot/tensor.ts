@@ -47,19 +47,26 @@ function extentOf(values: ArrayLike<number>): [number, number] {
   return lo <= hi ? [lo, hi] : [0, 1];
 }
 
-/** A rows × columns grid as a PNG data URI in the colour scale (non-finite cells transparent). */
-async function image(values: ArrayLike<number>, rows: number, cols: number, color: { scheme: string; domain: readonly [number, number] }): Promise<string> {
+/**
+ * A rows × columns grid as a PNG data URI in the colour scale (non-finite cells transparent), each
+ * cell `scale` × `scale` pixels so that viewers stretching the image keep the cells sharp.
+ */
+async function image(values: ArrayLike<number>, rows: number, cols: number, color: { scheme: string; domain: readonly [number, number] }, scale = 1): Promise<string> {
   const colours = await lut(color.scheme);
   const [lo, hi] = color.domain;
-  const png = new PNG({ width: cols, height: rows, colorType: 6 });
-  for (let i = 0; i < rows * cols; i++) {
-    const v = values[i];
-    if (!Number.isFinite(v)) continue;
-    const k = Math.round(Math.min(1, Math.max(0, (v - lo) / (hi - lo || 1))) * 255) * 3;
-    png.data.set([colours[k], colours[k + 1], colours[k + 2], 255], i * 4);
-  }
+  const png = new PNG({ width: cols * scale, height: rows * scale, colorType: 6 });
+  for (let r = 0; r < rows * scale; r++)
+    for (let c = 0; c < cols * scale; c++) {
+      const v = values[Math.floor(r / scale) * cols + Math.floor(c / scale)];
+      if (!Number.isFinite(v)) continue;
+      const k = Math.round(Math.min(1, Math.max(0, (v - lo) / (hi - lo || 1))) * 255) * 3;
+      png.data.set([colours[k], colours[k + 1], colours[k + 2], 255], (r * cols * scale + c) * 4);
+    }
   return dataUri("image/png", PNG.sync.write(png));
 }
+
+/** The whole-number magnification that makes an image of `n` cells at least `pixels` wide (at most 8). */
+const magnify = (n: number, pixels: number) => Math.max(1, Math.min(8, Math.ceil(pixels / n)));
 
 /** One heatmap layer of `rows × cols` values: rects with exact tooltips when small, an image under the axes when large. */
 async function grid(values: ArrayLike<number>, rows: number, cols: number, color: ReturnType<typeof colorScale>, axes: { x: string; y: string; value: string }, size: { width: number; height: number }): Promise<object> {
@@ -90,7 +97,7 @@ async function grid(values: ArrayLike<number>, rows: number, cols: number, color
       },
     };
   }
-  const url = await image(values, rows, cols, color);
+  const url = await image(values, rows, cols, color, magnify(cols, size.width));
   return {
     ...size,
     layer: [
@@ -167,7 +174,7 @@ export async function tensor(trace: ModelTrace, path: string, options: TensorPlo
     channels.map(async (c) => {
       const m = new Float64Array(H * W);
       for (let i = 0; i < H * W; i++) m[i] = all[i * C + c];
-      const url = await image(m, H, W, color);
+      const url = await image(m, H, W, color, magnify(W, side));
       return {
         title: { text: `channel ${c}`, fontSize: 10 },
         width: side,
