@@ -98,7 +98,7 @@ test("a tied embedding is one parameter used twice; the summary counts it once",
   assert.equal(m.summary({ B: 1, SeqLen: 4 }).totalParams, 18);
   const { outputs } = await m.run({ ids: [[0, 5, 2, 2]] }, { backend: "reference" });
   assert.deepEqual(outputs.p.shape, [1, 4, 6]);
-  for (let r = 0; r < 4; r++) assert.ok(Math.abs(outputs.p.data.subarray(r * 6, r * 6 + 6).reduce((a, b) => a + b, 0) - 1) < 1e-12);
+  for (let r = 0; r < 4; r++) assert.ok(Math.abs(Array.from(outputs.p.data.subarray(r * 6, r * 6 + 6)).reduce((a, b) => a + b, 0) - 1) < 1e-12);
   await assert.rejects(m.run({ ids: [[0, 6]] }, { backend: "reference" }), (e: ArchlabError) => e.code === "bad-id" && /id 6/.test(e.message));
 });
 
