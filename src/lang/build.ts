@@ -91,13 +91,14 @@ function claim(b: Builder, requested: string | undefined, op: string): string {
   return name;
 }
 
-const NAME = /^[A-Za-z_\u0370-\u03ff][A-Za-z0-9_\u0370-\u03ff\u2080-\u209c']{0,63}$/u;
+/** Names of nodes, blocks and sizes: the cell language's rule (letters of any script, digits, _ and -; never "/", which separates a path). */
+const NAME = /^[\p{L}\p{N}_][\p{L}\p{M}\p{N}_-]{0,63}$/u;
 
 function checkName(name: unknown): asserts name is string {
   if (typeof name !== "string" || !NAME.test(name))
     throw new ArchlabError(
       "bad-name",
-      `A node or block name must be a letter followed by letters, digits or _ (at most 64), not ${typeof name === "string" ? JSON.stringify(name.slice(0, 80)) : typeof name}.`,
+      `A node or block name must be letters, digits, _ or - (at most 64, not starting with -), not ${typeof name === "string" ? JSON.stringify(name.slice(0, 80)) : typeof name}.`,
     );
 }
 

@@ -110,7 +110,7 @@ test("bad definitions and inputs are named errors", async () => {
   thrown(() => model("M", {}, () => matmul(input("x", ["B", "In"]), param("W", ["In", 4]))), "unbound-size", /needs the size In/);
   thrown(() => input("x", ["B"]), "no-model", /inside a model definition/);
   thrown(() => model("M", {}, () => tanh(undefined as never)), "bad-operand", /undefined/);
-  thrown(() => model("M", {}, () => named("h\n}", tanh(input("x", ["B", 2])))), "bad-name", /letter followed by letters/);
+  thrown(() => model("M", {}, () => named("h\n}", tanh(input("x", ["B", 2])))), "bad-name", /letters, digits, _ or -/);
   let leaked: ReturnType<typeof input> | undefined;
   model("A", {}, () => (leaked = input("x", ["B", 2])));
   thrown(() => model("B", {}, () => tanh(leaked!)), "bad-operand", /belongs to another model/);
