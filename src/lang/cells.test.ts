@@ -6,6 +6,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { BUILTIN_CELLS } from "../cells";
+import { defineCell } from "../cells/define";
 import { cell } from "../engine/cell";
 import { cellModel } from "./cells";
 
@@ -46,7 +47,6 @@ for (const def of Object.values(BUILTIN_CELLS)) {
 }
 
 test("a cell with two inputs per step runs as a scan (the cell engine's run takes one)", async () => {
-  const { defineCell } = await import("../cells/define");
   const TwoInputs = defineCell(
     { name: "TwoInputs", title: "two inputs", citation: "test", inputs: { x: "In", u: "U" }, states: { h: "H" } },
     ({ x, u, h }, op) => ({ h: op.tanh("h", op.affine("a", "H", { W: x, V: u, R: h }, "b")) }),

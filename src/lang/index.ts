@@ -13,7 +13,8 @@
  * });
  */
 export { model, Model } from "./model";
-export { cellModel } from "./cells";
+export { cellModel, cellScan, cellParams } from "./cells";
+export { dbLstmModel } from "./dblstm";
 export type { ModelOptions, Summary, SummaryRow } from "./model";
 export { input, param, named, block, layer, scan } from "./build";
 export type { Graph, Init, ParamOptions, ScanOptions, ScanInfo } from "./build";
