@@ -6,6 +6,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { ArchlabError } from "../errors";
+import * as nn from "./index";
 import { add, embedding, input, matmul, model, named, param, plus, sameSize, scan, size, tanh, times, transpose, softmax, inits, floorDiv, spectralRadius, type ND } from "./index";
 
 test("sizes are compared structurally: H+In equals In+H, 2*(H+1) equals 2*H+2", () => {
@@ -117,4 +118,21 @@ test("bad definitions and inputs are named errors", async () => {
   const m = rnn();
   await assert.rejects(m.run({ x: [[[1, 2]]], h0: [[0, 0, 0, 0, 0]] }), (e: ArchlabError) => e.code === "shape" && /input x/.test(e.message) && /\[1, 1, 2\]/.test(e.message));
   await assert.rejects(m.run({ x: [[[1, 2, 3]]] }), (e: ArchlabError) => e.code === "bad-option" && /h0/.test(e.message));
+});
+
+test("a masked scan carries each row's state past its own length: its final state is the state at its last step", async () => {
+  const m = model("Masked", { In: 2, H: 3 }, () => {
+    const xs = input("x", ["B", "T", "In"]);
+    const mask = input("mask", ["B", "T"]);
+    const Wx = param("Wx", ["In", "H"]);
+    const Wh = param("Wh", ["H", "H"]);
+    const { final } = scan("rnn", { x: xs }, { h: nn.fill(["B", "H"], 0) }, ({ x }, { h }) => ({ state: { h: named("h", tanh(add(matmul(x, Wx), matmul(h, Wh)))) } }), { mask });
+    return { hN: final.h };
+  });
+  const x = [[[1, 2], [0, 1], [3, -1], [1, 1], [0.5, 0.5]], [[-1, 0], [2, 2], [1, 0], [9, 9], [9, 9]]];
+  const { outputs } = await m.run({ x, mask: [[1, 1, 1, 1, 1], [1, 1, 1, 0, 0]] }, { backend: "reference" });
+  const alone = await m.run({ x: [x[1].slice(0, 3)], mask: [[1, 1, 1]] }, { backend: "reference" });
+  assert.deepEqual([...outputs.hN.data.subarray(3)], [...alone.outputs.hN.data]);
+  const full = await m.run({ x: [x[0]], mask: [[1, 1, 1, 1, 1]] }, { backend: "reference" });
+  assert.deepEqual([...outputs.hN.data.subarray(0, 3)], [...full.outputs.hN.data]);
 });
