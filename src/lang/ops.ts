@@ -52,9 +52,9 @@ export interface OpSpec {
 
 const same = (inputs: readonly Tensor[]) => ({ shape: inputs[0].shape, dtype: "float" as DType });
 
-/** Result shape of broadcasting symbolic shapes (right-aligned; a size-1 axis stretches). */
-function broadcast(op: string, a: Tensor, b: Tensor, drop = 0): Shape {
-  const [sa, sb] = [a.shape.slice(0, a.rank - drop), b.shape.slice(0, b.rank - drop)];
+/** Result shape of broadcasting symbolic shapes (right-aligned; a size-1 axis stretches); `a` may be an already broadcast shape. */
+function broadcast(op: string, a: Pick<Tensor, "path" | "shape">, b: Tensor, drop = 0, operand = "the right operand"): Shape {
+  const [sa, sb] = [a.shape.slice(0, a.shape.length - drop), b.shape.slice(0, b.rank - drop)];
   const n = Math.max(sa.length, sb.length);
   const out: Shape[number][] = [];
   for (let i = 0; i < n; i++) {
@@ -62,7 +62,7 @@ function broadcast(op: string, a: Tensor, b: Tensor, drop = 0): Shape {
     const y = sb[sb.length - n + i];
     if (x === undefined || x.constant === 1) out.push(y);
     else if (y === undefined || y.constant === 1 || sameSize(x, y)) out.push(x);
-    else throw shapeError(op, "the right operand", b, `a shape that broadcasts with ${a.path}'s ${showShape(a.shape)}`, "Axes are matched from the right; each pair must be equal or one of them 1.");
+    else throw shapeError(op, operand, b, `a shape that broadcasts with ${a.path}'s ${showShape(a.shape)}`, "Axes are matched from the right; each pair must be equal or one of them 1.");
   }
   return out;
 }
@@ -108,6 +108,8 @@ function draws(shape: readonly number[], seed: number, step: number, f: (random:
   for (let i = 0; i < out.data.length; i++) out.data[i] = f(random);
   return out;
 }
+/** Dropout's mask, drawn on the host (the same on both paths): 0 with probability `rate`, else 1/(1−rate). */
+const dropMask = (shape: readonly number[], a: Attrs, ctx: KernelContext) => draws(shape, a.seed, ctx.step, (r) => (r() < a.rate ? 0 : 1 / (1 - a.rate)));
 const gaussian = (random: () => number) => {
   const u = 1 - random();
   return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * random());
@@ -168,9 +170,10 @@ export const OPS = {
   mul: binary("⊙", (x, y) => x * y, (tf, a, b) => tf.mul(a, b)),
   div: binary("/", (x, y) => x / y, (tf, a, b) => tf.div(a, b)),
   where: {
-    shape: (i) => ({ shape: broadcast("where", i[1], i[2]), dtype: "float" }),
+    shape: ([m, a, b]) => ({ shape: broadcast("where", { path: `${a.path} and ${b.path}`, shape: broadcast("where", a, b) }, m, 0, "the mask"), dtype: "float" }),
     notation: ([m, a, b]) => `${m} ? ${a} : ${b}`,
     ref: ([m, a, b]) => nd.zip3(m, a, b, (c, x, y) => (c !== 0 ? x : y)),
+    fast: (tf, [m, a, b]) => tf.where(tf.notEqual(m, 0), a, b),
   },
 
   matmul: {
@@ -226,6 +229,20 @@ export const OPS = {
     range: [-Infinity, 0],
     ref: ([x], a) => softmaxRef(x, a.axis, true),
     fast: (tf, [x], a) => tf.sub(x, tf.logSumExp(x, a.axis, true)),
+  },
+  maskedSoftmax: {
+    shape([x, m]) {
+      const s = broadcast("maskedSoftmax", x, m, 0, "the mask");
+      if (s.length !== x.rank || s.some((d, i) => !sameSize(d, x.shape[i]))) throw shapeError("maskedSoftmax", "the mask", m, `a shape that broadcasts to ${x.path}'s ${showShape(x.shape)} (1 on the axes it does not vary along)`);
+      return { shape: x.shape, dtype: "float" };
+    },
+    notation: ([x, m], a) => `softmax_${a.axisName}(${x} | ${m})`,
+    range: [0, 1],
+    ref: ([x, m], a) => softmaxRef(nd.zip(x, m, (v, keep) => (keep !== 0 ? v : -Infinity)), a.axis, false),
+    fast: (tf, [x, m], a) => {
+      const masked = tf.where(tf.notEqual(m, 0), x, tf.scalar(-Infinity));
+      return tf.exp(tf.sub(masked, tf.logSumExp(masked, a.axis, true)));
+    },
   },
   cosine: {
     shape: ([a, b]): { shape: Shape; dtype: DType } => {
@@ -284,6 +301,7 @@ export const OPS = {
     },
     notation: ([table, ids]) => `${table}[${ids}]`,
     ref: ([table, ids], _a, ctx) => nd.gather(table, ids, ctx.path),
+    fast: (tf, [table, ids], _a, ctx) => tf.gather(table, checkedIds(tf, ids, table.shape[0], ctx.path)),
   },
   oneHot: {
     shape: ([ids], a) => ({ shape: [...ids.shape, size(a.depth)], dtype: "float" }),
@@ -294,6 +312,7 @@ export const OPS = {
       for (let i = 0; i < a.depth; i++) table.data[i * a.depth + i] = 1;
       return nd.gather(table, ids, ctx.path);
     },
+    fast: (tf, [ids], a, ctx) => tf.cast(tf.oneHot(checkedIds(tf, ids, a.depth, ctx.path), a.depth), "float32"),
   },
 
   conv2d: {
@@ -307,6 +326,25 @@ export const OPS = {
     notation: ([x, w]) => `${w} ⋆ ${x}`,
     ref: ([x, w], a) => nd.conv2d(x, w, a.stride, a.padding, a.dilation),
     fast: (tf, [x, w], a) => tf.conv2d(x as tfc.Tensor4D, w as tfc.Tensor4D, a.stride, typeof a.padding === "number" ? [[0, 0], [a.padding, a.padding], [a.padding, a.padding], [0, 0]] : a.padding, "NHWC", a.dilation),
+  },
+  conv2dTranspose: {
+    shape([x, w], a) {
+      const [B, H, W, C] = nhwc("conv2dTranspose", x);
+      if (w.rank !== 4 || !sameSize(w.shape[2], C)) throw shapeError("conv2dTranspose", "the filter", w, `[KH, KW, ${C.key}, Cout] for ${x.path}'s ${showShape(x.shape)}`);
+      const [kh, kw] = [w.shape[0].constant, w.shape[1].constant];
+      if (kh === undefined || kw === undefined) throw shapeError("conv2dTranspose", "the filter", w, "a kernel size given as numbers");
+      const out = (n: Shape[number], k: number) => plus(times(plus(n, -1), a.stride), k - 2 * a.padding + a.outputPadding);
+      return { shape: [B, out(H, kh), out(W, kw), w.shape[3]], dtype: "float" };
+    },
+    notation: ([x, w]) => `${w} ⋆ᵀ ${x}`,
+    ref: ([x, w], a) => nd.conv2dTranspose(x, w, a.stride, a.padding, a.outputPadding),
+    fast(tf, [x, w], a) {
+      const [B, H, W] = x.shape;
+      const [KH, KW, , CO] = w.shape;
+      const out: [number, number, number, number] = [B, (H - 1) * a.stride - 2 * a.padding + KH + a.outputPadding, (W - 1) * a.stride - 2 * a.padding + KW + a.outputPadding, CO];
+      // tfjs's filter is the forward convolution's: [KH, KW, Cout, Cin].
+      return tf.conv2dTranspose(x as tfc.Tensor4D, tf.transpose(w, [0, 1, 3, 2]) as tfc.Tensor4D, out, a.stride, a.padding);
+    },
   },
   maxPool: pooling("max"),
   avgPool: pooling("avg"),
@@ -334,9 +372,18 @@ export const OPS = {
       const v = ctx.training ? nd.reduce(centred, axes, 0, (s, d) => s + d * d, (s, n) => s / n) : variance;
       return affine(nd.zip(centred, v, (c, s) => c / Math.sqrt(s + a.eps)), gamma, beta);
     },
+    fast(tf, [x, gamma, beta, mean, variance], a, ctx) {
+      const m = ctx.training ? tf.moments(x, x.shape.slice(0, -1).map((_, i) => i)) : { mean, variance };
+      return tf.batchNorm(x, m.mean, m.variance, beta, gamma, a.eps);
+    },
   },
   layerNorm: {
-    shape: same,
+    shape(inputs) {
+      const [x, ...affine] = inputs;
+      const C = x.shape[x.rank - 1];
+      for (const s of affine) if (s.rank !== 1 || !sameSize(s.shape[0], C)) throw shapeError("layerNorm", "a scale or offset", s, `[${C.key}] (one per feature, the last axis of ${x.path})`);
+      return same(inputs);
+    },
     notation: ([x]) => `LN(${x})`,
     ref([x, gamma, beta], a) {
       const last = [x.shape.length - 1];
@@ -345,11 +392,16 @@ export const OPS = {
       const v = nd.reduce(centred, last, 0, (s, d) => s + d * d, (s, n) => s / n, true);
       return affine(nd.zip(centred, v, (c, s) => c / Math.sqrt(s + a.eps)), gamma, beta);
     },
+    fast(tf, [x, gamma, beta], a) {
+      const { mean, variance } = tf.moments(x, -1, true);
+      return tf.add(tf.mul(tf.mul(tf.sub(x, mean), tf.rsqrt(tf.add(variance, a.eps))), gamma), beta);
+    },
   },
   dropout: {
     shape: same,
     notation: ([x]) => `dropout(${x})`,
-    ref: ([x], a, ctx) => (ctx.training && a.rate > 0 ? nd.zip(x, draws(x.shape, a.seed, ctx.step, (r) => (r() < a.rate ? 0 : 1 / (1 - a.rate))), (v, m) => v * m) : x),
+    ref: ([x], a, ctx) => (ctx.training && a.rate > 0 ? nd.zip(x, dropMask(x.shape, a, ctx), (v, m) => v * m) : x),
+    fast: (tf, [x], a, ctx) => (ctx.training && a.rate > 0 ? tf.mul(x, tf.tensor(Float32Array.from(dropMask(x.shape, a, ctx).data), x.shape)) : x),
   },
   randomNormal: { shape: (_i, a) => ({ shape: a.shape, dtype: "float" }), notation: () => "𝒩(0, 1)", ref: (_i, a, ctx) => draws(concrete(a.shape, ctx), a.seed, ctx.step, gaussian) },
   randomUniform: { shape: (_i, a) => ({ shape: a.shape, dtype: "float" }), notation: () => "U(0, 1)", range: [0, 1], ref: (_i, a, ctx) => draws(concrete(a.shape, ctx), a.seed, ctx.step, (r) => r()) },
@@ -365,6 +417,16 @@ export const OPS = {
 
 /** Every op of the language. */
 export type OpKind = keyof typeof OPS;
+
+/**
+ * Integer ids for tfjs's gather and one-hot, checked on the host first: tfjs reads an out-of-range id
+ * as a zero row (one-hot) or whatever memory is there (gather); the reference names the bad id.
+ */
+function checkedIds(tf: TF, ids: tfc.Tensor, n: number, path: string): tfc.Tensor {
+  const values = ids.dataSync();
+  nd.checkIds(values, n, path);
+  return tf.cast(ids, "int32");
+}
 
 function wiring(op: string): OpSpec["ref"] {
   return () => {
@@ -404,8 +466,16 @@ function pooling(kind: "max" | "avg"): OpSpec {
     },
     notation: ([x], a) => `${kind}pool${a.size}(${x})`,
     ref: ([x], a) => nd.pool(x, kind, a.size, a.stride, a.padding),
-    fast: (tf, [x], a) =>
-      (kind === "max" ? tf.maxPool : tf.avgPool)(x as tfc.Tensor4D, a.size, a.stride, typeof a.padding === "number" ? (a.padding === 0 ? "valid" : (() => { throw new ArchlabError("unsupported", `${kind}Pool: a numeric padding other than 0 runs on the reference interpreter only; use "same" or "valid".`); })()) : a.padding),
+    fast(tf, [x], a) {
+      const pool = (v: tfc.Tensor, pad: "same" | "valid") => (kind === "max" ? tf.maxPool : tf.avgPool)(v as tfc.Tensor4D, a.size, a.stride, pad);
+      if (typeof a.padding !== "number" || a.padding === 0) return pool(x, a.padding || "valid");
+      // tfjs pools take only "same"/"valid": pad explicitly — with −∞ for max (never chosen), and
+      // for average divide the zero-padded window sums by the number of pixels inside the image.
+      const p = a.padding;
+      const pads: [number, number][] = [[0, 0], [p, p], [p, p], [0, 0]];
+      if (kind === "max") return pool(tf.pad(x, pads, -Infinity), "valid");
+      return tf.div(pool(tf.pad(x, pads), "valid"), pool(tf.pad(tf.ones([1, x.shape[1]!, x.shape[2]!, 1]), pads), "valid"));
+    },
   };
 }
 
@@ -476,6 +546,16 @@ export const logSoftmax = (x: Tensor, axis: SizeLike = -1) => {
   const [i] = axesOf("logSoftmax", x, axis);
   return apply("logSoftmax", [x], { axis: i, axisName: x.shape[i].key });
 };
+/**
+ * Softmax over one axis among the positions where `mask` is nonzero; masked positions get 0 (a row
+ * with nothing unmasked gets NaN, as in PyTorch). The mask broadcasts to x: attention scores
+ * [B, T, S] with a source mask [B, 1, S] for padded source positions. Unlike
+ * `softmax(where(mask, x, -Infinity))`, no intermediate is infinite, so `checkFinite` stays usable.
+ */
+export const maskedSoftmax = (x: Tensor, mask: Tensor, axis: SizeLike = -1) => {
+  const [i] = axesOf("maskedSoftmax", x, axis);
+  return apply("maskedSoftmax", [x, mask], { axis: i, axisName: x.shape[i].key });
+};
 /** Joins tensors along one axis: `concat([h, x], -1)` is `[B, H+In]`. */
 export const concat = (parts: Tensor[], axis: SizeLike = -1) => {
   if (!Array.isArray(parts) || parts.length === 0) throw new ArchlabError("bad-operand", "concat: give a non-empty array of tensors.");
@@ -515,6 +595,28 @@ export interface ConvOptions {
 }
 /** 2-D convolution, NHWC: x [B, H, W, Cin], w [KH, KW, Cin, Cout]. */
 export const conv2d = (x: Tensor, w: Tensor, o: ConvOptions = {}) => apply("conv2d", [x, w], { stride: o.stride ?? 1, padding: padOf(o.padding), dilation: o.dilation ?? 1 });
+/** Options of {@link conv2dTranspose}: as PyTorch's ConvTranspose2d. */
+export interface ConvTransposeOptions {
+  stride?: number;
+  /** Rows/columns cropped from each side of the full output (PyTorch's `padding`; default 0). */
+  padding?: number;
+  /** Extra rows/columns kept at the bottom/right, less than the stride (PyTorch's `output_padding`; default 0). */
+  outputPadding?: number;
+}
+/**
+ * Transposed convolution (a "deconvolution"), NHWC: x [B, H, W, Cin], w [KH, KW, Cin, Cout] →
+ * [B, (H−1)·stride − 2·padding + KH + outputPadding, …, Cout], as PyTorch's ConvTranspose2d (whose
+ * weight is w permuted to [Cin, Cout, KH, KW]). It is the adjoint of `conv2d` with the filter
+ * `transpose(w, [0, 1, 3, 2])`: to tie a decoder to an encoder's filter, pass that.
+ */
+export const conv2dTranspose = (x: Tensor, w: Tensor, o: ConvTransposeOptions = {}) => {
+  const stride = o.stride ?? 1;
+  const padding = o.padding ?? 0;
+  const outputPadding = o.outputPadding ?? 0;
+  for (const [k, v, ok] of [["stride", stride, stride >= 1], ["padding", padding, padding >= 0], ["outputPadding", outputPadding, outputPadding >= 0 && outputPadding < stride]] as const)
+    if (!Number.isInteger(v) || !ok) throw new ArchlabError("bad-option", `conv2dTranspose: ${k} must be a whole number${k === "stride" ? " ≥ 1" : k === "padding" ? " ≥ 0" : " ≥ 0 and less than the stride"}, not ${v}.`);
+  return apply("conv2dTranspose", [x, w], { stride, padding, outputPadding });
+};
 /** Max pooling over size×size windows (stride defaults to size). */
 export const maxPool = (x: Tensor, sizeK: number, o: { stride?: number; padding?: number | "same" | "valid" } = {}) => apply("maxPool", [x], { size: sizeK, stride: o.stride ?? sizeK, padding: padOf(o.padding ?? "valid") });
 export const avgPool = (x: Tensor, sizeK: number, o: { stride?: number; padding?: number | "same" | "valid" } = {}) => apply("avgPool", [x], { size: sizeK, stride: o.stride ?? sizeK, padding: padOf(o.padding ?? "valid") });

@@ -5,7 +5,7 @@
  * step.
  */
 import type * as tfc from "@tensorflow/tfjs-core";
-import { ArchlabError, errors } from "../errors";
+import { ArchlabError, bytes as bytesText, errors } from "../errors";
 import { tensorflow } from "../engine/tensorflow";
 import type { Graph, ScanInfo } from "./build";
 import type { Tensor } from "./graph";
@@ -88,6 +88,8 @@ interface Values<V> {
   /** Values stacked on a new `axis`. */
   stack(vs: V[], axis: number): V;
   shape(v: V): readonly number[];
+  /** 8 (float64) or 4 (float32), for the too-large message. */
+  readonly bytesPerElement: number;
 }
 
 const reference: Values<ND> = {
@@ -104,6 +106,7 @@ const reference: Values<ND> = {
     return nd.concat(vs.map((v) => nd.reshape(v, shape)), axis);
   },
   shape: (v) => v.shape,
+  bytesPerElement: 8,
 };
 
 function fastValues(tf: typeof tfc): Values<tfc.Tensor> {
@@ -118,7 +121,34 @@ function fastValues(tf: typeof tfc): Values<tfc.Tensor> {
     at: (v, axis, t) => tf.squeeze(tf.slice(v, v.shape.map((_, i) => (i === axis ? t : 0)), v.shape.map((d, i) => (i === axis ? 1 : d))), [axis]),
     stack: (vs, axis) => tf.stack(vs, axis),
     shape: (v) => v.shape,
+    bytesPerElement: 4,
   };
+}
+
+/**
+ * A named error before a kernel allocates a result too large for one typed array (2^31−1 elements)
+ * — tfjs and the typed arrays would throw a raw RangeError or abort inside WebAssembly.
+ */
+function checkAllocatable(node: Tensor, sizes: Record<string, number>, bytes: number) {
+  const shape = evalShape(node.shape, sizes, node.path);
+  const n = nd.count(shape);
+  if (n > nd.MAX_ELEMENTS)
+    throw new ArchlabError(
+      "too-large",
+      `${node.path} (${node.op}) would have shape ${showShape(node.shape)} = [${shape.join(", ")}]: ${n.toLocaleString("en-US")} elements, ${bytesText(n * bytes)} (${(n * bytes).toLocaleString("en-US")} bytes) in float${bytes * 8}, more than one tensor can hold (${nd.MAX_ELEMENTS.toLocaleString("en-US")} elements). Use smaller sizes (a smaller batch, image or hidden size).`,
+    );
+}
+
+/**
+ * A kernel's failure as a named error naming the node, its operands' shapes and the step; an
+ * ArchlabError already naming the node passes unchanged. Anything else a kernel throws (tfjs's own
+ * errors, WebAssembly running out of memory) is wrapped, the original kept as its cause.
+ */
+function kernelError(node: Tensor, shapes: (readonly number[])[], step: number, e: unknown): Error {
+  if (e instanceof ArchlabError && e.message.includes(node.path)) return e;
+  const detail = e instanceof Error ? e.message : String(e);
+  const where = `${node.path} (${node.op}) on operands of shapes ${shapes.map((s) => `[${s.join(", ")}]`).join(", ")}${step >= 0 ? ` at step ${step}` : ""}`;
+  return new ArchlabError(e instanceof ArchlabError ? e.code : "kernel-failed", `${where}: ${detail}`, { cause: e });
 }
 
 /** Nested arrays (or an ND) as an ND, with a named error for ragged or non-numeric data. */
@@ -228,7 +258,13 @@ function interpret<V>(graph: Graph, given: Map<Tensor, ND>, sizes: Record<string
         default: {
           const spec = OPS[node.op as keyof typeof OPS] as OpSpec;
           const ctx: KernelContext = { training, step: Math.max(step, 0), path: node.path, sizes };
-          v = values.kernel(spec, node.inputs.map((t) => env.get(t)!), node.attrs as Record<string, unknown>, ctx);
+          const args = node.inputs.map((t) => env.get(t)!);
+          checkAllocatable(node, sizes, values.bytesPerElement);
+          try {
+            v = values.kernel(spec, args, node.attrs as Record<string, unknown>, ctx);
+          } catch (e) {
+            throw kernelError(node, args.map((a) => values.shape(a)), step, e);
+          }
         }
       }
       env.set(node, v);
