@@ -186,7 +186,14 @@ export const OPS = {
     },
     notation: ([a, b]) => `${a} ${b}`,
     ref: ([a, b]) => nd.matmul(a, b),
-    fast: (tf, [a, b]) => tf.matMul(a, b),
+    fast(tf, [a, b]) {
+      // The WebAssembly backend's batched product mis-sizes its result when the batch axes differ
+      // ([3, 1, 2, 4] × [5, 4, 3]): broadcast them first.
+      const [ba, bb] = [a.shape.slice(0, -2), b.shape.slice(0, -2)];
+      if (ba.length === bb.length && ba.every((d, i) => d === bb[i])) return tf.matMul(a, b);
+      const batch = nd.broadcastShape(ba, bb)!;
+      return tf.matMul(tf.broadcastTo(a, [...batch, ...a.shape.slice(-2)]), tf.broadcastTo(b, [...batch, ...b.shape.slice(-2)]));
+    },
   },
   dot: {
     shape([a, b]): { shape: Shape; dtype: DType } {

@@ -145,7 +145,7 @@ function checkAllocatable(node: Tensor, sizes: Record<string, number>, bytes: nu
  * errors, WebAssembly running out of memory) is wrapped, the original kept as its cause.
  */
 function kernelError(node: Tensor, shapes: (readonly number[])[], step: number, e: unknown): Error {
-  if (e instanceof ArchlabError && e.message.includes(node.path)) return e;
+  if (e instanceof ArchlabError && e.message.startsWith(node.path)) return e;
   const detail = e instanceof Error ? e.message : String(e);
   const where = `${node.path} (${node.op}) on operands of shapes ${shapes.map((s) => `[${s.join(", ")}]`).join(", ")}${step >= 0 ? ` at step ${step}` : ""}`;
   return new ArchlabError(e instanceof ArchlabError ? e.code : "kernel-failed", `${where}: ${detail}`, { cause: e });
