@@ -11,6 +11,8 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, test } from "node:test";
+import { currentBackend } from "../engine/backend";
+import { tensorflow } from "../engine/tensorflow";
 import { ArchlabError } from "../errors";
 import type { Tensor } from "./graph";
 import * as nn from "./index";
@@ -152,6 +154,11 @@ describe(`the op table against PyTorch ${fixture.torch} (float64 forward values)
     assert.deepEqual(missing, [], `ops with no PyTorch case in fixtures/torch-ops.py: ${missing.join(", ")}`);
   });
 
+  test("every op with a kernel has a fast (tfjs) kernel, but the random draws (made on the host for both paths)", () => {
+    const refOnly = Object.entries(OPS).filter(([op, spec]) => !WIRING.has(op) && !("fast" in spec && spec.fast)).map(([op]) => op);
+    assert.deepEqual(refOnly, ["randomNormal", "randomUniform", "bernoulli"]);
+  });
+
   test("softmax(where(mask, x, -Infinity)) is the masked softmax too", async () => {
     const c = fixture.cases.find((c) => c.fn === "maskedSoftmax")!;
     const m = nn.model("masked", {}, () => {
@@ -242,6 +249,22 @@ describe("bad input: named errors naming the tensor and the shapes", () => {
         return true;
       });
     });
+
+    if (backend === "fast")
+      test("fast: an intermediate larger than what the WebAssembly backend's memory has left is named before tfjs writes it", async () => {
+        // 2^30 float32 (4 GiB) is below one typed array's limit, but above the 4 GiB every tensor of a
+        // run shares on the WebAssembly backend; tfjs would write it at address 0.
+        const m = nn.model("wide", {}, () => ({ y: nn.named("wide", nn.upsample(nn.input("x", ["B", 2, 2, 4]), 8192)) }));
+        await tensorflow();
+        assert.equal(currentBackend(), "wasm", "archlab's fast path runs on tfjs-backend-wasm (a dependency; tfjs-node is not)");
+        const run = m.run({ x: { shape: [1, 2, 2, 4], data: new Float64Array(16) } }, { backend });
+        await assert.rejects(run, (e: unknown) => {
+          assert.ok(e instanceof ArchlabError, String(e));
+          assert.equal(e.code, "too-large");
+          assert.match(e.message, /^wide \(upsample\) would have shape \[B, 16384, 16384, 4\] = \[1, 16384, 16384, 4\]: 1,073,741,824 elements, 4\.29 GB \(4,294,967,296 bytes\) in float32, more than the WebAssembly backend's memory of 4\.29 GB has left/);
+          return true;
+        });
+      });
 
     test(`${backend}: a kernel's own failure is a named error naming the node and the operands' shapes`, async () => {
       // reshape's count is only known when run: [2, 3] cannot become [B, 4].

@@ -6,6 +6,7 @@
  */
 import type * as tfc from "@tensorflow/tfjs-core";
 import { ArchlabError, bytes as bytesText, errors } from "../errors";
+import { currentBackend } from "../engine/backend";
 import { tensorflow } from "../engine/tensorflow";
 import type { Graph, ScanInfo } from "./build";
 import type { Tensor } from "./graph";
@@ -90,6 +91,8 @@ interface Values<V> {
   shape(v: V): readonly number[];
   /** 8 (float64) or 4 (float32), for the too-large message. */
   readonly bytesPerElement: number;
+  /** Bytes a new tensor may still take, when the value type has a fixed memory (WebAssembly's); undefined when unbounded. */
+  room(): { free: number; held: number; total: number } | undefined;
 }
 
 const reference: Values<ND> = {
@@ -107,6 +110,7 @@ const reference: Values<ND> = {
   },
   shape: (v) => v.shape,
   bytesPerElement: 8,
+  room: () => undefined,
 };
 
 function fastValues(tf: typeof tfc): Values<tfc.Tensor> {
@@ -122,20 +126,38 @@ function fastValues(tf: typeof tfc): Values<tfc.Tensor> {
     stack: (vs, axis) => tf.stack(vs, axis),
     shape: (v) => v.shape,
     bytesPerElement: 4,
+    room() {
+      if (currentBackend() !== "wasm") return undefined;
+      const held = tf.memory().numBytes;
+      return { free: WASM_MEMORY - WASM_RESERVED - held, held, total: WASM_MEMORY };
+    },
   };
 }
+
+/**
+ * The WebAssembly backend's whole memory (wasm32: 4 GiB), which every tensor of a run shares until
+ * the run ends; tfjs-backend-wasm does not check its allocations (a failed one writes at address 0),
+ * so the interpreter checks first. Some of it is the module's own (code, stacks, XNNPACK's buffers).
+ */
+const WASM_MEMORY = 2 ** 32;
+const WASM_RESERVED = 2 ** 26;
 
 /**
  * A named error before a kernel allocates a result too large for one typed array (2^31−1 elements)
  * — tfjs and the typed arrays would throw a raw RangeError or abort inside WebAssembly.
  */
-function checkAllocatable(node: Tensor, sizes: Record<string, number>, bytes: number) {
+function checkAllocatable<V>(node: Tensor, sizes: Record<string, number>, values: Values<V>) {
   const shape = evalShape(node.shape, sizes, node.path);
   const n = nd.count(shape);
-  if (n > nd.MAX_ELEMENTS)
+  const bytes = n * values.bytesPerElement;
+  const what = () => `${node.path} (${node.op}) would have shape ${showShape(node.shape)} = [${shape.join(", ")}]: ${n.toLocaleString("en-US")} elements, ${bytesText(bytes)} (${bytes.toLocaleString("en-US")} bytes) in float${values.bytesPerElement * 8}`;
+  const smaller = "Use smaller sizes (a smaller batch, image or hidden size)";
+  if (n > nd.MAX_ELEMENTS) throw new ArchlabError("too-large", `${what()}, more than one tensor can hold (${nd.MAX_ELEMENTS.toLocaleString("en-US")} elements). ${smaller}.`);
+  const room = values.room();
+  if (room && bytes > room.free)
     throw new ArchlabError(
       "too-large",
-      `${node.path} (${node.op}) would have shape ${showShape(node.shape)} = [${shape.join(", ")}]: ${n.toLocaleString("en-US")} elements, ${bytesText(n * bytes)} (${(n * bytes).toLocaleString("en-US")} bytes) in float${bytes * 8}, more than one tensor can hold (${nd.MAX_ELEMENTS.toLocaleString("en-US")} elements). Use smaller sizes (a smaller batch, image or hidden size).`,
+      `${what()}, more than the WebAssembly backend's memory of ${bytesText(room.total)} has left (this run already holds ${bytesText(room.held)}). ${smaller}, or install @tensorflow/tfjs-node, which has no such limit.`,
     );
 }
 
@@ -259,7 +281,7 @@ function interpret<V>(graph: Graph, given: Map<Tensor, ND>, sizes: Record<string
           const spec = OPS[node.op as keyof typeof OPS] as OpSpec;
           const ctx: KernelContext = { training, step: Math.max(step, 0), path: node.path, sizes };
           const args = node.inputs.map((t) => env.get(t)!);
-          checkAllocatable(node, sizes, values.bytesPerElement);
+          checkAllocatable(node, sizes, values);
           try {
             v = values.kernel(spec, args, node.attrs as Record<string, unknown>, ctx);
           } catch (e) {
