@@ -22,7 +22,7 @@ export type { ModelRun, RunOptions, ValueLike } from "./run";
 export { Tensor } from "./graph";
 export type { DType, ParamKind, Scope } from "./graph";
 export { OPS } from "./ops";
-export type { OpKind, OpSpec, ConvOptions, ConvTransposeOptions, KernelContext } from "./ops";
+export type { OpKind, OpSpec, ConvOptions, ConvTransposeOptions, PoolOptions, KernelContext } from "./ops";
 export {
   constant, neg, exp, log, sqrt, abs, tanh, sigmoid, relu, softplus, pow, add, sub, mul, div, where, matmul, dot, outer, cosine,
   sum, mean, max, norm, softmax, logSoftmax, maskedSoftmax, concat, slice, split, reshape, transpose, embedding, oneHot,

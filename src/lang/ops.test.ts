@@ -227,12 +227,44 @@ describe("bad input: named errors naming the tensor and the shapes", () => {
   });
 
   test("conv2dTranspose options outside PyTorch's", () => {
-    const e = buildError(() => nn.conv2dTranspose(nn.input("x", ["B", 4, 4, 2]), nn.input("w", [3, 3, 2, 1]), { stride: 2, outputPadding: 2 }));
+    const e = buildError(() => nn.conv2dTranspose(nn.input("x", ["B", 4, 4, 2]), nn.input("w", [3, 3, 2, 1]), { padding: -1 }));
     assert.equal(e.code, "bad-option");
-    assert.match(e.message, /outputPadding must be a whole number ≥ 0 and less than the stride, not 2/);
+    assert.match(e.message, /^conv2dTranspose: padding must be a whole number ≥ 0, not -1\./);
+  });
+
+  test("transpose, reshape and one-hot operands that do not fit", () => {
+    assert.match(buildError(() => nn.transpose(nn.input("x", ["B", "T", "H"]), [0, 2, 2])).message, /^transpose: the operand x has shape \[B, T, H\]; expected a permutation of its 3 axes 0…2, not \[ 0, 2, 2 \]/);
+    assert.match(buildError(() => nn.reshape(nn.input("x", [2, 3]), [4, 2])).message, /^reshape: the operand x has shape \[2, 3\]; expected 8 elements to become \[4, 2\] \(it has 6\)/);
+    assert.match(buildError(() => nn.oneHot(nn.input("labels", ["B"]), 10)).message, /^oneHot: the ids labels has shape \[B\]; expected whole-number ids/);
+  });
+
+  test("window and rate options that are not whole numbers in range", () => {
+    const x = () => nn.input("img", ["B", 8, 8, 3]);
+    assert.match(buildError(() => nn.upsample(x(), 1.5)).message, /^upsample: factor must be a whole number ≥ 1, not 1\.5\./);
+    assert.match(buildError(() => nn.maxPool(x(), 2, { stride: 0 })).message, /^maxPool: stride must be a whole number ≥ 1, not 0\./);
+    assert.match(buildError(() => nn.avgPool(x(), 3, { padding: "full" as "same" })).message, /^avgPool: padding must be "same", "valid" or a whole number ≥ 0, not "full"\./);
+    assert.match(buildError(() => nn.conv2d(x(), nn.input("w", [3, 3, 3, 4]), { dilation: -1 })).message, /^conv2d: dilation must be a whole number ≥ 1, not -1\./);
+    assert.match(buildError(() => nn.dropout(x(), 1)).message, /^dropout: rate must be a number in \[0, 1\), not 1\./);
+    const e = buildError(() => nn.conv2dTranspose(x(), nn.input("w", [3, 3, 3, 1]), { stride: 2, outputPadding: 2 }));
+    assert.equal(e.code, "bad-option");
+    assert.match(e.message, /^conv2dTranspose: outputPadding must be less than the stride \(2\), not 2/);
+  });
+
+  test("an image smaller than the kernel", () => {
+    const e = buildError(() => nn.conv2d(nn.input("img", ["B", 2, 2, 3]), nn.input("w", [5, 5, 3, 4])));
+    assert.match(e.message, /^conv2d: the operand img has shape \[B, 2, 2, 3\]; expected a shape that leaves a result of length ≥ 0 on every axis, not \[B, -2, -2, 4\]/);
   });
 
   for (const backend of ["reference", "fast"] as const) {
+    test(`${backend}: an image smaller than the kernel, known only when run`, async () => {
+      const m = nn.model("small", {}, () => ({ y: nn.conv2d(nn.input("img", ["B", "H", "W", 1]), nn.param("w", [5, 5, 1, 1])) }));
+      await assert.rejects(m.run({ img: { shape: [1, 2, 3, 1], data: new Float64Array(6) } }, { backend }), (e: unknown) => {
+        assert.ok(e instanceof ArchlabError, String(e));
+        assert.equal(e.message, "conv2d (conv2d) would have shape [B, H-4, W-4, 1] = [1, -2, -1, 1], a negative length: with these sizes its input is smaller than its window or slice.");
+        return true;
+      });
+    });
+
     test(`${backend}: an intermediate too large to allocate says how many bytes it would take`, async () => {
       // A 2×2 image upsampled to 65536×65536 with 16 channels (2^36 elements), then convolved.
       const m = nn.model("huge", {}, () => {

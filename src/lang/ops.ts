@@ -9,7 +9,7 @@
  */
 import type * as tfc from "@tensorflow/tfjs-core";
 import seedrandom from "seedrandom";
-import { ArchlabError } from "../errors";
+import { ArchlabError, show } from "../errors";
 import { addNode } from "./build";
 import { Tensor, shapeError, type DType } from "./graph";
 import * as nd from "./nd";
@@ -128,8 +128,16 @@ function nhwc(op: string, x: Tensor) {
   return x.shape;
 }
 
-function padOf(p: unknown): number | "same" | "valid" {
-  return p === "same" || p === "valid" ? p : (p as number) ?? 0;
+function padOf(op: string, p: unknown): number | "same" | "valid" {
+  if (p === "same" || p === "valid" || p === undefined) return p ?? 0;
+  if (typeof p !== "number" || !Number.isInteger(p) || p < 0) throw new ArchlabError("bad-option", `${op}: padding must be "same", "valid" or a whole number ≥ 0, not ${show(p)}.`);
+  return p;
+}
+
+/** A whole-number option ≥ `min`, or the named bad-option error. */
+function whole(op: string, option: string, v: unknown, min: number): number {
+  if (typeof v !== "number" || !Number.isInteger(v) || v < min) throw new ArchlabError("bad-option", `${op}: ${option} must be a whole number ≥ ${min}, not ${show(v)}.`);
+  return v;
 }
 
 /** The op table. */
@@ -311,7 +319,10 @@ export const OPS = {
     fast: (tf, [table, ids], _a, ctx) => tf.gather(table, checkedIds(tf, ids, table.shape[0], ctx.path)),
   },
   oneHot: {
-    shape: ([ids], a) => ({ shape: [...ids.shape, size(a.depth)], dtype: "float" }),
+    shape([ids], a) {
+      if (ids.dtype !== "int") throw shapeError("oneHot", "the ids", ids, "whole-number ids (an input declared with { dtype: \"int\" })");
+      return { shape: [...ids.shape, size(a.depth)], dtype: "float" };
+    },
     notation: ([ids]) => `onehot(${ids})`,
     range: [0, 1],
     ref([ids], a, ctx) {
@@ -493,6 +504,8 @@ function apply(op: OpKind, inputs: Tensor[], attrs: Attrs = {}): Tensor {
   const table: Record<OpKind, OpSpec> = OPS;
   for (const t of inputs) if (!(t instanceof Tensor)) throw new ArchlabError("bad-operand", `${op}: an operand is ${t === undefined ? "undefined" : typeof t}, not a tensor of a model. Pass tensors made by input(), param() or an op.`);
   const { shape, dtype } = table[op].shape(inputs, { op, ...attrs });
+  if (shape.some((s) => s.constant !== undefined && s.constant < 0))
+    throw shapeError(op, "the operand", inputs[0], `a shape that leaves a result of length ≥ 0 on every axis, not ${showShape(shape)} (is it smaller than the window or the slice?)`);
   return addNode(op, inputs, attrs, shape, dtype);
 }
 
@@ -585,13 +598,24 @@ export const split = (x: Tensor, axis: SizeLike, parts: number) => {
   return Array.from({ length: parts }, (_, k) => slice(x, i, (k * n) / parts, n / parts));
 };
 /** A new shape with the same number of elements (checked when run). */
-export const reshape = (x: Tensor, shape: SizeLike[]) => apply("reshape", [x], { shape: shape.map((s) => size(s)) });
+export const reshape = (x: Tensor, shape: SizeLike[]) => {
+  const to = shape.map((s) => size(s));
+  const [from, into] = [x.shape, to].map((s) => s.reduce((p, d) => times(p, d), size(1)));
+  if (!sameSize(from, into) && from.constant !== undefined && into.constant !== undefined)
+    throw shapeError("reshape", "the operand", x, `${into.constant} elements to become ${showShape(to)} (it has ${from.constant})`);
+  return apply("reshape", [x], { shape: to });
+};
 /** Axes permuted (default: the last two swapped — `Wᵀ`). */
-export const transpose = (x: Tensor, perm?: number[]) => apply("transpose", [x], { perm: perm ?? [...x.shape.keys()].map((i) => (i === x.rank - 2 ? x.rank - 1 : i === x.rank - 1 ? x.rank - 2 : i)) });
+export const transpose = (x: Tensor, perm?: number[]) => {
+  if (perm !== undefined && (!Array.isArray(perm) || perm.length !== x.rank || [...perm].sort((a, b) => a - b).some((p, i) => p !== i)))
+    throw shapeError("transpose", "the operand", x, `a permutation of its ${x.rank} axes 0…${x.rank - 1}, not ${show(perm)}`);
+  if (perm === undefined && x.rank < 2) throw shapeError("transpose", "the operand", x, "at least 2 axes (the last two are swapped)");
+  return apply("transpose", [x], { perm: perm ?? [...x.shape.keys()].map((i) => (i === x.rank - 2 ? x.rank - 1 : i === x.rank - 1 ? x.rank - 2 : i)) });
+};
 /** Embedding lookup: rows of `table` [V, D] at integer `ids` [B, T] → [B, T, D]. */
 export const embedding = (table: Tensor, ids: Tensor) => apply("gather", [table, ids]);
 /** One-hot vectors of integer ids: [..] → [.., depth]. */
-export const oneHot = (ids: Tensor, depth: number) => apply("oneHot", [ids], { depth });
+export const oneHot = (ids: Tensor, depth: number) => apply("oneHot", [ids], { depth: whole("oneHot", "depth", depth, 1) });
 
 /** Options of {@link conv2d}. */
 export interface ConvOptions {
@@ -601,7 +625,8 @@ export interface ConvOptions {
   dilation?: number;
 }
 /** 2-D convolution, NHWC: x [B, H, W, Cin], w [KH, KW, Cin, Cout]. */
-export const conv2d = (x: Tensor, w: Tensor, o: ConvOptions = {}) => apply("conv2d", [x, w], { stride: o.stride ?? 1, padding: padOf(o.padding), dilation: o.dilation ?? 1 });
+export const conv2d = (x: Tensor, w: Tensor, o: ConvOptions = {}) =>
+  apply("conv2d", [x, w], { stride: whole("conv2d", "stride", o.stride ?? 1, 1), padding: padOf("conv2d", o.padding), dilation: whole("conv2d", "dilation", o.dilation ?? 1, 1) });
 /** Options of {@link conv2dTranspose}: as PyTorch's ConvTranspose2d. */
 export interface ConvTransposeOptions {
   stride?: number;
@@ -617,25 +642,39 @@ export interface ConvTransposeOptions {
  * `transpose(w, [0, 1, 3, 2])`: to tie a decoder to an encoder's filter, pass that.
  */
 export const conv2dTranspose = (x: Tensor, w: Tensor, o: ConvTransposeOptions = {}) => {
-  const stride = o.stride ?? 1;
-  const padding = o.padding ?? 0;
-  const outputPadding = o.outputPadding ?? 0;
-  for (const [k, v, ok] of [["stride", stride, stride >= 1], ["padding", padding, padding >= 0], ["outputPadding", outputPadding, outputPadding >= 0 && outputPadding < stride]] as const)
-    if (!Number.isInteger(v) || !ok) throw new ArchlabError("bad-option", `conv2dTranspose: ${k} must be a whole number${k === "stride" ? " ≥ 1" : k === "padding" ? " ≥ 0" : " ≥ 0 and less than the stride"}, not ${v}.`);
+  const stride = whole("conv2dTranspose", "stride", o.stride ?? 1, 1);
+  const padding = whole("conv2dTranspose", "padding", o.padding ?? 0, 0);
+  const outputPadding = whole("conv2dTranspose", "outputPadding", o.outputPadding ?? 0, 0);
+  if (outputPadding >= stride) throw new ArchlabError("bad-option", `conv2dTranspose: outputPadding must be less than the stride (${stride}), not ${outputPadding} (as PyTorch's output_padding).`);
   return apply("conv2dTranspose", [x, w], { stride, padding, outputPadding });
 };
 /** Max pooling over size×size windows (stride defaults to size). */
-export const maxPool = (x: Tensor, sizeK: number, o: { stride?: number; padding?: number | "same" | "valid" } = {}) => apply("maxPool", [x], { size: sizeK, stride: o.stride ?? sizeK, padding: padOf(o.padding ?? "valid") });
-export const avgPool = (x: Tensor, sizeK: number, o: { stride?: number; padding?: number | "same" | "valid" } = {}) => apply("avgPool", [x], { size: sizeK, stride: o.stride ?? sizeK, padding: padOf(o.padding ?? "valid") });
+export const maxPool = (x: Tensor, sizeK: number, o: PoolOptions = {}) => apply("maxPool", [x], poolAttrs("maxPool", sizeK, o));
+/** Average pooling; only the pixels inside the image count (padding is not averaged in: PyTorch's count_include_pad=False, TensorFlow's "same"). */
+export const avgPool = (x: Tensor, sizeK: number, o: PoolOptions = {}) => apply("avgPool", [x], poolAttrs("avgPool", sizeK, o));
+/** Options of {@link maxPool} and {@link avgPool}. */
+export interface PoolOptions {
+  /** Default: the window size. */
+  stride?: number;
+  /** "valid" (the default), "same" as TensorFlow, or padding on each side (never chosen by max, not counted by average). */
+  padding?: number | "same" | "valid";
+}
+function poolAttrs(op: string, sizeK: number, o: PoolOptions) {
+  const k = whole(op, "the window size", sizeK, 1);
+  return { size: k, stride: whole(op, "stride", o.stride ?? k, 1), padding: padOf(op, o.padding ?? "valid") };
+}
 /** Nearest-neighbour upsampling by an integer factor. */
-export const upsample = (x: Tensor, factor = 2) => apply("upsample", [x], { factor });
+export const upsample = (x: Tensor, factor = 2) => apply("upsample", [x], { factor: whole("upsample", "factor", factor, 1) });
 /** Batch normalisation over all axes but the last (channels): batch statistics in training, the running ones in inference. */
 export const batchNorm = (x: Tensor, gamma: Tensor, beta: Tensor, runningMean: Tensor, runningVar: Tensor, o: { eps?: number } = {}) =>
   apply("batchNorm", [x, gamma, beta, runningMean, runningVar], { eps: o.eps ?? 1e-5 });
 /** Layer normalisation over the last axis. */
 export const layerNorm = (x: Tensor, gamma: Tensor, beta: Tensor, o: { eps?: number } = {}) => apply("layerNorm", [x, gamma, beta], { eps: o.eps ?? 1e-5 });
 /** Dropout (inverted scaling) in training; the identity in inference. Seeded. */
-export const dropout = (x: Tensor, rate: number, seed = 0) => apply("dropout", [x], { rate, seed });
+export const dropout = (x: Tensor, rate: number, seed = 0) => {
+  if (typeof rate !== "number" || !(rate >= 0 && rate < 1)) throw new ArchlabError("bad-option", `dropout: rate must be a number in [0, 1), not ${show(rate)}.`);
+  return apply("dropout", [x], { rate, seed });
+};
 /** Standard normal samples of a shape, seeded (fresh each scan step). */
 export const randomNormal = (shape: SizeLike[], seed = 0) => apply("randomNormal", [], { shape: shape.map((s) => size(s)), seed });
 export const randomUniform = (shape: SizeLike[], seed = 0) => apply("randomUniform", [], { shape: shape.map((s) => size(s)), seed });

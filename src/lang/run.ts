@@ -152,6 +152,8 @@ function checkAllocatable<V>(node: Tensor, sizes: Record<string, number>, values
   const bytes = n * values.bytesPerElement;
   const what = () => `${node.path} (${node.op}) would have shape ${showShape(node.shape)} = [${shape.join(", ")}]: ${n.toLocaleString("en-US")} elements, ${bytesText(bytes)} (${bytes.toLocaleString("en-US")} bytes) in float${values.bytesPerElement * 8}`;
   const smaller = "Use smaller sizes (a smaller batch, image or hidden size)";
+  if (shape.some((d) => d < 0 || !Number.isInteger(d)))
+    throw new ArchlabError("shape", `${node.path} (${node.op}) would have shape ${showShape(node.shape)} = [${shape.join(", ")}], a negative length: with these sizes its input is smaller than its window or slice.`);
   if (n > nd.MAX_ELEMENTS) throw new ArchlabError("too-large", `${what()}, more than one tensor can hold (${nd.MAX_ELEMENTS.toLocaleString("en-US")} elements). ${smaller}.`);
   const room = values.room();
   if (room && bytes > room.free)
