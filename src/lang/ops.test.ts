@@ -159,6 +159,21 @@ describe(`the op table against PyTorch ${fixture.torch} (float64 forward values)
     assert.deepEqual(refOnly, ["randomNormal", "randomUniform", "bernoulli"]);
   });
 
+  test("conv2dTranspose is the adjoint of conv2d with the filter's channel axes swapped: ⟨conv(x, W), y⟩ = ⟨x, convᵀ(y, Wᵀ)⟩", async () => {
+    const m = nn.model("adjoint", {}, () => {
+      const x = nn.input("x", ["B", 7, 7, 3]);
+      const y = nn.input("y", ["B", 4, 4, 5]);
+      const W = nn.param("W", [3, 3, 3, 5], { init: nn.inits.uniform(1) });
+      const conv = nn.conv2d(x, W, { stride: 2, padding: 1 });
+      const back = nn.conv2dTranspose(y, nn.transpose(W, [0, 1, 3, 2]), { stride: 2, padding: 1 });
+      return { lhs: nn.sum(nn.mul(conv, y)), rhs: nn.sum(nn.mul(x, back)) };
+    });
+    const wave = (shape: number[], k: number) => ({ shape, data: Float64Array.from({ length: shape.reduce((a, b) => a * b) }, (_, i) => Math.sin(i * k + 1)) });
+    const { outputs } = await m.run({ x: wave([2, 7, 7, 3], 0.7), y: wave([2, 4, 4, 5], 1.3) }, { backend: "reference" });
+    assert.ok(Math.abs(outputs.lhs.data[0]) > 1, "a non-trivial inner product");
+    assert.ok(Math.abs(outputs.lhs.data[0] - outputs.rhs.data[0]) < 1e-12 * Math.abs(outputs.lhs.data[0]), `${outputs.lhs.data[0]} vs ${outputs.rhs.data[0]}`);
+  });
+
   test("softmax(where(mask, x, -Infinity)) is the masked softmax too", async () => {
     const c = fixture.cases.find((c) => c.fn === "maskedSoftmax")!;
     const m = nn.model("masked", {}, () => {

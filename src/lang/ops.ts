@@ -571,6 +571,11 @@ export const logSoftmax = (x: Tensor, axis: SizeLike = -1) => {
  * with nothing unmasked gets NaN, as in PyTorch). The mask broadcasts to x: attention scores
  * [B, T, S] with a source mask [B, 1, S] for padded source positions. Unlike
  * `softmax(where(mask, x, -Infinity))`, no intermediate is infinite, so `checkFinite` stays usable.
+ *
+ * @example
+ * const scores = matmul(q, transpose(k)); // [B, T, S]
+ * const srcMask = input("srcMask", ["B", 1, "S"]); // 1 for a word, 0 for padding
+ * const attn = named("attn", maskedSoftmax(scores, srcMask, "S"));
  */
 export const maskedSoftmax = (x: Tensor, mask: Tensor, axis: SizeLike = -1) => {
   const [i] = axesOf("maskedSoftmax", x, axis);
@@ -640,6 +645,10 @@ export interface ConvTransposeOptions {
  * [B, (H−1)·stride − 2·padding + KH + outputPadding, …, Cout], as PyTorch's ConvTranspose2d (whose
  * weight is w permuted to [Cin, Cout, KH, KW]). It is the adjoint of `conv2d` with the filter
  * `transpose(w, [0, 1, 3, 2])`: to tie a decoder to an encoder's filter, pass that.
+ *
+ * @example
+ * const up = conv2dTranspose(x, param("w", [2, 2, 32, 16]), { stride: 2 }); // [B, H, W, 32] → [B, 2H, 2W, 16]
+ * const same = conv2dTranspose(x, param("w3", [3, 3, 32, 16]), { stride: 2, padding: 1, outputPadding: 1 }); // also [B, 2H, 2W, 16]
  */
 export const conv2dTranspose = (x: Tensor, w: Tensor, o: ConvTransposeOptions = {}) => {
   const stride = whole("conv2dTranspose", "stride", o.stride ?? 1, 1);
