@@ -136,7 +136,7 @@ function fastValues(tf: typeof tfc): Values<tfc.Tensor> {
 
 /**
  * The WebAssembly backend's whole memory (wasm32: 4 GiB), which every tensor of a run shares until
- * the run ends; tfjs-backend-wasm does not check its allocations (a failed one writes at address 0),
+ * the run ends; tfjs-backend-wasm does not check its allocations (a failed malloc returns address 0, which tfjs then writes to),
  * so the interpreter checks first. Some of it is the module's own (code, stacks, XNNPACK's buffers).
  */
 const WASM_MEMORY = 2 ** 32;
