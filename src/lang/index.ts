@@ -26,7 +26,7 @@ export type { OpKind, OpSpec, ConvOptions, KernelContext } from "./ops";
 export {
   constant, neg, exp, log, sqrt, abs, tanh, sigmoid, relu, softplus, pow, add, sub, mul, div, where, matmul, dot, outer, cosine,
   sum, mean, max, norm, softmax, logSoftmax, concat, slice, split, reshape, transpose, embedding, oneHot,
-  conv2d, maxPool, avgPool, upsample, batchNorm, layerNorm, dropout, randomNormal, randomUniform, bernoulli, stopGradient, gradReverse,
+  conv2d, maxPool, avgPool, upsample, batchNorm, layerNorm, dropout, zeros, randomNormal, randomUniform, bernoulli, stopGradient, gradReverse,
 } from "./ops";
 export { size, sameSize, plus, times, floorDiv, Size } from "./size";
 export type { SizeLike, ShapeLike, Shape } from "./size";

@@ -71,7 +71,7 @@ export class Model {
     const last = new Map<string, Tensor>();
     const kinds = new Map<string, string>();
     for (const t of this.graph.nodes) {
-      if (t.op === "param" || t.op === "constant" || t.op === "scan") continue;
+      if (t.op === "param" || t.op === "constant" || t.op === "zeros" || t.op === "scan") continue;
       const unit = t.op === "scanOut" || t.op === "scanFinal" ? unitOf(t.inputs[0]) : unitOf(t);
       if (!last.has(unit)) order.push(unit);
       if (t.op !== "scanFinal" || !last.has(unit)) last.set(unit, t);

@@ -334,6 +334,11 @@ export const OPS = {
       const v = ctx.training ? nd.reduce(centred, axes, 0, (s, d) => s + d * d, (s, n) => s / n) : variance;
       return affine(nd.zip(centred, v, (c, s) => c / Math.sqrt(s + a.eps)), gamma, beta);
     },
+    fast(tf, [x, gamma, beta, mean, variance], a, ctx) {
+      if (!ctx.training) return tf.batchNorm(x, mean, variance, beta, gamma, a.eps);
+      const m = tf.moments(x, x.shape.slice(0, -1).map((_, i) => i));
+      return tf.batchNorm(x, m.mean, m.variance, beta, gamma, a.eps);
+    },
   },
   layerNorm: {
     shape: same,
@@ -351,6 +356,7 @@ export const OPS = {
     notation: ([x]) => `dropout(${x})`,
     ref: ([x], a, ctx) => (ctx.training && a.rate > 0 ? nd.zip(x, draws(x.shape, a.seed, ctx.step, (r) => (r() < a.rate ? 0 : 1 / (1 - a.rate))), (v, m) => v * m) : x),
   },
+  zeros: { shape: (_i, a) => ({ shape: a.shape, dtype: "float" }), notation: () => "0", range: [0, 0], ref: (_i, a, ctx) => nd.zeros(concrete(a.shape, ctx)), fast: (tf, _i, a, ctx) => tf.zeros(concrete(a.shape, ctx)) },
   randomNormal: { shape: (_i, a) => ({ shape: a.shape, dtype: "float" }), notation: () => "𝒩(0, 1)", ref: (_i, a, ctx) => draws(concrete(a.shape, ctx), a.seed, ctx.step, gaussian) },
   randomUniform: { shape: (_i, a) => ({ shape: a.shape, dtype: "float" }), notation: () => "U(0, 1)", range: [0, 1], ref: (_i, a, ctx) => draws(concrete(a.shape, ctx), a.seed, ctx.step, (r) => r()) },
   bernoulli: {
@@ -527,6 +533,8 @@ export const batchNorm = (x: Tensor, gamma: Tensor, beta: Tensor, runningMean: T
 export const layerNorm = (x: Tensor, gamma: Tensor, beta: Tensor, o: { eps?: number } = {}) => apply("layerNorm", [x, gamma, beta], { eps: o.eps ?? 1e-5 });
 /** Dropout (inverted scaling) in training; the identity in inference. Seeded. */
 export const dropout = (x: Tensor, rate: number, seed = 0) => apply("dropout", [x], { rate, seed });
+/** Zeros of a shape whose sizes may be symbolic (`zeros(["B", "H"])`: a recurrence's initial state at any batch size). */
+export const zeros = (shape: SizeLike[]) => apply("zeros", [], { shape: shape.map((s) => size(s)) });
 /** Standard normal samples of a shape, seeded (fresh each scan step). */
 export const randomNormal = (shape: SizeLike[], seed = 0) => apply("randomNormal", [], { shape: shape.map((s) => size(s)), seed });
 export const randomUniform = (shape: SizeLike[], seed = 0) => apply("randomUniform", [], { shape: shape.map((s) => size(s)), seed });
