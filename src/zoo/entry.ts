@@ -29,14 +29,15 @@ export type ZooEntry<O> = ((options?: O) => ZooModel) & { readonly meta: ZooMeta
 
 /** Makes an entry from its metadata and its builder (which receives the options with defaults filled in). */
 export function entry<O extends object>(name: string, meta: ZooMeta, defaults: Required<O>, build: (options: Required<O>) => Model): ZooEntry<O> {
+  const frozen: ZooMeta = Object.freeze({ ...meta, parents: Object.freeze([...meta.parents]) });
   const make = (options: O = {} as O) => {
     if (options === null || typeof options !== "object" || Array.isArray(options)) throw errors.badOption(`of zoo.${name}`, options, "an options object");
     for (const k of Object.keys(options))
       if (!Object.hasOwn(defaults, k)) throw errors.unknownName("option", k, Object.keys(defaults), `zoo.${name}`);
     const model = build({ ...defaults, ...options });
-    return Object.assign(model, { meta });
+    return Object.assign(model, { meta: frozen });
   };
-  return Object.assign(make, { meta: Object.freeze({ ...meta, parents: Object.freeze([...meta.parents]) }) });
+  return Object.assign(make, { meta: frozen });
 }
 
 /** A size option: a whole number ≥ `min`, or the named bad-option error. */

@@ -4,8 +4,6 @@
  * the extreme learning machine's hidden layer is not (no scan at all) — the difference the
  * reference article says zoo drawings fail to show.
  */
-import type * as tfc from "@tensorflow/tfjs-core";
-import { tensorflow } from "../engine/tensorflow";
 import { ArchlabError, errors } from "../errors";
 import { add, block, input, inits, matmul, model, mul, named, param, scan, tanh, zeros, type Model, type Tensor, type ValueLike } from "../lang";
 import { toND } from "../lang/run";
@@ -135,9 +133,9 @@ export interface FitReadoutOptions {
 
 /**
  * Fits a reservoir model's readout (block `readout`: y = h W + b) by ridge regression on the
- * features the readout reads, recorded in one run of the model on `inputs`:
- * min ‖H W + b − Y‖² + λ‖W‖², solved by QR of the stacked system [H 1; √λ I 0] (tfjs-core's
- * Householder QR). Writes W and b into the model; returns the fit's mean squared error.
+ * features the readout reads, recorded in one reference (float64) run of the model on `inputs`:
+ * min ‖H W + 1 bᵀ − Y‖² + λ‖W‖², by its normal equations (the bias is not penalised). Writes W and b
+ * into the model; returns the fit's mean squared error.
  *
  * @example
  * const net = zoo.esn();
@@ -158,21 +156,19 @@ export async function fitReadout(net: Model, inputs: Record<string, ValueLike>, 
   const outputShape = trace.get(product.path).shape;
   if (y.shape.length !== outputShape.length || y.shape.some((d, i) => d !== outputShape[i]))
     throw errors.shape(`targets of fitReadout (the readout's output ${product.path})`, outputShape, y.shape);
-  const H = rows(features, washout);
+  // Each row of H gets a trailing 1: the bias is the last row of the solution.
+  const H = rows(features, washout).map((h) => [...h, 1]);
   const Y = rows(y, washout);
   if (H.length === 0) throw errors.badOption("washout of fitReadout", washout, `fewer steps than the sequences have (${features.shape[1]})`);
-  const n = H[0].length;
-  // The stacked least-squares system A x = c: data rows [h 1 | y], then √λ on the weights' diagonal.
-  const A = [...H.map((h) => [...h, 1]), ...Array.from({ length: n }, (_, i) => Array.from({ length: n + 1 }, (_, j) => (i === j ? Math.sqrt(lambda) : 0)))];
-  const c = [...Y, ...Array.from({ length: n }, () => new Array<number>(Y[0].length).fill(0))];
-  const solution = await leastSquares(A, c);
-  const out = Y[0].length;
-  const Wv = { shape: [n, out], data: Float64Array.from(solution.slice(0, n).flat()) };
-  const bv = { shape: [out], data: Float64Array.from(solution[n]) };
-  net.graph.values.set(W, Wv);
-  net.graph.values.set(b, bv);
+  const n = H[0].length, out = Y[0].length;
+  // Normal equations (HᵀH + λI′) X = HᵀY, I′ the identity without the bias's entry.
+  const G = Array.from({ length: n }, (_, i) => Array.from({ length: n }, (_, j) => H.reduce((s, h) => s + h[i] * h[j], i === j && i < n - 1 ? lambda : 0)));
+  const R = Array.from({ length: n }, (_, i) => Array.from({ length: out }, (_, k) => H.reduce((s, h, r) => s + h[i] * Y[r][k], 0)));
+  const X = solveSymmetric(G, R, "fitReadout");
+  net.graph.values.set(W, { shape: [n - 1, out], data: Float64Array.from(X.slice(0, n - 1).flat()) });
+  net.graph.values.set(b, { shape: [out], data: Float64Array.from(X[n - 1]) });
   let se = 0;
-  H.forEach((h, r) => Y[r].forEach((t, k) => (se += (h.reduce((s, v, i) => s + v * Wv.data[i * out + k], bv.data[k]) - t) ** 2)));
+  H.forEach((h, r) => Y[r].forEach((t, k) => (se += (h.reduce((s, v, i) => s + v * X[i][k], 0) - t) ** 2)));
   return se / (H.length * out);
 }
 
@@ -186,21 +182,37 @@ function rows(v: ND, washout: number): number[][] {
   return out;
 }
 
-/** x minimising ‖A x − c‖ (A tall, full column rank): A = Q R by tfjs-core's QR, then R x = Qᵀ c by back substitution. */
-async function leastSquares(A: number[][], c: number[][]): Promise<number[][]> {
-  const tf: typeof tfc = await tensorflow();
-  const [q, r] = tf.linalg.qr(tf.tensor2d(A), false);
-  const qtc = tf.matMul(q, tf.tensor2d(c), true, false);
-  const R = (await r.array()) as number[][];
-  const z = (await qtc.array()) as number[][];
-  tf.dispose([q, r, qtc]);
-  const n = R[0].length;
-  const x = z.slice(0, n).map((row) => [...row]);
-  for (let i = n - 1; i >= 0; i--)
-    for (let k = 0; k < x[i].length; k++) {
-      let s = x[i][k];
-      for (let j = i + 1; j < n; j++) s -= R[i][j] * x[j][k];
-      x[i][k] = s / R[i][i];
+/**
+ * X with G X = R for a symmetric positive definite G, by Cholesky (G = L Lᵀ, then two triangular
+ * solves), in float64. Written here: archlab has no linear-algebra dependency, and tfjs-core's QR
+ * is float32 and took 9 s on a 900 × 101 system on the WebAssembly backend.
+ */
+function solveSymmetric(G: number[][], R: number[][], where: string): number[][] {
+  const n = G.length;
+  const L = G.map(() => new Array<number>(n).fill(0));
+  for (let j = 0; j < n; j++) {
+    let d = G[j][j];
+    for (let k = 0; k < j; k++) d -= L[j][k] ** 2;
+    if (!(d > 0))
+      throw new ArchlabError("singular", `${where}: the features' Gram matrix is singular (constant or repeated features). Use a ridge penalty lambda > 0 or more data.`);
+    L[j][j] = Math.sqrt(d);
+    for (let i = j + 1; i < n; i++) {
+      let s = G[i][j];
+      for (let k = 0; k < j; k++) s -= L[i][k] * L[j][k];
+      L[i][j] = s / L[j][j];
     }
-  return x;
+  }
+  const Z = R.map((row) => [...row]);
+  const m = Z[0].length;
+  for (let i = 0; i < n; i++) // L Z′ = R
+    for (let k = 0; k < m; k++) {
+      for (let j = 0; j < i; j++) Z[i][k] -= L[i][j] * Z[j][k];
+      Z[i][k] /= L[i][i];
+    }
+  for (let i = n - 1; i >= 0; i--) // Lᵀ X = Z′
+    for (let k = 0; k < m; k++) {
+      for (let j = i + 1; j < n; j++) Z[i][k] -= L[j][i] * Z[j][k];
+      Z[i][k] /= L[i][i];
+    }
+  return Z;
 }
