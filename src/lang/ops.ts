@@ -306,7 +306,12 @@ export const OPS = {
     },
     notation: ([x, w]) => `${w} ⋆ ${x}`,
     ref: ([x, w], a) => nd.conv2d(x, w, a.stride, a.padding, a.dilation),
-    fast: (tf, [x, w], a) => tf.conv2d(x as tfc.Tensor4D, w as tfc.Tensor4D, a.stride, typeof a.padding === "number" ? [[0, 0], [a.padding, a.padding], [a.padding, a.padding], [0, 0]] : a.padding, "NHWC", a.dilation),
+    fast(tf, [x, w], a) {
+      // Padding that keeps the size (K3 P1 at stride 1) is given as "same": tfjs-wasm runs it ~15% faster than the explicit form.
+      const keeps = typeof a.padding === "number" && a.stride === 1 && w.shape[0] === w.shape[1] && 2 * a.padding === (w.shape[0] - 1) * a.dilation;
+      const pad = keeps ? "same" : typeof a.padding === "number" ? [[0, 0], [a.padding, a.padding], [a.padding, a.padding], [0, 0]] : a.padding;
+      return tf.conv2d(x as tfc.Tensor4D, w as tfc.Tensor4D, a.stride, pad as "same", "NHWC", a.dilation);
+    },
   },
   maxPool: pooling("max"),
   avgPool: pooling("avg"),
