@@ -30,3 +30,4 @@ export type { ChartInfo, HeatmapOptions, LinesOptions, SaturationOptions, Compar
 export { view, StepperView, player, Player } from "./view";
 export type { StepperViewOptions, ViewPlot, PlayerOptions, ViewDiagramOptions } from "./view";
 export * as nn from "./lang";
+export * as zoo from "./zoo";

@@ -110,6 +110,11 @@ export class Model {
     return { rows, totalParams, trainableParams, constants };
   }
 
+  /** Node's inspection (a cell's last value, `display(model)` before a display is registered) shows the one-line text, not the graph. */
+  [Symbol.for("nodejs.util.inspect.custom")](): string {
+    return this.toString();
+  }
+
   toString(): string {
     return `Model ${this.name}: ${this.graph.inputs.map((i) => i.toString()).join(", ")} → ${Object.keys(this.graph.outputs).join(", ")}`;
   }
