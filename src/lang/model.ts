@@ -67,11 +67,14 @@ export class Model {
       while (s?.parent) s = s.parent;
       return s ? s.name : t.name;
     };
+    // Rows are the data path: nodes fed by an input (initial values made of constants are not layers).
+    const fed = new Set<Tensor>();
+    for (const t of this.graph.nodes) if (t.op === "input" || t.inputs.some((i) => fed.has(i))) fed.add(t);
     const order: string[] = [];
     const last = new Map<string, Tensor>();
     const kinds = new Map<string, string>();
     for (const t of this.graph.nodes) {
-      if (t.op === "param" || t.op === "constant" || t.op === "scan") continue;
+      if (t.op === "param" || t.op === "scan" || !fed.has(t)) continue;
       const unit = t.op === "scanOut" || t.op === "scanFinal" ? unitOf(t.inputs[0]) : unitOf(t);
       if (!last.has(unit)) order.push(unit);
       if (t.op !== "scanFinal" || !last.has(unit)) last.set(unit, t);

@@ -183,6 +183,29 @@ export const OPS = {
     },
     fast: (tf, _i, a, ctx) => tf.fill(concrete(a.shape, ctx), a.value),
   },
+  roll: {
+    shape: (i) => ({ shape: i[0].shape, dtype: i[0].dtype }),
+    notation: ([x], a) => `roll${a.shift >= 0 ? "+" : ""}${a.shift}(${x})`,
+    ref([x], a) {
+      const n = x.shape[a.axis];
+      const inner = x.shape.slice(a.axis + 1).reduce((p, d) => p * d, 1);
+      const outer = x.data.length / (n * inner);
+      const out = nd.zeros(x.shape);
+      for (let o = 0; o < outer; o++)
+        for (let i = 0; i < n; i++) {
+          const to = (((i + a.shift) % n) + n) % n;
+          out.data.set(x.data.subarray((o * n + i) * inner, (o * n + i + 1) * inner), (o * n + to) * inner);
+        }
+      return out;
+    },
+    fast(tf, [x], a) {
+      const n = x.shape[a.axis]!;
+      const k = ((a.shift % n) + n) % n;
+      if (k === 0) return x;
+      const [head, tail] = tf.split(x, [n - k, k], a.axis);
+      return tf.concat([tail, head], a.axis);
+    },
+  },
   clip: {
     shape: same,
     notation: ([x], a) => `clip(${x}, ${a.lo}, ${a.hi})`,
@@ -558,6 +581,12 @@ export const pow = (x: Tensor, p: number) => apply("pow", [x], { p });
 export const fill = (shape: SizeLike[], value = 0) => {
   if (!Number.isFinite(value)) throw new ArchlabError("bad-option", `fill: the value must be a finite number, not ${value}.`);
   return apply("fill", [], { shape: shape.map((s) => size(s)), value });
+};
+/** Circular shift along an axis: `roll(w, 1, "N")[i] = w[i − 1]` (an NTM head's shift). */
+export const roll = (x: Tensor, shift: number, axis: SizeLike = -1) => {
+  if (!Number.isInteger(shift)) throw new ArchlabError("bad-option", `roll: the shift must be a whole number, not ${shift}.`);
+  const [i] = axesOf("roll", x, axis);
+  return apply("roll", [x], { shift, axis: i });
 };
 /** Values limited to [lo, hi] (a hard sigmoid is clip(0.2x + 0.5, 0, 1)). */
 export const clip = (x: Tensor, lo: number, hi: number) => {

@@ -20,3 +20,5 @@ export type { EsnOptions, ElmOptions, FitReadoutOptions } from "./reservoirs";
 export { seq2seqAttention } from "./seq2seq-attention";
 export type { Seq2SeqAttentionOptions } from "./seq2seq-attention";
 export type { ZooEntry, ZooMeta, ZooModel, ZooFamily } from "./entry";
+export { ntm } from "./ntm";
+export type { NtmOptions } from "./ntm";
