@@ -1,0 +1,133 @@
+/**
+ * A model of the definition language: its graph, its parameters' values, `run` and `summary`.
+ */
+import seedrandom from "seedrandom";
+import { ArchlabError } from "../errors";
+import { buildGraph, type Graph, type ScanInfo } from "./build";
+import { Tensor, scopePath } from "./graph";
+import { count, type ND } from "./nd";
+import { runGraph, type ModelRun, type RunOptions, type ValueLike } from "./run";
+import { evalShape } from "./size";
+
+/** Options of {@link model}. */
+export interface ModelOptions {
+  /** Seed of the parameters' initial values (default 0): the same seed, the same model. */
+  seed?: number;
+}
+
+/** One row of {@link Model.summary}: a top-level layer (block, scan, input or op). */
+export interface SummaryRow {
+  name: string;
+  /** The block's kind (`ConvBlock`), or the op (`matmul`), or `Input`. */
+  op: string;
+  /** Output shape with the sizes substituted. */
+  shape: number[];
+  /** Parameters declared in the row (trainable + frozen; PyTorch's count). */
+  params: number;
+}
+
+/** What {@link Model.summary} returns. */
+export interface Summary {
+  rows: SummaryRow[];
+  /** Trainable + frozen parameters, as PyTorch counts them (`sum(p.numel() for p in m.parameters())`). */
+  totalParams: number;
+  trainableParams: number;
+  /** Constant values (batch-norm running statistics: PyTorch's buffers), not counted as parameters. */
+  constants: number;
+}
+
+/** A model: one definition that computes, records every intermediate, and draws itself. */
+export class Model {
+  /** @internal */
+  constructor(readonly graph: Graph) {}
+
+  get name(): string {
+    return this.graph.name;
+  }
+
+  /** Parameters by path, with their current values. */
+  get params(): Record<string, ND> {
+    return Object.fromEntries(this.graph.params.map((p) => [p.path, this.graph.values.get(p)!]));
+  }
+
+  /** Runs the model on inputs given by input name (nested arrays or concrete arrays); every node is recorded. */
+  run(inputs: Record<string, ValueLike>, options?: RunOptions): Promise<ModelRun> {
+    return runGraph(this.graph, inputs, options);
+  }
+
+  /** One row per top-level layer — name, op, output shape under `sizes`, parameter count — and totals, as Keras prints it. */
+  summary(sizes: Record<string, number> = {}): Summary {
+    const all = { ...this.graph.sizes, ...sizes };
+    const rows: SummaryRow[] = [];
+    const paramCount = (p: Tensor) => count(evalShape(p.shape, all, p.path));
+    const counted = (p: Tensor) => p.attrs.kind !== "constant";
+    // Top-level unit of a node: its outermost block, or itself.
+    const unitOf = (t: Tensor) => {
+      let s = t.scope;
+      while (s?.parent) s = s.parent;
+      return s ? s.name : t.name;
+    };
+    // Rows are the data path: nodes fed by an input (initial values made of constants are not layers).
+    const fed = new Set<Tensor>();
+    for (const t of this.graph.nodes) if (t.op === "input" || t.inputs.some((i) => fed.has(i))) fed.add(t);
+    const order: string[] = [];
+    const last = new Map<string, Tensor>();
+    const kinds = new Map<string, string>();
+    for (const t of this.graph.nodes) {
+      if (t.op === "param" || t.op === "scan" || !fed.has(t)) continue;
+      const unit = t.op === "scanOut" || t.op === "scanFinal" ? unitOf(t.inputs[0]) : unitOf(t);
+      if (!last.has(unit)) order.push(unit);
+      if (t.op !== "scanFinal" || !last.has(unit)) last.set(unit, t);
+      if (!kinds.has(unit)) {
+        let s = t.scope;
+        while (s?.parent) s = s.parent;
+        const scanKind = t.op === "scanOut" || t.op === "scanFinal" ? (t.inputs[0].attrs.kind as string) : undefined;
+        kinds.set(unit, scanKind ?? (s ? (s.kind ?? "Block") : t.op === "input" ? "Input" : t.op));
+      }
+    }
+    for (const unit of order) {
+      const out = last.get(unit)!;
+      const params = this.graph.params.filter((p) => counted(p) && (p.path === unit || p.path.startsWith(`${unit}/`) || scopePath(p.scope) === unit));
+      rows.push({ name: unit, op: kinds.get(unit)!, shape: evalShape(out.shape, all, out.path), params: params.reduce((s, p) => s + paramCount(p), 0) });
+    }
+    // Parameters used directly at the top level (a tied output weight is counted where it is declared).
+    const inRows = new Set(rows.map((r) => r.name));
+    const loose = this.graph.params.filter((p) => counted(p) && !p.scope && !inRows.has(p.name));
+    if (loose.length) {
+      const owner = new Map<Tensor, string>();
+      const visit = (nodes: readonly Tensor[], unit?: string) => {
+        for (const t of nodes) {
+          for (const i of t.inputs) if (loose.includes(i) && !owner.has(i)) owner.set(i, unit ?? unitOf(t));
+          if (t.op === "scan") visit((t.attrs.scan as ScanInfo).body, unit ?? unitOf(t));
+        }
+      };
+      visit(this.graph.nodes);
+      for (const p of loose) {
+        const row = rows.find((r) => r.name === owner.get(p));
+        if (row) row.params += paramCount(p);
+      }
+    }
+    const totalParams = this.graph.params.filter(counted).reduce((s, p) => s + paramCount(p), 0);
+    const trainableParams = this.graph.params.filter((p) => p.attrs.kind === "trainable").reduce((s, p) => s + paramCount(p), 0);
+    const constants = this.graph.params.filter((p) => !counted(p)).reduce((s, p) => s + paramCount(p), 0);
+    return { rows, totalParams, trainableParams, constants };
+  }
+
+  /** Node's inspection (a cell's last value, `display(model)` before a display is registered) shows the one-line text, not the graph. */
+  [Symbol.for("nodejs.util.inspect.custom")](): string {
+    return this.toString();
+  }
+
+  toString(): string {
+    return `Model ${this.name}: ${this.graph.inputs.map((i) => i.toString()).join(", ")} → ${Object.keys(this.graph.outputs).join(", ")}`;
+  }
+}
+
+/**
+ * Defines a model: `build` runs once, with `sizes` bound, and returns its output tensor or an object
+ * of them. Parameters get their initial values now, from `options.seed`.
+ */
+export function model(name: string, sizes: Record<string, number>, build: () => Record<string, Tensor> | Tensor, options: ModelOptions = {}): Model {
+  if (typeof build !== "function") throw new ArchlabError("bad-model", `model(${JSON.stringify(name)}, sizes, build): build must be a function that defines the model.`);
+  return new Model(buildGraph(name, sizes ?? {}, build, seedrandom(String(options.seed ?? 0))));
+}

@@ -1,0 +1,320 @@
+/**
+ * Plain n-dimensional arrays and the reference kernels the definition language's ops run on in the
+ * reference interpreter: float64, row-major, written as loops that are obviously right. The fast
+ * path (tfjs-core kernels) is tested against these.
+ */
+import { ArchlabError } from "../errors";
+
+/** A concrete tensor value: shape and row-major data. Integer tensors (word ids) hold integers in the same array type. */
+export interface ND {
+  readonly shape: readonly number[];
+  readonly data: Float64Array | Float32Array;
+}
+
+/** Largest element count allocated for one tensor (2^31−1: a typed array's practical limit). */
+export const MAX_ELEMENTS = 2 ** 31 - 1;
+
+/** Number of elements of a shape. */
+export function count(shape: readonly number[]): number {
+  return shape.reduce((a, b) => a * b, 1);
+}
+
+/** A zero-filled float64 array of `shape`; a named error saying how many bytes it would take when too large. */
+export function zeros(shape: readonly number[], what = "a tensor"): ND {
+  const n = count(shape);
+  if (!Number.isSafeInteger(n) || n > MAX_ELEMENTS)
+    throw new ArchlabError(
+      "too-large",
+      `${what} of shape [${shape.join(", ")}] has ${n.toLocaleString("en-US")} elements (${(n * 8 / 1e9).toLocaleString("en-US", { maximumFractionDigits: 1 })} GB in float64), more than can be allocated. Use smaller sizes (a smaller batch, image or hidden size).`,
+    );
+  return { shape: [...shape], data: new Float64Array(n) };
+}
+
+/** Row-major strides of a shape. */
+export function strides(shape: readonly number[]): number[] {
+  const s = new Array<number>(shape.length);
+  let acc = 1;
+  for (let i = shape.length - 1; i >= 0; i--) (s[i] = acc), (acc *= shape[i]);
+  return s;
+}
+
+/** Elementwise f over one array. */
+export function map(a: ND, f: (x: number) => number): ND {
+  const out = zeros(a.shape);
+  for (let i = 0; i < a.data.length; i++) out.data[i] = f(a.data[i]);
+  return out;
+}
+
+/** NumPy broadcasting of two shapes (aligned from the right); undefined when they do not broadcast. */
+export function broadcastShape(a: readonly number[], b: readonly number[]): number[] | undefined {
+  const n = Math.max(a.length, b.length);
+  const out: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const x = a[a.length - n + i] ?? 1;
+    const y = b[b.length - n + i] ?? 1;
+    if (x !== y && x !== 1 && y !== 1) return undefined;
+    out.push(x === 1 ? y : x);
+  }
+  return out;
+}
+
+/** For each flat index of `shape`, the flat index into an array of `from` broadcast to it. */
+function broadcastIndex(from: readonly number[], shape: readonly number[]): Int32Array {
+  const n = count(shape);
+  const out = new Int32Array(n);
+  const fs = strides(from);
+  const offset = shape.length - from.length;
+  const idx = new Array<number>(shape.length).fill(0);
+  for (let i = 0; i < n; i++) {
+    let f = 0;
+    for (let d = 0; d < from.length; d++) if (from[d] !== 1) f += idx[d + offset] * fs[d];
+    out[i] = f;
+    for (let d = shape.length - 1; d >= 0; d--) {
+      if (++idx[d] < shape[d]) break;
+      idx[d] = 0;
+    }
+  }
+  return out;
+}
+
+/** Elementwise f over two broadcast arrays. */
+export function zip(a: ND, b: ND, f: (x: number, y: number) => number): ND {
+  const shape = broadcastShape(a.shape, b.shape);
+  if (!shape) throw new ArchlabError("shape", `Shapes [${a.shape}] and [${b.shape}] do not broadcast.`);
+  const out = zeros(shape);
+  const ia = broadcastIndex(a.shape, shape);
+  const ib = broadcastIndex(b.shape, shape);
+  for (let i = 0; i < out.data.length; i++) out.data[i] = f(a.data[ia[i]], b.data[ib[i]]);
+  return out;
+}
+
+/** Elementwise f over three broadcast arrays (for `where`). */
+export function zip3(a: ND, b: ND, c: ND, f: (x: number, y: number, z: number) => number): ND {
+  const shape = broadcastShape(broadcastShape(a.shape, b.shape) ?? [], c.shape);
+  if (!shape) throw new ArchlabError("shape", `Shapes [${a.shape}], [${b.shape}] and [${c.shape}] do not broadcast.`);
+  const out = zeros(shape);
+  const [ia, ib, ic] = [a, b, c].map((x) => broadcastIndex(x.shape, shape));
+  for (let i = 0; i < out.data.length; i++) out.data[i] = f(a.data[ia[i]], b.data[ib[i]], c.data[ic[i]]);
+  return out;
+}
+
+/** Reduces `axes` with (acc, x) → acc from `init`, then `finish(acc, n)`; the reduced axes are kept with length 1 when `keep`. */
+export function reduce(a: ND, axes: readonly number[], init: number, step: (acc: number, x: number) => number, finish: (acc: number, n: number) => number = (x) => x, keep = false): ND {
+  const kept = a.shape.map((d, i) => (axes.includes(i) ? 1 : d));
+  const out = zeros(kept);
+  out.data.fill(init);
+  const idx = broadcastIndex(kept, a.shape);
+  for (let i = 0; i < a.data.length; i++) out.data[idx[i]] = step(out.data[idx[i]], a.data[i]);
+  const n = axes.reduce((p, ax) => p * a.shape[ax], 1);
+  for (let i = 0; i < out.data.length; i++) out.data[i] = finish(out.data[i], n);
+  return keep ? out : { shape: a.shape.filter((_, i) => !axes.includes(i)), data: out.data };
+}
+
+/** The array with a new shape of the same element count (no copy). */
+export function reshape(a: ND, shape: readonly number[]): ND {
+  if (count(shape) !== a.data.length) throw new ArchlabError("shape", `Cannot reshape [${a.shape}] (${a.data.length} elements) to [${shape}] (${count(shape)}).`);
+  return { shape: [...shape], data: a.data };
+}
+
+/** Axes permuted: out.shape[i] = a.shape[perm[i]]. */
+export function transpose(a: ND, perm: readonly number[]): ND {
+  const shape = perm.map((p) => a.shape[p]);
+  const out = zeros(shape);
+  const as = strides(a.shape);
+  const idx = new Array<number>(shape.length).fill(0);
+  for (let i = 0; i < out.data.length; i++) {
+    let f = 0;
+    for (let d = 0; d < shape.length; d++) f += idx[d] * as[perm[d]];
+    out.data[i] = a.data[f];
+    for (let d = shape.length - 1; d >= 0; d--) {
+      if (++idx[d] < shape[d]) break;
+      idx[d] = 0;
+    }
+  }
+  return out;
+}
+
+/** Batched matrix product [..., m, k] × [..., k, n] → [..., m, n], batch axes broadcast. */
+export function matmul(a: ND, b: ND): ND {
+  const [m, k] = a.shape.slice(-2);
+  const [k2, n] = b.shape.slice(-2);
+  if (k !== k2) throw new ArchlabError("shape", `matmul: inner sizes differ, [${a.shape}] × [${b.shape}].`);
+  const batch = broadcastShape(a.shape.slice(0, -2), b.shape.slice(0, -2));
+  if (!batch) throw new ArchlabError("shape", `matmul: batch axes of [${a.shape}] and [${b.shape}] do not broadcast.`);
+  const out = zeros([...batch, m, n]);
+  const ia = broadcastIndex(a.shape.slice(0, -2), batch);
+  const ib = broadcastIndex(b.shape.slice(0, -2), batch);
+  const nb = count(batch);
+  for (let q = 0; q < nb; q++) {
+    const ao = ia[q] * m * k;
+    const bo = ib[q] * k * n;
+    const oo = q * m * n;
+    for (let i = 0; i < m; i++)
+      for (let j = 0; j < n; j++) {
+        let s = 0;
+        for (let p = 0; p < k; p++) s += a.data[ao + i * k + p] * b.data[bo + p * n + j];
+        out.data[oo + i * n + j] = s;
+      }
+  }
+  return out;
+}
+
+/** Arrays joined along `axis`. */
+export function concat(parts: readonly ND[], axis: number): ND {
+  const shape = [...parts[0].shape];
+  shape[axis] = parts.reduce((s, p) => s + p.shape[axis], 0);
+  const out = zeros(shape);
+  const outer = count(shape.slice(0, axis));
+  const inner = count(shape.slice(axis + 1));
+  let offset = 0;
+  for (const p of parts) {
+    const len = p.shape[axis] * inner;
+    for (let o = 0; o < outer; o++) out.data.set(p.data.subarray(o * len, (o + 1) * len), o * shape[axis] * inner + offset);
+    offset += len;
+  }
+  return out;
+}
+
+/** `length` entries from `start` along `axis`. */
+export function slice(a: ND, axis: number, start: number, length: number): ND {
+  const shape = [...a.shape];
+  shape[axis] = length;
+  const out = zeros(shape);
+  const outer = count(a.shape.slice(0, axis));
+  const inner = count(a.shape.slice(axis + 1));
+  for (let o = 0; o < outer; o++)
+    out.data.set(a.data.subarray((o * a.shape[axis] + start) * inner, (o * a.shape[axis] + start + length) * inner), o * length * inner);
+  return out;
+}
+
+/** Rows of `table` [V, ...] at integer `ids` [...]: [...ids, ...row]. */
+export function gather(table: ND, ids: ND, what: string): ND {
+  const row = count(table.shape.slice(1));
+  const out = zeros([...ids.shape, ...table.shape.slice(1)]);
+  checkIds(ids.data, table.shape[0], what);
+  for (let i = 0; i < ids.data.length; i++) out.data.set(table.data.subarray(ids.data[i] * row, (ids.data[i] + 1) * row), i * row);
+  return out;
+}
+
+/** A named error for the first id that is not a whole number in 0…n−1. */
+export function checkIds(ids: ArrayLike<number>, n: number, what: string): void {
+  for (let i = 0; i < ids.length; i++) {
+    const id = ids[i];
+    if (!Number.isInteger(id) || id < 0 || id >= n)
+      throw new ArchlabError("bad-id", `${what}: id ${id} at position ${i} is outside 0…${n - 1}. Ids must be whole numbers below the table's size.`);
+  }
+}
+
+/** Padding before and after one spatial axis for a kernel of effective size `k` with `stride`: "same" as TensorFlow pads it. */
+export function padding(pad: number | "same" | "valid", size: number, k: number, stride: number): [number, number, number] {
+  if (pad === "valid") return [0, 0, Math.floor((size - k) / stride) + 1];
+  if (pad === "same") {
+    const out = Math.ceil(size / stride);
+    const total = Math.max((out - 1) * stride + k - size, 0);
+    return [Math.floor(total / 2), total - Math.floor(total / 2), out];
+  }
+  return [pad, pad, Math.floor((size + 2 * pad - k) / stride) + 1];
+}
+
+/** 2-D convolution (cross-correlation, as every framework computes it): x [B, H, W, Cin], w [KH, KW, Cin, Cout] → [B, OH, OW, Cout]. */
+export function conv2d(x: ND, w: ND, stride: number, pad: number | "same" | "valid", dilation: number): ND {
+  const [B, H, W, C] = x.shape;
+  const [KH, KW, , CO] = w.shape;
+  const [pt, , OH] = padding(pad, H, (KH - 1) * dilation + 1, stride);
+  const [pl, , OW] = padding(pad, W, (KW - 1) * dilation + 1, stride);
+  const out = zeros([B, OH, OW, CO], "a convolution's output");
+  for (let b = 0; b < B; b++)
+    for (let oy = 0; oy < OH; oy++)
+      for (let ox = 0; ox < OW; ox++) {
+        const o = ((b * OH + oy) * OW + ox) * CO;
+        for (let ky = 0; ky < KH; ky++) {
+          const y = oy * stride - pt + ky * dilation;
+          if (y < 0 || y >= H) continue;
+          for (let kx = 0; kx < KW; kx++) {
+            const xx = ox * stride - pl + kx * dilation;
+            if (xx < 0 || xx >= W) continue;
+            const xi = ((b * H + y) * W + xx) * C;
+            const wi = (ky * KW + kx) * C * CO;
+            for (let c = 0; c < C; c++) {
+              const v = x.data[xi + c];
+              if (v === 0) continue;
+              for (let co = 0; co < CO; co++) out.data[o + co] += v * w.data[wi + c * CO + co];
+            }
+          }
+        }
+      }
+  return out;
+}
+
+/** Max or average pooling over k×k windows with `stride`: [B, H, W, C] → [B, OH, OW, C]. Average counts only positions inside the image. */
+export function pool(x: ND, kind: "max" | "avg", k: number, stride: number, pad: number | "same" | "valid"): ND {
+  const [B, H, W, C] = x.shape;
+  const [pt, , OH] = padding(pad, H, k, stride);
+  const [pl, , OW] = padding(pad, W, k, stride);
+  const out = zeros([B, OH, OW, C]);
+  for (let b = 0; b < B; b++)
+    for (let oy = 0; oy < OH; oy++)
+      for (let ox = 0; ox < OW; ox++)
+        for (let c = 0; c < C; c++) {
+          let acc = kind === "max" ? -Infinity : 0;
+          let n = 0;
+          for (let ky = 0; ky < k; ky++)
+            for (let kx = 0; kx < k; kx++) {
+              const y = oy * stride - pt + ky;
+              const xx = ox * stride - pl + kx;
+              if (y < 0 || y >= H || xx < 0 || xx >= W) continue;
+              const v = x.data[((b * H + y) * W + xx) * C + c];
+              acc = kind === "max" ? Math.max(acc, v) : acc + v;
+              n++;
+            }
+          out.data[((b * OH + oy) * OW + ox) * C + c] = kind === "max" ? acc : acc / n;
+        }
+  return out;
+}
+
+/** Nearest-neighbour upsampling by an integer factor: [B, H, W, C] → [B, sH, sW, C]. */
+export function upsample(x: ND, s: number): ND {
+  const [B, H, W, C] = x.shape;
+  const out = zeros([B, H * s, W * s, C]);
+  for (let b = 0; b < B; b++)
+    for (let y = 0; y < H * s; y++)
+      for (let xx = 0; xx < W * s; xx++) {
+        const from = ((b * H + Math.floor(y / s)) * W + Math.floor(xx / s)) * C;
+        out.data.set(x.data.subarray(from, from + C), ((b * H * s + y) * W * s + xx) * C);
+      }
+  return out;
+}
+
+/**
+ * Transposed convolution, as PyTorch's ConvTranspose2d computes it: every input pixel scatters its
+ * kernel-weighted copy into the output, then `pad` rows/columns are cropped from each side and
+ * `outputPadding` extra ones kept at the bottom/right. x [B, H, W, Cin], w [KH, KW, Cin, Cout] →
+ * [B, (H−1)·stride − 2·pad + KH + outputPadding, …, Cout].
+ */
+export function conv2dTranspose(x: ND, w: ND, stride: number, pad: number, outputPadding: number): ND {
+  const [B, H, W, C] = x.shape;
+  const [KH, KW, , CO] = w.shape;
+  const OH = (H - 1) * stride - 2 * pad + KH + outputPadding;
+  const OW = (W - 1) * stride - 2 * pad + KW + outputPadding;
+  const out = zeros([B, OH, OW, CO], "a transposed convolution's output");
+  for (let b = 0; b < B; b++)
+    for (let iy = 0; iy < H; iy++)
+      for (let ix = 0; ix < W; ix++) {
+        const xi = ((b * H + iy) * W + ix) * C;
+        for (let ky = 0; ky < KH; ky++) {
+          const oy = iy * stride - pad + ky;
+          if (oy < 0 || oy >= OH) continue;
+          for (let kx = 0; kx < KW; kx++) {
+            const ox = ix * stride - pad + kx;
+            if (ox < 0 || ox >= OW) continue;
+            const o = ((b * OH + oy) * OW + ox) * CO;
+            const wi = (ky * KW + kx) * C * CO;
+            for (let c = 0; c < C; c++) {
+              const v = x.data[xi + c];
+              for (let co = 0; co < CO; co++) out.data[o + co] += v * w.data[wi + c * CO + co];
+            }
+          }
+        }
+      }
+  return out;
+}
