@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 npm run build --silent
 # Tests and benchmarks run through tsx, which strips types without checking them: check them here.
 node node_modules/typescript/bin/tsc -p tsconfig.check.json
-for pkg in test/render test/lab; do
+for pkg in test/render kernel/lab; do
   # Install when missing or when the lockfile changed since the last install.
   if [ ! -f "$pkg/node_modules/.package-lock.json" ] || [ "$pkg/package-lock.json" -nt "$pkg/node_modules/.package-lock.json" ]; then
     npm ci --prefix "$pkg" --no-audit --no-fund --loglevel=error

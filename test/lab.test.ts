@@ -1,10 +1,10 @@
 /**
- * End to end in a real JupyterLab 4.6.3 (built from npm in test/lab/, served by Debian's
+ * End to end in a real JupyterLab 4.6.3 (built from npm in kernel/lab/, served by Debian's
  * jupyter-server and jupyterlab-server): open a notebook, run all cells on the archlab kernel,
  * step a cell and see an output update in place, save, reopen. Assertions are on the page only:
  * Lab 4.6's console is noisy with Debian's older server (404s for /api/me and /api/events).
  *
- * Needs `npm ci --prefix test/lab && npm --prefix test/lab run build`, Debian's chromium,
+ * Needs `npm ci --prefix kernel/lab && npm --prefix kernel/lab run build`, Debian's chromium,
  * jupyter-server and jupyterlab-server, and `npm run build` (dist/kernel/cli.js). Without them it
  * is skipped locally and fails under CI=true. ARCHLAB_LAB_KERNEL=python3 runs it on ipykernel.
  */

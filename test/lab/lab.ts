@@ -1,5 +1,5 @@
 /**
- * Runs the JupyterLab 4.6.3 built in build/ under Debian's jupyter-server (server.py) for one
+ * Runs the JupyterLab 4.6.3 built in kernel/lab/build/ under Debian's jupyter-server (kernel/lab/server.py) for one
  * test, and writes the notebook the test opens.
  *
  * @example
@@ -13,7 +13,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
-import { buildDir } from './build';
+import { buildDir } from '../../kernel/lab/build';
 
 /** Debian's Python, which has jupyter-server and jupyterlab-server (the first python3 on PATH may not). */
 export const python = process.env.ARCHLAB_PYTHON ?? '/usr/bin/python3';
@@ -41,7 +41,7 @@ async function freePort(): Promise<number> {
 export async function startLab(options: { root: string; kernelPrefix?: string; timeoutMs?: number }): Promise<Lab> {
   const { root, kernelPrefix, timeoutMs = 30_000 } = options;
   if (!existsSync(join(buildDir, 'static', 'bundle.js'))) {
-    throw new Error('JupyterLab is not built: run `npm --prefix test/lab run build`');
+    throw new Error('JupyterLab is not built: run `npm --prefix kernel/lab run build`');
   }
   const port = await freePort();
   const token = `archlab-e2e-${process.pid}`;
@@ -53,7 +53,7 @@ export async function startLab(options: { root: string; kernelPrefix?: string; t
     ...(kernelPrefix ? { JUPYTER_PATH: join(kernelPrefix, 'share', 'jupyter') } : {}),
   };
   const args = [
-    join(__dirname, 'server.py'),
+    join(__dirname, '..', '..', 'kernel', 'lab', 'server.py'),
     `--ServerApp.port=${port}`,
     '--ServerApp.port_retries=0',
     '--ServerApp.ip=127.0.0.1',

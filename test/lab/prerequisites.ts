@@ -7,15 +7,15 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 
 export const repo = join(__dirname, '..', '..');
-export const labDir = __dirname;
+export const labDir = join(repo, 'kernel', 'lab');
 export const chromiumPath = process.env.ARCHLAB_CHROMIUM ?? '/usr/bin/chromium';
 export const kernelCli = join(repo, 'dist', 'kernel', 'cli.js');
 
 /** The `skip` option of a JupyterLab test: false, or what is missing (never under CI=true). */
 export function labSkip({ archlabKernel = true } = {}): string | false {
   const missing = [
-    existsSync(join(labDir, 'node_modules', 'playwright-core')) ? '' : 'npm ci --prefix test/lab',
-    existsSync(join(labDir, 'build', 'static', 'bundle.js')) ? '' : 'npm --prefix test/lab run build',
+    existsSync(join(labDir, 'node_modules', 'playwright-core')) ? '' : 'npm ci --prefix kernel/lab',
+    existsSync(join(labDir, 'build', 'static', 'bundle.js')) ? '' : 'npm --prefix kernel/lab run build',
     existsSync(chromiumPath) ? '' : `a Chromium at ${chromiumPath}`,
     existsSync('/usr/bin/python3') ? '' : 'Debian python3 with jupyter-server',
     !archlabKernel || existsSync(kernelCli) ? '' : 'npm run build (dist/kernel/cli.js)',

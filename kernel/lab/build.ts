@@ -10,12 +10,12 @@
  * Every dependency whose package.json says `jupyterlab.extension` or `jupyterlab.mimeExtension`
  * is bundled, so the list of plugins is package.json's list and nothing else.
  *
- *   npm --prefix test/lab run build
+ *   npm --prefix kernel/lab run build
  */
 import * as esbuild from 'esbuild';
 import { cpSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { assetLoaders, svgAsText, tildeImports } from '../render/esbuild-plugins';
+import { assetLoaders, svgAsText, tildeImports } from '../../test/render/esbuild-plugins';
 
 const here = __dirname;
 export const buildDir = join(here, 'build');

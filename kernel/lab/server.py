@@ -1,7 +1,7 @@
 """Serves the JupyterLab 4.6.3 frontend in build/ (see build.ts) with Debian's jupyter-server
 and jupyterlab-server, at /lab.
 
-    /usr/bin/python3 test/lab/server.py --ServerApp.port=8890 --ServerApp.root_dir=DIR ...
+    /usr/bin/python3 kernel/lab/server.py --ServerApp.port=8890 --ServerApp.root_dir=DIR ...
 
 Debian's server (jupyter-server 1.23) is older than Lab 4.6 expects: the page asks for
 /api/me and /api/events, which answer 404. Notebooks, kernels, contents and settings work.
