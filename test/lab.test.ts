@@ -114,17 +114,14 @@ describe(`JupyterLab 4.6.3 with the ${kernel} kernel`, { skip, timeout: 7 * step
   /** What the chart and diagram outputs show: a painted Vega canvas or svg, a decoded image. */
   async function richOutputs(cell: Locator) {
     await cell.locator('.vega-embed canvas, .vega-embed svg').first().waitFor({ timeout: stepTimeout });
-    return cell.evaluate(async (node) => {
-      const canvas = node.querySelector<HTMLCanvasElement>('.vega-embed canvas');
-      let ink = node.querySelectorAll('.vega-embed svg .role-mark path').length;
-      if (canvas && canvas.width > 0 && canvas.height > 0) {
-        const { data } = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height);
-        for (let i = 0; i < data.length; i += 4) if (data[i + 3] > 0 && (data[i] < 240 || data[i + 2] < 240)) ink++;
-      }
+    const { vegaInk } = await import('./lab/lab.js');
+    const ink = await vegaInk(cell);
+    const image = await cell.evaluate(async (node) => {
       const img = node.querySelector<HTMLImageElement>('img.e2e-diagram');
       await img?.decode().catch(() => undefined);
-      return { ink, imageWidth: img?.naturalWidth ?? 0, errors: (node as HTMLElement).innerText.includes('Javascript Error') };
+      return { imageWidth: img?.naturalWidth ?? 0, errors: (node as HTMLElement).innerText.includes('Javascript Error') };
     });
+    return { ink, ...image };
   }
 
   before(async () => {
