@@ -134,14 +134,14 @@ export const cliText = {
 };
 
 /**
- * What `archlab start` says. The install's size and time are measured (Debian 12, 2 cores, a fast
- * connection): keep them true when kernel/lab/package.json changes.
+ * What `archlab start` says. The install's size and time are measured (Debian 12, 2 cores shared
+ * and busy, a fast connection: 227 s, 423 MB): keep them true when kernel/lab/package.json changes.
  */
 export const startText = {
   registered: (spec: string) => `Registered the archlab kernel in ${spec}.`,
   labInstalling: (packages: number, dir: string) =>
-    `First start without \`jupyter lab\`: installing archlab's own JupyterLab 4.6.3 (${packages} npm packages, about 420 MB) into ${dir}. ` +
-    "This happens once and takes 1 to 3 minutes with a fast connection (longer on a slow one); later starts reuse it and take seconds.",
+    `First start without \`jupyter lab\`: installing archlab's own JupyterLab 4.6.3 (${packages} npm packages, about 430 MB) into ${dir}. ` +
+    "This happens once, and took 4 minutes on a busy 2-core machine with a fast connection (longer on a slow one); later starts reuse it.",
   labBuilding: "Building JupyterLab (esbuild)…",
   labInstalled: (seconds: number, megabytes: number | undefined, dir: string) =>
     `JupyterLab installed and built in ${seconds.toFixed(0)} s${megabytes === undefined ? "" : ` (${megabytes} MB)`}: ${dir}`,

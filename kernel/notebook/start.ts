@@ -127,11 +127,11 @@ function pythonWith(modules: string[]): string | undefined {
 }
 
 /**
- * Signs archlab's own notebooks in this user's Jupyter signature database (nbformat's notary, in
- * the Jupyter data dir, which every Jupyter server of this user reads), so they open trusted. A
- * signature is of the notebook's content, read as the server reads it: a copy elsewhere is
- * trusted too, and a notebook someone changed outside Jupyter is not, until it is run or signed.
- * Other notebooks (--dir) are left to the user, as Jupyter intends.
+ * Signs the notebooks in archlab's own notebooks/ folder (as shipped, or as the user saved them)
+ * in this user's Jupyter signature database (nbformat's notary, in the Jupyter data dir, which
+ * every Jupyter server of this user reads), so they open trusted. A signature is of the notebook's
+ * content, read as the server reads it, so an identical copy elsewhere is trusted too. Other
+ * notebooks (--dir) are left to the user, as Jupyter intends: trusted once run or saved in Jupyter.
  */
 async function trustOwnNotebooks(): Promise<void> {
   const python = pythonWith(["nbformat"]);
