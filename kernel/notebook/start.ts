@@ -12,7 +12,7 @@ import { spawn, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdirSync, readdirSync } from "node:fs";
 import { createServer } from "node:net";
-import { basename, join } from "node:path";
+import { basename, join, resolve } from "node:path";
 import { PACKAGE_ROOT } from "../../src/package-root";
 import { startText } from "../messages";
 import { installSpec } from "../spec";
@@ -64,7 +64,7 @@ export async function runAllHeadless(dir: string): Promise<number> {
 export async function start({ headless = false, classic = false, dir = NOTEBOOKS, port, browser = true }: StartOptions = {}): Promise<void> {
   const started = Date.now();
   console.log(startText.registered(installSpec({ user: true })));
-  const where = { dir, port: port ?? (await freePort(8888)), browser };
+  const where = { dir: resolve(dir), port: port ?? (await freePort(8888)), browser };
   const server = headless ? undefined : classic ? classicNotebook(where) : await jupyterLab(where);
   if (!server) {
     console.log(headless ? startText.headless : startText.noJupyter);
@@ -74,7 +74,7 @@ export async function start({ headless = false, classic = false, dir = NOTEBOOKS
     if (failed) process.exitCode = 1;
     return;
   }
-  console.log(startText.opening(server.name, dir));
+  console.log(startText.opening(server.name, where.dir));
   if (classic) console.log(startText.classicNote);
   await serve(server, where.port, started, trustOwnNotebooks());
 }
