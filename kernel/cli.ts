@@ -7,10 +7,12 @@
  *     archlab kernel --connection-file FILE                    run the kernel (Jupyter does this)
  *         [--allow-no-key] [--max-message-mb MB] [--interrupt-timeout S]
  *     archlab run NOTEBOOK… [--html F] [--inplace | --output F] execute notebooks (no Python needed)
- *     archlab start [--headless]                              the teaching notebooks, in JupyterLab or as HTML
+ *     archlab start [--classic | --headless] [--dir DIR]       the teaching notebooks in JupyterLab (or the classic
+ *         [--port N] [--no-browser]                            Notebook, or run to HTML)
+ *     archlab install-lab                                      install and build archlab's own JupyterLab now
  */
 import { Command, InvalidArgumentError, Option } from "commander";
-import { cliText } from "./messages";
+import { cliText, startText } from "./messages";
 import { installSpec, uninstallSpec, type Location } from "./spec";
 import { versions } from "./versions";
 
@@ -75,13 +77,35 @@ program
 
 program
   .command("start")
-  .description("Register the kernel and open the teaching notebooks in JupyterLab; without Jupyter, run them to HTML.")
+  .description(
+    "Register the kernel and open the teaching notebooks in JupyterLab: `jupyter lab` when installed, else archlab's own JupyterLab " +
+      "(installed and built on the first start) on the system's Jupyter server; without a Jupyter server, run them to HTML.",
+  )
+  .addOption(new Option("--classic", "the classic Jupyter Notebook instead of JupyterLab").conflicts("headless"))
   .option("--headless", "run the notebooks to HTML even when Jupyter is installed")
   .option("--dir <folder>", "a folder of notebooks (default: archlab's own notebooks/)")
-  .action(async (options: { headless?: boolean; dir?: string }) => {
+  .option("--port <number>", "serve on this port of 127.0.0.1 (default: the first free one from 8888)", port)
+  .option("--no-browser", "do not open a browser (the URL to open is printed either way)")
+  .action(async (options: { classic?: boolean; headless?: boolean; dir?: string; port?: number; browser: boolean }) => {
     const { start } = require("./notebook/start") as typeof import("./notebook/start");
     await start(options);
   });
+
+program
+  .command("install-lab")
+  .description("Install and build archlab's own JupyterLab into the cache now, as the first `archlab start` without `jupyter lab` does; print its folder.")
+  .action(async () => {
+    const { ensureLab } = require("./notebook/lab") as typeof import("./notebook/lab");
+    const { dir } = await ensureLab({ log: (line) => console.error(line) });
+    console.log(dir);
+  });
+
+/** A port number option. */
+function port(text: string): number {
+  const value = Number(text);
+  if (!Number.isInteger(value) || value < 1 || value > 65535) throw new InvalidArgumentError(startText.notPort(text));
+  return value;
+}
 
 /** A positive number option (commander parses, this checks). */
 function positive(text: string): number {

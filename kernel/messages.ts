@@ -132,3 +132,35 @@ export const cliText = {
   notPositive: (text: string) => `expected a positive number, got "${text}".`,
   kernelFailed: (error: unknown) => `The archlab kernel could not start: ${reason(error)}`,
 };
+
+/**
+ * What `archlab start` says. The install's size and time are measured (Debian 12, 2 cores shared
+ * and busy, a fast connection: 227 s, 423 MB): keep them true when kernel/lab/package.json changes.
+ */
+export const startText = {
+  registered: (spec: string) => `Registered the archlab kernel in ${spec}.`,
+  labInstalling: (packages: number, dir: string) =>
+    `First start without \`jupyter lab\`: installing archlab's own JupyterLab 4.6.3 (${packages} npm packages, about 430 MB) into ${dir}. ` +
+    "This happens once, and took 4 minutes on a busy 2-core machine with a fast connection (longer on a slow one); later starts reuse it.",
+  labBuilding: "Building JupyterLab (esbuild)…",
+  labInstalled: (seconds: number, megabytes: number | undefined, dir: string) =>
+    `JupyterLab installed and built in ${seconds.toFixed(0)} s${megabytes === undefined ? "" : ` (${megabytes} MB)`}: ${dir}`,
+  labFailed: (step: string, status: string, output: string) =>
+    `Installing archlab's JupyterLab failed: \`${step}\` ended with ${status}.\n${output.trim().split("\n").slice(-20).join("\n")}\n` +
+    "Nothing half-installed was kept: `npm start` tries again. Meanwhile `npm start -- --classic` opens the classic Notebook " +
+    "(static charts), and `npm start -- --headless` runs the notebooks to HTML.",
+  noNpm: "Installing archlab's JupyterLab needs npm (it comes with Node.js), and there is no `npm` command on PATH.",
+  opening: (what: string, dir: string) => `Opening ${dir} in ${what}.`,
+  ready: (what: string, url: string, seconds: number) => `${what} is ready (${seconds.toFixed(1)} s after start) at:\n\n    ${url}\n\nStop it with Ctrl-C.`,
+  classicNote: "The classic Notebook shows charts as static images; in JupyterLab (`npm start` without --classic) they are interactive.",
+  noClassic: "The classic Notebook is not installed: `sudo apt install jupyter-notebook` (Debian/Ubuntu), or leave out --classic for JupyterLab.",
+  notTrusted: (problem: string) => `Could not mark archlab's notebooks as trusted, so Jupyter shows them "Not Trusted" (run them to trust their outputs): ${problem}`,
+  serverEnded: (what: string, status: string) => `${what} ended (${status}) before it answered: see its messages above.`,
+  noJupyter: "Jupyter's server is not installed: running the notebooks headlessly and writing HTML.",
+  headless: "Running the notebooks headlessly and writing HTML.",
+  getJupyter:
+    "To use the notebooks interactively in JupyterLab, install Debian's Jupyter server (`sudo apt install python3-jupyter-server python3-jupyterlab-server`, " +
+    "or `sudo bash scripts/setup-system.sh`), then run `npm start` again.",
+  failedCells: (n: number) => `${n} cell(s) failed: see above.`,
+  notPort: (text: string) => `expected a port number (1 to 65535), got "${text}".`,
+};

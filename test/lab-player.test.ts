@@ -1,5 +1,5 @@
 /**
- * The player inside a real JupyterLab 4.6.3 (test/lab): run on the archlab kernel, its output is
+ * The player inside a real JupyterLab 4.6.3 (kernel/lab): run on the archlab kernel, its output is
  * trusted and its script runs; its buttons move t, and with the player focused the arrow keys and
  * space work — JupyterLab's own keyboard shortcuts (command mode) neither take the keys first nor
  * act on them as well.

@@ -1,10 +1,10 @@
 /**
- * End to end in a real JupyterLab 4.6.3 (built from npm in test/lab/, served by Debian's
+ * End to end in a real JupyterLab 4.6.3 (built from npm in kernel/lab/, served by Debian's
  * jupyter-server and jupyterlab-server): open a notebook, run all cells on the archlab kernel,
  * step a cell and see an output update in place, save, reopen. Assertions are on the page only:
  * Lab 4.6's console is noisy with Debian's older server (404s for /api/me and /api/events).
  *
- * Needs `npm ci --prefix test/lab && npm --prefix test/lab run build`, Debian's chromium,
+ * Needs `npm ci --prefix kernel/lab && npm --prefix kernel/lab run build`, Debian's chromium,
  * jupyter-server and jupyterlab-server, and `npm run build` (dist/kernel/cli.js). Without them it
  * is skipped locally and fails under CI=true. ARCHLAB_LAB_KERNEL=python3 runs it on ipykernel.
  */
@@ -114,17 +114,14 @@ describe(`JupyterLab 4.6.3 with the ${kernel} kernel`, { skip, timeout: 7 * step
   /** What the chart and diagram outputs show: a painted Vega canvas or svg, a decoded image. */
   async function richOutputs(cell: Locator) {
     await cell.locator('.vega-embed canvas, .vega-embed svg').first().waitFor({ timeout: stepTimeout });
-    return cell.evaluate(async (node) => {
-      const canvas = node.querySelector<HTMLCanvasElement>('.vega-embed canvas');
-      let ink = node.querySelectorAll('.vega-embed svg .role-mark path').length;
-      if (canvas && canvas.width > 0 && canvas.height > 0) {
-        const { data } = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height);
-        for (let i = 0; i < data.length; i += 4) if (data[i + 3] > 0 && (data[i] < 240 || data[i + 2] < 240)) ink++;
-      }
+    const { vegaInk } = await import('./lab/lab.js');
+    const ink = await vegaInk(cell);
+    const image = await cell.evaluate(async (node) => {
       const img = node.querySelector<HTMLImageElement>('img.e2e-diagram');
       await img?.decode().catch(() => undefined);
-      return { ink, imageWidth: img?.naturalWidth ?? 0, errors: (node as HTMLElement).innerText.includes('Javascript Error') };
+      return { imageWidth: img?.naturalWidth ?? 0, errors: (node as HTMLElement).innerText.includes('Javascript Error') };
     });
+    return { ink, ...image };
   }
 
   before(async () => {

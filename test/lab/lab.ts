@@ -1,5 +1,6 @@
 /**
- * Runs the JupyterLab 4.6.3 built in build/ under Debian's jupyter-server (server.py) for one
+ * Runs archlab's own JupyterLab 4.6.3 — the build `archlab start` installs into its cache (see
+ * kernel/notebook/lab.ts; `archlab install-lab` makes it) — under Debian's jupyter-server for one
  * test, and writes the notebook the test opens.
  *
  * @example
@@ -8,12 +9,12 @@
  *   await lab.stop();
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Browser } from 'playwright-core';
-import { buildDir } from './build';
+import type { Browser, Locator } from 'playwright-core';
+import { isBuilt, labDir } from '../../kernel/notebook/lab';
 
 /** Debian's Python, which has jupyter-server and jupyterlab-server (the first python3 on PATH may not). */
 export const python = process.env.ARCHLAB_PYTHON ?? '/usr/bin/python3';
@@ -26,7 +27,8 @@ export interface Lab {
   stop(): Promise<void>;
 }
 
-async function freePort(): Promise<number> {
+/** A free port on 127.0.0.1. */
+export async function freePort(): Promise<number> {
   const server = createServer();
   await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
   const { port } = server.address() as { port: number };
@@ -40,20 +42,22 @@ async function freePort(): Promise<number> {
  */
 export async function startLab(options: { root: string; kernelPrefix?: string; timeoutMs?: number }): Promise<Lab> {
   const { root, kernelPrefix, timeoutMs = 30_000 } = options;
-  if (!existsSync(join(buildDir, 'static', 'bundle.js'))) {
-    throw new Error('JupyterLab is not built: run `npm --prefix test/lab run build`');
-  }
+  const dir = labDir();
+  if (!isBuilt(dir)) throw new Error(`JupyterLab is not installed in ${dir}: run \`node dist/kernel/cli.js install-lab\``);
   const port = await freePort();
   const token = `archlab-e2e-${process.pid}`;
   const state = mkdtempSync(join(tmpdir(), 'archlab-lab-runtime-'));
   const env = {
     ...process.env,
+    // Configuration, settings and workspaces on this machine must not change what the test sees, nor the test change them.
+    JUPYTER_NO_CONFIG: '1',
+    JUPYTER_CONFIG_DIR: join(state, 'config'),
     JUPYTER_RUNTIME_DIR: state,
     JUPYTER_DATA_DIR: join(state, 'data'),
     ...(kernelPrefix ? { JUPYTER_PATH: join(kernelPrefix, 'share', 'jupyter') } : {}),
   };
   const args = [
-    join(__dirname, 'server.py'),
+    join(dir, 'server.py'),
     `--ServerApp.port=${port}`,
     '--ServerApp.port_retries=0',
     '--ServerApp.ip=127.0.0.1',
@@ -193,5 +197,18 @@ export async function launchChromium(executablePath: string): Promise<Browser> {
     executablePath,
     headless: true,
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
+  });
+}
+
+/** How much vega drew in the charts under `locator`: painted canvas pixels plus svg mark paths (0 when nothing rendered). */
+export function vegaInk(locator: Locator): Promise<number> {
+  return locator.evaluate((node) => {
+    const canvas = node.querySelector<HTMLCanvasElement>('.vega-embed canvas');
+    let ink = node.querySelectorAll('.vega-embed svg .role-mark path').length;
+    if (canvas && canvas.width > 0 && canvas.height > 0) {
+      const { data } = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height);
+      for (let i = 0; i < data.length; i += 4) if (data[i + 3] > 0 && (data[i] < 240 || data[i + 2] < 240)) ink++;
+    }
+    return ink;
   });
 }

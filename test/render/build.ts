@@ -7,7 +7,7 @@
 import * as esbuild from 'esbuild';
 import { copyFileSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { assetLoaders, svgAsText, tildeImports } from './esbuild-plugins';
+import { assetLoaders, svgAsText, tildeImports } from '../../kernel/lab/esbuild-plugins';
 
 const here = __dirname;
 export const pageDir = join(here, 'page');
@@ -42,7 +42,7 @@ export function pageIsStale(): boolean {
   } catch {
     return true;
   }
-  const sources = [...readdirSync(pageDir).map((name) => join(pageDir, name)), __filename, join(here, 'esbuild-plugins.ts')];
+  const sources = [...readdirSync(pageDir).map((name) => join(pageDir, name)), __filename, join(here, '..', '..', 'kernel', 'lab', 'esbuild-plugins.ts')];
   return sources.some((source) => statSync(source).mtimeMs > built);
 }
 

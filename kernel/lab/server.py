@@ -1,22 +1,19 @@
 """Serves the JupyterLab 4.6.3 frontend in build/ (see build.ts) with Debian's jupyter-server
-and jupyterlab-server, at /lab.
+and jupyterlab-server, at /lab. `archlab start` runs it from its cache folder (kernel/notebook/lab.ts):
 
-    /usr/bin/python3 test/lab/server.py --ServerApp.port=8890 --ServerApp.root_dir=DIR ...
+    /usr/bin/python3 ~/.cache/archlab/lab-<hash>/server.py --ServerApp.port=8888 --ServerApp.root_dir=DIR ...
 
 Debian's server (jupyter-server 1.23) is older than Lab 4.6 expects: the page asks for
 /api/me and /api/events, which answer 404. Notebooks, kernels, contents and settings work.
 """
 
 import os
-import tempfile
 
+from jupyter_core.paths import jupyter_config_dir
 from jupyterlab_server import LabServerApp
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 BUILD = os.path.join(HERE, "build")
-
-# Configuration files on this machine must not change what the test sees.
-os.environ["JUPYTER_NO_CONFIG"] = "1"
 
 
 def _jupyter_server_extension_points():
@@ -36,10 +33,9 @@ class ArchlabLab(LabServerApp):
     schemas_dir = os.path.join(BUILD, "schemas")
     themes_dir = os.path.join(BUILD, "themes")
     app_settings_dir = os.path.join(BUILD, "app_settings")
-    # Settings and workspaces a run writes go to a fresh folder, never into the repository.
-    _state = tempfile.mkdtemp(prefix="archlab-lab-")
-    user_settings_dir = os.path.join(_state, "user_settings")
-    workspaces_dir = os.path.join(_state, "workspaces")
+    # The user's settings and workspaces where JupyterLab keeps them ($JUPYTER_CONFIG_DIR/lab/…).
+    user_settings_dir = os.path.join(jupyter_config_dir(), "lab", "user-settings")
+    workspaces_dir = os.path.join(jupyter_config_dir(), "lab", "workspaces")
 
 
 if __name__ == "__main__":

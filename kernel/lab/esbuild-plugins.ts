@@ -1,6 +1,6 @@
 /**
  * What esbuild needs to bundle JupyterLab packages, which are written for webpack. Used by this
- * package's build.ts and by test/lab/build.ts (types only are imported, so each package brings
+ * package's build.ts and by test/render/build.ts (types only are imported, so each package brings
  * its own esbuild).
  */
 import type { Plugin } from 'esbuild';

@@ -5,17 +5,19 @@
  *   build/static/    bundle.js + bundle.css (esbuild) and the fonts and icons they use
  *   build/schemas/   each extension's settings schemas, as @jupyterlab/builder copies them
  *   build/themes/    the light theme's CSS
- *   build/app_settings/overrides.json   setting defaults changed for a test run (`overrides`)
+ *   build/app_settings/overrides.json   setting defaults archlab changes (`overrides`)
  *
  * Every dependency whose package.json says `jupyterlab.extension` or `jupyterlab.mimeExtension`
  * is bundled, so the list of plugins is package.json's list and nothing else.
  *
- *   npm --prefix test/lab run build
+ * `archlab start` runs it in the lab's cache folder (kernel/notebook/lab.ts); in the repository:
+ *
+ *   npm ci --prefix kernel/lab && npm --prefix kernel/lab run build
  */
 import * as esbuild from 'esbuild';
 import { cpSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { assetLoaders, svgAsText, tildeImports } from '../render/esbuild-plugins';
+import { assetLoaders, svgAsText, tildeImports } from './esbuild-plugins';
 
 const here = __dirname;
 export const buildDir = join(here, 'build');
@@ -57,7 +59,7 @@ function entrySource(packages: LabPackage[]): string {
   return lines.join('\n');
 }
 
-/** Setting defaults for a test run: no news or update checks (no network, no popup over the page). */
+/** Setting defaults: no news or update checks (they would reach the network, and pop up over the page; this build is updated with archlab). */
 const overrides = {
   '@jupyterlab/apputils-extension:notification': { fetchNews: 'false', checkForUpdates: false },
 };
