@@ -9,11 +9,11 @@
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { buildDir } from './build';
+import { freePort } from '../support/free-port';
 
 /** Debian's Python, which has jupyter-server and jupyterlab-server (the first python3 on PATH may not). */
 export const python = process.env.ARCHLAB_PYTHON ?? '/usr/bin/python3';
@@ -24,14 +24,6 @@ export interface Lab {
   /** The server's output so far, for failure messages. */
   log(): string;
   stop(): Promise<void>;
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
-  const { port } = server.address() as { port: number };
-  await new Promise((done) => server.close(done));
-  return port;
 }
 
 /**
