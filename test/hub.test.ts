@@ -98,17 +98,13 @@ after(async () => {
   if (hub && hub.exitCode === null) {
     const exited = new Promise((done) => hub!.once('exit', done));
     hub.kill('SIGTERM'); // archlab hub passes it on; JupyterHub stops the servers and the proxy
-    if (!(await Promise.race([exited.then(() => true), sleep(60_000).then(() => false)]))) {
-      process.kill(-hub.pid!, 'SIGKILL');
+    const killed = setTimeout(() => {
+      process.kill(-hub!.pid!, 'SIGKILL');
       const proxyPid = join(base, 'state', 'jupyterhub-proxy.pid');
-      if (existsSync(proxyPid)) {
-        try {
-          process.kill(Number(readFileSync(proxyPid, 'utf8')), 'SIGKILL');
-        } catch {
-          // already gone
-        }
-      }
-    }
+      if (existsSync(proxyPid)) spawnSync('kill', ['-KILL', readFileSync(proxyPid, 'utf8').trim()]);
+    }, 60_000);
+    await exited;
+    clearTimeout(killed);
   }
   for (const name of students) removeUser(name);
   if (base) rmSync(base, { recursive: true, force: true });
