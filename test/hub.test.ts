@@ -13,8 +13,8 @@
  * every process the test started is ended afterwards.
  */
 import { execFile, execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, readdirSync, realpathSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { promisify } from 'node:util';
@@ -33,9 +33,27 @@ let base: string;
 let hubUrl: string;
 let hub: ChildProcess | undefined;
 let hubLog = '';
+/** Folders this test made traversable for the students (a checkout under /root), with their modes before. */
+const opened: [string, number][] = [];
 const home = (name: string) => join(base, 'home', name);
 
 const sleep = (ms: number) => new Promise((done) => setTimeout(done, ms));
+
+/**
+ * Lets every user traverse the folders above what the students' servers run (the checkout, its
+ * node_modules and native build wherever they really are, node): execute permission only, no listing.
+ */
+function openPathsTo(paths: string[]): void {
+  for (const path of paths.filter(existsSync).map((p) => realpathSync(p))) {
+    for (let dir = dirname(path); dir !== dirname(dir); dir = dirname(dir)) {
+      const { mode } = statSync(dir);
+      if (!(mode & 0o001) && !opened.some(([d]) => d === dir)) {
+        opened.push([dir, mode & 0o7777]);
+        chmodSync(dir, (mode & 0o7777) | 0o001);
+      }
+    }
+  }
+}
 
 /** Ends every process of a Unix user (its server and kernel), then removes the user and its home. */
 function removeUser(name: string): void {
@@ -63,6 +81,7 @@ before(async () => {
   assert.equal(process.getuid?.(), 0, 'the JupyterHub test runs as root: it creates Unix users and the hub switches to them (CI runs as root)');
   assert.ok(existsSync(cli), 'dist/kernel/cli.js is missing: run `npm run build`');
   assert.equal(spawnSync('jupyterhub', ['--version']).status, 0, 'JupyterHub is missing: run scripts/setup-system.sh');
+  openPathsTo([join(repo, 'package.json'), join(repo, 'node_modules', 'tslab'), join(repo, 'build', 'Release'), process.execPath]);
   base = mkdtempSync('/tmp/archlab-hub-');
   chmodSync(base, 0o755); // the students' servers read the kernel spec under base/state
   for (const name of students) {
@@ -108,6 +127,7 @@ after(async () => {
   }
   for (const name of students) removeUser(name);
   if (base) rmSync(base, { recursive: true, force: true });
+  for (const [dir, mode] of opened) chmodSync(dir, mode);
 });
 
 /** PyTorch's single-layer LSTM (torch.nn.LSTM's documented equations, gates in order i, f, g, o), batch 1. */

@@ -52,6 +52,8 @@ def main():
     copied = copy_missing(source, target)
     print(f"archlab: copied {len(copied)} notebook file(s) from {source} to {target}", file=sys.stderr)
 
+    if not os.path.exists(os.path.join(LAB_DIR, "build", "static", "bundle.js")):
+        sys.exit(f"archlab's JupyterLab is not built in {LAB_DIR}/build: run `npm ci --prefix test/lab && npm run --prefix test/lab build`.")
     sys.path.insert(0, LAB_DIR)
     lab = __import__(LAB_MODULE)
     # The student's Lab settings and workspaces persist in their home, as in a JupyterLab install.

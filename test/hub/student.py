@@ -4,9 +4,9 @@ messages, nbformat's output_from_msg for the outputs, tornado's websocket client
 
     /usr/bin/python3 test/hub/student.py HUB_URL NAME PASSWORD NOTEBOOK.json
 
-Logs in with the login form, gets an API token, starts the student's server, opens /lab,
-loads its bundle.js, uploads NOTEBOOK as notebooks/hub-check.ipynb, runs every code cell on the archlab kernel in a
-session on that notebook (as JupyterLab does), saves it, and prints one JSON report:
+Logs in with the login form, gets an API token, starts the student's server, opens /lab and
+loads its bundle.js, uploads NOTEBOOK as notebooks/hub-check.ipynb, runs every code cell on the
+archlab kernel in a session on that notebook (as JupyterLab does), saves it, and prints one JSON report:
 {"token", "lab": <the /lab page>, "files": [names in ~/notebooks], "notebook": <executed, as saved>}.
 """
 
