@@ -88,8 +88,8 @@ before(async () => {
     removeUser(name); // left over from an interrupted run
     execFileSync('useradd', ['--create-home', '--home-dir', home(name), '--shell', '/bin/sh', name]);
     chmodSync(home(name), 0o700); // private homes, as Debian 12's adduser makes them
-    const ok = execFileSync('runuser', ['-u', name, '--', process.execPath, cli, '--version'], { encoding: 'utf8' });
-    assert.match(ok, /\d+\.\d+/, `${name} cannot run archlab: the checkout and node must be readable by every user`);
+    const run = spawnSync('runuser', ['-u', name, '--', process.execPath, cli, '--version'], { encoding: 'utf8' });
+    assert.equal(run.status, 0, `${name} cannot run archlab (the checkout must be readable by every user):\n${run.stderr}`);
   }
 
   const [port, hubPort, proxyApiPort] = [await freePort(), await freePort(), await freePort()];
@@ -199,6 +199,14 @@ interface Report {
 }
 
 const reports = new Map<string, Report>();
+
+/** Runs test/hub/student.py's `action` as student `name`; resolves to its JSON report. */
+async function student(action: 'run' | 'peek', name: string, argument: string) {
+  const args = [join(__dirname, 'hub', 'student.py'), action, hubUrl, name, password, argument];
+  const run = promisify(execFile)(python, args, { maxBuffer: 64 * 2 ** 20, timeout: 2 * slow });
+  const { stdout } = await run.catch((error) => assert.fail(`${name} (${action}): ${error.message}\n${error.stderr}\nhub log:\n${hubLog}`));
+  return JSON.parse(stdout);
+}
 const api = (token: string, path: string, init: RequestInit = {}) =>
   fetch(`${hubUrl}${path}`, { ...init, redirect: 'manual', headers: { Authorization: `token ${token}`, ...init.headers } });
 
@@ -220,9 +228,7 @@ test('three students log in at once and each runs a notebook on the archlab kern
       const other = students[(k + 1) % students.length];
       const notebookFile = join(base, `${name}.json`);
       writeFileSync(notebookFile, checkNotebook(k, other));
-      const run = promisify(execFile)(python, [join(__dirname, 'hub', 'student.py'), hubUrl, name, password, notebookFile], { maxBuffer: 64 * 2 ** 20, timeout: 2 * slow });
-      const { stdout } = await run.catch((error) => assert.fail(`${name}: ${error.message}\n${error.stderr}\nhub log:\n${hubLog}`));
-      reports.set(name, JSON.parse(stdout));
+      reports.set(name, await student('run', name, notebookFile));
     }),
   );
 
@@ -264,6 +270,10 @@ test("one student cannot reach another's server or files", { timeout: slow }, as
   }
   const { servers } = (await (await api(reports.get(b)!.token, `/hub/api/users/${b}`)).json()) as { servers: Record<string, { ready: boolean; pending: string | null }> };
   assert.deepEqual([servers['']?.ready, servers['']?.pending], [true, null], `${b}'s server is still running`);
+  // A's browser (the hub's cookie) on B's Lab: the hub refuses the OAuth round trip.
+  const peeked = (await student('peek', a, b)) as { status: number; url: string; lab: boolean };
+  assert.equal(peeked.status, 403, `${a}'s browser on ${b}'s /lab: ${JSON.stringify(peeked)}`);
+  assert.equal(peeked.lab, false);
   // A's own server refuses paths outside A's home ('..%2F': an encoded slash, so no client folds the '..' away).
   const escape = await api(tokenA, `/user/${a}/api/contents/..%2F${b}%2Fnotebooks%2F01-first-rnn.ipynb`);
   assert.ok([400, 404].includes(escape.status), `${a}'s contents API reading ../${b}: ${escape.status} ${await escape.text()}`);

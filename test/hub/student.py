@@ -2,12 +2,14 @@
 (what JupyterLab does, with Jupyter's own libraries: requests, jupyter_client's Session for the
 messages, nbformat's output_from_msg for the outputs, tornado's websocket client).
 
-    /usr/bin/python3 test/hub/student.py HUB_URL NAME PASSWORD NOTEBOOK.json
+    /usr/bin/python3 test/hub/student.py run HUB_URL NAME PASSWORD NOTEBOOK.json
+    /usr/bin/python3 test/hub/student.py peek HUB_URL NAME PASSWORD OTHER
 
-Logs in with the login form, gets an API token, starts the student's server, opens /lab and
+run: logs in with the login form, gets an API token, starts the student's server, opens /lab and
 loads its bundle.js, uploads NOTEBOOK as notebooks/hub-check.ipynb, runs every code cell on the
 archlab kernel in a session on that notebook (as JupyterLab does), saves it, and prints one JSON report:
 {"token", "lab": <the /lab page>, "files": [names in ~/notebooks], "notebook": <executed, as saved>}.
+peek: logs in, then opens OTHER's /lab with the browser's cookies: {"status", "url", "lab": whether a Lab page came}.
 """
 
 import asyncio
@@ -127,6 +129,12 @@ def main(hub, name, password, notebook_file):
     print(json.dumps({"token": token, "lab": lab.text, "files": sorted(files), "notebook": saved}))
 
 
+def peek(hub, name, password, other):
+    browser, _ = login(hub, name, password)
+    page = browser.get(f"{hub}/user/{other}/lab")
+    print(json.dumps({"status": page.status_code, "url": page.url, "lab": "jupyter-config-data" in page.text}))
+
+
 if __name__ == "__main__":
-    NAME = sys.argv[2]
-    main(*sys.argv[1:5])
+    NAME = sys.argv[3]
+    {"run": main, "peek": peek}[sys.argv[1]](*sys.argv[2:6])
