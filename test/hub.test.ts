@@ -55,26 +55,19 @@ function openPathsTo(paths: string[]): void {
   }
 }
 
-/** Ends every process of a Unix user (its server and kernel), then removes the user and its home. */
+/** Ends every process of a Unix user (its server and kernel: /proc/PID belongs to the process's user), then removes the user and its home. */
 function removeUser(name: string): void {
-  let pids: string[] = [];
-  try {
-    pids = execFileSync('ps', ['-o', 'pid=', '-u', name], { encoding: 'utf8' }).split(/\s+/).filter(Boolean);
-  } catch {
-    // no processes (ps exits 1) or no such user
-  }
-  for (const pid of pids) {
+  const id = spawnSync('id', ['-u', name], { encoding: 'utf8' });
+  if (id.status !== 0) return; // no such user
+  const uid = Number(id.stdout);
+  for (const pid of readdirSync('/proc').filter((entry) => /^\d+$/.test(entry))) {
     try {
-      process.kill(Number(pid), 'SIGKILL');
+      if (statSync(`/proc/${pid}`).uid === uid) process.kill(Number(pid), 'SIGKILL');
     } catch {
       // already gone
     }
   }
-  try {
-    execFileSync('userdel', ['--remove', name], { stdio: 'ignore' });
-  } catch {
-    // no such user
-  }
+  execFileSync('userdel', ['--force', '--remove', name], { stdio: 'ignore' }); // --force: a killed process may not be reaped yet
 }
 
 before(async () => {
