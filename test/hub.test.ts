@@ -7,7 +7,7 @@
  * The students act through the hub's and their servers' own HTTP and websocket APIs with Jupyter's
  * Python libraries (test/hub/student.py): all three log in at once, each runs a notebook on the
  * archlab kernel in their own server, computing an LSTM checked here against PyTorch's equations.
- * Then one student tries to reach another's server and files.
+ * Then one student tries to reach another's server and files, and one works in JupyterLab in Chromium.
  *
  * Needs root (to create the users and switch to them): CI runs as root. The users are removed and
  * every process the test started is ended afterwards.
@@ -18,6 +18,8 @@ import { dirname, join } from 'node:path';
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { promisify } from 'node:util';
+import { launchChromium } from './lab/lab';
+import { chromiumPath } from './lab/prerequisites';
 import { freePort } from './support/free-port';
 
 const repo = join(__dirname, '..');
@@ -295,4 +297,23 @@ test("a student's edits survive a restart of their server; a notebook they delet
   assert.match(readFileSync(join(home(name), 'notebooks', '01-first-rnn.ipynb'), 'utf8'), /my own notes/);
   assert.ok(readFileSync(join(home(name), 'notebooks', '02-lstm-internals.ipynb')).equals(readFileSync(join(notebooks, '02-lstm-internals.ipynb'))));
   assert.equal((await contents('hub-check.ipynb')).status, 200);
+});
+
+test("a student's browser logs in and gets JupyterLab, with their copy of a class notebook on the archlab kernel", { timeout: 2 * slow }, async () => {
+  const name = students[0];
+  const browser = await launchChromium(chromiumPath);
+  try {
+    const page = await browser.newPage();
+    await page.goto(`${hubUrl}/hub/login`);
+    await page.fill('#username_input', name);
+    await page.fill('#password_input', password);
+    await page.click('#login_submit');
+    await page.waitForURL(new RegExp(`/user/${name}/lab`), { timeout: slow });
+    await page.goto(`${hubUrl}/user/${name}/lab/tree/notebooks/01-first-rnn.ipynb`);
+    await page.locator('.jp-Notebook .jp-Cell').first().waitFor({ timeout: slow });
+    // The status bar says Idle once the kernel answered over the websocket, through the hub's proxy.
+    await page.getByText('TypeScript (archlab) | Idle').waitFor({ timeout: slow });
+  } finally {
+    await browser.close();
+  }
 });
