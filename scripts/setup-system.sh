@@ -15,3 +15,8 @@ packages=(
 if [ "${1:-}" = "--bench" ]; then packages+=(python3-torch libopenblas0-pthread); fi
 apt-get update
 apt-get install -y --no-install-recommends "${packages[@]}"
+# Debian's jupyterhub package enables a jupyterhub.service of its own (on port 8000): a class hub is
+# started with `archlab hub` instead (README, "For a class").
+if [ -d /run/systemd/system ] && [ -f /lib/systemd/system/jupyterhub.service ]; then
+  systemctl disable --now jupyterhub.service
+fi
