@@ -10,6 +10,7 @@
  *     archlab start [--classic | --headless] [--dir DIR]       the teaching notebooks in JupyterLab (or the classic
  *         [--port N] [--no-browser]                            Notebook, or run to HTML)
  *     archlab install-lab                                      install and build archlab's own JupyterLab now
+ *     archlab hub [--dir D] [--notebooks D] [jupyterhub options]  JupyterHub for a class
  */
 import { Command, InvalidArgumentError, Option } from "commander";
 import { cliText, startText } from "./messages";
@@ -98,6 +99,21 @@ program
     const { ensureLab } = require("./notebook/lab") as typeof import("./notebook/lab");
     const { dir } = await ensureLab({ log: (line) => console.error(line) });
     console.log(dir);
+  });
+
+program
+  .command("hub")
+  .description(
+    "JupyterHub for a class: every user logs in (Unix accounts by default) and gets JupyterLab with the archlab kernel and their own copy of the notebooks in ~/notebooks. Run as root. Other options go to jupyterhub (e.g. --port=8000).",
+  )
+  .option("--dir <folder>", "the hub's folder: its database, cookie secret and the kernel spec every server reads", "/srv/archlab-hub")
+  .option("--notebooks <folder>", "the notebooks each user gets a copy of (default: archlab's own notebooks/)")
+  .argument("[jupyterhub-options...]", "passed to jupyterhub, e.g. --ip=127.0.0.1 --port=8000 --Authenticator.admin_users=teacher")
+  .allowUnknownOption()
+  .action(async (jupyterhubArgs: string[], options: { dir: string; notebooks?: string }) => {
+    const { runHub } = require("./hub/hub") as typeof import("./hub/hub");
+    const { NOTEBOOKS } = require("./notebook/start") as typeof import("./notebook/start");
+    process.exitCode = await runHub({ dir: options.dir, notebooks: options.notebooks ?? NOTEBOOKS }, jupyterhubArgs);
   });
 
 /** A port number option. */

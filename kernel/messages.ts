@@ -131,6 +131,8 @@ export const cliText = {
     `${failures ? "✗" : "✓"} ${path}: ${cells} cell${cells === 1 ? "" : "s"} in ${seconds.toFixed(1)} s${failures ? `, ${failures} failed` : ""}`,
   notPositive: (text: string) => `expected a positive number, got "${text}".`,
   kernelFailed: (error: unknown) => `The archlab kernel could not start: ${reason(error)}`,
+  noJupyterhub:
+    "JupyterHub is not installed (no `jupyterhub` command on PATH): on Debian/Ubuntu `apt-get install jupyterhub`, elsewhere `pip install jupyterhub`.",
 };
 
 /**

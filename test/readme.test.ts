@@ -54,9 +54,9 @@ const cellWith = (code: string) => {
 const bundles = (outputs: Output[]) => outputs.filter((o) => o.data).map((o) => o.data!);
 
 describe("the README's code blocks, run as a notebook", () => {
-  test("the README has its ts blocks (the tour, a definition, PyTorch, the built-in cells) and one sh block (the two commands, not run)", () => {
+  test("the README has its ts blocks (the tour, a definition, PyTorch, the built-in cells) and two sh blocks (the two commands; the class hub's — not run)", () => {
     assert.ok(blocks.length >= 7, `${blocks.length} ts blocks`);
-    assert.equal(fences.filter((t) => t.info.trim() === "sh").length, 1);
+    assert.equal(fences.filter((t) => t.info.trim() === "sh").length, 2);
     assert.equal(cells.length, blocks.length);
   });
 

@@ -88,7 +88,8 @@ describe('`archlab start` without `jupyter lab`: archlab\'s own JupyterLab', { s
       JUPYTER_DATA_DIR: join(tmp, 'data'),
       JUPYTER_RUNTIME_DIR: join(tmp, 'runtime'),
     };
-    const { freePort, launchChromium } = await import('./lab/lab.js');
+    const { launchChromium } = await import('./lab/lab.js');
+    const { freePort } = await import('./support/free-port.js');
     const port = await freePort();
     const started = Date.now();
     start = spawn(process.execPath, [kernelCli, 'start', '--no-browser', '--port', String(port), '--dir', root], { env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });

@@ -10,11 +10,11 @@
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Locator } from 'playwright-core';
 import { isBuilt, labDir } from '../../kernel/notebook/lab';
+import { freePort } from '../support/free-port';
 
 /** Debian's Python, which has jupyter-server and jupyterlab-server (the first python3 on PATH may not). */
 export const python = process.env.ARCHLAB_PYTHON ?? '/usr/bin/python3';
@@ -25,15 +25,6 @@ export interface Lab {
   /** The server's output so far, for failure messages. */
   log(): string;
   stop(): Promise<void>;
-}
-
-/** A free port on 127.0.0.1. */
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
-  const { port } = server.address() as { port: number };
-  await new Promise((done) => server.close(done));
-  return port;
 }
 
 /**
