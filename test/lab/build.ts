@@ -15,7 +15,7 @@
 import * as esbuild from 'esbuild';
 import { cpSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { assetLoaders, svgAsText, tildeImports } from '../render/esbuild-plugins';
+import { assetLoaders, requireEnsure, svgAsText, tildeImports } from '../render/esbuild-plugins';
 
 const here = __dirname;
 export const buildDir = join(here, 'build');
@@ -66,7 +66,7 @@ const common: esbuild.BuildOptions = {
   bundle: true,
   minify: !process.env.ARCHLAB_LAB_DEBUG,
   logLevel: 'warning',
-  plugins: [tildeImports, svgAsText],
+  plugins: [tildeImports, svgAsText, requireEnsure],
   loader: assetLoaders,
 };
 
