@@ -52,14 +52,20 @@ describe('live widgets in JupyterLab 4.6.3', { skip, timeout: 8 * stepTimeout },
   const caption = () => scrubber().locator('.archlab-stepper figcaption');
   const shot = (name: string) => page.screenshot({ path: join(artifacts, `widgets-${name}.png`) });
 
-  /** Runs code cell n (click, Ctrl+Enter), waits for its new execution count, and returns its output showing `text`. */
+  /** Lab's menus: click the menu bar item, then the item in the menu. */
+  async function menu(top: string, item: RegExp) {
+    await page.locator('.lm-MenuBar-item', { hasText: new RegExp(`^${top}$`) }).click();
+    await page.locator('.lm-Menu-item:visible', { hasText: item }).first().click();
+  }
+
+  /** Runs code cell n (selected by its prompt, then Run ▸ Run Selected Cell), waits for its new execution count, returns its output showing `text`. */
   async function runCell(n: number, text: string | RegExp): Promise<string> {
     const prompt = codeCell(n).locator('.jp-InputPrompt');
-    const before = await prompt.innerText();
-    await codeCell(n).locator('.jp-InputArea-editor').click();
-    await page.keyboard.press('Control+Enter');
-    await page.waitForFunction(([el, old]) => /\[\d+\]/.test(el!.textContent!) && el!.textContent!.trim() !== old.trim(), [await prompt.elementHandle(), before] as const);
-    const output = codeCell(n).locator('.jp-OutputArea-output', { hasText: text });
+    const before = (await prompt.innerText()).trim();
+    await prompt.click();
+    await menu('Run', /^Run Selected Cell/);
+    await codeCell(n).locator('.jp-InputPrompt', { hasText: /\[\d+\]/, hasNotText: before }).waitFor();
+    const output = codeCell(n).locator('.jp-OutputArea-output', { hasText: text }).first();
     await output.waitFor();
     return (await output.innerText()).trim();
   }
@@ -116,21 +122,28 @@ describe('live widgets in JupyterLab 4.6.3', { skip, timeout: 8 * stepTimeout },
   });
 
   test('moving the slider moves the kernel-side stepper and the view shows that step', async () => {
-    const handle = scrubber().locator('.widget-slider .noUi-handle');
-    await handle.focus();
-    for (let k = 0; k < 3; k++) await page.keyboard.press('ArrowRight');
+    /** A click on the slider's track at step t (the handle jumps there, as a person's click moves it). */
+    const clickAt = async (t: number) => {
+      await scrubber().locator('.widget-slider').scrollIntoViewIfNeeded();
+      const box = (await scrubber().locator('.widget-slider .noUi-base').boundingBox())!;
+      await page.mouse.click(box.x + Math.min((box.width * t) / (T - 1), box.width - 2), box.y + box.height / 2);
+    };
+    await clickAt(3);
     await caption().filter({ hasText: 'step t = 3 of 0…7' }).waitFor();
     assert.equal((await scrubber().locator('.widget-readout').innerText()).trim(), '3');
-    assert.equal(await runCell(2, 'kernel stepper at'), 'kernel stepper at t = 3; visited 0 1 2 3');
-    const box = (await scrubber().locator('.widget-slider .noUi-base').boundingBox())!;
-    await page.mouse.click(box.x + box.width - 1, box.y + box.height / 2); // a click at the slider's end
+    assert.equal(await runCell(2, 'kernel stepper at'), 'kernel stepper at t = 3; visited 0 3');
+    await clickAt(T - 1);
     await caption().filter({ hasText: 'step t = 7 of 0…7' }).waitFor();
     assert.equal(await runCell(2, 'kernel stepper at t = 7'), 'kernel stepper at t = 7; visited 7');
     await shot('scrub-moved');
   });
 
   test('the play button steps the slider (jslink in the browser), and the steps reach the kernel', async () => {
-    await scrubber().locator('.widget-play button').first().click(); // at the end, play starts again from min
+    const play = scrubber().locator('.widget-play');
+    await play.locator('button:has(.fa-stop)').click(); // stop: back to the first step
+    await caption().filter({ hasText: 'step t = 0 of 0…7' }).waitFor();
+    assert.match(await runCell(2, 'kernel stepper at t = 0'), /^kernel stepper at t = 0; visited .*0$/);
+    await play.locator('button:has(.fa-play)').click();
     // The kernel hears the steps as the page plays them (coalesced while it is busy): read its
     // stepper until it is back at the end; no timing is asserted.
     const visited: number[] = [];
@@ -138,9 +151,9 @@ describe('live widgets in JupyterLab 4.6.3', { skip, timeout: 8 * stepTimeout },
       const line = await runCell(2, 'kernel stepper at');
       visited.push(...line.replace(/.*visited ?/, '').split(' ').filter(Boolean).map(Number));
     }
-    assert.equal(visited[0], 0, `play started again from 0 (visited ${visited.join(' ')})`);
+    assert.ok(visited[0] > 0, `play moved on from 0 (visited ${visited.join(' ')})`);
     assert.equal(visited.at(-1), T - 1, `and played to the end (visited ${visited.join(' ')})`);
-    assert.ok(new Set(visited).size >= 3, `the kernel moved through steps on the way (visited ${visited.join(' ')})`);
+    assert.ok(new Set(visited).size >= 2, `the kernel heard a step on the way, not only the end (visited ${visited.join(' ')})`);
     assert.deepEqual(visited, [...visited].sort((a, b) => a - b), 'in order');
     await caption().filter({ hasText: `step t = ${T - 1} of 0…7` }).waitFor();
     await shot('scrub-played');
