@@ -55,6 +55,8 @@ abstract class IntWidget extends ValueWidget<number> {
     return this.get("value") as number;
   }
   set value(v: number) {
+    const [min, max] = [this.get("min") as number, this.get("max") as number];
+    if (!Number.isSafeInteger(v) || v < min || v > max) throw errors.badOption(`${this.constructor.name} value`, v, `a whole number from min to max (${min}…${max})`);
     void this.set({ value: v });
   }
   protected override describe(): string {

@@ -93,6 +93,14 @@ describe("widgets over comms (jupyter_client as the widget frontend)", () => {
     assert.equal(exchange("kernel_set").iopub.find((m) => m.msg_type === "execute_result")!.content.data["text/plain"], "1");
   });
 
+  test("a kernel-side value out of range is a named error, and the slider stays where it was", () => {
+    const error = exchange("bad_value").iopub.find((m) => m.msg_type === "error")!;
+    assert.equal(error.content.ename, "ArchlabError");
+    assert.match(error.content.evalue, /IntSlider value = 99 is not valid: expected a whole number from min to max \(0…5\)/);
+    assert.deepEqual(commMsgs("bad_value"), [], "nothing sent to the frontend");
+    assert.equal(commMsgs("request_state", results.slider)[0].content.data.state.value, 1);
+  });
+
   test("request_state is answered with the whole state, as it is now", () => {
     const [reply] = commMsgs("request_state", results.slider);
     assert.equal(reply.content.data.method, "update");

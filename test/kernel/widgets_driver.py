@@ -72,6 +72,7 @@ try:
     results["move"] = update(slider, {"value": 3})
     results["t_after_move"] = execute("s.t")
     results["kernel_set"] = execute("ui.controls.t.value = 1;\nawait ui.rendered;\ns.t")
+    results["bad_value"] = execute("ui.controls.t.value = 99")
     results["request_state"] = comm("comm_msg", {"comm_id": slider, "data": {"method": "request_state"}})
     control = uuid.uuid4().hex
     results["control_open"] = comm("comm_open", {"comm_id": control, "target_name": "jupyter.widget.control", "data": {}}, {"version": "1.0.0"})
