@@ -4,7 +4,7 @@
  * one message — and the bundle of a cell's result.
  */
 import { inspect } from "node:util";
-import { format, type DisplayOptions, type MimeBundle, type Publisher } from "../src/display/protocol";
+import { format, jsonBundle, type DisplayOptions, type MimeBundle, type Publisher } from "../src/display/protocol";
 import { cellErrors } from "./messages";
 import type { IOPub } from "./iopub";
 
@@ -19,12 +19,6 @@ export async function resultBundle(value: unknown): Promise<MimeBundle> {
   return format(value);
 }
 
-/** A bundle ready for JSON: binary data (PNG bytes…) as base64, as Jupyter expects. */
-export function jsonBundle(bundle: MimeBundle): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const [mime, data] of Object.entries(bundle)) out[mime] = data instanceof Uint8Array ? Buffer.from(data).toString("base64") : data;
-  return out;
-}
 
 /** The publisher the kernel installs with `setPublisher`, and what it knows of displays in progress. */
 export interface KernelPublisher extends Publisher {

@@ -18,7 +18,8 @@
 import { randomUUID } from "node:crypto";
 // The kernel's own timers, never the gated globals that cells get (cell-scope.ts).
 import { setImmediate, setInterval, setTimeout } from "node:timers";
-import { setPublisher, type Publisher } from "../src/display/protocol";
+import { jsonBundle, setPublisher, type Publisher } from "../src/display/protocol";
+import { connectWidgets } from "../src/widgets/host";
 import type * as TslabJupyter from "tslab/dist/jupyter";
 import { CellScope } from "./cell-scope";
 import { Channels, DEFAULT_CHANNEL_OPTIONS, type ChannelOptions, type RequestSocket } from "./channels";
@@ -27,7 +28,7 @@ import { displayError, processExitError, thrownError, type ErrorContent } from "
 import { watchHeap } from "./heap";
 import { History, type HistoryRequest } from "./history";
 import { IOPub } from "./iopub";
-import { jsonBundle, kernelPublisher, resultBundle, type KernelPublisher } from "./display";
+import { kernelPublisher, resultBundle, type KernelPublisher } from "./display";
 import { log } from "./log";
 import { isComplete } from "./is-complete";
 import type * as Language from "./language";
@@ -211,6 +212,7 @@ export class Kernel {
       begin: () => publisher.begin(),
     } satisfies Publisher);
     comms.connect((msgType, content, options) => cells.live && cells.outside(() => this.iopub.publish(msgType, content, options)));
+    connectWidgets(comms);
     connectStdin((prompt, password) => this.requestInput(prompt, password));
     cells.gateTimers();
     process.on("SIGINT", () => this.interrupt());

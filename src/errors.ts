@@ -175,6 +175,12 @@ export const errors = {
       "layout",
       `Graphviz could not lay out the ${what}: ${detail.trim()} This is a bug in the diagram writer if the graph came from a cell definition; please report it with the DOT text (diagram.toDot()).`,
     ),
+  needsKernel: (what: string) =>
+    new ArchlabError(
+      "needs-kernel",
+      `${what} needs the archlab kernel: a widget talks to its notebook over the kernel's comms, and this code runs without one (plain Node, a script). ` +
+        `Run it in a notebook on the archlab kernel in JupyterLab (which needs @jupyter-widgets/jupyterlab-manager), or show a stepper with player(stepper): one self-contained output that plays in any browser, offline.`,
+    ),
   badSvg: (problem: string) => new ArchlabError("bad-svg", `svgToPng: the SVG ${problem}`),
   renderFailed: (what: string, hint: string) => new ArchlabError("render-failed", `svgToPng: ${what}. ${hint}`),
 };

@@ -10,6 +10,7 @@
  *     plot/     Vega-Lite views of a trace
  *     display/  the Jupyter display protocol every presentational object implements
  *     train/    losses, optimisers, seeded toy tasks and a training loop with live progress
+ *     widgets/  live controls (slider, play, drop-down) that drive the kernel from the notebook
  */
 export * from "./cells";
 export * from "./engine";
@@ -31,3 +32,4 @@ export { view, StepperView, player, Player } from "./view";
 export type { StepperViewOptions, ViewPlot, PlayerOptions, ViewDiagramOptions } from "./view";
 export * as nn from "./lang";
 export * as zoo from "./zoo";
+export * as widgets from "./widgets";

@@ -17,7 +17,7 @@
 import * as esbuild from 'esbuild';
 import { cpSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { assetLoaders, svgAsText, tildeImports } from './esbuild-plugins';
+import { assetLoaders, requireEnsure, svgAsText, tildeImports } from './esbuild-plugins';
 
 const here = __dirname;
 export const buildDir = join(here, 'build');
@@ -68,7 +68,7 @@ const common: esbuild.BuildOptions = {
   bundle: true,
   minify: !process.env.ARCHLAB_LAB_DEBUG,
   logLevel: 'warning',
-  plugins: [tildeImports, svgAsText],
+  plugins: [tildeImports, svgAsText, requireEnsure],
   loader: assetLoaders,
 };
 

@@ -44,6 +44,21 @@ export const svgAsText: Plugin = {
   },
 };
 
+/**
+ * webpack's `require.ensure(deps, (require) => …)`, with which jupyterlab-manager loads
+ * @jupyter-widgets/controls on demand, as a plain immediate call: esbuild has no `require.ensure`
+ * (the bundle would throw "ensure is not a function"), and bundles the `require` inside statically.
+ */
+export const requireEnsure: Plugin = {
+  name: 'require-ensure',
+  setup(build) {
+    build.onLoad({ filter: /[\\/]@jupyter-widgets[\\/].*\.js$/ }, async (args) => ({
+      contents: (await readFile(args.path, 'utf8')).replace(/require\.ensure\((\[[^\]]*\]),\s*\(require\)\s*=>/g, '((_deps, load) => load())($1, () =>'),
+      loader: 'js',
+    }));
+  },
+};
+
 /** Fonts and images that styles point at, copied beside the bundle. */
 export const assetLoaders = {
   '.woff': 'file',

@@ -101,6 +101,14 @@ export async function format(value: unknown): Promise<MimeBundle> {
   return { "text/plain": typeof value === "string" ? value : inspect(value, { depth: 4, colors: false }) };
 }
 
+/** A bundle ready for JSON: binary data (PNG bytes…) as base64, as Jupyter expects (the kernel's
+ * display messages, a widget's output area). */
+export function jsonBundle(bundle: MimeBundle): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [mime, data] of Object.entries(bundle)) out[mime] = data instanceof Uint8Array ? Buffer.from(data).toString("base64") : data;
+  return out;
+}
+
 /**
  * Shows `value` as a cell output. With `{ id }` the output can later be replaced in place with
  * `display(newValue, { id, update: true })`.
