@@ -12,10 +12,12 @@ import { DISPLAY } from "../src/display/protocol";
 import { ArchlabError } from "../src/errors";
 import { nn } from "../src";
 import { inside, readLayout } from "./support/layout";
-import { convAutoEncoder, elm, esn, nlpRnn } from "./support/lang-models";
+import { pngFonts } from "../src/display/image";
+import { charset } from "./support/fonts";
+import { convAutoEncoder, elm, esn, nlpRnn, timeRnnModel } from "./support/lang-models";
 import { readSvg as readSvgRaw } from "./support/svg";
 
-const { model, input, param, named, matmul, tanh, sigmoid, add, mul, scan, layer, inits } = nn;
+const { model, input, param, named, matmul, tanh, sigmoid, add, mul, scan, layer, block, inits } = nn;
 
 /** The light theme's recurrent-edge colour: the red every recurrence is drawn in. */
 const RED = "#d1242f";
@@ -74,6 +76,16 @@ describe("model diagrams: recurrence only where a previous value is read", () =>
   });
 });
 
+describe("model diagrams: a recurrence inside a block", () => {
+  it("a folded TimeRNN block carries its state's recurrence as a red loop on its box; expanded, the loop runs h → h_prev inside its scan", async () => {
+    const folded = await modelDiagram(timeRnnModel()).toSvg();
+    assert.deepEqual(redEdges(folded).map((e) => [e.from, e.to]), [["rnn", "rnn"]]);
+    assert.match(readSvg(folded).nodeText.rnn, /^rnn: TimeRNN \[B, T, H\]$/);
+    const expanded = await modelDiagram(timeRnnModel(), { expand: ["rnn"] }).toSvg();
+    assert.deepEqual(redEdges(expanded).map((e) => [e.from, e.to]), [["rnn/steps/h", "rnn/steps/h_prev"]]);
+  });
+});
+
 describe("model diagrams: parameters", () => {
   it("draws the NLP RNN's tied embedding once, with an edge to the lookup and one to the output head that transposes it", async () => {
     const s = readSvg(await modelDiagram(nlpRnn()).toSvg());
@@ -106,6 +118,16 @@ describe("model diagrams: blocks fold and expand", () => {
     const all = readSvg(await modelDiagram(convAutoEncoder(), { expand: true }).toSvg());
     assert.ok(!["enc1", "enc2", "enc3", "dec1", "dec2", "dec3"].some((b) => all.nodes.includes(b)));
     assert.ok(all.nodes.includes("dec3/act"));
+  });
+
+  it("draws a plain name scope (a block without a kind) as a cluster of its ops, not a box", async () => {
+    const m = model("Scoped", { In: 2, H: 3 }, () => {
+      const x = input("x", ["B", "In"]);
+      return { y: block("enc", undefined, () => named("h", tanh(matmul(x, param("W", ["In", "H"]))))) };
+    });
+    const s = readSvg(await modelDiagram(m).toSvg());
+    assert.ok(s.nodes.includes("enc/h") && s.nodes.includes("enc/W") && !s.nodes.includes("enc"));
+    assert.ok(s.text.split("\n").includes("enc"), "the cluster is labelled with the scope's name");
   });
 
   it("names an unknown block or a bad expand value", () => {
@@ -177,12 +199,23 @@ describe("model diagrams: escaping and readability", () => {
     assert.ok(summary["text/html"].includes("&lt;/title&gt;&lt;script&gt;alert(2)&lt;/script&gt;"));
   });
 
+  it("bundles a font (regular and bold) holding every glyph the model diagrams draw (❄ ⋆ ᵀ ⊙ σ …)", async () => {
+    const svgs = await Promise.all([elm, esn, nlpRnn, convAutoEncoder, timeRnnModel].flatMap((make) => [modelDiagram(make()).toSvg(), modelDiagram(make(), { expand: true }).toSvg()]));
+    const glyphs = new Set([...svgs.map((s) => readSvgRaw(s).text).join("")].filter((c) => c.trim() !== ""));
+    for (const c of ["❄", "⋆", "ᵀ"]) assert.ok(glyphs.has(c), `the diagrams draw ${c}`);
+    for (const file of pngFonts().fontFiles!) {
+      const fontHas = charset(file);
+      assert.deepEqual([...glyphs].filter((c) => !fontHas(c.codePointAt(0)!)), [], `glyphs missing from ${file}`);
+    }
+  });
+
   for (const [name, make, options] of [
     ["ELM", elm, {}],
     ["ESN", esn, {}],
     ["NLP RNN", nlpRnn, {}],
     ["ConvAutoEncoder", convAutoEncoder, {}],
     ["ConvAutoEncoder expanded", convAutoEncoder, { expand: true }],
+    ["TimeRNN", timeRnnModel, {}],
   ] as const)
     it(`${name}: every text, drawn by resvg in the bundled font, stays inside its box, and the caption inside the picture`, async () => {
       const layout = readLayout(await modelDiagram(make(), options).toSvg());

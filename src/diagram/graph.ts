@@ -199,8 +199,10 @@ export function modelDiagram(m: Model, options: ModelDiagramOptions = {}): Diagr
       if (next === state || !readers.get(state)?.length) return;
       const [from] = sources(next);
       const to = foldOf(state) ? scopePath(foldOf(state)!) : state.path;
-      if (!from || from.from === to) return;
-      graph.edges.push({ from: from.from, to, kind: "recurrent", label: info.reverse ? "t−1" : "t+1" });
+      if (!from) return;
+      // A recurrence inside a folded block is a loop on its box, so the box cannot look feed-forward.
+      const loop = from.from === to;
+      graph.edges.push({ from: from.from, to, kind: "recurrent", label: `${loop ? `${state.name.replace(/_prev$/, "")} ` : ""}${info.reverse ? "t−1" : "t+1"}` });
       recurrences.push(`${next.path} → ${state.path} (${scanNode.path}, ${info.reverse ? "previous" : "next"} step)`);
     });
 

@@ -69,3 +69,19 @@ export const convAutoEncoder = () =>
     x = upBlock("dec3", x, 16, 3);
     return { y: tanh(x) };
   });
+
+const timeRnn = layer("TimeRNN", (xs: nn.Tensor, h0: nn.Tensor) => {
+  const W = param("W", ["In", "H"]);
+  const U = param("U", ["H", "H"]);
+  return scan("steps", { x: xs }, { h: h0 }, ({ x }, { h }) => {
+    const hn = named("h", tanh(add(matmul(x, W), matmul(h, U))));
+    return { state: { h: hn }, out: { h: hn } };
+  }).out.h;
+});
+
+/** The reference's TimeRNN: a layer whose body is a scan, then a readout. */
+export const timeRnnModel = () =>
+  model("TimeRNNModel", { In: 3, H: 5, Out: 2 }, () => {
+    const hs = timeRnn("rnn", input("x", ["B", "T", "In"]), input("h0", ["B", "H"]));
+    return { y: matmul(hs, param("Wout", ["H", "Out"])) };
+  });
