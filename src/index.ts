@@ -26,7 +26,7 @@ export { ArchlabError } from "./errors";
 export { DISPLAY, display, clearOutput, format, isDisplayable, setPublisher } from "./display/protocol";
 export type { MimeBundle, Displayable, DisplayOptions, Publisher } from "./display/protocol";
 export { plot, Chart, DEFAULT_BUDGET } from "./plot";
-export type { ChartInfo, HeatmapOptions, LinesOptions, SaturationOptions, CompareOptions, CompareKind, SelectOptions, BudgetOptions, OverBudget, CursorOptions, VegaLiteSpec } from "./plot";
+export type { ChartInfo, HeatmapOptions, LinesOptions, SaturationOptions, CompareOptions, CompareKind, SelectOptions, BudgetOptions, OverBudget, CursorOptions, VegaLiteSpec, TensorPlotOptions } from "./plot";
 export { view, StepperView, player, Player } from "./view";
 export type { StepperViewOptions, ViewPlot, PlayerOptions, ViewDiagramOptions } from "./view";
 export * as nn from "./lang";

@@ -15,6 +15,8 @@
 import { ArchlabError } from "../errors";
 import { Tensor, scopePath, type DType, type ParamKind, type Scope } from "./graph";
 import { type ND } from "./nd";
+// ops.ts imports addNode from here; its functions are only called while a model is being built, after both modules loaded.
+import { reshape, where } from "./ops";
 import { sameShape, shapeOf, showShape, size, type Shape, type ShapeLike, type SizeLike } from "./size";
 
 /** Makes a parameter's initial value from its concrete shape and a seeded random source in [0, 1). */
@@ -91,13 +93,14 @@ function claim(b: Builder, requested: string | undefined, op: string): string {
   return name;
 }
 
-const NAME = /^[A-Za-z_\u0370-\u03ff][A-Za-z0-9_\u0370-\u03ff\u2080-\u209c']{0,63}$/u;
+/** Names of nodes, blocks and sizes: the cell language's rule (letters of any script, digits, _ and -; never "/", which separates a path). */
+const NAME = /^[\p{L}\p{N}_][\p{L}\p{M}\p{N}_-]{0,63}$/u;
 
 function checkName(name: unknown): asserts name is string {
   if (typeof name !== "string" || !NAME.test(name))
     throw new ArchlabError(
       "bad-name",
-      `A node or block name must be a letter followed by letters, digits or _ (at most 64), not ${typeof name === "string" ? JSON.stringify(name.slice(0, 80)) : typeof name}.`,
+      `A node or block name must be letters, digits, _ or - (at most 64, not starting with -), not ${typeof name === "string" ? JSON.stringify(name.slice(0, 80)) : typeof name}.`,
     );
 }
 
@@ -229,6 +232,12 @@ export interface ScanOptions {
   reverse?: boolean;
   /** The block's kind in diagrams (default "Scan"). */
   kind?: string;
+  /**
+   * Variable-length sequences: a 0/1 mask with the sequences' batch and time axes (`[B, T]` for
+   * time axis 1). Where it is 0 the states carry over unchanged, so each row's final state is its
+   * state at its own last step (PyTorch's packed sequences).
+   */
+  mask?: Tensor;
 }
 
 /**
@@ -252,7 +261,10 @@ export function scan<S extends Record<string, Tensor>, O extends Record<string, 
 ): { out: { [K in keyof O]: Tensor }; final: S } {
   const b = builder("scan()");
   const axis = options.axis ?? 1;
-  const seqs = Object.entries(over);
+  const mask = options.mask;
+  if (mask !== undefined && (!(mask instanceof Tensor) || mask.rank !== 2))
+    throw new ArchlabError("shape", `scan ${name}: the mask must be a tensor of shape [B, T] (batch and time), not ${mask instanceof Tensor ? showShape(mask.shape) : typeof mask}.`);
+  const seqs = Object.entries(mask ? { ...over, [MASK]: mask } : over);
   const length = seqs.length ? seqs[0][1].shape[axis] : options.steps !== undefined ? size(options.steps) : undefined;
   if (length === undefined) throw new ArchlabError("bad-option", `scan ${name}: give at least one sequence, or the number of steps ({ steps: "T" }).`);
   for (const [k, t] of seqs) {
@@ -269,12 +281,17 @@ export function scan<S extends Record<string, Tensor>, O extends Record<string, 
   b.bodies.push(bodyList);
   let steps: Tensor[], states: Tensor[], result: { state: S; out?: O };
   try {
-    steps = seqs.map(([k, t]) => addNode("step", [], { of: t, axis }, t.shape.filter((_, i) => i !== axis), t.dtype, k));
+    steps = seqs.map(([k, t]) =>
+      k === MASK ? addNode("step", [], { of: t, axis }, t.shape.filter((_, i) => i !== axis), t.dtype, claim(b, undefined, "mask"), true) : addNode("step", [], { of: t, axis }, t.shape.filter((_, i) => i !== axis), t.dtype, k),
+    );
     states = Object.entries(init).map(([k, t]) => {
       if (!(t instanceof Tensor)) throw new ArchlabError("bad-operand", `scan ${name}: initial state ${k} is not a tensor of this model.`);
       return addNode("state", [], { init: t }, t.shape, t.dtype, `${k}_prev`);
     });
-    result = body(Object.fromEntries(steps.map((t, i) => [seqs[i][0], t])), Object.fromEntries(states.map((t, i) => [Object.keys(init)[i], t])) as S);
+    const prev = Object.fromEntries(states.map((t, i) => [Object.keys(init)[i], t])) as S;
+    const xs = Object.fromEntries(steps.map((t, i) => [seqs[i][0], t]).filter(([k]) => k !== MASK));
+    result = body(xs, prev);
+    if (mask) result = { ...result, state: carryOver(steps[steps.length - 1], result?.state, prev) };
   } finally {
     b.bodies.pop();
     b.list = savedList;
@@ -299,6 +316,21 @@ export function scan<S extends Record<string, Tensor>, O extends Record<string, 
   ) as { [K in keyof O]: Tensor };
   const final = Object.fromEntries(Object.keys(init).map((k, i) => [k, addNode("scanFinal", [node], { index: i }, next[i].shape, next[i].dtype, `${scope.name}_${k}N`)])) as unknown as S;
   return { out, final };
+}
+
+/** The key of a scan's mask among its sequences (not a valid name, so it cannot clash with a user's). */
+const MASK = "mask:";
+
+/** Each state's next value where the step's mask is 1, its previous value where 0: `h_masked = m ? h : h_prev`. */
+function carryOver<S extends Record<string, Tensor>>(m: Tensor, next: S, prev: S): S {
+  if (!next || typeof next !== "object") return next;
+  return Object.fromEntries(
+    Object.entries(next).map(([k, t]) => {
+      if (!(t instanceof Tensor) || !prev[k]) return [k, t];
+      const column = reshape(m, [m.shape[0], ...t.shape.slice(1).map(() => 1)]);
+      return [k, named(`${k}_masked`, where(column, t, prev[k]))];
+    }),
+  ) as S;
 }
 
 /** A built model's graph: what {@link model} hands to the interpreters, diagrams and summary. */

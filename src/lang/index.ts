@@ -13,6 +13,8 @@
  * });
  */
 export { model, Model } from "./model";
+export { cellModel, cellScan, cellParams } from "./cells";
+export { dbLstmModel } from "./dblstm";
 export type { ModelOptions, Summary, SummaryRow } from "./model";
 export { input, param, named, block, layer, scan } from "./build";
 export type { Graph, Init, ParamOptions, ScanOptions, ScanInfo } from "./build";
@@ -24,7 +26,7 @@ export type { DType, ParamKind, Scope } from "./graph";
 export { OPS } from "./ops";
 export type { OpKind, OpSpec, ConvOptions, KernelContext } from "./ops";
 export {
-  constant, neg, exp, log, sqrt, abs, tanh, sigmoid, relu, softplus, pow, add, sub, mul, div, where, matmul, dot, outer, cosine,
+  constant, fill, neg, clip, exp, log, sqrt, abs, tanh, sigmoid, relu, softplus, pow, add, sub, mul, div, where, matmul, dot, outer, cosine,
   sum, mean, max, norm, softmax, logSoftmax, concat, slice, split, reshape, transpose, embedding, oneHot,
   conv2d, maxPool, avgPool, upsample, batchNorm, layerNorm, dropout, randomNormal, randomUniform, bernoulli, stopGradient, gradReverse,
 } from "./ops";

@@ -163,6 +163,23 @@ export const OPS = {
     fast: (tf, [x], a) => tf.pow(x, tf.scalar(a.p)),
   },
 
+  fill: {
+    shape: (_i, a) => ({ shape: a.shape, dtype: "float" }),
+    notation: (_args, a) => String(a.value),
+    ref: (_i, a, ctx) => {
+      const out = nd.zeros(concrete(a.shape, ctx), ctx.path);
+      out.data.fill(a.value);
+      return out;
+    },
+    fast: (tf, _i, a, ctx) => tf.fill(concrete(a.shape, ctx), a.value),
+  },
+  clip: {
+    shape: same,
+    notation: ([x], a) => `clip(${x}, ${a.lo}, ${a.hi})`,
+    ref: ([x], a) => nd.map(x, (v) => Math.min(a.hi, Math.max(a.lo, v))),
+    fast: (tf, [x], a) => tf.clipByValue(x, a.lo, a.hi),
+  },
+
   add: binary("+", (x, y) => x + y, (tf, a, b) => tf.add(a, b)),
   sub: binary("−", (x, y) => x - y, (tf, a, b) => tf.sub(a, b)),
   mul: binary("⊙", (x, y) => x * y, (tf, a, b) => tf.mul(a, b)),
@@ -441,6 +458,16 @@ export const sigmoid = (x: Tensor) => apply("sigmoid", [x]);
 export const relu = (x: Tensor) => apply("relu", [x]);
 export const softplus = (x: Tensor) => apply("softplus", [x]);
 export const pow = (x: Tensor, p: number) => apply("pow", [x], { p });
+/** A tensor of one value with a symbolic shape (zeros for an initial state: `fill(["B", "H"], 0)`). */
+export const fill = (shape: SizeLike[], value = 0) => {
+  if (!Number.isFinite(value)) throw new ArchlabError("bad-option", `fill: the value must be a finite number, not ${value}.`);
+  return apply("fill", [], { shape: shape.map((s) => size(s)), value });
+};
+/** Values limited to [lo, hi] (a hard sigmoid is clip(0.2x + 0.5, 0, 1)). */
+export const clip = (x: Tensor, lo: number, hi: number) => {
+  if (!(lo <= hi)) throw new ArchlabError("bad-option", `clip: lo must be ≤ hi, got ${lo} and ${hi}.`);
+  return apply("clip", [x], { lo, hi });
+};
 export const add = (a: Tensor | number, b: Tensor | number) => apply("add", [lift(a), lift(b)]);
 export const sub = (a: Tensor | number, b: Tensor | number) => apply("sub", [lift(a), lift(b)]);
 export const mul = (a: Tensor | number, b: Tensor | number) => apply("mul", [lift(a), lift(b)]);

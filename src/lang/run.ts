@@ -58,7 +58,10 @@ export class ModelTrace {
     return this.entry(path).node;
   }
 
-  /** A node's value; for a node in a scan body, its values at every step stacked on a leading axis. */
+  /**
+   * A node's value; for a node in a scan body, its values at every step stacked on a leading axis,
+   * in the order the steps ran (a reversed scan's step 0 is the last position, as cell traces do).
+   */
   get(path: string): ND {
     const { steps } = this.entry(path);
     if (steps.length === 1 && !this.inScan(path)) return steps[0];

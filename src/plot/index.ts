@@ -12,6 +12,7 @@ import { heatmap } from "./heatmap";
 import { lines } from "./lines";
 import { saturation } from "./saturation";
 import { states } from "./states";
+import { tensor } from "./tensor";
 
 export { Chart } from "./chart";
 export type { ChartInfo, FallbackOptions } from "./chart";
@@ -23,6 +24,7 @@ export type { SelectOptions } from "./select";
 export type { BudgetOptions, OverBudget } from "./budget";
 export type { CursorOptions } from "./cursor";
 export type { VegaLiteSpec } from "./spec";
+export type { TensorPlotOptions } from "./tensor";
 export { DEFAULT_BUDGET } from "./budget";
 
 /**
@@ -35,5 +37,6 @@ export { DEFAULT_BUDGET } from "./budget";
  * await plot.states(trace);                           // h and c over time
  * await plot.saturation(trace);                       // near 0 / near 1 per unit
  * await plot.compare({ LSTM: trace, GRU: gruTrace }); // side by side, one cursor
+ * await plot.tensor(modelTrace, "enc1/pool");        // a model's node, chosen by its axes
  */
-export const plot = { heatmap, lines, states, saturation, compare } as const;
+export const plot = { heatmap, lines, states, saturation, compare, tensor } as const;

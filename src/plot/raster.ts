@@ -10,7 +10,7 @@ import type { Panel } from "./select";
 import { loadVega } from "./vega-modules";
 
 /** A colour lookup of 256 entries for a Vega scheme. */
-async function lut(scheme: string): Promise<Uint8Array> {
+export async function lut(scheme: string): Promise<Uint8Array> {
   const { vega } = await loadVega();
   const interpolate = vega.scheme(scheme) as unknown as (x: number) => string;
   const out = new Uint8Array(256 * 3);
