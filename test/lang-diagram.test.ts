@@ -10,7 +10,7 @@ import { describe, it } from "node:test";
 import { modelDiagram } from "../src/diagram/graph";
 import { DISPLAY } from "../src/display/protocol";
 import { ArchlabError } from "../src/errors";
-import { nn } from "../src";
+import { LSTM, cell, dbLstm, nn } from "../src";
 import { inside, readLayout } from "./support/layout";
 import { pngFonts } from "../src/display/image";
 import { charset } from "./support/fonts";
@@ -86,6 +86,29 @@ describe("model diagrams: a recurrence inside a block", () => {
   });
 });
 
+describe("model diagrams of the language's cells and DB-LSTM", () => {
+  it("the LSTM as a model of the language (cellModel) draws h = o ⊙ tanh(c), never c ⊙ tanh(o), and recurs on h and c", async () => {
+    const svg = await modelDiagram(nn.cellModel(cell(LSTM, { inputSize: 3, hiddenSize: 4 }))).toSvg();
+    const s = readSvg(svg);
+    assert.match(s.nodeText["LSTM/h"], /^h = o ⊙ tanh_c /);
+    assert.match(s.nodeText["LSTM/tanh_c"], /^tanh_c = tanh\(c\) /);
+    assert.ok(has(s.edges, "LSTM/o", "LSTM/h") && has(s.edges, "LSTM/tanh_c", "LSTM/h") && has(s.edges, "LSTM/c", "LSTM/tanh_c"));
+    assert.ok(!has(s.edges, "LSTM/c", "LSTM/h") && !has(s.edges, "LSTM/o", "LSTM/tanh_c"));
+    assert.deepEqual(redEdges(svg).map((e) => [e.from, e.to]).sort(), [["LSTM/c", "LSTM/c_prev"], ["LSTM/h", "LSTM/h_prev"]]);
+  });
+
+  it("DB-LSTM with its cell scans folded: one box per layer with one red loop (h, c), the shortcut blocks between them", async () => {
+    const db = nn.dbLstmModel(dbLstm({ inputSize: 3, hiddenSize: 4, depth: 3, seed: 1 }));
+    const svg = await modelDiagram(db, { fold: ["l0", "l1_reverse", "l2"] }).toSvg();
+    const s = readSvg(svg);
+    assert.deepEqual(redEdges(svg).map((e) => [e.from, e.to]).sort(), [["l0", "l0"], ["l1_reverse", "l1_reverse"], ["l2", "l2"]]);
+    assert.ok(s.text.includes("h, c: t−1") && s.text.includes("h, c: t+1"), "the reversed layer's loop runs to the previous step");
+    assert.match(s.nodeText.l1_reverse, /^l1_reverse: .* over T, reversed \[T, B, H\]$/);
+    for (const [a, b] of [["l0", "l0_h"], ["l0_h", "m1"], ["x", "m1"], ["m1", "l1_reverse"], ["l1_reverse_h", "m2"], ["m2", "l2"]]) assert.ok(has(s.edges, a, b), `${a} → ${b}`);
+    assert.throws(() => modelDiagram(db, { fold: ["l9"] }), (e: unknown) => e instanceof ArchlabError && /Unknown block "l9".*"l1_reverse"/.test(e.message));
+  });
+});
+
 describe("model diagrams: parameters", () => {
   it("draws the NLP RNN's tied embedding once, with an edge to the lookup and one to the output head that transposes it", async () => {
     const s = readSvg(await modelDiagram(nlpRnn()).toSvg());
@@ -134,7 +157,8 @@ describe("model diagrams: blocks fold and expand", () => {
     const m = convAutoEncoder();
     assert.throws(() => modelDiagram(m, { expand: ["enc9"] }), (e: unknown) => e instanceof ArchlabError && /Unknown block "enc9".*"enc1"/.test(e.message));
     assert.throws(() => modelDiagram(m, { expand: "enc1" as never }), (e: unknown) => e instanceof ArchlabError && e.code === "bad-option");
-    assert.throws(() => modelDiagram(m, { fold: true } as never), (e: unknown) => e instanceof ArchlabError && /Unknown option "fold"/.test(e.message));
+    assert.throws(() => modelDiagram(m, { fold: true as never }), (e: unknown) => e instanceof ArchlabError && /fold = true.*block paths/.test(e.message));
+    assert.throws(() => modelDiagram(m, { collapse: true } as never), (e: unknown) => e instanceof ArchlabError && /Unknown option "collapse".*"expand", "fold"/.test(e.message));
   });
 });
 

@@ -32,6 +32,8 @@ export interface ModelDiagramOptions extends StyleOptions {
    * box; plain name scopes and scans are always expanded.
    */
   expand?: boolean | readonly string[];
+  /** Blocks or scans drawn as one box (`["l0", "l1_reverse"]`): a scan's recurrences become red loops on its box. */
+  fold?: readonly string[];
 }
 
 /** The builder's plumbing: drawn as records, clusters and edges, never as op boxes. */
@@ -58,7 +60,7 @@ const TABLE: Record<string, OpSpec> = OPS;
  * modelDiagram(cae, { expand: ["enc1"] }); // enc1's conv, batch norm and pooling; other blocks folded
  */
 export function modelDiagram(m: Model, options: ModelDiagramOptions = {}): Diagram {
-  checkKeys(options, [...STYLE_KEYS, "expand"], "modelDiagram()");
+  checkKeys(options, [...STYLE_KEYS, "expand", "fold"], "modelDiagram()");
   const style = styleOf(options);
   const g = m.graph;
 
@@ -83,9 +85,10 @@ export function modelDiagram(m: Model, options: ModelDiagramOptions = {}): Diagr
 
   // Blocks: which fold into one box.
   const blocks = new Map<string, Scope>();
-  for (const t of all) for (let s = t.scope; s; s = s.parent) if (!s.isScan) blocks.set(scopePath(s), s);
-  const expand = expandOption(options.expand, [...blocks.keys()]);
-  const folds = (s: Scope) => s.kind !== undefined && !s.isScan && !expand(scopePath(s));
+  for (const t of all) for (let s = t.scope; s; s = s.parent) blocks.set(scopePath(s), s);
+  const expand = pathsOption("expand", options.expand, [...blocks.keys()].filter((p) => !blocks.get(p)!.isScan), true);
+  const folded = pathsOption("fold", options.fold, [...blocks.keys()], false);
+  const folds = (s: Scope) => folded(scopePath(s)) || (s.kind !== undefined && !s.isScan && !expand(scopePath(s)));
   const foldOf = (t: Tensor): Scope | undefined => {
     const chain: Scope[] = [];
     for (let s = t.scope; s; s = s.parent) chain.unshift(s);
@@ -150,6 +153,7 @@ export function modelDiagram(m: Model, options: ModelDiagramOptions = {}): Diagr
     }
     return c.id;
   };
+  const scopeLabel = (s: Scope) => (s.isScan ? `${s.name}: ${s.kind} over ${scanLength(s, scans)}` : s.kind !== undefined ? `${s.name}: ${s.kind}` : s.name);
   const boxes = new Map<Scope, { node: GraphNode; members: Tensor[] }>();
   const edges = new Map<string, GraphEdge & { via?: Tensor }>();
   const addEdge = (from: string, to: string, via: Tensor) => {
@@ -163,7 +167,7 @@ export function modelDiagram(m: Model, options: ModelDiagramOptions = {}): Diagr
     if (fold) {
       let box = boxes.get(fold);
       if (!box) {
-        const node: GraphNode = { id: scopePath(fold), kind: "cell", role: "cell", title: `${fold.name}: ${fold.kind}`, ...(clusterOf(fold.parent) ? { cluster: clusterOf(fold.parent) } : {}) };
+        const node: GraphNode = { id: scopePath(fold), kind: "cell", role: "cell", title: scopeLabel(fold), ...(clusterOf(fold.parent) ? { cluster: clusterOf(fold.parent) } : {}) };
         boxes.set(fold, (box = { node, members: [] }));
         graph.nodes.push(node);
       }
@@ -175,7 +179,9 @@ export function modelDiagram(m: Model, options: ModelDiagramOptions = {}): Diagr
     const node = nodeOf(t, expr, carried.has(t));
     const cluster = clusterOf(t.scope);
     graph.nodes.push(cluster ? { ...node, cluster } : node);
-    for (const i of operandsOf(t)) for (const s of sources(i)) addEdge(s.from, node.id, s.via);
+    // Out of a folded scan comes its stacked (or last) value, not one step's.
+    const result = t.op === "scanOut" || t.op === "scanFinal";
+    for (const i of operandsOf(t)) for (const s of sources(i)) addEdge(s.from, node.id, result && foldOf(i) ? t : s.via);
   }
   for (const [key, t] of Object.entries(g.outputs)) {
     const id = `output:${key}`;
@@ -193,6 +199,7 @@ export function modelDiagram(m: Model, options: ModelDiagramOptions = {}): Diagr
 
   // Recurrence: a state's next value goes back to its placeholder, when the body reads it.
   const recurrences: string[] = [];
+  const loops = new Map<string, { states: string[]; label: string }>();
   for (const [scanNode, info] of scans)
     info.states.forEach((state, k) => {
       const next = info.next[k];
@@ -200,12 +207,17 @@ export function modelDiagram(m: Model, options: ModelDiagramOptions = {}): Diagr
       const [from] = sources(next);
       const to = foldOf(state) ? scopePath(foldOf(state)!) : state.path;
       if (!from) return;
-      // A recurrence inside a folded block is a loop on its box, so the box cannot look feed-forward.
-      const loop = from.from === to;
-      graph.edges.push({ from: from.from, to, kind: "recurrent", label: `${loop ? `${state.name.replace(/_prev$/, "")} ` : ""}${info.reverse ? "t−1" : "t+1"}` });
+      const step = info.reverse ? "t−1" : "t+1";
+      // A recurrence inside a folded block is a loop on its box (one per box), so the box cannot look feed-forward.
+      if (from.from === to) {
+        const loop = loops.get(to) ?? { states: [], label: step };
+        loops.set(to, loop);
+        loop.states.push(state.name.replace(/_prev$/, ""));
+      } else graph.edges.push({ from: from.from, to, kind: "recurrent", label: step });
       recurrences.push(`${next.path} → ${state.path} (${scanNode.path}, ${info.reverse ? "previous" : "next"} step)`);
     });
 
+  for (const [box, { states, label }] of loops) graph.edges.push({ from: box, to: box, kind: "recurrent", label: `${states.join(", ")}: ${label}` });
   const frozen = graph.nodes.some((n) => n.frozen);
   graph.caption = {
     title: graph.caption.title,
@@ -294,13 +306,13 @@ function scanLength(s: Scope, scans: Map<Tensor, ScanInfo>): string {
   return "?";
 }
 
-/** `expand`: a test of a block path. */
-function expandOption(value: unknown, paths: readonly string[]): (path: string) => boolean {
-  if (value === undefined || value === false) return () => false;
-  if (value === true) return () => true;
+/** `expand` or `fold`: a test of a block path. */
+function pathsOption(option: string, value: unknown, paths: readonly string[], all: boolean): (path: string) => boolean {
+  if (value === undefined || (all && value === false)) return () => false;
+  if (all && value === true) return () => true;
   if (!Array.isArray(value) || !value.every((p) => typeof p === "string"))
-    throw errors.badOption("expand", value, `true, false, or block paths such as ${JSON.stringify(paths.slice(0, 3))}`);
-  for (const p of value) if (!paths.includes(p)) throw errors.unknownName("block", p, paths, "modelDiagram() option expand");
+    throw errors.badOption(option, value, `${all ? "true, false, or " : ""}block paths such as ${JSON.stringify(paths.slice(0, 3))}`);
+  for (const p of value) if (!paths.includes(p)) throw errors.unknownName("block", p, paths, `modelDiagram() option ${option}`);
   const set = new Set<string>(value);
   return (path) => set.has(path);
 }
