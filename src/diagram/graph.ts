@@ -51,13 +51,15 @@ const ROLE_OF_OP: Record<string, Role> = { matmul: "pre", conv2d: "pre", dot: "p
 const TABLE: Record<string, OpSpec> = OPS;
 
 /**
- * The diagram of a model: `modelDiagram(m)` (blocks folded), `modelDiagram(m, { expand: true })`
- * (every op). A Model displays as this diagram in Jupyter.
+ * The diagram of a model: `modelDiagram(m)` (blocks folded, scans expanded),
+ * `modelDiagram(m, { expand: true })` (every op), `{ fold: [...] }` (scans or name scopes as one box
+ * too). A Model displays as this diagram in Jupyter.
  *
  * @example
- * const d = modelDiagram(esn);          // the reservoir scan, its one recurrent edge, W frozen
+ * const d = modelDiagram(esn);                             // the reservoir scan, its one recurrent edge, W frozen
  * await d.save("esn.svg");
- * modelDiagram(cae, { expand: ["enc1"] }); // enc1's conv, batch norm and pooling; other blocks folded
+ * modelDiagram(cae, { expand: ["enc1"] });                 // enc1's conv, batch norm and pooling; other blocks folded
+ * modelDiagram(dbLstmModel(db), { fold: ["l0", "l1_reverse"] }); // each cell scan one box with a red loop
  */
 export function modelDiagram(m: Model, options: ModelDiagramOptions = {}): Diagram {
   checkKeys(options, [...STYLE_KEYS, "expand", "fold"], "modelDiagram()");
