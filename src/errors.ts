@@ -49,7 +49,7 @@ export function show(value: unknown): string {
 }
 
 /** A byte count for people: `17.2 GB` (decimal units, as the limit is given in bytes). */
-const bytes = (n: number) => {
+export const bytes = (n: number) => {
   const units = ["bytes", "kB", "MB", "GB", "TB", "PB"];
   let k = 0;
   while (n >= 1000 && k < units.length - 1) (n /= 1000), k++;

@@ -24,11 +24,11 @@ export type { ModelRun, RunOptions, ValueLike } from "./run";
 export { Tensor } from "./graph";
 export type { DType, ParamKind, Scope } from "./graph";
 export { OPS } from "./ops";
-export type { OpKind, OpSpec, ConvOptions, KernelContext } from "./ops";
+export type { OpKind, OpSpec, ConvOptions, ConvTransposeOptions, PoolOptions, KernelContext } from "./ops";
 export {
   constant, fill, neg, clip, exp, log, sqrt, abs, tanh, sigmoid, relu, softplus, pow, add, sub, mul, div, where, matmul, dot, outer, cosine,
-  sum, mean, max, norm, softmax, logSoftmax, concat, slice, split, reshape, transpose, embedding, oneHot,
-  conv2d, maxPool, avgPool, upsample, batchNorm, layerNorm, dropout, randomNormal, randomUniform, bernoulli, stopGradient, gradReverse,
+  sum, mean, max, norm, softmax, logSoftmax, maskedSoftmax, concat, slice, split, reshape, transpose, embedding, oneHot,
+  conv2d, conv2dTranspose, maxPool, avgPool, upsample, batchNorm, layerNorm, dropout, randomNormal, randomUniform, bernoulli, stopGradient, gradReverse,
 } from "./ops";
 export { size, sameSize, plus, times, floorDiv, Size } from "./size";
 export type { SizeLike, ShapeLike, Shape } from "./size";

@@ -12,7 +12,7 @@ export interface ND {
 }
 
 /** Largest element count allocated for one tensor (2^31−1: a typed array's practical limit). */
-const MAX_ELEMENTS = 2 ** 31 - 1;
+export const MAX_ELEMENTS = 2 ** 31 - 1;
 
 /** Number of elements of a shape. */
 export function count(shape: readonly number[]): number {
@@ -191,13 +191,18 @@ export function slice(a: ND, axis: number, start: number, length: number): ND {
 export function gather(table: ND, ids: ND, what: string): ND {
   const row = count(table.shape.slice(1));
   const out = zeros([...ids.shape, ...table.shape.slice(1)]);
-  for (let i = 0; i < ids.data.length; i++) {
-    const id = ids.data[i];
-    if (!Number.isInteger(id) || id < 0 || id >= table.shape[0])
-      throw new ArchlabError("bad-id", `${what}: id ${id} at position ${i} is outside 0…${table.shape[0] - 1}. Ids must be whole numbers below the table's size.`);
-    out.data.set(table.data.subarray(id * row, (id + 1) * row), i * row);
-  }
+  checkIds(ids.data, table.shape[0], what);
+  for (let i = 0; i < ids.data.length; i++) out.data.set(table.data.subarray(ids.data[i] * row, (ids.data[i] + 1) * row), i * row);
   return out;
+}
+
+/** A named error for the first id that is not a whole number in 0…n−1. */
+export function checkIds(ids: ArrayLike<number>, n: number, what: string): void {
+  for (let i = 0; i < ids.length; i++) {
+    const id = ids[i];
+    if (!Number.isInteger(id) || id < 0 || id >= n)
+      throw new ArchlabError("bad-id", `${what}: id ${id} at position ${i} is outside 0…${n - 1}. Ids must be whole numbers below the table's size.`);
+  }
 }
 
 /** Padding before and after one spatial axis for a kernel of effective size `k` with `stride`: "same" as TensorFlow pads it. */
@@ -276,6 +281,40 @@ export function upsample(x: ND, s: number): ND {
       for (let xx = 0; xx < W * s; xx++) {
         const from = ((b * H + Math.floor(y / s)) * W + Math.floor(xx / s)) * C;
         out.data.set(x.data.subarray(from, from + C), ((b * H * s + y) * W * s + xx) * C);
+      }
+  return out;
+}
+
+/**
+ * Transposed convolution, as PyTorch's ConvTranspose2d computes it: every input pixel scatters its
+ * kernel-weighted copy into the output, then `pad` rows/columns are cropped from each side and
+ * `outputPadding` extra ones kept at the bottom/right. x [B, H, W, Cin], w [KH, KW, Cin, Cout] →
+ * [B, (H−1)·stride − 2·pad + KH + outputPadding, …, Cout].
+ */
+export function conv2dTranspose(x: ND, w: ND, stride: number, pad: number, outputPadding: number): ND {
+  const [B, H, W, C] = x.shape;
+  const [KH, KW, , CO] = w.shape;
+  const OH = (H - 1) * stride - 2 * pad + KH + outputPadding;
+  const OW = (W - 1) * stride - 2 * pad + KW + outputPadding;
+  const out = zeros([B, OH, OW, CO], "a transposed convolution's output");
+  for (let b = 0; b < B; b++)
+    for (let iy = 0; iy < H; iy++)
+      for (let ix = 0; ix < W; ix++) {
+        const xi = ((b * H + iy) * W + ix) * C;
+        for (let ky = 0; ky < KH; ky++) {
+          const oy = iy * stride - pad + ky;
+          if (oy < 0 || oy >= OH) continue;
+          for (let kx = 0; kx < KW; kx++) {
+            const ox = ix * stride - pad + kx;
+            if (ox < 0 || ox >= OW) continue;
+            const o = ((b * OH + oy) * OW + ox) * CO;
+            const wi = (ky * KW + kx) * C * CO;
+            for (let c = 0; c < C; c++) {
+              const v = x.data[xi + c];
+              for (let co = 0; co < CO; co++) out.data[o + co] += v * w.data[wi + c * CO + co];
+            }
+          }
+        }
       }
   return out;
 }

@@ -9,7 +9,7 @@
  */
 import type * as tfc from "@tensorflow/tfjs-core";
 import seedrandom from "seedrandom";
-import { ArchlabError } from "../errors";
+import { ArchlabError, show } from "../errors";
 import { addNode } from "./build";
 import { Tensor, shapeError, type DType } from "./graph";
 import * as nd from "./nd";
@@ -52,9 +52,9 @@ export interface OpSpec {
 
 const same = (inputs: readonly Tensor[]) => ({ shape: inputs[0].shape, dtype: "float" as DType });
 
-/** Result shape of broadcasting symbolic shapes (right-aligned; a size-1 axis stretches). */
-function broadcast(op: string, a: Tensor, b: Tensor, drop = 0): Shape {
-  const [sa, sb] = [a.shape.slice(0, a.rank - drop), b.shape.slice(0, b.rank - drop)];
+/** Result shape of broadcasting symbolic shapes (right-aligned; a size-1 axis stretches); `a` may be an already broadcast shape. */
+function broadcast(op: string, a: Pick<Tensor, "path" | "shape">, b: Tensor, drop = 0, operand = "the right operand"): Shape {
+  const [sa, sb] = [a.shape.slice(0, a.shape.length - drop), b.shape.slice(0, b.rank - drop)];
   const n = Math.max(sa.length, sb.length);
   const out: Shape[number][] = [];
   for (let i = 0; i < n; i++) {
@@ -62,7 +62,7 @@ function broadcast(op: string, a: Tensor, b: Tensor, drop = 0): Shape {
     const y = sb[sb.length - n + i];
     if (x === undefined || x.constant === 1) out.push(y);
     else if (y === undefined || y.constant === 1 || sameSize(x, y)) out.push(x);
-    else throw shapeError(op, "the right operand", b, `a shape that broadcasts with ${a.path}'s ${showShape(a.shape)}`, "Axes are matched from the right; each pair must be equal or one of them 1.");
+    else throw shapeError(op, operand, b, `a shape that broadcasts with ${a.path}'s ${showShape(a.shape)}`, "Axes are matched from the right; each pair must be equal or one of them 1.");
   }
   return out;
 }
@@ -108,6 +108,8 @@ function draws(shape: readonly number[], seed: number, step: number, f: (random:
   for (let i = 0; i < out.data.length; i++) out.data[i] = f(random);
   return out;
 }
+/** Dropout's mask, drawn on the host (the same on both paths): 0 with probability `rate`, else 1/(1−rate). */
+const dropMask = (shape: readonly number[], a: Attrs, ctx: KernelContext) => draws(shape, a.seed, ctx.step, (r) => (r() < a.rate ? 0 : 1 / (1 - a.rate)));
 const gaussian = (random: () => number) => {
   const u = 1 - random();
   return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * random());
@@ -126,8 +128,16 @@ function nhwc(op: string, x: Tensor) {
   return x.shape;
 }
 
-function padOf(p: unknown): number | "same" | "valid" {
-  return p === "same" || p === "valid" ? p : (p as number) ?? 0;
+function padOf(op: string, p: unknown): number | "same" | "valid" {
+  if (p === "same" || p === "valid" || p === undefined) return p ?? 0;
+  if (typeof p !== "number" || !Number.isInteger(p) || p < 0) throw new ArchlabError("bad-option", `${op}: padding must be "same", "valid" or a whole number ≥ 0, not ${show(p)}.`);
+  return p;
+}
+
+/** A whole-number option ≥ `min`, or the named bad-option error. */
+function whole(op: string, option: string, v: unknown, min: number): number {
+  if (typeof v !== "number" || !Number.isInteger(v) || v < min) throw new ArchlabError("bad-option", `${op}: ${option} must be a whole number ≥ ${min}, not ${show(v)}.`);
+  return v;
 }
 
 /** The op table. */
@@ -185,9 +195,10 @@ export const OPS = {
   mul: binary("⊙", (x, y) => x * y, (tf, a, b) => tf.mul(a, b)),
   div: binary("/", (x, y) => x / y, (tf, a, b) => tf.div(a, b)),
   where: {
-    shape: (i) => ({ shape: broadcast("where", i[1], i[2]), dtype: "float" }),
+    shape: ([m, a, b]) => ({ shape: broadcast("where", { path: `${a.path} and ${b.path}`, shape: broadcast("where", a, b) }, m, 0, "the mask"), dtype: "float" }),
     notation: ([m, a, b]) => `${m} ? ${a} : ${b}`,
     ref: ([m, a, b]) => nd.zip3(m, a, b, (c, x, y) => (c !== 0 ? x : y)),
+    fast: (tf, [m, a, b]) => tf.where(tf.notEqual(m, 0), a, b),
   },
 
   matmul: {
@@ -200,7 +211,14 @@ export const OPS = {
     },
     notation: ([a, b]) => `${a} ${b}`,
     ref: ([a, b]) => nd.matmul(a, b),
-    fast: (tf, [a, b]) => tf.matMul(a, b),
+    fast(tf, [a, b]) {
+      // The WebAssembly backend's batched product mis-sizes its result when the batch axes differ
+      // ([3, 1, 2, 4] × [5, 4, 3]): broadcast them first.
+      const [ba, bb] = [a.shape.slice(0, -2), b.shape.slice(0, -2)];
+      if (ba.length === bb.length && ba.every((d, i) => d === bb[i])) return tf.matMul(a, b);
+      const batch = nd.broadcastShape(ba, bb)!;
+      return tf.matMul(tf.broadcastTo(a, [...batch, ...a.shape.slice(-2)]), tf.broadcastTo(b, [...batch, ...b.shape.slice(-2)]));
+    },
   },
   dot: {
     shape([a, b]): { shape: Shape; dtype: DType } {
@@ -243,6 +261,20 @@ export const OPS = {
     range: [-Infinity, 0],
     ref: ([x], a) => softmaxRef(x, a.axis, true),
     fast: (tf, [x], a) => tf.sub(x, tf.logSumExp(x, a.axis, true)),
+  },
+  maskedSoftmax: {
+    shape([x, m]) {
+      const s = broadcast("maskedSoftmax", x, m, 0, "the mask");
+      if (s.length !== x.rank || s.some((d, i) => !sameSize(d, x.shape[i]))) throw shapeError("maskedSoftmax", "the mask", m, `a shape that broadcasts to ${x.path}'s ${showShape(x.shape)} (1 on the axes it does not vary along)`);
+      return { shape: x.shape, dtype: "float" };
+    },
+    notation: ([x, m], a) => `softmax_${a.axisName}(${x} | ${m})`,
+    range: [0, 1],
+    ref: ([x, m], a) => softmaxRef(nd.zip(x, m, (v, keep) => (keep !== 0 ? v : -Infinity)), a.axis, false),
+    fast: (tf, [x, m], a) => {
+      const masked = tf.where(tf.notEqual(m, 0), x, tf.scalar(-Infinity));
+      return tf.exp(tf.sub(masked, tf.logSumExp(masked, a.axis, true)));
+    },
   },
   cosine: {
     shape: ([a, b]): { shape: Shape; dtype: DType } => {
@@ -301,9 +333,13 @@ export const OPS = {
     },
     notation: ([table, ids]) => `${table}[${ids}]`,
     ref: ([table, ids], _a, ctx) => nd.gather(table, ids, ctx.path),
+    fast: (tf, [table, ids], _a, ctx) => tf.gather(table, checkedIds(tf, ids, table.shape[0], ctx.path)),
   },
   oneHot: {
-    shape: ([ids], a) => ({ shape: [...ids.shape, size(a.depth)], dtype: "float" }),
+    shape([ids], a) {
+      if (ids.dtype !== "int") throw shapeError("oneHot", "the ids", ids, "whole-number ids (an input declared with { dtype: \"int\" })");
+      return { shape: [...ids.shape, size(a.depth)], dtype: "float" };
+    },
     notation: ([ids]) => `onehot(${ids})`,
     range: [0, 1],
     ref([ids], a, ctx) {
@@ -311,6 +347,7 @@ export const OPS = {
       for (let i = 0; i < a.depth; i++) table.data[i * a.depth + i] = 1;
       return nd.gather(table, ids, ctx.path);
     },
+    fast: (tf, [ids], a, ctx) => tf.cast(tf.oneHot(checkedIds(tf, ids, a.depth, ctx.path), a.depth), "float32"),
   },
 
   conv2d: {
@@ -324,6 +361,25 @@ export const OPS = {
     notation: ([x, w]) => `${w} ⋆ ${x}`,
     ref: ([x, w], a) => nd.conv2d(x, w, a.stride, a.padding, a.dilation),
     fast: (tf, [x, w], a) => tf.conv2d(x as tfc.Tensor4D, w as tfc.Tensor4D, a.stride, typeof a.padding === "number" ? [[0, 0], [a.padding, a.padding], [a.padding, a.padding], [0, 0]] : a.padding, "NHWC", a.dilation),
+  },
+  conv2dTranspose: {
+    shape([x, w], a) {
+      const [B, H, W, C] = nhwc("conv2dTranspose", x);
+      if (w.rank !== 4 || !sameSize(w.shape[2], C)) throw shapeError("conv2dTranspose", "the filter", w, `[KH, KW, ${C.key}, Cout] for ${x.path}'s ${showShape(x.shape)}`);
+      const [kh, kw] = [w.shape[0].constant, w.shape[1].constant];
+      if (kh === undefined || kw === undefined) throw shapeError("conv2dTranspose", "the filter", w, "a kernel size given as numbers");
+      const out = (n: Shape[number], k: number) => plus(times(plus(n, -1), a.stride), k - 2 * a.padding + a.outputPadding);
+      return { shape: [B, out(H, kh), out(W, kw), w.shape[3]], dtype: "float" };
+    },
+    notation: ([x, w]) => `${w} ⋆ᵀ ${x}`,
+    ref: ([x, w], a) => nd.conv2dTranspose(x, w, a.stride, a.padding, a.outputPadding),
+    fast(tf, [x, w], a) {
+      const [B, H, W] = x.shape;
+      const [KH, KW, , CO] = w.shape;
+      const out: [number, number, number, number] = [B, (H - 1) * a.stride - 2 * a.padding + KH + a.outputPadding, (W - 1) * a.stride - 2 * a.padding + KW + a.outputPadding, CO];
+      // tfjs's filter is the forward convolution's: [KH, KW, Cout, Cin].
+      return tf.conv2dTranspose(x as tfc.Tensor4D, tf.transpose(w, [0, 1, 3, 2]) as tfc.Tensor4D, out, a.stride, a.padding);
+    },
   },
   maxPool: pooling("max"),
   avgPool: pooling("avg"),
@@ -351,9 +407,18 @@ export const OPS = {
       const v = ctx.training ? nd.reduce(centred, axes, 0, (s, d) => s + d * d, (s, n) => s / n) : variance;
       return affine(nd.zip(centred, v, (c, s) => c / Math.sqrt(s + a.eps)), gamma, beta);
     },
+    fast(tf, [x, gamma, beta, mean, variance], a, ctx) {
+      const m = ctx.training ? tf.moments(x, x.shape.slice(0, -1).map((_, i) => i)) : { mean, variance };
+      return tf.batchNorm(x, m.mean, m.variance, beta, gamma, a.eps);
+    },
   },
   layerNorm: {
-    shape: same,
+    shape(inputs) {
+      const [x, ...affine] = inputs;
+      const C = x.shape[x.rank - 1];
+      for (const s of affine) if (s.rank !== 1 || !sameSize(s.shape[0], C)) throw shapeError("layerNorm", "a scale or offset", s, `[${C.key}] (one per feature, the last axis of ${x.path})`);
+      return same(inputs);
+    },
     notation: ([x]) => `LN(${x})`,
     ref([x, gamma, beta], a) {
       const last = [x.shape.length - 1];
@@ -362,11 +427,16 @@ export const OPS = {
       const v = nd.reduce(centred, last, 0, (s, d) => s + d * d, (s, n) => s / n, true);
       return affine(nd.zip(centred, v, (c, s) => c / Math.sqrt(s + a.eps)), gamma, beta);
     },
+    fast(tf, [x, gamma, beta], a) {
+      const { mean, variance } = tf.moments(x, -1, true);
+      return tf.add(tf.mul(tf.mul(tf.sub(x, mean), tf.rsqrt(tf.add(variance, a.eps))), gamma), beta);
+    },
   },
   dropout: {
     shape: same,
     notation: ([x]) => `dropout(${x})`,
-    ref: ([x], a, ctx) => (ctx.training && a.rate > 0 ? nd.zip(x, draws(x.shape, a.seed, ctx.step, (r) => (r() < a.rate ? 0 : 1 / (1 - a.rate))), (v, m) => v * m) : x),
+    ref: ([x], a, ctx) => (ctx.training && a.rate > 0 ? nd.zip(x, dropMask(x.shape, a, ctx), (v, m) => v * m) : x),
+    fast: (tf, [x], a, ctx) => (ctx.training && a.rate > 0 ? tf.mul(x, tf.tensor(Float32Array.from(dropMask(x.shape, a, ctx).data), x.shape)) : x),
   },
   randomNormal: { shape: (_i, a) => ({ shape: a.shape, dtype: "float" }), notation: () => "𝒩(0, 1)", ref: (_i, a, ctx) => draws(concrete(a.shape, ctx), a.seed, ctx.step, gaussian) },
   randomUniform: { shape: (_i, a) => ({ shape: a.shape, dtype: "float" }), notation: () => "U(0, 1)", range: [0, 1], ref: (_i, a, ctx) => draws(concrete(a.shape, ctx), a.seed, ctx.step, (r) => r()) },
@@ -382,6 +452,16 @@ export const OPS = {
 
 /** Every op of the language. */
 export type OpKind = keyof typeof OPS;
+
+/**
+ * Integer ids for tfjs's gather and one-hot, checked on the host first: tfjs reads an out-of-range id
+ * as a zero row (one-hot) or whatever memory is there (gather); the reference names the bad id.
+ */
+function checkedIds(tf: TF, ids: tfc.Tensor, n: number, path: string): tfc.Tensor {
+  const values = ids.dataSync();
+  nd.checkIds(values, n, path);
+  return tf.cast(ids, "int32");
+}
 
 function wiring(op: string): OpSpec["ref"] {
   return () => {
@@ -421,8 +501,16 @@ function pooling(kind: "max" | "avg"): OpSpec {
     },
     notation: ([x], a) => `${kind}pool${a.size}(${x})`,
     ref: ([x], a) => nd.pool(x, kind, a.size, a.stride, a.padding),
-    fast: (tf, [x], a) =>
-      (kind === "max" ? tf.maxPool : tf.avgPool)(x as tfc.Tensor4D, a.size, a.stride, typeof a.padding === "number" ? (a.padding === 0 ? "valid" : (() => { throw new ArchlabError("unsupported", `${kind}Pool: a numeric padding other than 0 runs on the reference interpreter only; use "same" or "valid".`); })()) : a.padding),
+    fast(tf, [x], a) {
+      const pool = (v: tfc.Tensor, pad: "same" | "valid") => (kind === "max" ? tf.maxPool : tf.avgPool)(v as tfc.Tensor4D, a.size, a.stride, pad);
+      if (typeof a.padding !== "number" || a.padding === 0) return pool(x, a.padding || "valid");
+      // tfjs pools take only "same"/"valid": pad explicitly — with −∞ for max (never chosen), and
+      // for average divide the zero-padded window sums by the number of pixels inside the image.
+      const p = a.padding;
+      const pads: [number, number][] = [[0, 0], [p, p], [p, p], [0, 0]];
+      if (kind === "max") return pool(tf.pad(x, pads, -Infinity), "valid");
+      return tf.div(pool(tf.pad(x, pads), "valid"), pool(tf.pad(tf.ones([1, x.shape[1]!, x.shape[2]!, 1]), pads), "valid"));
+    },
   };
 }
 
@@ -433,6 +521,8 @@ function apply(op: OpKind, inputs: Tensor[], attrs: Attrs = {}): Tensor {
   const table: Record<OpKind, OpSpec> = OPS;
   for (const t of inputs) if (!(t instanceof Tensor)) throw new ArchlabError("bad-operand", `${op}: an operand is ${t === undefined ? "undefined" : typeof t}, not a tensor of a model. Pass tensors made by input(), param() or an op.`);
   const { shape, dtype } = table[op].shape(inputs, { op, ...attrs });
+  if (shape.some((s) => s.constant !== undefined && s.constant < 0))
+    throw shapeError(op, "the operand", inputs[0], `a shape that leaves a result of length ≥ 0 on every axis, not ${showShape(shape)} (is it smaller than the window or the slice?)`);
   return addNode(op, inputs, attrs, shape, dtype);
 }
 
@@ -503,6 +593,21 @@ export const logSoftmax = (x: Tensor, axis: SizeLike = -1) => {
   const [i] = axesOf("logSoftmax", x, axis);
   return apply("logSoftmax", [x], { axis: i, axisName: x.shape[i].key });
 };
+/**
+ * Softmax over one axis among the positions where `mask` is nonzero; masked positions get 0 (a row
+ * with nothing unmasked gets NaN, as in PyTorch). The mask broadcasts to x: attention scores
+ * [B, T, S] with a source mask [B, 1, S] for padded source positions. Unlike
+ * `softmax(where(mask, x, -Infinity))`, no intermediate is infinite, so `checkFinite` stays usable.
+ *
+ * @example
+ * const scores = matmul(q, transpose(k)); // [B, T, S]
+ * const srcMask = input("srcMask", ["B", 1, "S"]); // 1 for a word, 0 for padding
+ * const attn = named("attn", maskedSoftmax(scores, srcMask, "S"));
+ */
+export const maskedSoftmax = (x: Tensor, mask: Tensor, axis: SizeLike = -1) => {
+  const [i] = axesOf("maskedSoftmax", x, axis);
+  return apply("maskedSoftmax", [x, mask], { axis: i, axisName: x.shape[i].key });
+};
 /** Joins tensors along one axis: `concat([h, x], -1)` is `[B, H+In]`. */
 export const concat = (parts: Tensor[], axis: SizeLike = -1) => {
   if (!Array.isArray(parts) || parts.length === 0) throw new ArchlabError("bad-operand", "concat: give a non-empty array of tensors.");
@@ -525,13 +630,24 @@ export const split = (x: Tensor, axis: SizeLike, parts: number) => {
   return Array.from({ length: parts }, (_, k) => slice(x, i, (k * n) / parts, n / parts));
 };
 /** A new shape with the same number of elements (checked when run). */
-export const reshape = (x: Tensor, shape: SizeLike[]) => apply("reshape", [x], { shape: shape.map((s) => size(s)) });
+export const reshape = (x: Tensor, shape: SizeLike[]) => {
+  const to = shape.map((s) => size(s));
+  const [from, into] = [x.shape, to].map((s) => s.reduce((p, d) => times(p, d), size(1)));
+  if (!sameSize(from, into) && from.constant !== undefined && into.constant !== undefined)
+    throw shapeError("reshape", "the operand", x, `${into.constant} elements to become ${showShape(to)} (it has ${from.constant})`);
+  return apply("reshape", [x], { shape: to });
+};
 /** Axes permuted (default: the last two swapped — `Wᵀ`). */
-export const transpose = (x: Tensor, perm?: number[]) => apply("transpose", [x], { perm: perm ?? [...x.shape.keys()].map((i) => (i === x.rank - 2 ? x.rank - 1 : i === x.rank - 1 ? x.rank - 2 : i)) });
+export const transpose = (x: Tensor, perm?: number[]) => {
+  if (perm !== undefined && (!Array.isArray(perm) || perm.length !== x.rank || [...perm].sort((a, b) => a - b).some((p, i) => p !== i)))
+    throw shapeError("transpose", "the operand", x, `a permutation of its ${x.rank} axes 0…${x.rank - 1}, not ${show(perm)}`);
+  if (perm === undefined && x.rank < 2) throw shapeError("transpose", "the operand", x, "at least 2 axes (the last two are swapped)");
+  return apply("transpose", [x], { perm: perm ?? [...x.shape.keys()].map((i) => (i === x.rank - 2 ? x.rank - 1 : i === x.rank - 1 ? x.rank - 2 : i)) });
+};
 /** Embedding lookup: rows of `table` [V, D] at integer `ids` [B, T] → [B, T, D]. */
 export const embedding = (table: Tensor, ids: Tensor) => apply("gather", [table, ids]);
 /** One-hot vectors of integer ids: [..] → [.., depth]. */
-export const oneHot = (ids: Tensor, depth: number) => apply("oneHot", [ids], { depth });
+export const oneHot = (ids: Tensor, depth: number) => apply("oneHot", [ids], { depth: whole("oneHot", "depth", depth, 1) });
 
 /** Options of {@link conv2d}. */
 export interface ConvOptions {
@@ -541,19 +657,60 @@ export interface ConvOptions {
   dilation?: number;
 }
 /** 2-D convolution, NHWC: x [B, H, W, Cin], w [KH, KW, Cin, Cout]. */
-export const conv2d = (x: Tensor, w: Tensor, o: ConvOptions = {}) => apply("conv2d", [x, w], { stride: o.stride ?? 1, padding: padOf(o.padding), dilation: o.dilation ?? 1 });
+export const conv2d = (x: Tensor, w: Tensor, o: ConvOptions = {}) =>
+  apply("conv2d", [x, w], { stride: whole("conv2d", "stride", o.stride ?? 1, 1), padding: padOf("conv2d", o.padding), dilation: whole("conv2d", "dilation", o.dilation ?? 1, 1) });
+/** Options of {@link conv2dTranspose}: as PyTorch's ConvTranspose2d. */
+export interface ConvTransposeOptions {
+  stride?: number;
+  /** Rows/columns cropped from each side of the full output (PyTorch's `padding`; default 0). */
+  padding?: number;
+  /** Extra rows/columns kept at the bottom/right, less than the stride (PyTorch's `output_padding`; default 0). */
+  outputPadding?: number;
+}
+/**
+ * Transposed convolution (a "deconvolution"), NHWC: x [B, H, W, Cin], w [KH, KW, Cin, Cout] →
+ * [B, (H−1)·stride − 2·padding + KH + outputPadding, …, Cout], as PyTorch's ConvTranspose2d (whose
+ * weight is w permuted to [Cin, Cout, KH, KW]). It is the adjoint of `conv2d` with the filter
+ * `transpose(w, [0, 1, 3, 2])`: to tie a decoder to an encoder's filter, pass that.
+ *
+ * @example
+ * const up = conv2dTranspose(x, param("w", [2, 2, 32, 16]), { stride: 2 }); // [B, H, W, 32] → [B, 2H, 2W, 16]
+ * const same = conv2dTranspose(x, param("w3", [3, 3, 32, 16]), { stride: 2, padding: 1, outputPadding: 1 }); // also [B, 2H, 2W, 16]
+ */
+export const conv2dTranspose = (x: Tensor, w: Tensor, o: ConvTransposeOptions = {}) => {
+  const stride = whole("conv2dTranspose", "stride", o.stride ?? 1, 1);
+  const padding = whole("conv2dTranspose", "padding", o.padding ?? 0, 0);
+  const outputPadding = whole("conv2dTranspose", "outputPadding", o.outputPadding ?? 0, 0);
+  if (outputPadding >= stride) throw new ArchlabError("bad-option", `conv2dTranspose: outputPadding must be less than the stride (${stride}), not ${outputPadding} (as PyTorch's output_padding).`);
+  return apply("conv2dTranspose", [x, w], { stride, padding, outputPadding });
+};
 /** Max pooling over size×size windows (stride defaults to size). */
-export const maxPool = (x: Tensor, sizeK: number, o: { stride?: number; padding?: number | "same" | "valid" } = {}) => apply("maxPool", [x], { size: sizeK, stride: o.stride ?? sizeK, padding: padOf(o.padding ?? "valid") });
-export const avgPool = (x: Tensor, sizeK: number, o: { stride?: number; padding?: number | "same" | "valid" } = {}) => apply("avgPool", [x], { size: sizeK, stride: o.stride ?? sizeK, padding: padOf(o.padding ?? "valid") });
+export const maxPool = (x: Tensor, sizeK: number, o: PoolOptions = {}) => apply("maxPool", [x], poolAttrs("maxPool", sizeK, o));
+/** Average pooling; only the pixels inside the image count (padding is not averaged in: PyTorch's count_include_pad=False, TensorFlow's "same"). */
+export const avgPool = (x: Tensor, sizeK: number, o: PoolOptions = {}) => apply("avgPool", [x], poolAttrs("avgPool", sizeK, o));
+/** Options of {@link maxPool} and {@link avgPool}. */
+export interface PoolOptions {
+  /** Default: the window size. */
+  stride?: number;
+  /** "valid" (the default), "same" as TensorFlow, or padding on each side (never chosen by max, not counted by average). */
+  padding?: number | "same" | "valid";
+}
+function poolAttrs(op: string, sizeK: number, o: PoolOptions) {
+  const k = whole(op, "the window size", sizeK, 1);
+  return { size: k, stride: whole(op, "stride", o.stride ?? k, 1), padding: padOf(op, o.padding ?? "valid") };
+}
 /** Nearest-neighbour upsampling by an integer factor. */
-export const upsample = (x: Tensor, factor = 2) => apply("upsample", [x], { factor });
+export const upsample = (x: Tensor, factor = 2) => apply("upsample", [x], { factor: whole("upsample", "factor", factor, 1) });
 /** Batch normalisation over all axes but the last (channels): batch statistics in training, the running ones in inference. */
 export const batchNorm = (x: Tensor, gamma: Tensor, beta: Tensor, runningMean: Tensor, runningVar: Tensor, o: { eps?: number } = {}) =>
   apply("batchNorm", [x, gamma, beta, runningMean, runningVar], { eps: o.eps ?? 1e-5 });
 /** Layer normalisation over the last axis. */
 export const layerNorm = (x: Tensor, gamma: Tensor, beta: Tensor, o: { eps?: number } = {}) => apply("layerNorm", [x, gamma, beta], { eps: o.eps ?? 1e-5 });
 /** Dropout (inverted scaling) in training; the identity in inference. Seeded. */
-export const dropout = (x: Tensor, rate: number, seed = 0) => apply("dropout", [x], { rate, seed });
+export const dropout = (x: Tensor, rate: number, seed = 0) => {
+  if (typeof rate !== "number" || !(rate >= 0 && rate < 1)) throw new ArchlabError("bad-option", `dropout: rate must be a number in [0, 1), not ${show(rate)}.`);
+  return apply("dropout", [x], { rate, seed });
+};
 /** Standard normal samples of a shape, seeded (fresh each scan step). */
 export const randomNormal = (shape: SizeLike[], seed = 0) => apply("randomNormal", [], { shape: shape.map((s) => size(s)), seed });
 export const randomUniform = (shape: SizeLike[], seed = 0) => apply("randomUniform", [], { shape: shape.map((s) => size(s)), seed });

@@ -7,7 +7,8 @@
 import type * as tfc from "@tensorflow/tfjs-core";
 import { DISPLAY, type MimeBundle } from "../display/protocol";
 import { formatOf } from "../display/registry";
-import { ArchlabError, errors } from "../errors";
+import { ArchlabError, bytes as bytesText, errors } from "../errors";
+import { currentBackend } from "../engine/backend";
 import { tensorflow } from "../engine/tensorflow";
 import type { Graph, ScanInfo } from "./build";
 import type { Tensor } from "./graph";
@@ -105,6 +106,10 @@ interface Values<V> {
   /** Values stacked on a new `axis`. */
   stack(vs: V[], axis: number): V;
   shape(v: V): readonly number[];
+  /** 8 (float64) or 4 (float32), for the too-large message. */
+  readonly bytesPerElement: number;
+  /** Bytes a new tensor may still take, when the value type has a fixed memory (WebAssembly's); undefined when unbounded. */
+  room(): { free: number; held: number; total: number } | undefined;
 }
 
 const reference: Values<ND> = {
@@ -121,6 +126,8 @@ const reference: Values<ND> = {
     return nd.concat(vs.map((v) => nd.reshape(v, shape)), axis);
   },
   shape: (v) => v.shape,
+  bytesPerElement: 8,
+  room: () => undefined,
 };
 
 function fastValues(tf: typeof tfc): Values<tfc.Tensor> {
@@ -135,7 +142,54 @@ function fastValues(tf: typeof tfc): Values<tfc.Tensor> {
     at: (v, axis, t) => tf.squeeze(tf.slice(v, v.shape.map((_, i) => (i === axis ? t : 0)), v.shape.map((d, i) => (i === axis ? 1 : d))), [axis]),
     stack: (vs, axis) => tf.stack(vs, axis),
     shape: (v) => v.shape,
+    bytesPerElement: 4,
+    room() {
+      if (currentBackend() !== "wasm") return undefined;
+      const held = tf.memory().numBytes;
+      return { free: WASM_MEMORY - WASM_RESERVED - held, held, total: WASM_MEMORY };
+    },
   };
+}
+
+/**
+ * The WebAssembly backend's whole memory (wasm32: 4 GiB), which every tensor of a run shares until
+ * the run ends; tfjs-backend-wasm does not check its allocations (a failed malloc returns address 0, which tfjs then writes to),
+ * so the interpreter checks first. Some of it is the module's own (code, stacks, XNNPACK's buffers).
+ */
+const WASM_MEMORY = 2 ** 32;
+const WASM_RESERVED = 2 ** 26;
+
+/**
+ * A named error before a kernel allocates a result too large for one typed array (2^31−1 elements)
+ * — tfjs and the typed arrays would throw a raw RangeError or abort inside WebAssembly.
+ */
+function checkAllocatable<V>(node: Tensor, sizes: Record<string, number>, values: Values<V>) {
+  const shape = evalShape(node.shape, sizes, node.path);
+  const n = nd.count(shape);
+  const bytes = n * values.bytesPerElement;
+  const what = () => `${node.path} (${node.op}) would have shape ${showShape(node.shape)} = [${shape.join(", ")}]: ${n.toLocaleString("en-US")} elements, ${bytesText(bytes)} (${bytes.toLocaleString("en-US")} bytes) in float${values.bytesPerElement * 8}`;
+  const smaller = "Use smaller sizes (a smaller batch, image or hidden size)";
+  if (shape.some((d) => d < 0 || !Number.isInteger(d)))
+    throw new ArchlabError("shape", `${node.path} (${node.op}) would have shape ${showShape(node.shape)} = [${shape.join(", ")}], a negative length: with these sizes its input is smaller than its window or slice.`);
+  if (n > nd.MAX_ELEMENTS) throw new ArchlabError("too-large", `${what()}, more than one tensor can hold (${nd.MAX_ELEMENTS.toLocaleString("en-US")} elements). ${smaller}.`);
+  const room = values.room();
+  if (room && bytes > room.free)
+    throw new ArchlabError(
+      "too-large",
+      `${what()}, more than the WebAssembly backend's memory of ${bytesText(room.total)} has left (this run already holds ${bytesText(room.held)}). ${smaller}, or install @tensorflow/tfjs-node, which has no such limit.`,
+    );
+}
+
+/**
+ * A kernel's failure as a named error naming the node, its operands' shapes and the step; an
+ * ArchlabError already naming the node passes unchanged. Anything else a kernel throws (tfjs's own
+ * errors, WebAssembly running out of memory) is wrapped, the original kept as its cause.
+ */
+function kernelError(node: Tensor, shapes: (readonly number[])[], step: number, e: unknown): Error {
+  if (e instanceof ArchlabError && e.message.startsWith(node.path)) return e;
+  const detail = e instanceof Error ? e.message : String(e);
+  const where = `${node.path} (${node.op}) on operands of shapes ${shapes.map((s) => `[${s.join(", ")}]`).join(", ")}${step >= 0 ? ` at step ${step}` : ""}`;
+  return new ArchlabError(e instanceof ArchlabError ? e.code : "kernel-failed", `${where}: ${detail}`, { cause: e });
 }
 
 /** Nested arrays (or an ND) as an ND, with a named error for ragged or non-numeric data. */
@@ -245,7 +299,13 @@ function interpret<V>(graph: Graph, given: Map<Tensor, ND>, sizes: Record<string
         default: {
           const spec = OPS[node.op as keyof typeof OPS] as OpSpec;
           const ctx: KernelContext = { training, step: Math.max(step, 0), path: node.path, sizes };
-          v = values.kernel(spec, node.inputs.map((t) => env.get(t)!), node.attrs as Record<string, unknown>, ctx);
+          const args = node.inputs.map((t) => env.get(t)!);
+          checkAllocatable(node, sizes, values);
+          try {
+            v = values.kernel(spec, args, node.attrs as Record<string, unknown>, ctx);
+          } catch (e) {
+            throw kernelError(node, args.map((a) => values.shape(a)), step, e);
+          }
         }
       }
       env.set(node, v);
