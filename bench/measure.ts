@@ -37,13 +37,10 @@ export function medianOf(values: readonly number[]): number {
 /** Debian's python, which has python3-torch (the `python3` first on PATH may be another build). */
 export const PYTHON = "/usr/bin/python3";
 
-/**
- * PyTorch's fused nn.LSTM timed inside Python (median of `repeats`), or why it could not run: the
- * forward alone, or autograd's forward and backward of mean(output²) (`mode` "backward").
- */
-export function torchLstm(T: number, B: number, In: number, H: number, repeats: number, mode: "forward" | "backward" = "forward"): { ms: number; threads: number } | string {
+/** A PyTorch reference script's timing (bench/torch_*.py, one JSON line: median ms, threads), or why it could not run. */
+export function torchTiming(script: string, args: readonly (string | number)[]): { ms: number; threads: number } | string {
   try {
-    const out = execFileSync(PYTHON, [join(__dirname, "torch_lstm.py"), String(T), String(B), String(In), String(H), String(repeats), mode], {
+    const out = execFileSync(PYTHON, [join(__dirname, script), ...args.map(String)], {
       encoding: "utf8",
       stdio: ["ignore", "pipe", "pipe"],
       timeout: 600_000,
@@ -53,6 +50,14 @@ export function torchLstm(T: number, B: number, In: number, H: number, repeats: 
     const text = String((e as { stderr?: string }).stderr || (e as Error).message);
     return `PyTorch not available (${text.trim().split("\n").pop()}): apt-get install python3-torch libopenblas0-pthread`;
   }
+}
+
+/**
+ * PyTorch's fused nn.LSTM timed inside Python (median of `repeats`), or why it could not run: the
+ * forward alone, or autograd's forward and backward of mean(output²) (`mode` "backward").
+ */
+export function torchLstm(T: number, B: number, In: number, H: number, repeats: number, mode: "forward" | "backward" = "forward"): { ms: number; threads: number } | string {
+  return torchTiming("torch_lstm.py", [T, B, In, H, repeats, mode]);
 }
 
 /** A row comparing ours with a reference: ok when `ours / reference ≤ limit`. */

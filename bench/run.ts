@@ -4,10 +4,10 @@
  *
  * Benchmarks: the compute engine (bench/lstm.ts), gradients (bench/backward.ts) and, when their
  * files exist, the kernel's (bench/kernel.ts → benchKernel), the diagrams' (bench/diagram.ts →
- * benchDiagram) and the plots' (bench/plot.ts → benchPlot).
+ * benchDiagram), the plots' (bench/plot.ts → benchPlot) and the zoo's (bench/zoo.ts → benchZoo).
  *
  * `npm run bench -- backward engine` runs only the groups named (engine, backward, kernel, diagram,
- * plot); no names, every group.
+ * plot, zoo); no names, every group.
  */
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -26,6 +26,7 @@ const OTHERS: readonly { file: string; fn: string }[] = [
   { file: "kernel", fn: "benchKernel" },
   { file: "diagram", fn: "benchDiagram" },
   { file: "plot", fn: "benchPlot" },
+  { file: "zoo", fn: "benchZoo" },
 ];
 
 const log = (line: string) => console.log(`[bench] ${line}`);

@@ -6,12 +6,10 @@ backward: autograd's forward and backward of L = mean(output²), `out.pow(2).mea
 (every parameter's gradient; the input needs none).
 Warm-up runs first; the median of `repeats` timed runs is reported, in milliseconds.
 """
-import json
-import statistics
 import sys
-import time
 
 import torch
+from torch_timing import report
 
 T, B, In, H = (int(a) for a in sys.argv[1:5])
 repeats = int(sys.argv[5]) if len(sys.argv) > 5 else 7
@@ -34,12 +32,4 @@ def backward():
     out.pow(2).mean().backward()
 
 
-run = forward if mode == "forward" else backward
-for _ in range(3):
-    run()
-times = []
-for _ in range(repeats):
-    t0 = time.perf_counter()
-    run()
-    times.append((time.perf_counter() - t0) * 1000)
-print(json.dumps({"ms": statistics.median(times), "threads": torch.get_num_threads(), "torch": torch.__version__}))
+report(forward if mode == "forward" else backward, repeats)

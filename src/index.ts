@@ -30,6 +30,7 @@ export type { ChartInfo, HeatmapOptions, LinesOptions, SaturationOptions, Compar
 export { view, StepperView, player, Player } from "./view";
 export type { StepperViewOptions, ViewPlot, PlayerOptions, ViewDiagramOptions } from "./view";
 export * as nn from "./lang";
+export * as zoo from "./zoo";
 export { modelDiagram } from "./diagram/graph";
 export type { ModelDiagramOptions } from "./diagram/graph";
 // The one format table: how models, summaries and traces display (display/registry.ts).

@@ -138,7 +138,7 @@ export function named(name: string, t: Tensor): Tensor {
   if (autoNamed.has(t) && t.scope === b.scope && owner.get(t) === b.list && !STRUCTURAL.has(t.op)) {
     checkName(name);
     const taken = b.taken.get(scopePath(b.scope))!;
-    if (taken.has(name))
+    if (taken.has(name) && name !== t.name)
       throw new ArchlabError("duplicate-name", `The name ${JSON.stringify(name)} is already used in ${scopePath(b.scope) || "this model"}. Give each node its own name.`);
     taken.delete(t.name);
     taken.add(name);

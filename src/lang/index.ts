@@ -26,9 +26,9 @@ export type { DType, ParamKind, Scope } from "./graph";
 export { OPS } from "./ops";
 export type { OpKind, OpSpec, ConvOptions, ConvTransposeOptions, PoolOptions, KernelContext } from "./ops";
 export {
-  constant, fill, neg, clip, exp, log, sqrt, abs, tanh, sigmoid, relu, softplus, pow, add, sub, mul, div, where, matmul, dot, outer, cosine,
+  constant, fill, roll, neg, clip, exp, log, sqrt, abs, tanh, sigmoid, relu, softplus, pow, add, sub, mul, div, where, matmul, dot, outer, cosine,
   sum, mean, max, norm, softmax, logSoftmax, maskedSoftmax, concat, slice, split, reshape, transpose, embedding, oneHot,
-  conv2d, conv2dTranspose, maxPool, avgPool, upsample, batchNorm, layerNorm, dropout, randomNormal, randomUniform, bernoulli, stopGradient, gradReverse,
+  conv2d, conv2dTranspose, maxPool, avgPool, upsample, batchNorm, layerNorm, dropout, zeros, randomNormal, randomUniform, bernoulli, stopGradient, gradReverse,
 } from "./ops";
 export { size, sameSize, plus, times, floorDiv, Size } from "./size";
 export type { SizeLike, ShapeLike, Shape } from "./size";

@@ -78,11 +78,14 @@ export class Model {
       while (s?.parent) s = s.parent;
       return s ? s.name : t.name;
     };
+    // Rows are the data path: nodes fed by an input (initial values made of constants are not layers).
+    const fed = new Set<Tensor>();
+    for (const t of this.graph.nodes) if (t.op === "input" || t.inputs.some((i) => fed.has(i))) fed.add(t);
     const order: string[] = [];
     const last = new Map<string, Tensor>();
     const kinds = new Map<string, string>();
     for (const t of this.graph.nodes) {
-      if (t.op === "param" || t.op === "constant" || t.op === "scan") continue;
+      if (t.op === "param" || t.op === "scan" || !fed.has(t)) continue;
       const unit = t.op === "scanOut" || t.op === "scanFinal" ? unitOf(t.inputs[0]) : unitOf(t);
       if (!last.has(unit)) order.push(unit);
       if (t.op !== "scanFinal" || !last.has(unit)) last.set(unit, t);
@@ -127,6 +130,11 @@ export class Model {
   /** Shows the model's diagram in Jupyter (the format the package root registers). */
   [DISPLAY](): MimeBundle | Promise<MimeBundle> {
     return formatOf("model", this, () => this.toString());
+  }
+
+  /** Node's inspection (a cell's last value, `display(model)` before a display is registered) shows the one-line text, not the graph. */
+  [Symbol.for("nodejs.util.inspect.custom")](): string {
+    return this.toString();
   }
 
   toString(): string {

@@ -1,0 +1,24 @@
+/**
+ * The architecture zoo: the models of the reference documents, each a function from sizes and
+ * options to a model of the definition language (`nn`) — it computes, records every intermediate,
+ * summarises itself and draws itself — carrying `meta` ({ title, citation, year, family, parents })
+ * for the genealogy chart. Every entry also builds with no argument, at the reference's sizes.
+ *
+ * @example
+ * import { zoo } from "archlab";
+ * const cae = zoo.convAutoEncoder();            // [B, 256, 256, 3] → … → [B, 256, 256, 3]
+ * cae.summary({ B: 1 }).totalParams;            // 28905
+ * zoo.timeRnn({ NFeature: 8, NHidden: 32, NLayers: 2, NLabels: 4 }).summary({ B: 1, SeqLen: 7 });
+ * zoo.esn.meta.year;                            // 2001
+ */
+export { convAutoEncoder, convBlock, upConvBlock } from "./conv-autoencoder";
+export type { ConvAutoEncoderOptions } from "./conv-autoencoder";
+export { timeRnn, nlpRnn } from "./rnns";
+export type { TimeRnnOptions, NlpRnnOptions } from "./rnns";
+export { esn, elm, fitReadout } from "./reservoirs";
+export type { EsnOptions, ElmOptions, FitReadoutOptions } from "./reservoirs";
+export { seq2seqAttention } from "./seq2seq-attention";
+export type { Seq2SeqAttentionOptions } from "./seq2seq-attention";
+export type { ZooEntry, ZooMeta, ZooModel, ZooFamily } from "./entry";
+export { ntm } from "./ntm";
+export type { NtmOptions } from "./ntm";
