@@ -126,6 +126,7 @@ describe("model diagrams: blocks fold and expand", () => {
     assert.deepEqual(s.nodes.filter((n) => !n.startsWith("output:")), ["x", "enc1", "enc2", "enc3", "dec1", "dec2", "dec3", "tanh"]);
     assert.match(s.nodeText.enc1, /^enc1: ConvBlock \[B, 128, 128, 16\]$/);
     assert.match(s.nodeText.dec1, /^dec1: UpConvBlock \[B, 64, 64, 32\]$/);
+    assert.match(s.nodeText.tanh, /^tanh = tanh\(dec3\) /, "a folded block's value is named after its box");
     for (const [a, b] of [["x", "enc1"], ["enc1", "enc2"], ["enc3", "dec1"], ["dec3", "tanh"], ["tanh", "output:y"]]) assert.ok(has(s.edges, a, b), `${a} → ${b}`);
   });
 
@@ -141,6 +142,7 @@ describe("model diagrams: blocks fold and expand", () => {
     const all = readSvg(await modelDiagram(convAutoEncoder(), { expand: true }).toSvg());
     assert.ok(!["enc1", "enc2", "enc3", "dec1", "dec2", "dec3"].some((b) => all.nodes.includes(b)));
     assert.ok(all.nodes.includes("dec3/act"));
+    assert.match(all.nodeText.tanh, /^tanh = tanh\(dec3\.act\) /, "a path in an equation is dotted: dec3/act would read as a division");
   });
 
   it("draws a plain name scope (a block without a kind) as a cluster of its ops, not a box", async () => {

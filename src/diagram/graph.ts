@@ -113,6 +113,9 @@ export function modelDiagram(m: Model, options: ModelDiagramOptions = {}): Diagr
     const i = t.inputs[k];
     if (scalar(i)) return String(i.attrs.text);
     if (inlined(i)) return needsParentheses(i, expr(i), t, k) ? `(${expr(i)})` : expr(i);
+    const box = foldOf(i);
+    // A folded block's value is named after its box (`keys`), or `keys.K` when the box hands on several.
+    if (box && box !== foldOf(t)) return boxOutputs.get(box)!.size === 1 ? dotted(scopePath(box)) : dotted(`${scopePath(box)}/${relativePath(i, box)}`);
     return symbolFrom(i, t);
   };
 
@@ -135,6 +138,15 @@ export function modelDiagram(m: Model, options: ModelDiagramOptions = {}): Diagr
     }
     return t.op === "scan" ? [] : t.inputs;
   };
+  // The values each folded block hands on (read outside it, or a model output).
+  const boxOutputs = new Map<Scope, Set<Tensor>>();
+  const handsOn = (i: Tensor, reader: Tensor | undefined) => {
+    const box = foldOf(i);
+    if (box && (!reader || foldOf(reader) !== box)) boxOutputs.set(box, (boxOutputs.get(box) ?? new Set()).add(i));
+  };
+  for (const t of all) for (const i of operandsOf(t)) handsOn(i, t);
+  for (const t of Object.values(g.outputs)) handsOn(t, undefined);
+
   const carried = new Set([...scans.values()].flatMap((s) => s.next));
   const unused = (t: Tensor) => (t.op === "scanOut" || t.op === "scanFinal") && !readers.get(t)?.length && !pinned.has(t);
 
@@ -236,9 +248,17 @@ export function modelDiagram(m: Model, options: ModelDiagramOptions = {}): Diagr
 function symbolFrom(i: Tensor, reader: Tensor): string {
   for (let s = reader.scope; ; s = s.parent) {
     if (s === i.scope) return i.name;
-    if (!s) return i.path;
+    if (!s) return dotted(i.path);
   }
 }
+
+/** The path of `t` inside block `s`. */
+function relativePath(t: Tensor, s: Scope): string {
+  return t.path.slice(scopePath(s).length + 1);
+}
+
+/** A path as a symbol: `keys.K`, since `keys/K` would read as a division. */
+const dotted = (path: string) => path.replace(/\//g, ".");
 
 /** How tightly an op's notation binds (juxtaposition `x W` tighter than `⊙`, tighter than `+`); ops written as a call bind tightest. */
 const PRECEDENCE: Record<string, number> = { where: 0, add: 1, sub: 1, mul: 2, div: 2, outer: 2, conv2d: 2, matmul: 3, neg: 4, sqrt: 4, pow: 5, transpose: 5, slice: 5, gather: 5 };
