@@ -10,7 +10,7 @@ import { describe, it } from "node:test";
 import { modelDiagram } from "../src/diagram/graph";
 import { DISPLAY } from "../src/display/protocol";
 import { ArchlabError } from "../src/errors";
-import { LSTM, cell, dbLstm, nn } from "../src";
+import { LSTM, cell, dbLstm, nn, zoo } from "../src";
 import { inside, readLayout } from "./support/layout";
 import { pngFonts } from "../src/display/image";
 import { charset } from "./support/fonts";
@@ -106,6 +106,17 @@ describe("model diagrams of the language's cells and DB-LSTM", () => {
     assert.match(s.nodeText.l1_reverse, /^l1_reverse: .* over T, reversed \[T, B, H\]$/);
     for (const [a, b] of [["l0", "l0_h"], ["l0_h", "m1"], ["x", "m1"], ["m1", "l1_reverse"], ["l1_reverse_h", "m2"], ["m2", "l2"]]) assert.ok(has(s.edges, a, b), `${a} → ${b}`);
     assert.throws(() => modelDiagram(db, { fold: ["l9"] }), (e: unknown) => e instanceof ArchlabError && /Unknown block "l9".*"l1_reverse"/.test(e.message));
+  });
+});
+
+describe("model diagrams: blocks inside a scan (the zoo's NTM)", () => {
+  it("names folded heads relative to their reader (r = read memory), keeps their per-step shapes, and recurs on each state its body reads", async () => {
+    const svg = await modelDiagram(zoo.ntm()).toSvg();
+    const s = readSvg(svg);
+    assert.match(s.nodeText["ntm/r"], /^r = read memory \[B, W\]$/);
+    assert.match(s.nodeText["ntm/output"], /^output: Readout \[B, NOutput\]$/);
+    assert.ok(has(s.edges, "ntm/read", "ntm/r") && has(s.edges, "ntm/memory", "ntm/r") && has(s.edges, "ntm/output", "ntm_y"));
+    assert.deepEqual(redEdges(svg).map((e) => e.to).sort(), ["ntm/M_prev", "ntm/r_prev", "ntm/wr_prev", "ntm/ww_prev"]);
   });
 });
 

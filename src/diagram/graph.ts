@@ -115,8 +115,11 @@ export function modelDiagram(m: Model, options: ModelDiagramOptions = {}): Diagr
     if (inlined(i)) return needsParentheses(i, expr(i), t, k) ? `(${expr(i)})` : expr(i);
     const box = foldOf(i);
     // A folded block's value is named after its box (`keys`), or `keys.K` when the box hands on several.
-    if (box && box !== foldOf(t)) return boxOutputs.get(box)!.size === 1 ? dotted(scopePath(box)) : dotted(`${scopePath(box)}/${relativePath(i, box)}`);
-    return symbolFrom(i, t);
+    if (box && box !== foldOf(t)) {
+      const name = visible(box.name, box.parent, t);
+      return boxOutputs.get(box)!.size === 1 ? name : `${name}.${dotted(relativePath(i, box))}`;
+    }
+    return visible(i.name, i.scope, t);
   };
 
   // What an edge into a node comes from: the box of a folded block, the node's own record or box,
@@ -194,8 +197,8 @@ export function modelDiagram(m: Model, options: ModelDiagramOptions = {}): Diagr
     const cluster = clusterOf(t.scope);
     graph.nodes.push(cluster ? { ...node, cluster } : node);
     // Out of a folded scan comes its stacked (or last) value, not one step's.
-    const result = t.op === "scanOut" || t.op === "scanFinal";
-    for (const i of operandsOf(t)) for (const s of sources(i)) addEdge(s.from, node.id, result && foldOf(i) ? t : s.via);
+    const scanFolded = (t.op === "scanOut" || t.op === "scanFinal") && scanInside(t.inputs[0], foldOf(operandsOf(t)[0]));
+    for (const i of operandsOf(t)) for (const s of sources(i)) addEdge(s.from, node.id, scanFolded ? t : s.via);
   }
   for (const [key, t] of Object.entries(g.outputs)) {
     const id = `output:${key}`;
@@ -244,11 +247,11 @@ export function modelDiagram(m: Model, options: ModelDiagramOptions = {}): Diagr
   return new Diagram(graph, text, style);
 }
 
-/** A node's symbol as its reader writes it: its name where the reader sees it, else its path. */
-function symbolFrom(i: Tensor, reader: Tensor): string {
+/** A symbol as a reader writes it: the name where the reader sees its scope, else its dotted path. */
+function visible(name: string, scope: Scope | undefined, reader: Tensor): string {
   for (let s = reader.scope; ; s = s.parent) {
-    if (s === i.scope) return i.name;
-    if (!s) return dotted(i.path);
+    if (s === scope) return name;
+    if (!s) return dotted(scope ? `${scopePath(scope)}/${name}` : name);
   }
 }
 
@@ -312,7 +315,7 @@ function nodeOf(t: Tensor, expr: (t: Tensor) => string, carried: boolean): Graph
       return { ...base, kind: "tensor", role: "input", title: t.name, notes: [`${of.path} at each step (${TABLE.step.notation([], t.attrs)})`] };
     }
     case "state":
-      return { ...base, kind: "tensor", role: "state-in", title: t.name, notes: [`the state's value from the previous step (initially ${symbolFrom(t.attrs.init as Tensor, t)})`] };
+      return { ...base, kind: "tensor", role: "state-in", title: t.name, notes: [`the state's value from the previous step (initially ${visible((t.attrs.init as Tensor).name, (t.attrs.init as Tensor).scope, t)})`] };
     case "scanOut":
       return { ...base, kind: "tensor", role: "state", title: t.name, notes: ["stacked over the steps"] };
     case "scanFinal":
@@ -320,6 +323,14 @@ function nodeOf(t: Tensor, expr: (t: Tensor) => string, carried: boolean): Graph
     default:
       return { ...base, kind: "op", role: carried ? "state" : (ROLE_OF_OP[t.op] ?? "intermediate"), title: t.name, equation: expr(t), notes: [`${t.op} → ${t.path}`] };
   }
+}
+
+/** Whether the body of scan node `scan` lies in folded block `box` (the box is the scan, or holds it). */
+function scanInside(scan: Tensor, box: Scope | undefined): boolean {
+  if (!box) return false;
+  if (box.isScan && box.name === scan.name && box.parent === scan.scope) return true;
+  for (let s = scan.scope; s; s = s.parent) if (s === box) return true;
+  return false;
 }
 
 /** The number of steps of the scan whose body scope is `s`. */
