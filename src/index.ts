@@ -33,3 +33,7 @@ export type { StepperViewOptions, ViewPlot, PlayerOptions, ViewDiagramOptions } 
 export * as nn from "./lang";
 export * as zoo from "./zoo";
 export * as widgets from "./widgets";
+export { modelDiagram } from "./diagram/graph";
+export type { ModelDiagramOptions } from "./diagram/graph";
+// The one format table: how models, summaries and traces display (display/registry.ts).
+import "./formats";

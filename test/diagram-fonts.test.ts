@@ -5,25 +5,16 @@
  * label drawn over each other.
  */
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
 import { describe, it } from "node:test";
 import { BUILTIN_CELLS, GRU_RESET_AFTER, LSTM, MGU, type CellDef } from "../src/cells";
 import { diagram, diff, unrolled } from "../src/diagram";
 import { pngFonts } from "../src/display/image";
+import { charset } from "./support/fonts";
 import { inside, overlap, readLayout } from "./support/layout";
 import { MyRNN } from "./support/readme-cell";
 import { readSvg } from "./support/svg";
 
 const CELLS: CellDef[] = [...Object.values(BUILTIN_CELLS), MyRNN];
-
-/** The code points a font maps, from fontconfig's reading of its cmap (`20-7e a0-2e9 …`). */
-function charset(file: string): (cp: number) => boolean {
-  const ranges = execFileSync("fc-query", ["--format", "%{charset}", file], { encoding: "utf8" })
-    .trim()
-    .split(/\s+/)
-    .map((r) => r.split("-").map((h) => parseInt(h, 16)));
-  return (cp) => ranges.some(([lo, hi = lo]) => cp >= lo && cp <= hi);
-}
 
 describe("diagram fonts", () => {
   it("bundles a font (regular and bold) that holds every glyph the built-in diagrams draw", async () => {

@@ -69,7 +69,7 @@ export function toDot(graph: Graph, { theme, direction, caption }: DotStyle): st
   const writeCluster = (id: string | undefined, indent: string) => {
     for (const c of graph.clusters.filter((c) => c.parent === id)) {
       out.push(`${indent}subgraph ${dotString(`cluster_${c.id}`)} {`);
-      out.push(`${indent}  graph [${attrs({ label: c.label || { html: "" }, style: "rounded,filled", fillcolor: theme.cluster.fill, color: theme.cluster.stroke, fontcolor: theme.muted, fontsize: 10, labeljust: "c" })}];`);
+      out.push(`${indent}  graph [${attrs({ label: c.label || { html: "" }, style: "rounded,filled", fillcolor: theme.cluster.fill, color: theme.cluster.stroke, fontcolor: theme.muted, fontsize: 10, labeljust: c.labeljust ?? "c", labelloc: c.labelloc })}];`);
       writeCluster(c.id, indent + "  ");
       out.push(`${indent}}`);
     }
@@ -124,10 +124,11 @@ function nodeAttrs(n: GraphNode, theme: Theme): string {
   return attrs({
     label,
     tooltip,
-    style: [n.kind === "tensor" ? "filled" : "rounded,filled", n.status === "removed" ? "dashed" : undefined].filter(Boolean).join(","),
-    fillcolor: live?.fill ?? role.fill,
-    color: status ?? role.stroke,
-    fontcolor: font,
+    style: [n.kind === "tensor" ? "filled" : "rounded,filled", n.status === "removed" || n.frozen ? "dashed" : undefined].filter(Boolean).join(","),
+    fillcolor: live?.fill ?? (n.frozen ? theme.background : role.fill),
+    color: status ?? (n.frozen ? theme.muted : role.stroke),
+    fontcolor: n.frozen && !live ? theme.muted : font,
+    fontsize: n.small ? 9 : undefined,
     penwidth: status ? 2.5 : n.kind === "cell" ? 1.8 : undefined,
     peripheries: n.role === "state-out" ? 2 : undefined,
   });

@@ -36,6 +36,10 @@ export interface GraphNode {
   cluster?: string;
   /** A record of several tensors (an affine map's parameters), one row each. */
   members?: readonly { title: string; shape: string }[];
+  /** A parameter that does not learn (frozen or constant): drawn dashed and muted. */
+  frozen?: boolean;
+  /** Drawn in a smaller font (parameters beside the ops they feed). */
+  small?: boolean;
 }
 
 /** How an edge carries data. */
@@ -66,6 +70,9 @@ export interface Cluster {
   id: string;
   label: string;
   parent?: string;
+  /** Where the label sits (Graphviz's labelloc and labeljust; default centred at the flow's start). */
+  labelloc?: "t" | "b";
+  labeljust?: "l" | "r";
 }
 
 /** A whole diagram. */

@@ -151,6 +151,9 @@ export function named(name: string, t: Tensor): Tensor {
 
 /** Nodes still under their op's default name (renamable by {@link named}). */
 const autoNamed = new WeakSet<Tensor>();
+
+/** Whether a node still has its op's default name (`matmul_2`): no symbol was given to it. Diagrams write such a node into its consumer's equation. */
+export const isAutoNamed = (t: Tensor): boolean => autoNamed.has(t);
 /** Ops whose nodes are wiring, not math: never renamed in place. */
 const STRUCTURAL = new Set(["input", "param", "step", "state", "scan", "scanOut", "scanFinal"]);
 

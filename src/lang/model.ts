@@ -2,6 +2,8 @@
  * A model of the definition language: its graph, its parameters' values, `run` and `summary`.
  */
 import seedrandom from "seedrandom";
+import { DISPLAY, type MimeBundle } from "../display/protocol";
+import { formatOf } from "../display/registry";
 import { ArchlabError } from "../errors";
 import { buildGraph, type Graph, type ScanInfo } from "./build";
 import { Tensor, scopePath } from "./graph";
@@ -34,6 +36,15 @@ export interface Summary {
   trainableParams: number;
   /** Constant values (batch-norm running statistics: PyTorch's buffers), not counted as parameters. */
   constants: number;
+}
+
+declare module "../display/registry" {
+  interface Formats {
+    /** A model displays as its diagram (set up at the package root). */
+    model: Model;
+    /** A summary displays as a table, under its model's name. */
+    summary: { name: string; summary: Summary };
+  }
 }
 
 /** A model: one definition that computes, records every intermediate, and draws itself. */
@@ -110,7 +121,15 @@ export class Model {
     const totalParams = this.graph.params.filter(counted).reduce((s, p) => s + paramCount(p), 0);
     const trainableParams = this.graph.params.filter((p) => p.attrs.kind === "trainable").reduce((s, p) => s + paramCount(p), 0);
     const constants = this.graph.params.filter((p) => !counted(p)).reduce((s, p) => s + paramCount(p), 0);
-    return { rows, totalParams, trainableParams, constants };
+    const out: Summary = { rows, totalParams, trainableParams, constants };
+    // Displays as a table; not enumerable, so the summary stays plain data (compared, serialised).
+    Object.defineProperty(out, DISPLAY, { value: () => formatOf("summary", { name: this.name, summary: out }, () => `${this.name}: ${totalParams} parameters`) });
+    return out;
+  }
+
+  /** Shows the model's diagram in Jupyter (the format the package root registers). */
+  [DISPLAY](): MimeBundle | Promise<MimeBundle> {
+    return formatOf("model", this, () => this.toString());
   }
 
   /** Node's inspection (a cell's last value, `display(model)` before a display is registered) shows the one-line text, not the graph. */

@@ -5,6 +5,8 @@
  * step.
  */
 import type * as tfc from "@tensorflow/tfjs-core";
+import { DISPLAY, type MimeBundle } from "../display/protocol";
+import { formatOf } from "../display/registry";
 import { ArchlabError, bytes as bytesText, errors } from "../errors";
 import { currentBackend } from "../engine/backend";
 import { tensorflow } from "../engine/tensorflow";
@@ -28,6 +30,13 @@ export interface RunOptions {
   sizes?: Record<string, number>;
   /** Stop at the first NaN or ±Infinity computed, naming the node and step (default false). */
   checkFinite?: boolean;
+}
+
+declare module "../display/registry" {
+  interface Formats {
+    /** A model's trace displays as its paths and shapes. */
+    trace: ModelTrace;
+  }
 }
 
 /** Every node's value in one run, keyed by path. */
@@ -67,6 +76,11 @@ export class ModelTrace {
   inScan(path: string): boolean {
     for (let s = this.entry(path).node.scope; s; s = s.parent) if (s.isScan) return true;
     return false;
+  }
+
+  /** Shows the recorded paths and shapes in Jupyter (the format the package root registers). */
+  [DISPLAY](): MimeBundle | Promise<MimeBundle> {
+    return formatOf("trace", this, () => `ModelTrace of ${this.graph.name}: ${this.paths.length} nodes`);
   }
 
   private entry(path: string) {
