@@ -1,10 +1,12 @@
 /**
  * The package root's display set-up: fills the one format table (display/registry.ts) with how
- * each value of the definition language shows itself — a model as its diagram, a summary as a
- * table as Keras prints it, a trace as its paths and shapes. Only this module, at the top of the
+ * each value shows itself — a model or a cell (definition) as its diagram, a summary as a table as
+ * Keras prints it, a model's trace as its paths and shapes, a cell's trace as a heatmap. Only this module, at the top of the
  * pipeline, joins definitions to their views; src/lang never imports a view.
  */
+import { diagram } from "./diagram";
 import { modelDiagram } from "./diagram/graph";
+import { plot } from "./plot";
 import { escapeHtml } from "./display/html";
 import { DISPLAY, type MimeBundle } from "./display/protocol";
 import { registerFormat } from "./display/registry";
@@ -13,6 +15,11 @@ import type { ModelTrace } from "./lang/run";
 import { evalShape, showShape } from "./lang/size";
 
 registerFormat("model", (m) => modelDiagram(m)[DISPLAY]());
+// The cells' values: a definition and a cell as their diagram, a trace as a heatmap over time.
+registerFormat("cellDef", (d) => diagram(d)[DISPLAY]());
+registerFormat("cell", (c) => diagram(c)[DISPLAY]());
+registerFormat("cellTrace", async (t) => (await plot.heatmap(t))[DISPLAY]());
+registerFormat("traceDiff", async (d) => (await plot.heatmap(d, d.differing.length > 0 ? { names: d.differing } : {}))[DISPLAY]());
 registerFormat("summary", ({ name, summary }) => summaryBundle(name, summary));
 registerFormat("trace", (t) => ({ "text/plain": traceText(t) }));
 

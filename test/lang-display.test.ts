@@ -9,9 +9,11 @@ import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import { parseFragment } from "parse5";
-import { format, modelDiagram } from "../src";
+import { cell, diagram, format, GRU, LSTM, LSTM_HARD_SIGMOID, modelDiagram, withGateActivation } from "../src";
 import { registerFormat } from "../src/display/registry";
 import { convAutoEncoder, esn } from "./support/lang-models";
+
+const VEGALITE = "application/vnd.vegalite.v5+json";
 
 type Node = { nodeName: string; childNodes?: Node[]; value?: string };
 const all = (n: Node, name: string): Node[] => [...(n.nodeName === name ? [n] : []), ...(n.childNodes ?? []).flatMap((c) => all(c, name))];
@@ -66,11 +68,29 @@ describe("display through one format table", () => {
     }
   });
 
-  it("src/lang imports no view (diagram, plot, view) and requires nothing lazily; the model diagram dispatches on no class", () => {
-    const dir = join(__dirname, "../src/lang");
-    for (const file of readdirSync(dir).filter((f) => f.endsWith(".ts"))) {
-      const source = readFileSync(join(dir, file), "utf8");
-      assert.doesNotMatch(source, /from "\.\.\/(diagram|plot|view)|require\(/, `${file} imports a view`);
+  it("definitions (derived ones too), cells and cell traces display through the table: diagrams and heatmaps", async () => {
+    for (const def of [LSTM, LSTM_HARD_SIGMOID, withGateActivation(GRU, "hardSigmoid6")]) {
+      const bundle = await format(def);
+      assert.deepEqual(Object.keys(bundle).sort(), ["image/svg+xml", "text/html", "text/plain"], def.name);
+      assert.equal(bundle["image/svg+xml"], await diagram(def).toSvg(), def.name);
+    }
+    const c = cell(LSTM_HARD_SIGMOID, { inputSize: 1, hiddenSize: 2 });
+    assert.equal((await format(c))["image/svg+xml"], await diagram(c).toSvg());
+    const trace = c.run([[1], [0], [-1]]);
+    assert.ok(VEGALITE in (await format(trace)), "a trace displays as a chart");
+    const changed = c.run([[1], [2], [-1]]).diff(trace);
+    const spec = (await format(changed))[VEGALITE] as { vconcat?: unknown[]; hconcat?: unknown[] };
+    assert.ok(spec, "a difference displays as a chart");
+  });
+
+  it("src/lang, src/cells, src/engine and src/models import no view (diagram, plot, view) and require none lazily; the model diagram dispatches on no class", () => {
+    for (const folder of ["lang", "cells", "cells/builtins", "engine", "models"]) {
+      const dir = join(__dirname, "../src", folder);
+      for (const file of readdirSync(dir).filter((f) => f.endsWith(".ts") && !f.endsWith(".test.ts"))) {
+        const source = readFileSync(join(dir, file), "utf8");
+        assert.doesNotMatch(source, /from "(\.\.\/)+(diagram|plot|view)\b|require\("(\.\.\/)+(diagram|plot|view)\b/, `${folder}/${file} imports a view`);
+      }
+      if (folder === "lang") for (const file of readdirSync(dir).filter((f) => f.endsWith(".ts"))) assert.doesNotMatch(readFileSync(join(dir, file), "utf8"), /require\(/, `lang/${file} requires lazily`);
     }
     assert.doesNotMatch(readFileSync(join(__dirname, "../src/diagram/graph.ts"), "utf8"), /instanceof/);
   });

@@ -4,6 +4,8 @@ import { cell } from "../engine/cell";
 import { BUILTIN_CELLS, LSTM } from "./builtins";
 import { format } from "../display/protocol";
 import { defineCell, equationOf } from "./define";
+// The package root's format table: how definitions, cells and traces display (as the kernel loads it).
+import "../formats";
 
 /** A user's own cell, defined the way a notebook would. */
 const Leaky = defineCell(

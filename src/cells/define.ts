@@ -13,6 +13,7 @@
  * );
  */
 import { DISPLAY } from "../display/protocol";
+import { formatOf } from "../display/registry";
 import { errors, show } from "../errors";
 import { GATING, isUnary, NOTATION, type ElementwiseKind, type OpKind, type UnaryKind } from "./ops";
 
@@ -295,12 +296,25 @@ export function defineCell<I extends string, S extends string>(
     output: out.next,
   };
   checked.add(def);
-  // A definition shown as a cell's value displays as its diagram. The method is non-enumerable, so
-  // the definition stays plain data (JSON, deepEqual); diagram/ is loaded only when it is shown.
-  Object.defineProperty(def, DISPLAY, {
-    value: () => (require("../diagram") as typeof import("../diagram")).diagram(def)[DISPLAY](),
-  });
-  return deepFreeze(def);
+  return deepFreeze(displayable(def));
+}
+
+declare module "../display/registry" {
+  interface Formats {
+    /** A cell definition displays as its diagram (set up at the package root). */
+    cellDef: CellDef;
+  }
+}
+
+/**
+ * Gives a definition its display: shown as a cell's value, it asks the format table (its diagram,
+ * registered at the package root). The method is non-enumerable, so the definition stays plain data
+ * (JSON, deepEqual). Every function that makes a definition — defineCell, and those deriving one
+ * from another — calls this, so a derived definition displays as a diagram too.
+ */
+export function displayable(def: CellDef): CellDef {
+  if (!Object.hasOwn(def, DISPLAY)) Object.defineProperty(def, DISPLAY, { value: () => formatOf("cellDef", def, () => `${def.name}: ${def.title}`) });
+  return def;
 }
 
 /**

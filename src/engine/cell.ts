@@ -4,6 +4,7 @@
  */
 import { BUILTIN_CELLS } from "../cells/builtins";
 import { checkDefinition, evalSize, sizeNames, type CellDef } from "../cells/define";
+import { formatOf } from "../display/registry";
 import { DISPLAY, type MimeBundle } from "../display/protocol";
 import { errors, requireObject } from "../errors";
 import { allocate, BYTES, checkBytes, memoryLimit, shapeOf, toFlat, toShared, checkFinite, type DType, type FloatArray, type NestedInput } from "./arrays";
@@ -61,6 +62,13 @@ export interface RunOptions {
   interventions?: readonly Intervention[];
 }
 
+declare module "../display/registry" {
+  interface Formats {
+    /** A cell displays as its diagram with its concrete shapes (set up at the package root). */
+    cell: Cell;
+  }
+}
+
 /** A cell with sizes and parameters. Create with {@link cell}. */
 export class Cell {
   readonly sizes: Readonly<Record<string, number>>;
@@ -94,7 +102,7 @@ export class Cell {
 
   /** Shown as a cell's value: the diagram with this cell's concrete shapes. */
   [DISPLAY](): MimeBundle | Promise<MimeBundle> {
-    return (require("../diagram") as typeof import("../diagram")).diagram(this)[DISPLAY]();
+    return formatOf("cell", this, () => `${this.def.name} cell (${describeSizes(this.sizes)})`);
   }
 
   /** Size of a symbolic size expression, e.g. `cell.size("H")`. */

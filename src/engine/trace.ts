@@ -5,6 +5,7 @@
  */
 import { evalSize, type CellDef, type NodeRole } from "../cells/define";
 import { DISPLAY, type MimeBundle } from "../display/protocol";
+import { formatOf } from "../display/registry";
 import { errors, requireObject } from "../errors";
 import { toNested, type DType, type FloatArray } from "./arrays";
 import type { CheckedIntervention } from "./interventions";
@@ -28,6 +29,15 @@ export interface At {
 export interface ExportOptions {
   /** Only these names (default: all). */
   names?: readonly string[];
+}
+
+declare module "../display/registry" {
+  interface Formats {
+    /** A trace displays as a heatmap of its gates and states (set up at the package root). */
+    cellTrace: Trace;
+    /** A difference of traces displays as a heatmap of the names that differ. */
+    traceDiff: TraceDiff;
+  }
 }
 
 /**
@@ -61,9 +71,8 @@ export class Trace {
   }
 
   /** Shown as a cell's value: a heatmap of its gates and states over time (see `plot.heatmap`). */
-  async [DISPLAY](): Promise<MimeBundle> {
-    const { plot } = require("../plot") as typeof import("../plot");
-    return (await plot.heatmap(this))[DISPLAY]();
+  [DISPLAY](): MimeBundle | Promise<MimeBundle> {
+    return formatOf("cellTrace", this, () => `Trace of ${this.def.name}: ${this.length} steps × batch ${this.batch}`);
   }
 
   /** Every traced name (inputs first, then nodes in definition order). */
@@ -245,10 +254,13 @@ export class TraceDiff extends Trace {
   }
 
   /** Shown as a cell's value: a heatmap of the names that differ (the states when none does). */
-  override async [DISPLAY](): Promise<MimeBundle> {
-    const { plot } = require("../plot") as typeof import("../plot");
-    const names = this.def.nodes.map((n) => n.name).filter((n) => this.summary[n].firstStep !== null);
-    return (await plot.heatmap(this, names.length > 0 ? { names } : {}))[DISPLAY]();
+  override [DISPLAY](): MimeBundle | Promise<MimeBundle> {
+    return formatOf("traceDiff", this, () => `Difference of two traces of ${this.def.name}: first divergence ${JSON.stringify(this.firstDivergence)}`);
+  }
+
+  /** The names that differ somewhere (what its display plots). */
+  get differing(): string[] {
+    return this.def.nodes.map((n) => n.name).filter((n) => this.summary[n].firstStep !== null);
   }
 }
 

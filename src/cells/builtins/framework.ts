@@ -4,7 +4,7 @@
  * These change the math, so each is its own definition — derived from the plain definition data by
  * {@link withGateActivation}, which swaps the op of every sigmoid gate and nothing else.
  */
-import type { CellDef, NodeDef } from "../define";
+import { displayable, type CellDef, type NodeDef } from "../define";
 import type { UnaryKind } from "../ops";
 import { GRU_RESET_AFTER, GRU_RESET_BEFORE } from "./gru";
 import { LSTM } from "./lstm";
@@ -38,13 +38,13 @@ function freeze<T>(value: T): T {
  */
 export function withGateActivation(def: CellDef, activation: GateActivation): CellDef {
   const swap = (n: NodeDef): NodeDef => (n.op === "sigmoid" && n.role === "gate" ? { ...n, op: activation } : n);
-  const derived: CellDef = freeze({
+  const derived: CellDef = freeze(displayable({
     ...def,
     name: `${def.name}_${SUFFIX[activation]}`,
     title: `${def.title}, gates by hard sigmoid`,
     notes: [...def.notes, `Gates use the hard sigmoid ${FORMULA[activation]}.`],
     nodes: def.nodes.map(swap),
-  });
+  }));
   bases.set(derived, bases.get(def) ?? def);
   return derived;
 }
