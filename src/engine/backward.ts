@@ -230,12 +230,12 @@ export interface RawOptions {
 }
 
 /**
- * Multiply–adds from which a backward product goes to OpenBLAS (when built). Lower than the forward's
- * FAST_MIN_MACS: the backward pass's products are float64 and repeat every step, where a native call
- * is worth it from about 32×32×16 on; teaching sizes (units in single digits) stay in JavaScript and
- * give the same numbers on every machine.
+ * Multiply–adds from which a backward product goes to OpenBLAS (when built). Lower than gemm.ts's
+ * NATIVE_MIN_MACS: the backward pass's products are float64 and repeat every step, where a native
+ * call is worth it from about 32×32×16 on; teaching sizes (units in single digits) stay in
+ * JavaScript and give the same numbers on every machine.
  */
-const NATIVE_MIN_MACS = 1 << 14;
+const STEP_MIN_MACS = 1 << 14;
 
 /** Rows per block when weight gradients are summed over all T·B rows (bounds the transposed copies). */
 const ROWS_PER_BLOCK = 4096;
@@ -272,8 +272,11 @@ export function backwardRaw(trace: Trace, seeds: Seeds = {}, where = "backward",
     return t;
   };
 
+  const groups = fusedGroups(nodes, inputs);
+  const grouped = new Set(groups.flatMap((g) => g.members.map((m) => `${m.node}:${m.weight}`)));
+
   // Per node, what runs at step t, built once.
-  const steps = nodes.map(({ node, n, operands }): ((t: number) => void) => {
+  const steps = nodes.map(({ node, n, operands }, index): ((t: number) => void) => {
     const placed = operands.map((o): VjpOperand => ({ size: o.size, value: storage.values[def.output], valueAt: 0, grad: g.values[def.output], gradAt: 0 }));
     if (node.op !== "affine") {
       const args: VjpArgs = { node, n, B, grad: g.values[node.name], gradAt: 0, value: storage.values[node.name], valueAt: 0, operands: placed, params, paramGrads: g.params };
@@ -288,7 +291,7 @@ export function backwardRaw(trace: Trace, seeds: Seeds = {}, where = "backward",
     const grad = g.values[node.name];
     const terms = node.terms!.flatMap((term, j) => {
       const o = operands[j];
-      if (inputs.has(o.name)) return [];
+      if (inputs.has(o.name) || grouped.has(`${node.name}:${term.weight}`)) return [];
       const m = o.size;
       if (term.kind === "diagonal") {
         const p = params[term.weight];
@@ -300,7 +303,7 @@ export function backwardRaw(trace: Trace, seeds: Seeds = {}, where = "backward",
           },
         ];
       }
-      const prod = product(transpose(term.weight, n, m), m, n, B, NATIVE_MIN_MACS);
+      const prod = product(transpose(term.weight, n, m), m, n, B, STEP_MIN_MACS);
       return [
         (t: number) => {
           const a = placed[j];
@@ -309,6 +312,8 @@ export function backwardRaw(trace: Trace, seeds: Seeds = {}, where = "backward",
         },
       ];
     });
+    // A fused group runs with its first member: the last of them the reverse loop reaches, so every member's gradient is complete.
+    for (const group of groups.filter((gr) => gr.first === index)) terms.push(groupStep(group, B, storage, g, params));
     return (t) => {
       for (const term of terms) term(t);
     };
@@ -322,6 +327,64 @@ export function backwardRaw(trace: Trace, seeds: Seeds = {}, where = "backward",
   if (leaves) affineLeaves(trace, params, g, nodes, inputs, transpose);
   held.finish(inputs);
   return g;
+}
+
+/**
+ * Matrix terms of several affine nodes on one state or node (LSTM's four `U · h[t−1]`): their
+ * gradients flow back as one product per step, ∂L/∂operand += [∂L/∂y₁ … ∂L/∂y_k] · [W₁; …; W_k],
+ * instead of one per term — one larger product runs faster than several small ones (the forward
+ * fuses the same terms, program.ts).
+ */
+interface FusedGroup {
+  operand: Resolved;
+  /** Each member's node, size, weight and first column in the stacked gradient `[B, R]`. */
+  members: { node: string; n: number; weight: string; column: number }[];
+  R: number;
+  /** Index of the first member's node in definition order. */
+  first: number;
+}
+
+/** The groups of {@link FusedGroup}: matrix terms on the same non-input operand, when there are several. */
+function fusedGroups(nodes: ReturnType<typeof resolveOperands>, inputs: ReadonlySet<string>): FusedGroup[] {
+  const byOperand = new Map<string, FusedGroup>();
+  nodes.forEach(({ node, n, operands }, index) => {
+    if (node.op !== "affine") return;
+    node.terms!.forEach((term, j) => {
+      const o = operands[j];
+      if (term.kind !== "matrix" || inputs.has(o.name)) return;
+      const group = byOperand.get(o.name) ?? byOperand.set(o.name, { operand: o, members: [], R: 0, first: index }).get(o.name)!;
+      group.members.push({ node: node.name, n, weight: term.weight, column: group.R });
+      group.R += n;
+    });
+  });
+  return [...byOperand.values()].filter((group) => group.members.length > 1);
+}
+
+/**
+ * One group's step: the members' gradients at step t copied side by side into `[B, R]`, then one
+ * product with the weights stacked (stored transposed, `[m, R]`, as the products read them).
+ */
+function groupStep({ operand, members, R }: FusedGroup, B: number, storage: Trace["storage"], g: RawGradients, params: Readonly<Record<string, FloatArray>>): (t: number) => void {
+  const m = operand.size;
+  const stacked = new Float64Array(m * R);
+  for (const { n, weight, column } of members) {
+    const w = params[weight];
+    for (let r = 0; r < n; r++) for (let c = 0; c < m; c++) stacked[c * R + column + r] = w[r * m + c];
+  }
+  const prod = product(stacked, m, R, B, STEP_MIN_MACS);
+  const S = new Float64Array(B * R);
+  const sources = members.map(({ node, n, column }) => ({ grad: g.values[node], n, column }));
+  const a = { size: m } as VjpOperand;
+  return (t) => {
+    for (const { grad, n, column } of sources)
+      for (let b = 0; b < B; b++) {
+        const from = (t * B + b) * n;
+        const to = b * R + column;
+        for (let r = 0; r < n; r++) S[to + r] = grad[from + r];
+      }
+    place(a, operand, t, B, storage, g);
+    prod.run(S, 0, B, a.grad, a.gradAt, m);
+  };
 }
 
 /**
@@ -352,7 +415,7 @@ function affineLeaves(
       if (!inputs.has(o.name)) return;
       const m = o.size;
       const dx = g.values[o.name];
-      if (term.kind === "matrix") product(transpose(term.weight, n, m), m, n, R, NATIVE_MIN_MACS).run(Y, 0, R, dx, 0, m);
+      if (term.kind === "matrix") product(transpose(term.weight, n, m), m, n, R, STEP_MIN_MACS).run(Y, 0, R, dx, 0, m);
       else {
         const p = params[term.weight];
         for (let row = 0; row < R; row++) for (let r = 0; r < n; r++) dx[row * m + r] += Y[row * n + r] * p[r];
@@ -389,7 +452,7 @@ function affineLeaves(
           done.add(key);
         }
         const dw = g.params[term.weight];
-        if (term.kind === "matrix") product(Xt, m, C, n, NATIVE_MIN_MACS).run(Yt, 0, n, dw, 0, m);
+        if (term.kind === "matrix") product(Xt, m, C, n, STEP_MIN_MACS).run(Yt, 0, n, dw, 0, m);
         else for (let r = 0; r < n; r++) for (let i = 0; i < C; i++) dw[r] += Yt[r * C + i] * Xt[r * C + i];
       });
     }
