@@ -2,9 +2,11 @@
  * The issue's speed targets for gradients (issue 13, "Speed"): an LSTM's forward trace and its full
  * gradient trace (∂L/∂ every node at every step, every weight, the inputs and initial states) for
  * L = mean(h²), against PyTorch autograd's forward and backward of the same loss
- * (`out.pow(2).mean().backward()`), measured in this run.
+ * (`out.pow(2).mean().backward()`), measured in this run; and training on the adding problem
+ * against PyTorch (bench/adding.ts).
  */
 import { backward, cell, LSTM, type DType } from "../src";
+import { benchAdding } from "./adding";
 import { compare, median, torchLstm, type BenchRow } from "./measure";
 
 /** A deterministic input `[T, B, In]` as nested arrays (what a user passes). */
@@ -79,5 +81,6 @@ export async function benchBackward(log: (line: string) => void = () => {}): Pro
     log(`LSTM forward + backward T=${size.T} B=${size.B} In=${size.In} H=${size.H} ${size.dtype}: ours, PyTorch autograd`);
     rows.push(await row(size, log));
   }
+  rows.push(await benchAdding(log));
   return rows;
 }

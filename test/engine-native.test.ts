@@ -3,7 +3,7 @@ import { after, before, describe, it } from "node:test";
 import { cell, GRU_RESET_BEFORE, LSTM, type DType } from "../src";
 import { selectBackend } from "../src/engine/backend";
 import { EXPRESSION } from "../src/cells/ops";
-import { FAST_MIN_MACS, gemmJS, productKind } from "../src/engine/gemm";
+import { gemmJS, NATIVE_MIN_MACS, productKind } from "../src/engine/gemm";
 import { nativeBlas, nativeInfo, useNative, type NativeBlas } from "../src/engine/native";
 import { generate, NATIVE_MIN_VALUES, plan } from "../src/engine/program";
 
@@ -88,7 +88,7 @@ describe("native kernels (OpenBLAS products, glibc vector sigmoid/tanh)", () => 
   it("large products and elementwise ops go native; teaching sizes stay in JavaScript", () => {
     assert.equal(productKind(false, 1024, 256, 32), "native");
     assert.equal(productKind(true, 64, 8, 1), "javascript");
-    assert.equal(productKind(true, 64, 8, FAST_MIN_MACS / 512 - 1), "javascript");
+    assert.equal(productKind(true, 64, 8, NATIVE_MIN_MACS / 512 - 1), "javascript");
     const nativePlan = plan(LSTM, { In: 256, H: 256 }, 32, true);
     assert.deepEqual(nativePlan.direct.map((d) => `${d.node}:${d.weight}`), ["i_pre:U_i", "f_pre:U_f", "g_pre:U_g", "o_pre:U_o"], "each U·h[t−1] is one native product into its node");
     assert.equal(nativePlan.groups.length, 0);

@@ -7,8 +7,8 @@
  *
  * The backward interpreter (engine/backward.ts) calls them node by node in reverse definition
  * order, step by step from the last. The table is a `Record<OpKind, Vjp>`, so an op kind without
- * a gradient rule is a compile error. Plain loops in float64 over one step's `[B, size]` block;
- * nothing is allocated per value.
+ * a gradient rule is a compile error. Plain loops over one step's `[B, size]` block (computed in
+ * float64; stored as the gradient arrays are, float64 or float32); nothing is allocated per value.
  */
 import type { NodeDef } from "./define";
 import type { OpKind, UnaryKind } from "./ops";
@@ -21,7 +21,8 @@ export interface VjpOperand {
   size: number;
   value: Values;
   valueAt: number;
-  grad: Float64Array;
+  /** float64, or float32 for a float32 trace's gradients (engine/backward.ts). */
+  grad: Values;
   gradAt: number;
 }
 
@@ -32,7 +33,7 @@ export interface VjpArgs {
   n: number;
   B: number;
   /** ∂L/∂(this node), `[B, n]` from `gradAt`. */
-  grad: Float64Array;
+  grad: Values;
   gradAt: number;
   /** The node's forward values, `[B, n]` from `valueAt`. */
   value: Values;
@@ -120,7 +121,7 @@ const mul: Vjp = ({ n, B, grad, gradAt, operands }) => {
 };
 
 /** The common case of {@link mul}, a ⊙ b (LSTM's f ⊙ c, i ⊙ g, o ⊙ tanh c), without the loop over the others. */
-function mul2(count: number, grad: Float64Array, gradAt: number, a: VjpOperand, b: VjpOperand): void {
+function mul2(count: number, grad: Values, gradAt: number, a: VjpOperand, b: VjpOperand): void {
   const { value: av, valueAt: a0, grad: ag, gradAt: ga } = a;
   const { value: bv, valueAt: b0, grad: bg, gradAt: gb } = b;
   for (let k = 0; k < count; k++) {

@@ -290,7 +290,7 @@ describe("backward: bad upstream gradients are named errors", () => {
   });
 });
 
-describe("backward in float32: gradients of a float32 trace are float64 sums over its values", () => {
+describe("backward in float32: a float32 trace's gradient trace is float32, its weights' gradients float64 sums", () => {
   it("agree with the float64 run's to float32 precision", () => {
     const weights = cell(RNN_TANH, { inputSize: 2, hiddenSize: 3, seed: 4 }).weights();
     const xs = tensor([6, 2, 2], random("f32"));
@@ -299,6 +299,21 @@ describe("backward in float32: gradients of a float32 trace are float64 sums ove
     const g32 = backward(cell(RNN_TANH, { inputSize: 2, hiddenSize: 3, weights, dtype: "float32" }).run(xs), up).params.U as number[][];
     assert.ok(relativeError(g32.flat(), g64.flat()) < 1e-5);
     assert.ok(g64.flat().some((v) => v !== 0));
+  });
+
+  it("an LSTM over several blocks of rows (B 40, T 120): ∂L/∂nodes float32, ∂L/∂weights within 1e-5 of the float64 run's", () => {
+    const weights = cell(LSTM, { inputSize: 3, hiddenSize: 8, seed: 4 }).weights();
+    const xs = tensor([120, 40, 3], random("f32-blocks"));
+    const run = (dtype: "float32" | "float64") => {
+      const trace = cell(LSTM, { inputSize: 3, hiddenSize: 8, weights, dtype }).run(xs);
+      return backward(trace, { output: trace.get("h") });
+    };
+    const [g32, g64] = [run("float32"), run("float64")];
+    assert.equal(g32.trace.dtype, "float32");
+    assert.ok(g32.trace.raw("c") instanceof Float32Array);
+    assert.equal(g64.trace.dtype, "float64");
+    for (const name of Object.keys(g64.params)) assert.ok(relativeError((g32.params[name] as number[][]).flat(), (g64.params[name] as number[][]).flat()) < 1e-5, name);
+    assert.ok(relativeError(Array.from(g32.trace.raw("c")), Array.from(g64.trace.raw("c"))) < 1e-5);
   });
 });
 
@@ -349,8 +364,17 @@ describe("backward: the fast interpreter (products out of the time loop) equals 
             for (const reverse of [false, true]) {
               const trace = c.run(tensor([T, B, In], next), { reverse });
               const seeds = randomSeeds(trace, `seeds-${def.name}`);
-              const { name, error } = worstDifference(backwardRaw(trace, seeds), backwardReference(trace, seeds));
+              const reference = backwardReference(trace, seeds);
+              // In float64 the two interpreters agree to rounding; a float32 trace's gradients are
+              // float32 (single-precision products), within float32 rounding of the reference's.
+              const { name, error } = worstDifference(backwardRaw(trace, seeds, "backward", { dtype: "float64" }), reference);
               assert.ok(error <= 1e-12, `${name}: relative difference ${error.toExponential(2)}`);
+              if (dtype === "float32") {
+                const single = backwardRaw(trace, seeds);
+                assert.ok(Object.values(single.values).every((v) => v instanceof Float32Array) && Object.values(single.params).every((v) => v instanceof Float64Array));
+                const worst = worstDifference(single, reference);
+                assert.ok(worst.error <= 1e-5, `float32 gradients, ${worst.name}: relative difference ${worst.error.toExponential(2)}`);
+              }
             }
           } finally {
             useNative(previous);

@@ -10,8 +10,12 @@
  *     a state's previous value at step t is the state's node at step t−1 (the initial state at t=0),
  *     so what the rules add into `h_prev` at step t lands on ∂L/∂h at step t−1.
  *
- * Gradients are float64, whatever the trace's dtype; gradients of weights are summed over steps and
- * batch elements. Like the forward engine, only the recurrent part runs step by step: weight
+ * Gradients are stored in the trace's dtype: float64 for a float64 trace; for a float32 trace,
+ * ∂L/∂(every input, node and initial state) is float32 and the products run in single precision, as
+ * PyTorch's float32 autograd does (every rule still computes in float64 and rounds once when it
+ * stores; {@link RawOptions.dtype} asks for float64 instead). Gradients of weights are summed over
+ * steps and batch elements, always into float64: for a float32 trace each block of up to 4096 rows
+ * (steps × batch elements) is one single-precision product, and the blocks are summed in float64. Like the forward engine, only the recurrent part runs step by step: weight
  * gradients and the gradients of the cell inputs are matrix products over all steps after the time
  * loop ({@link backwardRaw}); {@link backwardReference} is the plain interpreter the tests compare
  * it with.
@@ -19,8 +23,9 @@
 import { evalSize, type CellDef } from "../cells/define";
 import { VJP, type VjpArgs, type VjpOperand } from "../cells/gradients";
 import { errors, requireObject } from "../errors";
-import { shapeOf, toFlat, toNested, type FloatArray, type NestedInput } from "./arrays";
+import { allocate, shapeOf, toFlat, toNested, type DType, type FloatArray, type NestedInput } from "./arrays";
 import { product } from "./gemm";
+import { nativeBlas } from "./native";
 import { paramShapes, writeWeights, type Weights } from "./params";
 import { derivedDefinition, TAPES, Trace } from "./trace";
 
@@ -62,13 +67,13 @@ export interface Seeds {
   final?: Readonly<Record<string, Float64Array>>;
 }
 
-/** @internal Gradients as flat float64 arrays, in the trace's layout. */
+/** @internal Gradients as flat arrays, in the trace's layout (see the module docs for their dtype). */
 export interface RawGradients {
   /** Every input and node: `[T, B, size]`. */
-  values: Record<string, Float64Array>;
+  values: Record<string, FloatArray>;
   /** Every state: `[B, size]`. */
-  initial: Record<string, Float64Array>;
-  /** Every parameter, in the parameter's storage layout. */
+  initial: Record<string, FloatArray>;
+  /** Every parameter, in the parameter's storage layout: float64. */
   params: Record<string, Float64Array>;
 }
 
@@ -82,14 +87,17 @@ function tapeOf(trace: Trace, where: string) {
   return params;
 }
 
-/** Gradient buffers of a trace, all zero: every input and node `[T, B, size]`, every state `[B, size]`, every parameter. */
-function zeroGradients(trace: Trace, params: Readonly<Record<string, FloatArray>>, seeds: Seeds): RawGradients {
+/**
+ * Gradient buffers of a trace, all zero: every input and node `[T, B, size]`, every state `[B, size]`
+ * (in `dtype`), every parameter (float64).
+ */
+function zeroGradients(trace: Trace, params: Readonly<Record<string, FloatArray>>, seeds: Seeds, dtype: DType = "float64"): RawGradients {
   const { def, sizes, batch: B } = trace;
   const T = trace.length;
   const size = (expr: string) => evalSize(expr, sizes);
-  const values: Record<string, Float64Array> = {};
-  for (const x of [...def.inputs, ...def.nodes]) values[x.name] = new Float64Array(T * B * size(x.size));
-  const initial = Object.fromEntries(def.states.map((s) => [s.name, new Float64Array(B * size(s.size))]));
+  const values: Record<string, FloatArray> = {};
+  for (const x of [...def.inputs, ...def.nodes]) values[x.name] = allocate(dtype, T * B * size(x.size));
+  const initial = Object.fromEntries(def.states.map((s) => [s.name, allocate(dtype, B * size(s.size))]));
   const paramGrads = Object.fromEntries(Object.entries(params).map(([name, p]) => [name, new Float64Array(p.length)]));
   for (const [name, seed] of Object.entries(seeds.nodes ?? {})) add(values[name], seed, 0);
   for (const s of def.states) if (seeds.final?.[s.name]) add(values[s.next], seeds.final[s.name], (T - 1) * B * size(s.size));
@@ -106,7 +114,7 @@ function zeroGradients(trace: Trace, params: Readonly<Record<string, FloatArray>
 class Held {
   /** name → step → offsets of held entries in that name's gradient. */
   private readonly at = new Map<string, Map<number, number[]>>();
-  private readonly saved: [Float64Array, number, number][] = [];
+  private readonly saved: [FloatArray, number, number][] = [];
 
   constructor(trace: Trace, private readonly g: RawGradients) {
     const T = trace.length;
@@ -227,15 +235,23 @@ export interface RawOptions {
    * then all the work.
    */
   leaves?: boolean;
+  /**
+   * Storage of the gradients of inputs, nodes and initial states (default: the trace's dtype). A
+   * Jacobian asks for float64 whatever the trace: its curves span hundreds of orders of magnitude.
+   */
+  dtype?: DType;
 }
 
 /**
- * Multiply–adds from which a backward product goes to OpenBLAS (when built). Lower than the forward's
- * FAST_MIN_MACS: the backward pass's products are float64 and repeat every step, where a native call
- * is worth it from about 32×32×16 on; teaching sizes (units in single digits) stay in JavaScript and
- * give the same numbers on every machine.
+ * Multiply–adds from which a backward product goes to OpenBLAS (when built). Lower than gemm.ts's
+ * NATIVE_MIN_MACS: the backward pass's products are float64 and repeat every step, where a native
+ * call is worth it from about 32×32×16 on; teaching sizes (units in single digits) stay in
+ * JavaScript and give the same numbers on every machine.
  */
-const NATIVE_MIN_MACS = 1 << 14;
+const STEP_MIN_MACS = 1 << 14;
+
+/** The threshold of the backward pass's products: {@link STEP_MIN_MACS} for OpenBLAS; TensorFlow.js keeps gemm.ts's own (its calls cost far more). */
+const stepMinMacs = () => (nativeBlas() ? STEP_MIN_MACS : undefined);
 
 /** Rows per block when weight gradients are summed over all T·B rows (bounds the transposed copies). */
 const ROWS_PER_BLOCK = 4096;
@@ -252,28 +268,32 @@ const ROWS_PER_BLOCK = 4096;
  * each input term's ∂L/∂x = ∂L/∂Y · W one product for all steps, each bias a column sum. No
  * allocation per step.
  */
-export function backwardRaw(trace: Trace, seeds: Seeds = {}, where = "backward", { leaves = true }: RawOptions = {}): RawGradients {
+export function backwardRaw(trace: Trace, seeds: Seeds = {}, where = "backward", { leaves = true, dtype }: RawOptions = {}): RawGradients {
   const params = tapeOf(trace, where);
   const { def, batch: B, storage } = trace;
   const T = trace.length;
-  const g = zeroGradients(trace, params, seeds);
+  const store = dtype ?? trace.dtype;
+  const g = zeroGradients(trace, params, seeds, store);
   const nodes = resolveOperands(trace);
   const inputs = new Set(def.inputs.map((i) => i.name));
-  const transposed = new Map<string, Float64Array>();
-  /** Wᵀ `[m, n]` in float64, once per weight: the products read W as `x Wᵀ`, and ∂L/∂x = ∂L/∂y · W. */
+  const transposed = new Map<string, FloatArray>();
+  /** Wᵀ `[m, n]` in the gradients' dtype, once per weight: the products read W as `x Wᵀ`, and ∂L/∂x = ∂L/∂y · W. */
   const transpose = (weight: string, n: number, m: number) => {
     let t = transposed.get(weight);
     if (!t) {
       const w = params[weight];
-      t = new Float64Array(n * m);
+      t = allocate(store, n * m);
       for (let r = 0; r < n; r++) for (let c = 0; c < m; c++) t[c * n + r] = w[r * m + c];
       transposed.set(weight, t);
     }
     return t;
   };
 
+  const groups = fusedGroups(nodes, inputs);
+  const grouped = new Set(groups.flatMap((g) => g.members.map((m) => `${m.node}:${m.weight}`)));
+
   // Per node, what runs at step t, built once.
-  const steps = nodes.map(({ node, n, operands }): ((t: number) => void) => {
+  const steps = nodes.map(({ node, n, operands }, index): ((t: number) => void) => {
     const placed = operands.map((o): VjpOperand => ({ size: o.size, value: storage.values[def.output], valueAt: 0, grad: g.values[def.output], gradAt: 0 }));
     if (node.op !== "affine") {
       const args: VjpArgs = { node, n, B, grad: g.values[node.name], gradAt: 0, value: storage.values[node.name], valueAt: 0, operands: placed, params, paramGrads: g.params };
@@ -288,7 +308,7 @@ export function backwardRaw(trace: Trace, seeds: Seeds = {}, where = "backward",
     const grad = g.values[node.name];
     const terms = node.terms!.flatMap((term, j) => {
       const o = operands[j];
-      if (inputs.has(o.name)) return [];
+      if (inputs.has(o.name) || grouped.has(`${node.name}:${term.weight}`)) return [];
       const m = o.size;
       if (term.kind === "diagonal") {
         const p = params[term.weight];
@@ -300,7 +320,7 @@ export function backwardRaw(trace: Trace, seeds: Seeds = {}, where = "backward",
           },
         ];
       }
-      const prod = product(transpose(term.weight, n, m), m, n, B, NATIVE_MIN_MACS);
+      const prod = product(transpose(term.weight, n, m), m, n, B, stepMinMacs());
       return [
         (t: number) => {
           const a = placed[j];
@@ -309,6 +329,8 @@ export function backwardRaw(trace: Trace, seeds: Seeds = {}, where = "backward",
         },
       ];
     });
+    // A fused group runs with its first member: the last of them the reverse loop reaches, so every member's gradient is complete.
+    for (const group of groups.filter((gr) => gr.first === index)) terms.push(groupStep(group, B, storage, g, params, store));
     return (t) => {
       for (const term of terms) term(t);
     };
@@ -319,9 +341,74 @@ export function backwardRaw(trace: Trace, seeds: Seeds = {}, where = "backward",
       held.cut(nodes[j].node.name, t);
       steps[j](t);
     }
-  if (leaves) affineLeaves(trace, params, g, nodes, inputs, transpose);
+  if (leaves) affineLeaves(trace, params, g, nodes, inputs, transpose, store);
   held.finish(inputs);
   return g;
+}
+
+/**
+ * Matrix terms of several affine nodes on one state or node (LSTM's four `U · h[t−1]`): their
+ * gradients flow back as one product per step, ∂L/∂operand += [∂L/∂y₁ … ∂L/∂y_k] · [W₁; …; W_k],
+ * instead of one per term — one larger product runs faster than several small ones (the forward
+ * fuses the same terms, program.ts).
+ */
+interface FusedGroup {
+  operand: Resolved;
+  /** Each member's node, size, weight and first column in the stacked gradient `[B, R]`. */
+  members: { node: string; n: number; weight: string; column: number }[];
+  R: number;
+  /** Index of the first member's node in definition order. */
+  first: number;
+}
+
+/** The groups of {@link FusedGroup}: matrix terms on the same non-input operand, when there are several. */
+function fusedGroups(nodes: ReturnType<typeof resolveOperands>, inputs: ReadonlySet<string>): FusedGroup[] {
+  const byOperand = new Map<string, FusedGroup>();
+  nodes.forEach(({ node, n, operands }, index) => {
+    if (node.op !== "affine") return;
+    node.terms!.forEach((term, j) => {
+      const o = operands[j];
+      if (term.kind !== "matrix" || inputs.has(o.name)) return;
+      const group = byOperand.get(o.name) ?? byOperand.set(o.name, { operand: o, members: [], R: 0, first: index }).get(o.name)!;
+      group.members.push({ node: node.name, n, weight: term.weight, column: group.R });
+      group.R += n;
+    });
+  });
+  return [...byOperand.values()].filter((group) => group.members.length > 1);
+}
+
+/**
+ * One group's step: the members' gradients at step t copied side by side into `[B, R]`, then one
+ * product with the weights stacked (stored transposed, `[m, R]`, as the products read them).
+ */
+function groupStep(
+  { operand, members, R }: FusedGroup,
+  B: number,
+  storage: Trace["storage"],
+  g: RawGradients,
+  params: Readonly<Record<string, FloatArray>>,
+  dtype: DType,
+): (t: number) => void {
+  const m = operand.size;
+  const stacked = allocate(dtype, m * R);
+  for (const { n, weight, column } of members) {
+    const w = params[weight];
+    for (let r = 0; r < n; r++) for (let c = 0; c < m; c++) stacked[c * R + column + r] = w[r * m + c];
+  }
+  const prod = product(stacked, m, R, B, stepMinMacs());
+  const S = allocate(dtype, B * R);
+  const sources = members.map(({ node, n, column }) => ({ grad: g.values[node], n, column }));
+  const a = { size: m } as VjpOperand;
+  return (t) => {
+    for (const { grad, n, column } of sources)
+      for (let b = 0; b < B; b++) {
+        const from = (t * B + b) * n;
+        const to = b * R + column;
+        for (let r = 0; r < n; r++) S[to + r] = grad[from + r];
+      }
+    place(a, operand, t, B, storage, g);
+    prod.run(S, 0, B, a.grad, a.gradAt, m);
+  };
 }
 
 /**
@@ -336,7 +423,8 @@ function affineLeaves(
   g: RawGradients,
   nodes: ReturnType<typeof resolveOperands>,
   inputs: ReadonlySet<string>,
-  transpose: (weight: string, n: number, m: number) => Float64Array,
+  transpose: (weight: string, n: number, m: number) => FloatArray,
+  dtype: DType,
 ): void {
   const { batch: B, storage } = trace;
   const R = trace.length * B;
@@ -345,27 +433,29 @@ function affineLeaves(
     const Y = g.values[node.name];
     for (const name of node.bias!) {
       const db = g.params[name];
-      for (let row = 0; row < R; row++) for (let r = 0; r < n; r++) db[r] += Y[row * n + r];
+      columnSums(Y, R, n, db);
     }
     node.terms!.forEach((term, j) => {
       const o = operands[j];
       if (!inputs.has(o.name)) return;
       const m = o.size;
       const dx = g.values[o.name];
-      if (term.kind === "matrix") product(transpose(term.weight, n, m), m, n, R, NATIVE_MIN_MACS).run(Y, 0, R, dx, 0, m);
+      if (term.kind === "matrix") product(transpose(term.weight, n, m), m, n, R, stepMinMacs()).run(Y, 0, R, dx, 0, m);
       else {
         const p = params[term.weight];
-        for (let row = 0; row < R; row++) for (let r = 0; r < n; r++) dx[row * m + r] += Y[row * n + r] * p[r];
+        scaleColumns(Y, R, n, p, dx);
       }
     });
   }
 
   // Weight gradients, block by block of rows; each node's Yᵀ and each operand's transposed values once per block.
   const block = Math.min(R, ROWS_PER_BLOCK);
-  const scratch = new Map<string, Float64Array>();
-  const buffer = (key: string, size: number) => scratch.get(key) ?? scratch.set(key, new Float64Array(size * block)).get(key)!;
+  const scratch = new Map<string, FloatArray>();
+  const buffer = (key: string, size: number) => scratch.get(key) ?? scratch.set(key, allocate(dtype, size * block)).get(key)!;
+  /** In single precision, each block's weight product goes to a float32 buffer first, then is added into the float64 gradient. */
+  const single = dtype === "float32" ? new Map<string, Float32Array>() : undefined;
   /** Operand o's values in rows r0 … r0 + C (the row index is t·B + b), transposed into `[size, C]`. */
-  const operandRows = (o: Resolved, r0: number, C: number, out: Float64Array) => {
+  const operandRows = (o: Resolved, r0: number, C: number, out: FloatArray) => {
     const m = o.size;
     if (!o.state) return transposeRows(storage.values[o.name], r0 * m, C, m, out, C, 0);
     // A previous state: rows of step 0 are the initial state, row r ≥ B is the state's node at row r − B.
@@ -389,10 +479,40 @@ function affineLeaves(
           done.add(key);
         }
         const dw = g.params[term.weight];
-        if (term.kind === "matrix") product(Xt, m, C, n, NATIVE_MIN_MACS).run(Yt, 0, n, dw, 0, m);
-        else for (let r = 0; r < n; r++) for (let i = 0; i < C; i++) dw[r] += Yt[r * C + i] * Xt[r * C + i];
+        if (term.kind === "matrix" && single) {
+          const part = single.get(term.weight) ?? single.set(term.weight, new Float32Array(n * m)).get(term.weight)!;
+          part.fill(0);
+          product(Xt, m, C, n, stepMinMacs()).run(Yt, 0, n, part, 0, m);
+          add(dw, part, 0);
+        } else if (term.kind === "matrix") product(Xt, m, C, n, stepMinMacs()).run(Yt, 0, n, dw, 0, m);
+        else rowDots(Yt, Xt, n, C, dw);
       });
     }
+  }
+}
+
+// The loops of affineLeaves as functions of their own: V8 optimises each as a hot function (inside
+// affineLeaves, called once per pass, they ran several times slower).
+
+/** `into[r] += Σ_row Y[row, r]` over R rows of n. */
+function columnSums(Y: FloatArray, R: number, n: number, into: Float64Array): void {
+  for (let row = 0; row < R; row++) {
+    const at = row * n;
+    for (let r = 0; r < n; r++) into[r] += Y[at + r];
+  }
+}
+
+/** `into[row, r] += Y[row, r] · p[r]` over R rows of n (a diagonal term's ∂L/∂input). */
+function scaleColumns(Y: FloatArray, R: number, n: number, p: FloatArray, into: FloatArray): void {
+  for (let k = 0; k < R * n; k++) into[k] += Y[k] * p[k % n];
+}
+
+/** `into[r] += Σ_i A[r, i] · B[r, i]` over n rows of C (a diagonal term's weight gradient, on transposed blocks). */
+function rowDots(A: FloatArray, B: FloatArray, n: number, C: number, into: Float64Array): void {
+  for (let r = 0; r < n; r++) {
+    let sum = 0;
+    for (let i = 0; i < C; i++) sum += A[r * C + i] * B[r * C + i];
+    into[r] += sum;
   }
 }
 
@@ -403,7 +523,7 @@ const TILE = 64;
  * `rows` rows of n numbers from `src` at `at`, transposed into columns i0 … i0 + rows of `out`
  * (`[n, C]`): out[c·C + i0 + i] = src[at + i·n + c]. Tiled, so the writes run along out's rows.
  */
-function transposeRows(src: FloatArray, at: number, rows: number, n: number, out: Float64Array, C: number, i0: number): void {
+function transposeRows(src: FloatArray, at: number, rows: number, n: number, out: FloatArray, C: number, i0: number): void {
   for (let t0 = 0; t0 < rows; t0 += TILE) {
     const t1 = Math.min(rows, t0 + TILE);
     for (let c = 0; c < n; c++) {
@@ -413,7 +533,7 @@ function transposeRows(src: FloatArray, at: number, rows: number, n: number, out
   }
 }
 
-function add(into: Float64Array, from: ArrayLike<number>, at: number): void {
+function add(into: FloatArray, from: ArrayLike<number>, at: number): void {
   for (let k = 0; k < from.length; k++) into[at + k] += from[k];
 }
 
@@ -473,7 +593,8 @@ export function readSeeds(trace: Trace, upstream: Upstream, where: string): Seed
 
 /** @internal The gradient trace of a forward trace: its names, steps, batch and direction; values ∂L/∂(each). */
 export function gradientTrace(trace: Trace, raw: RawGradients): Trace {
-  const grads = new Trace(derivedDefinition(trace.def, "gradient"), trace.sizes, trace.length, trace.batch, "float64", { values: raw.values, initial: raw.initial }, trace.direction);
+  const dtype = Object.values(raw.values)[0] instanceof Float32Array ? "float32" : "float64";
+  const grads = new Trace(derivedDefinition(trace.def, "gradient"), trace.sizes, trace.length, trace.batch, dtype, { values: raw.values, initial: raw.initial }, trace.direction);
   grads.length = trace.length;
   return grads;
 }

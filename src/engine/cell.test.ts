@@ -49,3 +49,19 @@ describe("cells against PyTorch golden outputs (CELLS.md data)", () => {
     assert.ok(Math.abs(maxAbsDiff(before, after) - golden.max_abs_diff_reset_after_vs_before) < 1e-6);
   });
 });
+
+describe("cell.setParams (training's flat weight update)", () => {
+  it("replaces the weights from flat arrays in new storage; earlier traces keep the weights they ran with; bad lengths and non-finite values are named errors", () => {
+    const c = cell(LSTM, { inputSize: 2, hiddenSize: 3, seed: 1 });
+    const xs = [[0.1, 0.2], [0.3, -0.4]];
+    const before = c.run(xs);
+    const old = c.params.U_f;
+    const flat = Object.fromEntries(Object.entries(c.params).map(([k, v]) => [k, Float64Array.from(v, (x) => x * 0.5)]));
+    c.setParams(flat);
+    assert.notEqual(c.params.U_f, old, "new arrays");
+    assert.equal((c.weights().U_f as number[][])[1][2], old[1 * 3 + 2] * 0.5, "flat in the storage layout: row-major [rows, cols]");
+    assert.deepEqual(archlab.backward(before, { final: { h: [1, 1, 1] } }).params, archlab.backward(cell(LSTM, { inputSize: 2, hiddenSize: 3, seed: 1 }).run(xs), { final: { h: [1, 1, 1] } }).params, "the earlier trace's tape still holds the old weights");
+    assert.throws(() => c.setParams({ ...flat, U_f: new Float64Array(2) }), (e: Error) => e instanceof archlab.ArchlabError && /weight "U_f" of cell "LSTM"/.test(e.message) && /9 numbers/.test(e.message));
+    assert.throws(() => c.setParams({ ...flat, b_i: Float64Array.of(0, NaN, 0) }), (e: Error) => e instanceof archlab.ArchlabError && /b_i/.test(e.message));
+  });
+});

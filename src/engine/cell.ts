@@ -121,6 +121,25 @@ export class Cell {
     return this;
   }
 
+  /**
+   * @internal Replaces every parameter from flat arrays in the storage layout (as {@link params}
+   * holds them): training's step, without nesting and re-reading the weights. New arrays, so the
+   * tapes of earlier traces keep the weights they ran with; lengths and finiteness checked.
+   */
+  setParams(flat: Readonly<Record<string, ArrayLike<number>>>): void {
+    const next: Record<string, FloatArray> = {};
+    for (const { name } of this.def.params) {
+      const value = flat[name];
+      const what = `weight "${name}" of cell "${this.def.name}"`;
+      if (value?.length !== this.#params[name].length) throw errors.badOption(what, value, `${this.#params[name].length} numbers (flat, as cell.params holds them)`);
+      const a = allocate(this.dtype, value.length);
+      a.set(value);
+      checkFinite(a, what);
+      next[name] = a;
+    }
+    this.#params = next;
+  }
+
   /** @internal The parameter storage (read-only use). */
   get params(): Readonly<Record<string, FloatArray>> {
     return this.#params;

@@ -136,27 +136,54 @@ const productTF = (W: FloatArray, N: number, K: number): Product => {
   };
 };
 
-/** OpenBLAS bound to W: one sgemm/dgemm per call, accumulating straight into C. */
+/**
+ * Multiply–adds from which a native product may use OpenBLAS's threads. Below it a product runs on
+ * the calling thread: waking a second thread costs more than it gains at a few milliseconds of work,
+ * and after every threaded call OpenBLAS's helper threads keep spinning for a while — on a machine
+ * with two cores that is a whole core taken from everything else (measured: an LSTM training step at
+ * B = 32, H = 32 took 2.5× as long with them). The per-step products of recurrent runs stay under it.
+ */
+export const THREADED_MIN_MACS = 1 << 24;
+
+/** OpenBLAS bound to W: one sgemm/dgemm per call, accumulating straight into C; one thread below {@link THREADED_MIN_MACS}. */
 const productNative =
   (blas: NativeBlas) =>
   (W: FloatArray, N: number, K: number): Product => ({
-    run: (A, aOff, M, C, cOff, ldc) => blas.gemm(A, aOff, M, K, W, N, C, cOff, ldc),
+    run(A, aOff, M, C, cOff, ldc) {
+      if (M * N * K >= THREADED_MIN_MACS) return blas.gemm(A, aOff, M, K, W, N, C, cOff, ldc);
+      const threads = blas.setThreads(1);
+      try {
+        blas.gemm(A, aOff, M, K, W, N, C, cOff, ldc);
+      } finally {
+        blas.setThreads(threads);
+      }
+    },
     dispose() {},
   });
 
 /**
- * Multiply–adds per product from which it leaves the JavaScript kernel (below it, a call costs more
- * than it saves — and teaching-size runs stay bit-for-bit the same on every machine).
+ * Multiply–adds per product from which it leaves the JavaScript kernel for TensorFlow.js (below it,
+ * a call — a tensor upload and a download — costs more than it saves).
  */
 export const FAST_MIN_MACS = 1 << 20;
 
 /**
- * Which implementation a product of M rows with W `[N, K]` uses (see {@link product}); `minMacs` is
- * the size from which it leaves the JavaScript kernel.
+ * Multiply–adds per product from which it goes to OpenBLAS when the native binding is built: a call
+ * costs about a microsecond, so from 32×32×32 on OpenBLAS is several times faster than the
+ * JavaScript kernel (an LSTM with B = 32, H = 32 runs its per-step products natively). Teaching
+ * sizes (units and batch in single digits) stay below it: bit-for-bit the same on every machine.
  */
-export function productKind(float32: boolean, N: number, K: number, M: number, minMacs = FAST_MIN_MACS): "native" | "tensorflow" | "javascript" {
-  if (M * N * K < minMacs) return "javascript";
-  if (nativeBlas()) return "native";
+export const NATIVE_MIN_MACS = 1 << 15;
+
+/**
+ * Which implementation a product of M rows with W `[N, K]` uses (see {@link product}); `minMacs` is
+ * the size from which it leaves the JavaScript kernel (default: {@link NATIVE_MIN_MACS} for the
+ * native binding, {@link FAST_MIN_MACS} for TensorFlow.js).
+ */
+export function productKind(float32: boolean, N: number, K: number, M: number, minMacs?: number): "native" | "tensorflow" | "javascript" {
+  const macs = M * N * K;
+  if (nativeBlas()) return macs >= (minMacs ?? NATIVE_MIN_MACS) ? "native" : "javascript";
+  if (macs < (minMacs ?? FAST_MIN_MACS)) return "javascript";
   const backend = currentBackend();
   return float32 && (backend === "wasm" || backend === "tensorflow") ? "tensorflow" : "javascript";
 }
@@ -167,7 +194,7 @@ export function productKind(float32: boolean, N: number, K: number, M: number, m
  * chosen; everything else runs in the JavaScript kernel. A caller whose products are all of one
  * size and many (the backward pass's per-step products) may move the threshold `minMacs`.
  */
-export function product(W: FloatArray, N: number, K: number, M: number, minMacs = FAST_MIN_MACS): Product {
+export function product(W: FloatArray, N: number, K: number, M: number, minMacs?: number): Product {
   const kind = productKind(W instanceof Float32Array, N, K, M, minMacs);
   return kind === "native" ? productNative(nativeBlas()!)(W, N, K) : (kind === "tensorflow" ? productTF : productJS)(W, N, K);
 }

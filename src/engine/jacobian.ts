@@ -53,7 +53,7 @@ function rows(trace: Trace, options: JacobianOptions, where: string, row: (i: nu
     seed.fill(0);
     for (let b = 0; b < B; b++) seed[(at * B + b) * of.size + i] = 1;
     // Only ∂/∂(nodes) is read: no weight or input gradients (the time loop is then all the work).
-    row(i, backwardRaw(trace, { nodes: { [of.name]: seed } }, where, { leaves: false }).values[wrt.name]);
+    row(i, backwardRaw(trace, { nodes: { [of.name]: seed } }, where, { leaves: false, dtype: "float64" }).values[wrt.name] as Float64Array);
   }
   return { of, wrt, at, B };
 }

@@ -70,7 +70,7 @@ type Kernel = (s: NodeSource) => string;
 const NATIVE_UNARY: Partial<Record<OpKind, number>> = { sigmoid: 0, tanh: 1 };
 
 /** Values per call from which a sigmoid or tanh goes to the native binding (below it, JavaScript: teaching sizes stay the same on every machine). */
-export const NATIVE_MIN_VALUES = 2048;
+export const NATIVE_MIN_VALUES = 1024;
 
 /** `out[k] = f(a[k], b[k], …)` over the node's n values of each batch element in the slice. */
 const elementwise = (kind: UnaryKind | "mul" | "add" | "sub" | "div"): Kernel => ({ out, n, B, b0, b1, operands, plan }) => {

@@ -16,7 +16,7 @@ import { SingleBar } from "cli-progress";
 import seedrandom from "seedrandom";
 import { errors, requireObject } from "../errors";
 import { checkFinite, toFlat, toNested } from "../engine/arrays";
-import { backward } from "../engine/backward";
+import { backwardRaw } from "../engine/backward";
 import type { Cell } from "../engine/cell";
 import type { Trace } from "../engine/trace";
 import { DISPLAY, display, hasPublisher, type MimeBundle } from "../display/protocol";
@@ -114,8 +114,7 @@ export class Readout {
 
   /** @internal Replaces every parameter from flat arrays (as {@link parameters} gives them). */
   setParameters(params: Tensors): void {
-    const weights = Object.fromEntries(Object.entries(this.cell.shapes).map(([name, shape]) => [name, toNested(params[name], shape)]));
-    this.cell.setWeights(weights);
+    this.cell.setParams(params);
     this.#weight = Float64Array.from(params["head.weight"]);
     this.#bias = Float64Array.from(params["head.bias"]);
   }
@@ -218,22 +217,27 @@ export interface TrainResult {
   [DISPLAY](): MimeBundle;
 }
 
-/** One step's loss and gradients of every parameter (names as {@link Readout.parameters}). */
+/**
+ * One step's loss and gradients of every parameter (names as {@link Readout.parameters}). The
+ * backward pass starts from flat seeds and its parameter gradients are used flat (their storage
+ * layout is the parameters'): no nested copy of h, of ∂L/∂h or of the gradients per step.
+ */
 function lossAndGradients(model: Readout, task: Task, loss: Loss, batchSize: number): { value: number; grads: Tensors } {
   const { xs, targets } = task.batch(batchSize);
   const trace = model.cell.run(xs);
-  const h = trace.get(model.cell.def.output);
-  const T = h.length, H = model.hiddenSize;
-  const rows = task.at === "last" ? h[T - 1] : h.flat(1);
+  const output = model.cell.def.output;
+  const h = trace.raw(output);
+  const { length: T, batch: B } = trace;
+  const H = model.hiddenSize;
+  // The scored rows of h: the last step's B rows, or all T·B rows.
+  const first = task.at === "last" ? (T - 1) * B : 0;
+  const rows = Array.from({ length: T * B - first }, (_, i) => Array.from(h.subarray((first + i) * H, (first + i + 1) * H)));
   const { value, grad } = loss(model.apply(rows), (task.at === "last" ? targets : (targets as unknown[]).flat(1)) as any);
   const head = model.applyBackward(rows, grad);
-  const dh = head.h;
-  const B = h[0].length;
-  const zeros = () => Array.from({ length: B }, () => new Array<number>(H).fill(0));
-  const output = task.at === "last" ? h.map((_, t) => (t === T - 1 ? dh : zeros())) : h.map((_, t) => dh.slice(t * B, (t + 1) * B));
-  const g = backward(trace, { output });
-  const grads: Tensors = {};
-  for (const [name, v] of Object.entries(g.params)) grads[name] = Float64Array.from((v as unknown[]).flat() as number[]);
+  const seed = new Float64Array(T * B * H);
+  head.h.forEach((d, i) => seed.set(d, (first + i) * H));
+  const g = backwardRaw(trace, { nodes: { [output]: seed } }, `train (cell "${model.cell.def.name}")`);
+  const grads: Tensors = { ...g.params };
   grads["head.weight"] = head.weight;
   grads["head.bias"] = head.bias;
   return { value, grads };
