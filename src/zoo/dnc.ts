@@ -19,7 +19,10 @@
  * u[m] < u[n], or u[m] = u[n] and m < n (ties in slot order, as a stable sort puts them), so
  * a[n] = (1 − u[n]) Π_{m before n} u[m] — the same product over a pairwise "comes before" mask
  * [B, N, N] built with `where`, and Π as exp Σ log. As in DeepMind's implementation, the usage is
- * lifted to ε + (1 − ε) u (ε = 10⁻⁶) inside the allocation, so no factor is 0.
+ * lifted to ε + (1 − ε) u (ε = 10⁻⁶) inside the allocation, so no factor is 0. Like any float32
+ * DNC, the fast interpreter cannot tell apart usages closer than float32's resolution (after the
+ * first step, the unused slots' usages differ only by the allocation's ε² … ε^N tail): those tie
+ * and go in slot order, where the float64 reference still orders them.
  *
  * The controller here is one tanh layer over [x_t, r¹₋₁ … r^R₋₁] (the paper uses an LSTM; the
  * interface is the same), and the output is y = [h, r¹ … r^R] W_y + b_y (the paper's υ + W_r r).
@@ -109,14 +112,15 @@ export const dnc = entry<DncOptions>(
       sizes,
       () => {
         const xs = input("x", ["B", "SeqLen", "NInput"]);
+        // Everything starts at zero: empty memory, nothing used, written or read, no links.
         const state = {
-          M: fill(["B", "N", "W"], 0),
-          r: fill(["B", "R", "W"], 0),
-          wr: fill(["B", "R", "N"], 0),
-          ww: fill(["B", "N"], 0),
-          u: fill(["B", "N"], 0),
-          p: fill(["B", "N"], 0),
-          L: fill(["B", "N", "N"], 0),
+          M: named("M0", fill(["B", "N", "W"], 0)),
+          r: named("r0", fill(["B", "R", "W"], 0)),
+          wr: named("wr0", fill(["B", "R", "N"], 0)),
+          ww: named("ww0", fill(["B", "N"], 0)),
+          u: named("u0", fill(["B", "N"], 0)),
+          p: named("p0", fill(["B", "N"], 0)),
+          L: named("L0", fill(["B", "N", "N"], 0)),
         };
         const { out } = scan(
           "dnc",
