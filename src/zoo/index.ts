@@ -24,3 +24,5 @@ export { ntm } from "./ntm";
 export type { NtmOptions } from "./ntm";
 export { dnc } from "./dnc";
 export type { DncOptions } from "./dnc";
+export { dynamicNtm } from "./dynamic-ntm";
+export type { DynamicNtmOptions } from "./dynamic-ntm";
