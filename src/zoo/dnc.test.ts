@@ -7,6 +7,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { BACKENDS, affine, assertClose, cosines, sig, softmax, softplus } from "../../test/support/plain-loop";
+import { ArchlabError } from "../errors";
 import { dnc } from "./dnc";
 
 const oneplus = (x: number) => 1 + softplus(x);
@@ -153,4 +154,11 @@ test("DNC summary: R read heads, parameters of the paper's interface (RW + 5R + 
   assert.equal(s.totalParams, (NI + R * W) * H + H + iface * (H + 1) + (H + R * W) * NO + NO);
   assert.deepEqual(dnc.meta.parents, ["ntm"]);
   assert.equal(dnc.meta.family, "memory");
+});
+
+test("DNC refuses sizes that are not whole numbers ≥ 1 (N ≥ 2), naming the option", () => {
+  const bad = (o: object, name: string) => assert.throws(() => dnc(o), (e: unknown) => e instanceof ArchlabError && e.code === "bad-option" && new RegExp(`${name} of zoo\\.dnc`).test(e.message));
+  bad({ R: 0 }, "R");
+  bad({ N: 1 }, "N");
+  bad({ W: 2.5 }, "W");
 });

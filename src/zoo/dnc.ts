@@ -29,8 +29,9 @@
  * The interface's parts are each a linear map of h, in the blocks that use them: RW + 5R + 3W + 3
  * numbers per step, as in the paper.
  */
-import { add, block, concat, constant, cosine, exp, fill, input, log, matmul, model, mul, named, neg, outer, param, relu, reshape, scan, sigmoid, slice, softmax, softplus, sub, sum, tanh, transpose, where, inits, type Model, type Tensor } from "../lang";
-import { entry, whole } from "./entry";
+import { add, block, concat, constant, cosine, exp, fill, input, log, matmul, model, mul, named, neg, outer, param, relu, reshape, scan, sigmoid, slice, softmax, softplus, sub, sum, transpose, where, type Model, type Tensor } from "../lang";
+import { entry, sizeOptions } from "./entry";
+import { controller, linear } from "./memory-parts";
 
 /** Options of {@link dnc}. */
 export interface DncOptions {
@@ -50,8 +51,6 @@ export interface DncOptions {
 /** The usage floor inside the allocation (DeepMind's dnc/addressing.py). */
 const EPSILON = 1e-6;
 
-/** h W + b with a fresh weight and bias named after `out`, in the current block. */
-const linear = (h: Tensor, out: string, size: string) => add(matmul(h, param(`W_${out}`, ["NController", size])), param(`b_${out}`, [size]));
 /** The paper's oneplus: 1 + softplus, a key strength ≥ 1. */
 const oneplus = (x: Tensor) => add(1, softplus(x));
 /** A constant N × N matrix [i, j] ↦ f(i, j), as a tensor of symbolic shape [N, N]. */
@@ -98,14 +97,7 @@ export const dnc = entry<DncOptions>(
   },
   { NInput: 8, NOutput: 8, N: 16, W: 8, R: 2, NController: 32, seed: 0 },
   (o): Model => {
-    const sizes = {
-      NInput: whole("dnc", "NInput", o.NInput),
-      NOutput: whole("dnc", "NOutput", o.NOutput),
-      N: whole("dnc", "N", o.N, 2),
-      W: whole("dnc", "W", o.W),
-      R: whole("dnc", "R", o.R),
-      NController: whole("dnc", "NController", o.NController),
-    };
+    const sizes = sizeOptions("dnc", o, ["NInput", "NOutput", "N", "W", "R", "NController"], { N: 2 });
     const { N, R } = sizes;
     return model(
       "DNC",
@@ -127,9 +119,7 @@ export const dnc = entry<DncOptions>(
           { x: xs },
           state,
           ({ x }, { M, r, wr, ww, u, p, L }) => {
-            const h = block("controller", "Controller", () =>
-              named("h", tanh(add(matmul(concat([x, reshape(r, ["B", "R*W"])], -1), param("W", ["NInput+R*W", "NController"], { init: inits.glorot() })), param("b", ["NController"])))),
-            );
+            const h = controller([x, reshape(r, ["B", "R*W"])], "NInput+R*W");
             // Usage: what the last step wrote is used; what the read heads free (f^i on what they read) is not.
             const un = block("usage", "Usage", () => {
               const f = named("f", sigmoid(linear(h, "f", "R")));

@@ -7,6 +7,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { BACKENDS, affine, assertClose, cosines, sig, softmax, softplus } from "../../test/support/plain-loop";
+import { ArchlabError } from "../errors";
 import { dynamicNtm } from "./dynamic-ntm";
 
 test("Dynamic NTM: every step's read and LRU write weightings, logit average, contents and output equal a plain-loop D-NTM", async () => {
@@ -82,4 +83,11 @@ test("Dynamic NTM summary: learned addresses [N, WAddress] counted once; keys ov
   assert.equal(s.totalParams, N * WA + head + (NI + WA + WC) * H + H + head + (H + 1) + 2 * (H * WC + WC) + H * NO + NO);
   assert.deepEqual(net.params["dynamicNtm/A"].shape, [N, WA]);
   assert.deepEqual(dynamicNtm.meta.parents, ["ntm"]);
+});
+
+test("Dynamic NTM refuses sizes that are not whole numbers ≥ 1 (N ≥ 2), naming the option", () => {
+  const bad = (o: object, name: string) => assert.throws(() => dynamicNtm(o), (e: unknown) => e instanceof ArchlabError && e.code === "bad-option" && new RegExp(`${name} of zoo\\.dynamicNtm`).test(e.message));
+  bad({ WAddress: 0 }, "WAddress");
+  bad({ WContent: "8" }, "WContent");
+  bad({ N: 1 }, "N");
 });

@@ -19,8 +19,9 @@
  * subtracting γ v pushes the write towards slots not used lately. The output is y = h W_y + b_y.
  * The paper's discrete (REINFORCE) addressing, NOP slot and GRU controller are left out.
  */
-import { add, block, concat, cosine, fill, input, matmul, model, mul, named, outer, param, relu, reshape, scan, sigmoid, softmax, softplus, sub, tanh, inits, type Model, type Tensor } from "../lang";
-import { entry, whole } from "./entry";
+import { add, block, concat, cosine, fill, input, matmul, model, mul, named, outer, param, relu, reshape, scan, sigmoid, softmax, softplus, sub, inits, type Model, type Tensor } from "../lang";
+import { entry, sizeOptions } from "./entry";
+import { controller, linear } from "./memory-parts";
 
 /** Options of {@link dynamicNtm}. */
 export interface DynamicNtmOptions {
@@ -39,8 +40,6 @@ export interface DynamicNtmOptions {
 /** The paper's moving average of the write logits: v = DECAY v₋₁ + (1 − DECAY) z^w. */
 const DECAY = 0.1;
 
-/** h W + b with a fresh weight and bias named after `out`, in the current block. */
-const linear = (h: Tensor, out: string, size: string) => add(matmul(h, param(`W_${out}`, ["NController", size])), param(`b_${out}`, [size]));
 
 /** A head's logits z[i] = β K(k, M[i]) over the whole slots [a_i; c_i], key and strength from h. */
 function logits(h: Tensor, M: Tensor): Tensor {
@@ -70,14 +69,7 @@ export const dynamicNtm = entry<DynamicNtmOptions>(
   },
   { NInput: 8, NOutput: 8, N: 16, WAddress: 4, WContent: 8, NController: 32, seed: 0 },
   (o): Model => {
-    const sizes = {
-      NInput: whole("dynamicNtm", "NInput", o.NInput),
-      NOutput: whole("dynamicNtm", "NOutput", o.NOutput),
-      N: whole("dynamicNtm", "N", o.N, 2),
-      WAddress: whole("dynamicNtm", "WAddress", o.WAddress),
-      WContent: whole("dynamicNtm", "WContent", o.WContent),
-      NController: whole("dynamicNtm", "NController", o.NController),
-    };
+    const sizes = sizeOptions("dynamicNtm", o, ["NInput", "NOutput", "N", "WAddress", "WContent", "NController"], { N: 2 });
     return model(
       "DynamicNTM",
       sizes,
@@ -102,9 +94,7 @@ export const dynamicNtm = entry<DynamicNtmOptions>(
               const w = named("w", softmax(logits(h, M), "N"));
               return { r: named("r", reshape(matmul(reshape(w, ["B", 1, "N"]), M), ["B", "WAddress+WContent"])) };
             });
-            const hn = block("controller", "Controller", () =>
-              named("h", tanh(add(matmul(concat([x, r], -1), param("W", ["NInput+WAddress+WContent", "NController"], { init: inits.glorot() })), param("b", ["NController"])))),
-            );
+            const hn = controller([x, r], "NInput+WAddress+WContent");
             // Write with LRU addressing: content logits minus γ times their recent average.
             const { w, vn } = block("write", "LruHead", () => {
               const z = logits(hn, M);
