@@ -14,10 +14,13 @@
  *               v = 0.1 v₋₁ + 0.9 z^w            moving average of the write logits
  *     write     C = C₋₁ ⊙ (1 − w^w eᵀ) + w^w cᵀ   erase e = σ(…), content c = relu(…); A is never written
  *
- * The least-recently-used term is the paper's dynamic LRU addressing (§3.3; on the authors'
- * poster: w_t ← softmax(z_t − γ_t v_{t−1})): slots written lately keep high averaged logits v, so
- * subtracting γ v pushes the write towards slots not used lately. The output is y = h W_y + b_y.
- * The paper's discrete (REINFORCE) addressing, NOP slot and GRU controller are left out.
+ * The least-recently-used term is the paper's dynamic LRU addressing (on the authors' poster:
+ * w_t ← softmax(z_t − γ_t v_{t−1}), v the exponential moving average of the logits z): slots
+ * written lately keep high averaged logits v, so subtracting γ v pushes the write towards slots not
+ * used lately. β is a plain softplus, as in the authors' code. The output is y = h W_y + b_y.
+ * Left out: the paper's discrete (REINFORCE) addressing, its NOP slot, its GRU controller, and the
+ * input term that its written content also takes through a learned scalar gate (here c depends on
+ * x only through h).
  */
 import { add, block, concat, cosine, fill, input, matmul, model, mul, named, outer, param, relu, reshape, scan, sigmoid, softmax, softplus, sub, inits, type Model, type Tensor } from "../lang";
 import { entry, sizeOptions } from "./entry";
