@@ -12,7 +12,7 @@
  *     memory      M = M₋₁ ⊙ (1 − w^w eᵀ) + w^w vᵀ                        erase e, write vector v
  *     link        L[i, j] = (1 − w^w[i] − w^w[j]) L₋₁[i, j] + w^w[i] p₋₁[j],  L[i, i] = 0
  *     precedence  p = (1 − Σ w^w) p₋₁ + w^w
- *     read        w^{r,i} = π^i₁ L₋ᵀw^{r,i}₋₁ + π^i₂ C(M, k^{r,i}, β^{r,i}) + π^i₃ L w^{r,i}₋₁   (backward, content, forward)
+ *     read        w^{r,i} = π^i₁ Lᵀ w^{r,i}₋₁ + π^i₂ C(M, k^{r,i}, β^{r,i}) + π^i₃ L w^{r,i}₋₁   (backward, content, forward)
  *                 r^i = Mᵀ w^{r,i}
  *
  * The allocation is computed without a sort: slot m comes before slot n in the free list φ when
@@ -67,13 +67,14 @@ function nByN(N: number, f: (i: number, j: number) => number): Tensor {
 function allocation(u: Tensor, N: number): Tensor {
   const lifted = named("û", add(EPSILON, mul(1 - EPSILON, u)));
   const d = sub(reshape(lifted, ["B", "N", 1]), reshape(lifted, ["B", 1, "N"])); // d[b, n, m] = û[n] − û[m]
-  // before[b, n, m] = 1 when slot m comes before slot n in the free list.
+  // before[b, n, m] = 1 when slot m comes before slot n in the free list (relu(d) is nonzero exactly
+  // where û[n] > û[m], relu(−d) where û[n] < û[m]; equal usages fall to slot order).
   const before = named("before", where(relu(d), 1, where(relu(neg(d)), 0, nByN(N, (n, m) => (m < n ? 1 : 0)))));
   const product = exp(sum(log(where(before, reshape(lifted, ["B", 1, "N"]), 1)), -1));
   return named("a", mul(sub(1, lifted), product));
 }
 
-/** Content weighting C(M, k, β) = softmax_N(β cos(M[n], k)) for keys k [B, K, W], strengths β [B, K, 1]: [B, K, N]. */
+/** Content weighting C(M, k, β) = softmax_N(β cos(M[n], k)) for the read heads' keys k [B, R, W] and strengths β [B, R, 1]: [B, R, N]. */
 const content = (M: Tensor, k: Tensor, beta: Tensor) => softmax(mul(beta, cosine(reshape(M, ["B", 1, "N", "W"]), reshape(k, ["B", "R", 1, "W"]))), "N");
 
 /**
