@@ -118,6 +118,23 @@ describe("model diagrams: blocks inside a scan (the zoo's NTM)", () => {
     assert.ok(has(s.edges, "ntm/read", "ntm/r") && has(s.edges, "ntm/memory", "ntm/r") && has(s.edges, "ntm/output", "ntm_y"));
     assert.deepEqual(redEdges(svg).map((e) => e.to).sort(), ["ntm/M_prev", "ntm/r_prev", "ntm/wr_prev", "ntm/ww_prev"]);
   });
+
+  it("draws the DNC's usage, write head, link matrix and read heads, recurring on each of its seven states", async () => {
+    const svg = await modelDiagram(zoo.dnc()).toSvg();
+    const s = readSvg(svg);
+    assert.match(s.nodeText["dnc/link"], /^link: TemporalLink \[B, N, N\]$/);
+    assert.match(s.nodeText["dnc/read"], /^read: ReadHeads \[B, R, W\]$/);
+    assert.ok(has(s.edges, "dnc/usage", "dnc/write") && has(s.edges, "dnc/write", "dnc/link") && has(s.edges, "dnc/link", "dnc/read"));
+    assert.deepEqual(redEdges(svg).map((e) => e.to).sort(), ["dnc/L_prev", "dnc/M_prev", "dnc/p_prev", "dnc/r_prev", "dnc/u_prev", "dnc/wr_prev", "dnc/ww_prev"]);
+  });
+
+  it("draws the Dynamic NTM's addresses as a learned parameter beside the contents, not as a state: only contents, controller and LRU average recur", async () => {
+    const svg = await modelDiagram(zoo.dynamicNtm()).toSvg();
+    const s = readSvg(svg);
+    assert.match(s.nodeText["dynamicNtm/A"], /^A \[N, WAddress\]$/);
+    assert.ok(has(s.edges, "dynamicNtm/A", "dynamicNtm/M") && has(s.edges, "dynamicNtm/C_prev", "dynamicNtm/M"));
+    assert.deepEqual(redEdges(svg).map((e) => e.to).sort(), ["dynamicNtm/C_prev", "dynamicNtm/h_prev", "dynamicNtm/v_prev"]);
+  });
 });
 
 describe("model diagrams: parameters", () => {

@@ -46,6 +46,11 @@ export function whole(entryName: string, option: string, value: unknown, min = 1
   return value as number;
 }
 
+/** Size options, each a whole number ≥ 1 (or its `min`), as the model's sizes: `sizeOptions("dnc", o, ["N", "W"], { N: 2 })`. */
+export function sizeOptions<K extends string>(entryName: string, options: Record<K, unknown>, keys: readonly K[], min: Partial<Record<K, number>> = {}): Record<K, number> {
+  return Object.fromEntries(keys.map((k) => [k, whole(entryName, k, options[k], min[k] ?? 1)])) as Record<K, number>;
+}
+
 /** A real option in [lo, hi], or the named bad-option error. */
 export function real(entryName: string, option: string, value: unknown, lo: number, hi: number): number {
   if (typeof value !== "number" || !(value >= lo && value <= hi)) throw errors.badOption(`${option} of zoo.${entryName}`, value, `a number in [${lo}, ${hi}]`);

@@ -22,3 +22,7 @@ export type { Seq2SeqAttentionOptions } from "./seq2seq-attention";
 export type { ZooEntry, ZooMeta, ZooModel, ZooFamily } from "./entry";
 export { ntm } from "./ntm";
 export type { NtmOptions } from "./ntm";
+export { dnc } from "./dnc";
+export type { DncOptions } from "./dnc";
+export { dynamicNtm } from "./dynamic-ntm";
+export type { DynamicNtmOptions } from "./dynamic-ntm";

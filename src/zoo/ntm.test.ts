@@ -6,27 +6,8 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import type { ND } from "../lang/nd";
+import { BACKENDS, affine, assertClose, cosines, sig, softmax, softplus } from "../../test/support/plain-loop";
 import { ntm } from "./ntm";
-
-const sig = (x: number) => 1 / (1 + Math.exp(-x));
-const softplus = (x: number) => Math.log1p(Math.exp(x));
-
-/** y = x W + b for a row x. */
-function affine(x: number[], W: ND, b: ND): number[] {
-  const [K, n] = W.shape;
-  return Array.from({ length: n }, (_, j) => {
-    let s = b.data[j];
-    for (let k = 0; k < K; k++) s += x[k] * W.data[k * n + j];
-    return s;
-  });
-}
-
-function softmax(v: number[]): number[] {
-  const m = Math.max(...v);
-  const e = v.map((x) => Math.exp(x - m));
-  const z = e.reduce((a, b) => a + b, 0);
-  return e.map((x) => x / z);
-}
 
 /** One head's weighting (content, interpolation, shift, sharpening), from the paper. */
 function head(p: Record<string, ND>, prefix: string, h: number[], M: number[][], wPrev: number[]) {
@@ -37,9 +18,7 @@ function head(p: Record<string, ND>, prefix: string, h: number[], M: number[][],
   const s = softmax(affine(h, P("W_s"), P("b_s")));
   const gamma = 1 + softplus(affine(h, P("W_gamma"), P("b_gamma"))[0]);
   const N = M.length;
-  const norm = (v: number[]) => Math.sqrt(v.reduce((a, x) => a + x * x, 0));
-  const K = M.map((row) => row.reduce((a, x, i) => a + x * k[i], 0) / Math.max(norm(row) * norm(k), 1e-8));
-  const wc = softmax(K.map((x) => beta * x));
+  const wc = softmax(cosines(M, k).map((x) => beta * x));
   const wg = wc.map((x, i) => g * x + (1 - g) * wPrev[i]);
   const ws = wg.map((_, n) => s[0] * wg[(n + 1) % N] + s[1] * wg[n] + s[2] * wg[(n - 1 + N) % N]);
   const pw = ws.map((x) => Math.pow(x, gamma));
@@ -73,12 +52,9 @@ test("NTM: every step's write and read weightings, memory and output equal a pla
     want.M.push(...M.flat());
     want.y.push(...y);
   }
-  for (const [backend, tol] of [["reference", 1e-12], ["fast", 2e-5]] as const) {
+  for (const [backend, tol] of BACKENDS) {
     const { outputs, trace } = await net.run({ x }, { backend });
-    const close = (got: ArrayLike<number>, expected: number[], what: string) => {
-      assert.equal(got.length, expected.length, what);
-      expected.forEach((w, i) => assert.ok(Math.abs(got[i] - w) <= tol * Math.max(1, Math.abs(w)), `${backend} ${what}[${i}] = ${got[i]}, plain loop ${w}`));
-    };
+    const close = (got: ArrayLike<number>, expected: number[], what: string) => assertClose(got, expected, tol, `${backend} ${what}`);
     close(trace.get("ntm/write/w").data, want.ww, "write weighting");
     close(trace.get("ntm/read/w").data, want.wr, "read weighting");
     close(trace.get("ntm/memory/M").data, want.M, "memory");

@@ -13,8 +13,9 @@
  * controller is one tanh layer over [x_t, r_{t−1}] (the paper's feed-forward controller), and the
  * output is y = σ([h, r] W_y + b_y).
  */
-import { add, block, concat, cosine, div, exp, input, log, matmul, model, mul, named, outer, param, reshape, roll, scan, sigmoid, slice, softmax, softplus, sub, sum, tanh, fill, inits, type Model, type Tensor } from "../lang";
-import { entry, whole } from "./entry";
+import { add, block, concat, cosine, div, exp, input, log, matmul, model, mul, named, outer, param, reshape, roll, scan, sigmoid, slice, softmax, softplus, sub, sum, tanh, fill, type Model, type Tensor } from "../lang";
+import { entry, sizeOptions } from "./entry";
+import { controller, linear } from "./memory-parts";
 
 /** Options of {@link ntm}. */
 export interface NtmOptions {
@@ -32,12 +33,11 @@ export interface NtmOptions {
 /** A head's addressing (§3.3) from the controller's h: returns the weighting [B, N] and records every step's intermediates. */
 function address(name: string, h: Tensor, M: Tensor, wPrev: Tensor): Tensor {
   return block(name, "Head", () => {
-    const linear = (out: string, size: string | number) => add(matmul(h, param(`W_${out}`, ["NController", size])), param(`b_${out}`, [size]));
-    const k = named("k", tanh(linear("k", "W")));
-    const beta = named("β", softplus(linear("beta", 1)));
-    const g = named("g", sigmoid(linear("g", 1)));
-    const s = named("s", softmax(linear("s", 3), -1));
-    const gamma = named("γ", add(1, softplus(linear("gamma", 1))));
+    const k = named("k", tanh(linear(h, "k", "W")));
+    const beta = named("β", softplus(linear(h, "beta", 1)));
+    const g = named("g", sigmoid(linear(h, "g", 1)));
+    const s = named("s", softmax(linear(h, "s", 3), -1));
+    const gamma = named("γ", add(1, softplus(linear(h, "gamma", 1))));
     // Content: cosine similarity of every slot with the key, sharpened by β, normalised over N.
     const K = named("K", cosine(M, reshape(k, ["B", 1, "W"])));
     const wc = named("w_c", softmax(mul(beta, K), "N"));
@@ -63,13 +63,7 @@ export const ntm = entry<NtmOptions>(
   { title: "Neural Turing Machine", citation: "Graves, Wayne & Danihelka, Neural Turing Machines, arXiv:1410.5401, 2014", year: 2014, family: "memory", parents: [] },
   { NInput: 8, NOutput: 8, N: 16, W: 8, NController: 32, seed: 0 },
   (o): Model => {
-    const sizes = {
-      NInput: whole("ntm", "NInput", o.NInput),
-      NOutput: whole("ntm", "NOutput", o.NOutput),
-      N: whole("ntm", "N", o.N, 2),
-      W: whole("ntm", "W", o.W),
-      NController: whole("ntm", "NController", o.NController),
-    };
+    const sizes = sizeOptions("ntm", o, ["NInput", "NOutput", "N", "W", "NController"], { N: 2 });
     return model(
       "NTM",
       sizes,
@@ -84,14 +78,12 @@ export const ntm = entry<NtmOptions>(
           { x: xs },
           { M: M0, r: fill(["B", "W"], 0), wr: w0, ww: w0 },
           ({ x }, { M, r, wr, ww }) => {
-            const h = block("controller", "Controller", () =>
-              named("h", tanh(add(matmul(concat([x, r], -1), param("W", ["NInput+W", "NController"], { init: inits.glorot() })), param("b", ["NController"])))),
-            );
+            const h = controller([x, r], "NInput+W");
             // Write: address, then erase and add.
             const w = address("write", h, M, ww);
             const Mn = block("memory", "Memory", () => {
-              const e = named("e", sigmoid(add(matmul(h, param("W_e", ["NController", "W"])), param("b_e", ["W"]))));
-              const a = named("a", tanh(add(matmul(h, param("W_a", ["NController", "W"])), param("b_a", ["W"]))));
+              const e = named("e", sigmoid(linear(h, "e", "W")));
+              const a = named("a", tanh(linear(h, "a", "W")));
               return named("M", add(mul(M, sub(1, outer(w, e))), outer(w, a)));
             });
             // Read from the memory just written.
