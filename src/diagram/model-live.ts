@@ -42,7 +42,7 @@ export const LISTED = 6;
 export function modelLive(m: Model, scans: ReadonlyMap<Tensor, ScanInfo>, { trace, t, b = 0 }: ModelLiveAt) {
   checkSameModel(m, trace);
   const lengths = [...scans.values()].map((s) => s.length.eval(trace.sizes, m.name));
-  const last = Math.max(-1, ...lengths);
+  const last = Math.max(0, ...lengths) - 1;
   if (t !== undefined && last < 0) throw errors.badOption("t", t, `no step: model ${m.name} has no scan, so each node shows its one value (leave t out)`);
   const step = t ?? (last >= 0 ? last : undefined);
   if (step !== undefined && (!Number.isInteger(step) || step < 0 || step > last)) throw errors.outOfRange("Step t", step, 0, last);
