@@ -5,7 +5,8 @@
  * shortcut m = A h + B m + b, an ELM's tanh(x W), an ESN's reservoir), and with the trace: a scan
  * body at step t, a reversed scan at the step that reads position t, top-level tensors at position t
  * of their time axis, others whole; the box coloured on the cells' diverging scale; named errors for
- * a trace of another model and a step or batch row out of range; text escaped and inside its box.
+ * a trace of another model and a step or batch row out of range; text escaped, inside its box, and
+ * drawn by the bundled font.
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
@@ -13,6 +14,8 @@ import { modelDiagram } from "../src/diagram/graph";
 import { divergingColor } from "../src/diagram/theme";
 import { ArchlabError } from "../src/errors";
 import { cell, dbLstm, LSTM, nn, zoo } from "../src";
+import { pngFonts } from "../src/display/image";
+import { charset } from "./support/fonts";
 import { inside, readLayout } from "./support/layout";
 import { convAutoEncoder, elm, esn } from "./support/lang-models";
 import { readSvg as readSvgRaw } from "./support/svg";
@@ -194,10 +197,13 @@ describe("live model diagrams: bad input", () => {
     assert.throws(() => modelDiagram(e, { trace: cellTrace as never }), (err: unknown) => err instanceof ArchlabError && err.code === "bad-option" && /trace of model ESN/.test(err.message));
   });
 
-  it("a non-finite value is shown as such, not as a number", async () => {
+  it("a non-finite value is shown as such, not as a number; a tiny negative one as 0.00, not −0.00", async () => {
     const m = model("Blowup", { In: 2 }, () => named("y", matmul(input("x", ["B", "In"]), param("W", ["In", "In"], { init: inits.ones }))));
     const { trace } = await m.run({ x: [[Infinity, -Infinity]] }, { backend: "reference" });
     assert.match((await nodeText(modelDiagram(m, { trace }))).y, /\[NaN, NaN\]$/);
+    const tiny = await m.run({ x: [[-0.003, 0.001], [-2, 0.5]] }, { backend: "reference" });
+    assert.match((await nodeText(modelDiagram(m, { trace: tiny.trace }))).y, /\[0\.00, 0\.00\]$/);
+    assert.match((await nodeText(modelDiagram(m, { trace: tiny.trace, b: 1 }))).y, /\[−1\.50, −1\.50\]$/);
   });
 });
 
@@ -248,7 +254,13 @@ describe("live model diagrams: escaping and readability", () => {
     it(`${name}: every text, values included, stays inside its box, and the caption inside the picture`, async () => {
       const d = await draw();
       const svg = await d.toSvg();
-      assert.ok(readSvgRaw(svg).text.includes("Live values"), "the caption explains the values");
+      const text = readSvgRaw(svg).text;
+      assert.ok(text.includes("Live values"), "the caption explains the values");
       assertFits(svg);
+      // The bundled font draws every glyph (× and − of the values included).
+      for (const file of pngFonts().fontFiles!) {
+        const fontHas = charset(file);
+        assert.deepEqual([...new Set(text)].filter((c) => c.trim() !== "" && !fontHas(c.codePointAt(0)!)), [], `glyphs missing from ${file}`);
+      }
     });
 });

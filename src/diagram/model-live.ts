@@ -7,7 +7,8 @@
  * sequence (for a reversed scan, its (T−1−t)-th step in the order it ran), so every node of the
  * diagram shows the same position; outside scans, a tensor with a scan's time axis (the shortcut
  * m [T, B, H] between DB-LSTM layers, a scan's stacked output) at position t of that axis, and any
- * other tensor whole. Then the batch row b of the axis named B, when there is one.
+ * other tensor whole. Then the batch row b of the axis named B, when there is one. Parameters
+ * carry no live value, nor do the nodes of a scan inside a scan's body (which step would t be?).
  */
 import { errors } from "../errors";
 import type { ScanInfo } from "../lang/build";
@@ -105,7 +106,8 @@ function pick(v: nd.ND, axis: number, i: number): nd.ND {
 /** A number as the diagrams write it: two decimals, a true minus sign. */
 export function showNumber(v: number): string {
   const text = !Number.isFinite(v) ? String(v) : Math.abs(v) >= 1e4 ? v.toExponential(2) : v.toFixed(2);
-  return text.replace("-", "−");
+  // −0.001 rounds to 0.00, not −0.00.
+  return (/^-0\.0+$/.test(text) ? text.slice(1) : text).replace("-", "−");
 }
 
 /** `[0.52, −0.10, 0.33]`, or for more than {@link LISTED} numbers `128×128×16 values: mean 0.12, min −1.30, max 2.41`. */
