@@ -115,10 +115,10 @@ function nodeAttrs(n: GraphNode, theme: Theme): string {
     rows.push(`<TD>${head}</TD>`);
     if (n.shape) rows.push(`<TD>${small(n.shape)}</TD>`);
   }
-  if (n.values && n.values.length) rows.push(`<TD${n.kind === "tensor" ? ' COLSPAN="2"' : ""}>${small(preview(n.values))}</TD>`);
+  if (n.valueText !== undefined || (n.values && n.values.length)) rows.push(`<TD${n.kind === "tensor" ? ' COLSPAN="2"' : ""}>${small(n.valueText ?? preview(n.values!))}</TD>`);
   if (n.change) rows.push(`<TD${n.kind === "tensor" ? ' COLSPAN="2"' : ""}><FONT POINT-SIZE="9" COLOR="${status ?? theme.muted}">${htmlText(n.change)}</FONT></TD>`);
   const label = { html: `<TABLE BORDER="0" CELLSPACING="2" CELLPADDING="1">${rows.map((r) => `<TR>${r}</TR>`).join("")}</TABLE>` };
-  const tooltip = [n.equation !== undefined ? `${n.title} = ${n.equation}` : n.title, n.shape, ...(n.notes ?? []), n.values ? `values: ${preview(n.values, 8)}` : undefined, n.change]
+  const tooltip = [n.equation !== undefined ? `${n.title} = ${n.equation}` : n.title, n.shape, ...(n.notes ?? []), n.valueText !== undefined ? `values: ${n.valueText}` : n.values ? `values: ${preview(n.values, 8)}` : undefined, n.change]
     .filter(Boolean)
     .join("\n");
   return attrs({

@@ -18,10 +18,12 @@ import { scopePath, type Scope, type Tensor } from "../lang/graph";
 import type { Model } from "../lang/model";
 import { count } from "../lang/nd";
 import { OPS, type OpSpec } from "../lang/ops";
+import type { ModelTrace } from "../lang/run";
 import { evalShape, showShape } from "../lang/size";
 import { describe } from "./describe";
 import { Diagram } from "./diagram";
 import { emptyGraph, type Cluster, type GraphEdge, type GraphNode, type Role } from "./model";
+import { modelLive, type NodeLive } from "./model-live";
 import { checkKeys, STYLE_KEYS, styleOf, type StyleOptions } from "./options";
 
 /** Options of {@link modelDiagram}. */
@@ -34,6 +36,12 @@ export interface ModelDiagramOptions extends StyleOptions {
   expand?: boolean | readonly string[];
   /** Blocks or scans drawn as one box (`["l0", "l1_reverse"]`): a scan's recurrences become red loops on its box. */
   fold?: readonly string[];
+  /** A trace of this model (`(await model.run(inputs)).trace`): every box shows its value at position `t` for batch row `b`. */
+  trace?: ModelTrace;
+  /** Position in the sequence to show (default: the last); only for a model with a scan. */
+  t?: number;
+  /** Batch row to show (default 0). */
+  b?: number;
 }
 
 /** The builder's plumbing: drawn as records, clusters and edges, never as op boxes. */
@@ -60,9 +68,11 @@ const TABLE: Record<string, OpSpec> = OPS;
  * await d.save("esn.svg");
  * modelDiagram(cae, { expand: ["enc1"] });                 // enc1's conv, batch norm and pooling; other blocks folded
  * modelDiagram(dbLstmModel(db), { fold: ["l0", "l1_reverse"] }); // each cell scan one box with a red loop
+ * const { trace } = await esn.run({ x: xs, h0 });
+ * modelDiagram(esn, { trace, t: 3, b: 0 });               // every box's value at step 3, batch row 0
  */
 export function modelDiagram(m: Model, options: ModelDiagramOptions = {}): Diagram {
-  checkKeys(options, [...STYLE_KEYS, "expand", "fold"], "modelDiagram()");
+  checkKeys(options, [...STYLE_KEYS, "expand", "fold", "trace", "t", "b"], "modelDiagram()");
   const style = styleOf(options);
   const g = m.graph;
 
@@ -80,6 +90,13 @@ export function modelDiagram(m: Model, options: ModelDiagramOptions = {}): Diagr
     }
   };
   collect(g.nodes);
+  // Live values: each node's at position t, batch row b (model-live.ts says what that means inside and outside scans).
+  if (options.trace === undefined && (options.t !== undefined || options.b !== undefined)) checkKeys({ t: 0 }, ["trace"], "modelDiagram() (t and b need a trace)");
+  const live = options.trace === undefined ? undefined : modelLive(m, scans, { trace: options.trace, t: options.t, b: options.b });
+  const liveOf = (t: Tensor | undefined): Pick<GraphNode, "values" | "valueText"> => {
+    const v: NodeLive | undefined = t && live?.valueOf(t);
+    return v ? { ...(v.values ? { values: v.values } : {}), valueText: v.text } : {};
+  };
   const readers = new Map<Tensor, Tensor[]>();
   for (const t of all) for (const i of t.inputs) readers.set(i, [...(readers.get(i) ?? []), t]);
   // Read by wiring: model outputs, scan results (never written into another node's equation).
@@ -155,7 +172,7 @@ export function modelDiagram(m: Model, options: ModelDiagramOptions = {}): Diagr
 
   const frozenCount = g.params.filter((p) => p.attrs.kind === "frozen").reduce((s, p) => s + count(evalShape(p.shape, g.sizes, p.path)), 0);
   const totalCount = g.params.filter((p) => p.attrs.kind !== "constant").reduce((s, p) => s + count(evalShape(p.shape, g.sizes, p.path)), 0);
-  const graph = emptyGraph(m.name, `${m.name}: ${totalCount.toLocaleString("en-US")} parameters${frozenCount ? ` (${frozenCount.toLocaleString("en-US")} frozen)` : ""}`);
+  const graph = emptyGraph(m.name, `${m.name}: ${totalCount.toLocaleString("en-US")} parameters${frozenCount ? ` (${frozenCount.toLocaleString("en-US")} frozen)` : ""}${live?.at ?? ""}`);
   const clusters = new Map<Scope, Cluster>();
   const clusterOf = (s: Scope | undefined): string | undefined => {
     if (!s) return undefined;
@@ -193,7 +210,7 @@ export function modelDiagram(m: Model, options: ModelDiagramOptions = {}): Diagr
       continue;
     }
     if (t.op === "scan" || scalar(t) || inlined(t) || unused(t)) continue;
-    const node = nodeOf(t, expr, carried.has(t));
+    const node = { ...nodeOf(t, expr, carried.has(t)), ...liveOf(t) };
     const cluster = clusterOf(t.scope);
     graph.nodes.push(cluster ? { ...node, cluster } : node);
     // Out of a folded scan comes its stacked (or last) value, not one step's.
@@ -202,17 +219,19 @@ export function modelDiagram(m: Model, options: ModelDiagramOptions = {}): Diagr
   }
   for (const [key, t] of Object.entries(g.outputs)) {
     const id = `output:${key}`;
-    graph.nodes.push({ id, kind: "tensor", role: "state-out", title: key, shape: showShape(t.shape), notes: [`output ${key} of ${m.name}`] });
+    graph.nodes.push({ id, kind: "tensor", role: "state-out", title: key, shape: showShape(t.shape), notes: [`output ${key} of ${m.name}`], ...liveOf(t) });
     for (const s of sources(t)) addEdge(s.from, id, s.via);
   }
-  // A folded box shows the shape it hands on, when it hands on one.
+  // A folded box shows the shape (and the live value) it hands on, when it hands on one.
   for (const { node, members } of boxes.values()) {
-    const out = new Set([...edges.values()].filter((e) => e.from === node.id).map((e) => showShape(e.via!.shape)));
+    const vias = [...edges.values()].filter((e) => e.from === node.id).map((e) => e.via!);
+    const out = new Set(vias.map((v) => showShape(v.shape)));
     const params = members.filter((t) => t.op === "param");
     if (out.size === 1) node.shape = [...out][0];
+    if (new Set(vias).size === 1) Object.assign(node, liveOf(vias[0]));
     node.notes = [`${members.filter((t) => !WIRING.has(t.op) && !scalar(t)).length} ops, ${params.length} parameter tensors (expand: ["${node.id}"] to draw them)`];
   }
-  graph.edges.push(...[...edges.values()].map(({ via: _via, ...e }) => e));
+  graph.edges.push(...[...edges.values()].map(({ via, ...e }) => ({ ...e, ...(e.kind === "data" && liveOf(via).values ? { values: liveOf(via).values } : {}) })));
 
   // Recurrence: a state's next value goes back to its placeholder, when the body reads it.
   const recurrences: string[] = [];
@@ -241,6 +260,7 @@ export function modelDiagram(m: Model, options: ModelDiagramOptions = {}): Diagr
     lines: [
       ...(frozen ? ["❄ dashed: parameters that do not learn (frozen or constant)."] : []),
       ...(recurrences.length ? ["Red dashed edges carry a state to the next step (the recurrence)."] : []),
+      ...(live?.caption ?? []),
     ],
   };
   const text = [describe(graph, "model diagram"), ...recurrences.map((r) => `  recurrence: ${r}`)].join("\n");

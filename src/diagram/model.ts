@@ -28,6 +28,8 @@ export interface GraphNode {
   notes?: readonly string[];
   /** Live values at the diagram's step (one batch element). */
   values?: readonly number[];
+  /** Live values written as text instead of the preview of `values` (a model diagram's summary of a large tensor). */
+  valueText?: string;
   /** In a diff: how this node compares. */
   status?: Status;
   /** In a diff: what changed. */
