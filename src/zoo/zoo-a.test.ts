@@ -175,3 +175,114 @@ describe("zoo.memN2N: K hops of attention over sentence memories, adjacent weigh
     assert.throws(() => zoo.memN2N({ temporal: "yes" as never }), (e: unknown) => e instanceof ArchlabError && /temporal of zoo\.memN2N/.test(e.message) && /true or false/.test(e.message));
   });
 });
+
+/** One LSTM step from its equations, with the gate weights at `prefix` (W_g [In, H], U_g [H, H], b_g [H]). */
+function lstm(p: Record<string, ND>, prefix: string, x: number[], h: number[], c: number[]) {
+  const gate = (g: string) => plus(affine(x, p[`${prefix}/W_${g}`], p[`${prefix}/b_${g}`]), affine(h, p[`${prefix}/U_${g}`]));
+  const [i, f, o] = ["i", "f", "o"].map((g) => gate(g).map(sig));
+  const g = gate("g").map(Math.tanh);
+  const cn = c.map((cv, k) => f[k] * cv + i[k] * g[k]);
+  return { h: cn.map((v, k) => o[k] * Math.tanh(v)), c: cn };
+}
+
+/** GNMT (Wu et al. 2016, §3 and Fig. 1) as plain loops over one sequence pair, with the model's parameters. */
+function gnmtLoop(p: Record<string, ND>, src: number[][], tgt: number[][], L: { enc: number; dec: number }) {
+  const H = p["keys/U_a"].shape[0];
+  const zero = () => new Array<number>(H).fill(0);
+  const run = (prefix: string, xs: number[][], reverse = false) => {
+    const out: number[][] = new Array(xs.length);
+    let s = { h: zero(), c: zero() };
+    for (let k = 0; k < xs.length; k++) {
+      const t = reverse ? xs.length - 1 - k : k;
+      s = lstm(p, prefix, xs[t], s.h, s.c);
+      out[t] = s.h;
+    }
+    return out;
+  };
+  // Bidirectional bottom layer, then layer 2, then residual layers.
+  const fw = run("encoder1/forward", src), bw = run("encoder1/backward", src, true);
+  let x = fw.map((h, t) => [...h, ...bw[t]]);
+  x = run("encoder2/lstm", x);
+  for (let l = 3; l <= L.enc; l++) x = run(`encoder${l}/lstm`, x).map((h, t) => plus(h, x[t]));
+  const E = x;
+  const K = E.map((e) => affine(e, p["keys/U_a"]));
+  const states = Array.from({ length: L.dec }, () => ({ h: zero(), c: zero() }));
+  const alphas: number[][] = [], outs: number[][] = [];
+  for (const t of tgt) {
+    // Attention from the bottom decoder layer's previous output over all encoder states.
+    const q = affine(states[0].h, p["decoder/W_a"]);
+    const alpha = softmax(K.map((k) => affine(plus(k, q).map(Math.tanh), p["decoder/v_a"])[0]));
+    const a = E[0].map((_, j) => E.reduce((s, e, i) => s + alpha[i] * e[j], 0));
+    let y = t;
+    for (let l = 1; l <= L.dec; l++) {
+      const s = lstm(p, `decoder/layer${l}`, [...y, ...a], states[l - 1].h, states[l - 1].c);
+      states[l - 1] = s;
+      y = l >= 3 ? plus(s.h, y) : s.h;
+    }
+    alphas.push(alpha);
+    outs.push(affine(y, p["decoder/W_out"], p["decoder/b_out"]));
+  }
+  return { alphas, outs };
+}
+
+describe("zoo.gnmt: bidirectional bottom encoder layer, residuals from layer 3 up, attention from the bottom decoder layer", () => {
+  /** Parameters of one LSTM layer with one bias per gate. */
+  const lstmParams = (In: number, H: number) => 4 * (In * H + H * H + H);
+
+  it("summary: shapes and parameter counts by hand", () => {
+    const [In, Out, H, A] = [4, 4, 16, 8];
+    const m = zoo.gnmt();
+    assert.deepEqual(rows(m, { B: 2, S: 6, T: 5 }), [
+      ["src", "Input", [2, 6, In], 0], ["tgt", "Input", [2, 5, Out], 0],
+      ["encoder1", "LSTM", [2, 6, 2 * H], 2 * lstmParams(In, H)],
+      ["encoder2", "LSTM", [2, 6, H], lstmParams(2 * H, H)],
+      ["encoder3", "LSTM", [2, 6, H], lstmParams(H, H)], ["encoder4", "LSTM", [2, 6, H], lstmParams(H, H)],
+      ["keys", "Linear", [2, 6, A], H * A],
+      ["decoder", "GNMTDecoder", [2, 5, Out], H * A + A + lstmParams(Out + H, H) + 3 * lstmParams(2 * H, H) + H * Out + Out],
+    ]);
+    const deep = zoo.gnmt({ encoderLayers: 8, decoderLayers: 8, NHidden: 8, NAttention: 4, NIn: 3, NOut: 5 });
+    assert.equal(deep.summary({ B: 1, S: 1, T: 1 }).totalParams,
+      2 * lstmParams(3, 8) + lstmParams(16, 8) + 6 * lstmParams(8, 8) + 8 * 4 + 8 * 4 + 4 + lstmParams(5 + 8, 8) + 7 * lstmParams(16, 8) + 8 * 5 + 5);
+  });
+
+  it("has the GNMT structure in its graph: one forward and one reversed scan over the source at the bottom, residual adds exactly from layer 3 up, attention keys over the top encoder layer read by the decoder", () => {
+    const m = zoo.gnmt({ encoderLayers: 5, decoderLayers: 4 });
+    const all = (nodes: readonly typeof m.graph.nodes[number][]): typeof m.graph.nodes[number][] =>
+      nodes.flatMap((t) => (t.op === "scan" ? [t, ...all((t.attrs.scan as { body: typeof nodes }).body)] : [t]));
+    const nodes = all(m.graph.nodes);
+    const at = (path: string) => nodes.find((t) => t.path === path)!;
+    const src = m.graph.inputs[0];
+    const bottom = nodes.filter((t) => t.op === "scan" && t.path.startsWith("encoder1/"));
+    assert.deepEqual(bottom.map((t) => [t.path, (t.attrs.scan as { reverse: boolean }).reverse, t.inputs[0] === src]), [["encoder1/forward", false, true], ["encoder1/backward", true, true]]);
+    assert.equal(at("encoder1/h").op, "concat");
+    // Residual: block l's output is its LSTM's states plus its input (the block below's output).
+    const residual = (l: number) => at(`encoder${l}/h`).op === "add" && at(`encoder${l}/h`).inputs[1] === at(`encoder${l - 1}/h`);
+    assert.deepEqual([2, 3, 4, 5].map(residual), [false, true, true, true]);
+    const decoderResidual = (l: number) => nodes.some((t) => t.path === `decoder/layer${l}/y` && t.op === "add" && t.inputs[0] === at(`decoder/layer${l}/h`));
+    assert.deepEqual([1, 2, 3, 4].map(decoderResidual), [false, false, true, true]);
+    // Keys are made from the top encoder layer's states (all S of them); the decoder's scores read them and the bottom layer's previous h.
+    assert.equal(at("keys/K").inputs[0], at("encoder5/h"));
+    const scoresIn = nodes.filter((t) => t.scope?.name === "decoder" && t.op === "add" && t.inputs.includes(at("keys/K")));
+    assert.equal(scoresIn.length, 1);
+    assert.equal(at("decoder/q").inputs[0].inputs[0].path, "decoder/h1_prev");
+    // The context a feeds every decoder layer.
+    for (let l = 1; l <= 4; l++) assert.ok(at(`decoder/layer${l}/concat`).inputs.includes(at("decoder/a")), `layer ${l} reads the context`);
+  });
+
+  it("computes what a plain-loop GNMT computes, attention over every encoder state at every step (tiny sizes; both interpreters)", async () => {
+    const L = { enc: 4, dec: 3 };
+    const net = zoo.gnmt({ NIn: 2, NOut: 3, NHidden: 3, NAttention: 2, encoderLayers: L.enc, decoderLayers: L.dec, seed: 4 });
+    randomise(net, 1, 11);
+    const random = seedrandom("gnmt-data");
+    const [B, S, T] = [2, 5, 4];
+    const src = Array.from({ length: B }, () => Array.from({ length: S }, () => [random() * 2 - 1, random() * 2 - 1]));
+    const tgt = Array.from({ length: B }, () => Array.from({ length: T }, () => [random(), random(), random()]));
+    const want = src.map((s, b) => gnmtLoop(net.params, s, tgt[b], L));
+    for (const [backend, tol] of [["reference", 1e-12], ["fast", 1e-5]] as const) {
+      const { outputs } = await net.run({ src, tgt }, { backend });
+      close(outputs.alpha.data, want.flatMap((w) => w.alphas.flat()), tol, `${backend} alpha`);
+      close(outputs.o.data, want.flatMap((w) => w.outs.flat()), tol, `${backend} o`);
+    }
+    assert.deepEqual((await net.run({ src, tgt })).outputs.alpha.shape, [B, T, S]);
+  });
+});
