@@ -286,3 +286,86 @@ describe("zoo.gnmt: bidirectional bottom encoder layer, residuals from layer 3 u
     assert.deepEqual((await net.run({ src, tgt })).outputs.alpha.shape, [B, T, S]);
   });
 });
+
+/** A task's time-first batch [T][B][n] as [B][T][n]. */
+const batchFirst = (xs: number[][][]) => xs[0].map((_, b) => xs.map((r) => r[b]));
+
+describe("zoo.lsm: a leaky integrate-and-fire reservoir with spikes and a fitted linear readout", () => {
+  const sines = (seed: number) => batchFirst(tasks.sine({ length: 200, seed }).batch(4).xs);
+
+  it("summary: the liquid's frozen weights and the readout's, counted by hand; only the readout is trainable", () => {
+    const m = zoo.lsm({ NInput: 2, NReservoir: 50, NOutput: 3 });
+    assert.deepEqual(rows(m, { B: 4, SeqLen: 9 }), [["x", "Input", [4, 9, 2], 0], ["liquid", "LIF reservoir", [4, 9, 50], 2 * 50 + 50 * 50 + 50], ["readout", "Readout", [4, 9, 3], 50 * 3 + 3]]);
+    const s = m.summary({ B: 1, SeqLen: 1 });
+    assert.equal(s.trainableParams, 50 * 3 + 3);
+    assert.deepEqual(Object.fromEntries(m.graph.params.map((p) => [p.path, p.attrs.kind])), { "liquid/W_in": "frozen", "liquid/W": "frozen", "liquid/b": "frozen", "readout/W": "trainable", "readout/b": "trainable" });
+    assert.equal(zoo.lsm.meta.family, "reservoir");
+  });
+
+  it("its recurrent weights obey Dale's law: the first 20% of the neurons only inhibit, the rest only excite, none onto itself", () => {
+    const W = zoo.lsm({ NReservoir: 50 }).params["liquid/W"];
+    for (let i = 0; i < 50; i++) {
+      const r = row(W, i);
+      assert.ok(i < 10 ? r.every((v) => v <= 0) : r.every((v) => v >= 0), `neuron ${i}`);
+      assert.equal(r[i], 0);
+    }
+    const nonzero = W.data.filter((v) => v !== 0).length / (50 * 49);
+    assert.ok(nonzero > 0.05 && nonzero < 0.15, `density ${nonzero}`);
+  });
+
+  it("spikes are 0 or 1, fired exactly where the membrane crossed the threshold, which then resets to 0 — as a plain-loop LIF network computes", async () => {
+    const net = zoo.lsm({ NReservoir: 40, threshold: 0.8 });
+    const x = sines(3).slice(0, 2).map((s) => s.slice(0, 60));
+    const { trace } = await net.run({ x }, { backend: "reference" });
+    const [s, v, vPre, r] = ["s", "v", "v_pre", "r"].map((n) => trace.get(`liquid/${n}`));
+    assert.deepEqual([...s.shape], [60, 2, 40]);
+    assert.ok(s.data.every((b) => b === 0 || b === 1));
+    const rate = Array.from(s.data).reduce((a, b) => a + b, 0) / s.data.length;
+    assert.ok(rate > 0.02 && rate < 0.9, `firing rate ${rate}`);
+    s.data.forEach((b, i) => {
+      assert.equal(b === 1, vPre.data[i] > 0.8, `spike ${i} iff v′ > θ`);
+      assert.equal(v.data[i], b === 1 ? 0 : vPre.data[i], `reset ${i}`);
+    });
+    // The plain loop, from the equations, with the model's weights.
+    const p = net.params;
+    const [leak, decay] = [0.5, 0.5];
+    const want: number[] = [];
+    for (let b = 0; b < 2; b++) {
+      let [vm, sp, tr] = [0, 0, 0].map(() => new Array<number>(40).fill(0));
+      for (let t = 0; t < 60; t++) {
+        const I = plus(affine(x[b][t], p["liquid/W_in"], p["liquid/b"]), affine(sp, p["liquid/W"]));
+        const pre = vm.map((u, k) => (1 - leak) * u + I[k]);
+        sp = pre.map((u) => (u > 0.8 ? 1 : 0));
+        vm = pre.map((u, k) => (sp[k] ? 0 : u));
+        tr = tr.map((u, k) => decay * u + sp[k]);
+        tr.forEach((u, k) => (want[(t * 2 + b) * 40 + k] = u));
+      }
+    }
+    close(r.data, want, 1e-12, "spike traces r");
+    const fast = await net.run({ x });
+    assert.ok(fast.trace.get("liquid/s").data.every((b) => b === 0 || b === 1), "fast path: spikes are 0 or 1");
+  });
+
+  it("a readout fitted by ridge regression recalls the input of two steps before from the spikes, on unseen sines (MSE < 0.03, a fifth of repeating the current input)", async () => {
+    const net = zoo.lsm();
+    const delayed = (xs: number[][][]) => xs.map((seq) => seq.map((_, t) => [t >= 2 ? seq[t - 2][0] : 0]));
+    const train = sines(1);
+    await zoo.fitReadout(net, { x: train }, delayed(train), { lambda: 1e-4, washout: 20 });
+    const test = sines(2);
+    const { outputs } = await net.run({ x: test });
+    const xs = test.flat(2), ys = delayed(test).flat(2);
+    let mse = 0, baseline = 0, n = 0;
+    ys.forEach((y, i) => {
+      if (i % 200 < 20) return;
+      mse += (outputs.y.data[i] - y) ** 2;
+      baseline += (xs[i] - y) ** 2;
+      n++;
+    });
+    assert.ok(mse / n < 0.03 && mse < baseline / 5, `test MSE ${mse / n}, repeating the current input ${baseline / n}`);
+  });
+
+  it("refuses bad options, naming them", () => {
+    assert.throws(() => zoo.lsm({ leak: 2 }), (e: unknown) => e instanceof ArchlabError && /leak of zoo\.lsm/.test(e.message));
+    assert.throws(() => zoo.lsm({ threshold: 0 }), (e: unknown) => e instanceof ArchlabError && /threshold of zoo\.lsm/.test(e.message));
+  });
+});
