@@ -39,12 +39,12 @@ function lstmStep(x: Tensor, h: Tensor, c: Tensor, inSize: string, hidden: strin
   return { h: named("h", mul(o, tanh(cn))), c: cn };
 }
 
-/** An LSTM layer over a sequence [B, S, In] (forward, or reversed): every step's h, [B, S, H]. */
-function lstmLayer(name: string, xs: Tensor, inSize: string, hidden: string, reverse = false): Tensor {
+/** An LSTM layer over a sequence [B, S, In] (forward, or reversed) from a zero state: every step's h, [B, S, H]. */
+function lstmLayer(name: string, xs: Tensor, inSize: string, hidden: string, zero: Tensor, reverse = false): Tensor {
   const { out } = scan(
     name,
     { x: xs },
-    { h: zeros(["B", hidden]), c: zeros(["B", hidden]) },
+    { h: zero, c: zero },
     ({ x }, { h, c }) => {
       const next = lstmStep(x, h, c, inSize, hidden);
       return { state: next, out: { h: next.h } };
@@ -93,16 +93,18 @@ export const gnmt = entry<GnmtOptions>(
       () => {
         const src = input("src", ["B", "S", "NIn"]);
         const tgt = input("tgt", ["B", "T", "NOut"]);
-        let x = block("encoder1", "BiLSTM", () => named("h", concat([lstmLayer("forward", src, "NIn", "NHidden"), lstmLayer("backward", src, "NIn", "NHidden", true)], -1)));
-        x = block("encoder2", "LSTM", () => named("h", lstmLayer("lstm", x, "2*NHidden", "NHidden")));
+        // One zero state [B, NHidden] starts every LSTM (one node in the diagram, not one per layer).
+        const zero = zeros(["B", "NHidden"]);
+        let x = block("encoder1", "BiLSTM", () => named("h", concat([lstmLayer("forward", src, "NIn", "NHidden", zero), lstmLayer("backward", src, "NIn", "NHidden", zero, true)], -1)));
+        x = block("encoder2", "LSTM", () => named("h", lstmLayer("lstm", x, "2*NHidden", "NHidden", zero)));
         for (let l = 3; l <= encoderLayers; l++) {
           const below = x;
-          x = block(`encoder${l}`, "ResidualLSTM", () => named("h", add(lstmLayer("lstm", below, "NHidden", "NHidden"), below)));
+          x = block(`encoder${l}`, "ResidualLSTM", () => named("h", add(lstmLayer("lstm", below, "NHidden", "NHidden", zero), below)));
         }
         const E = x;
         const K = block("keys", "Linear", () => named("K", matmul(E, param("U_a", ["NHidden", "NAttention"]))));
         const layers = Array.from({ length: decoderLayers }, (_, i) => i + 1);
-        const init = Object.fromEntries(layers.flatMap((l) => [[`h${l}`, zeros(["B", "NHidden"])], [`c${l}`, zeros(["B", "NHidden"])]]));
+        const init = Object.fromEntries(layers.flatMap((l) => [[`h${l}`, zero], [`c${l}`, zero]]));
         const { out } = scan(
           "decoder",
           { t: tgt },
