@@ -11,6 +11,8 @@ import { ArchlabError } from "../errors";
 import type { Model } from "../lang";
 import type { ND } from "../lang/nd";
 import { tasks } from "../train/tasks";
+import { modelDiagram } from "../diagram/graph";
+import { readLayout } from "../../test/support/layout";
 import * as zoo from ".";
 
 const sig = (x: number) => 1 / (1 + Math.exp(-x));
@@ -362,6 +364,20 @@ describe("zoo.lsm: a leaky integrate-and-fire reservoir with spikes and a fitted
       n++;
     });
     assert.ok(mse / n < 0.03 && mse < baseline / 5, `test MSE ${mse / n}, repeating the current input ${baseline / n}`);
+  });
+
+  it("its diagram shows what the reference article says zoo drawings hide: three recurrences (spikes, membrane, trace), frozen liquid weights, a trained readout; the ELM beside it has none", async () => {
+    const svg = await modelDiagram(zoo.lsm(), { expand: true }).toSvg();
+    const red = readLayout(svg).edges.filter((e) => e.stroke === "#d1242f").map((e) => [e.from, e.to]);
+    assert.deepEqual(red.sort(), [["liquid/r", "liquid/r_prev"], ["liquid/s", "liquid/s_prev"], ["liquid/v", "liquid/v_prev"]]);
+    const dashed = (id: string) => {
+      const at = svg.indexOf(`<title>${id}</title>`);
+      assert.ok(at >= 0, `node ${id} drawn`);
+      return /stroke-dasharray/.test(svg.slice(at, svg.indexOf("</g>", at)));
+    };
+    assert.deepEqual(["liquid/W_in", "liquid/W", "liquid/b", "readout/W", "readout/b"].map(dashed), [true, true, true, false, false]);
+    const elmSvg = await modelDiagram(zoo.elm()).toSvg();
+    assert.deepEqual(readLayout(elmSvg).edges.filter((e) => e.stroke === "#d1242f"), []);
   });
 
   it("refuses bad options, naming them", () => {
