@@ -236,9 +236,9 @@ describe("zoo.gnmt: bidirectional bottom encoder layer, residuals from layer 3 u
     const m = zoo.gnmt();
     assert.deepEqual(rows(m, { B: 2, S: 6, T: 5 }), [
       ["src", "Input", [2, 6, In], 0], ["tgt", "Input", [2, 5, Out], 0],
-      ["encoder1", "LSTM", [2, 6, 2 * H], 2 * lstmParams(In, H)],
+      ["encoder1", "BiLSTM", [2, 6, 2 * H], 2 * lstmParams(In, H)],
       ["encoder2", "LSTM", [2, 6, H], lstmParams(2 * H, H)],
-      ["encoder3", "LSTM", [2, 6, H], lstmParams(H, H)], ["encoder4", "LSTM", [2, 6, H], lstmParams(H, H)],
+      ["encoder3", "ResidualLSTM", [2, 6, H], lstmParams(H, H)], ["encoder4", "ResidualLSTM", [2, 6, H], lstmParams(H, H)],
       ["keys", "Linear", [2, 6, A], H * A],
       ["decoder", "GNMTDecoder", [2, 5, Out], H * A + A + lstmParams(Out + H, H) + 3 * lstmParams(2 * H, H) + H * Out + Out],
     ]);
