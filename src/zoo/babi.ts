@@ -62,6 +62,9 @@ export function babiIds(text: string): number[] {
  * stories[0].question;  // "Where is Mary?"
  */
 export function babi(options: BabiOptions = {}) {
+  if (options === null || typeof options !== "object" || Array.isArray(options)) throw errors.badOption("of zoo.babi", options, "an options object");
+  const known = ["count", "sentences", "seed"];
+  for (const k of Object.keys(options)) if (!known.includes(k)) throw errors.unknownName("option", k, known, "zoo.babi");
   const count = whole("babi", "count", options.count ?? 32);
   const n = whole("babi", "sentences", options.sentences ?? 4);
   const random = seedrandom(`babi:${options.seed ?? 0}`);

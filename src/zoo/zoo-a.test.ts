@@ -74,7 +74,9 @@ describe("zoo.babi: a seeded bAbI-style single-supporting-fact task", () => {
     assert.ok(sameAsLast < 150, `${sameAsLast} of 200 answers are the last sentence's place`);
   });
 
-  it("names a word outside the vocabulary", () => {
+  it("names a word outside the vocabulary, an unknown option and a bad count", () => {
+    assert.throws(() => zoo.babi({ cout: 3 } as never), (e: unknown) => e instanceof ArchlabError && /Unknown option "cout" in zoo\.babi/.test(e.message));
+    assert.throws(() => zoo.babi({ count: 0 }), (e: unknown) => e instanceof ArchlabError && /count of zoo\.babi/.test(e.message));
     assert.throws(() => zoo.babiIds("Bill went to the kitchen."), (e: unknown) => e instanceof ArchlabError && /Unknown word "bill"/.test(e.message));
   });
 });
