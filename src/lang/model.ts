@@ -92,7 +92,8 @@ export class Model {
       if (!kinds.has(unit)) {
         let s = t.scope;
         while (s?.parent) s = s.parent;
-        const scanKind = t.op === "scanOut" || t.op === "scanFinal" ? (t.inputs[0].attrs.kind as string) : undefined;
+        // A top-level scan's row is of its kind; a scan inside a block (a BiLSTM's two scans) leaves the row to the block's kind.
+        const scanKind = (t.op === "scanOut" || t.op === "scanFinal") && !t.inputs[0].scope ? (t.inputs[0].attrs.kind as string) : undefined;
         kinds.set(unit, scanKind ?? (s ? (s.kind ?? "Block") : t.op === "input" ? "Input" : t.op));
       }
     }

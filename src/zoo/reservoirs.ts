@@ -5,7 +5,7 @@
  * reference article says zoo drawings fail to show.
  */
 import { ArchlabError, errors } from "../errors";
-import { add, block, input, inits, matmul, model, mul, named, param, scan, tanh, zeros, type Model, type Tensor, type ValueLike } from "../lang";
+import { add, block, input, inits, matmul, model, mul, named, param, relu, scan, sub, tanh, where, zeros, type Init, type Model, type Tensor, type ValueLike } from "../lang";
 import { toND } from "../lang/run";
 import type { ND } from "../lang/nd";
 import { entry, real, whole } from "./entry";
@@ -117,6 +117,110 @@ export const elm = entry<ElmOptions>(
           return named("h", tanh(add(matmul(x, W), b)));
         });
         return { y: readout(h, "NHidden") };
+      },
+      { seed: o.seed },
+    );
+  },
+);
+
+/** Options of {@link lsm}. */
+export interface LsmOptions {
+  NInput?: number;
+  NReservoir?: number;
+  NOutput?: number;
+  /** Firing threshold θ of the membrane potential (default 1). */
+  threshold?: number;
+  /** Membrane leak per step: v ← (1 − leak) v + I (default 0.5). */
+  leak?: number;
+  /** Decay of each neuron's spike trace r ← decay · r + s, the liquid state the readout reads (default 0.5). */
+  traceDecay?: number;
+  /** Input weights are uniform on ±inputScale (default 3). */
+  inputScale?: number;
+  /** Recurrent weights' magnitudes are uniform on [0, recurrentScale] (default 0.3). */
+  recurrentScale?: number;
+  /** Fraction of nonzero recurrent weights (default 0.1). */
+  density?: number;
+  /** Fraction of inhibitory neurons, whose outgoing weights are negative (default 0.2, as in the cortex and Maass et al.). */
+  inhibitory?: number;
+  seed?: number;
+}
+
+/**
+ * A recurrent weight matrix of spiking neurons [from, to]: each entry kept with probability
+ * `density`, magnitude uniform on [0, scale], negative in the rows of the first `inhibitory`
+ * fraction of the neurons (Dale's law: a neuron's synapses all excite or all inhibit).
+ */
+const daleInit = (scale: number, density: number, inhibitory: number): Init => (shape, random) => {
+  const [n, m] = shape;
+  const out = { shape: [n, m], data: new Float64Array(n * m) };
+  const inhibitors = Math.round(inhibitory * n);
+  for (let i = 0; i < n; i++) for (let j = 0; j < m; j++) if (i !== j && random() < density) out.data[i * m + j] = (i < inhibitors ? -1 : 1) * scale * random();
+  return out;
+};
+
+/**
+ * Liquid state machine (Maass, Natschläger & Markram 2002): a fixed random reservoir ("liquid") of
+ * leaky integrate-and-fire neurons that communicate by spikes, and a linear readout of the
+ * neurons' filtered spike trains — the only part learned ({@link fitReadout}). Per step:
+ *
+ *     I = xₜ W_in + sₜ₋₁ W + b                input and the previous step's spikes (W frozen, sparse, 20% inhibitory)
+ *     v′ = (1 − leak) vₜ₋₁ + I                leaky integration of the membrane potential
+ *     sₜ = [v′ > θ]                           a spike: 1 or 0
+ *     vₜ = v′ ⊙ (1 − sₜ)                      reset to 0 after a spike
+ *     rₜ = decay · rₜ₋₁ + sₜ,   yₜ = rₜ W_out + b_out
+ *
+ * The spike is a step function, written `where(relu(v′ − θ), 1, 0)` (relu is nonzero exactly
+ * where v′ > θ). The neurons have no refractory period beyond the reset.
+ *
+ * @example
+ * const net = zoo.lsm({ NReservoir: 200 });
+ * await zoo.fitReadout(net, { x: xs }, ys, { lambda: 1e-4, washout: 20 });
+ * const { trace } = await net.run({ x: xs });
+ * trace.get("liquid/s");   // every neuron's spikes at every step: [SeqLen, B, NReservoir]
+ */
+export const lsm = entry<LsmOptions>(
+  "lsm",
+  {
+    title: "Liquid state machine",
+    citation: "Maass, Natschläger & Markram, Real-time computing without stable states: a new framework for neural computation based on perturbations, Neural Computation 14, 2002",
+    year: 2002,
+    family: "reservoir",
+    parents: ["esn"],
+  },
+  { NInput: 1, NReservoir: 100, NOutput: 1, threshold: 1, leak: 0.5, traceDecay: 0.5, inputScale: 3, recurrentScale: 0.3, density: 0.1, inhibitory: 0.2, seed: 0 },
+  (o) => {
+    const sizes = { NInput: whole("lsm", "NInput", o.NInput), NReservoir: whole("lsm", "NReservoir", o.NReservoir), NOutput: whole("lsm", "NOutput", o.NOutput) };
+    const theta = real("lsm", "threshold", o.threshold, 1e-6, 1e6);
+    const leak = real("lsm", "leak", o.leak, 0, 1);
+    const decay = real("lsm", "traceDecay", o.traceDecay, 0, 1);
+    const inputScale = real("lsm", "inputScale", o.inputScale, 0, 1e6);
+    const recurrentScale = real("lsm", "recurrentScale", o.recurrentScale, 0, 1e6);
+    const density = real("lsm", "density", o.density, 0, 1);
+    const inhibitory = real("lsm", "inhibitory", o.inhibitory, 0, 1);
+    return model(
+      "LSM",
+      sizes,
+      () => {
+        const xs = input("x", ["B", "SeqLen", "NInput"]);
+        const zero = zeros(["B", "NReservoir"]);
+        const { out } = scan(
+          "liquid",
+          { x: xs },
+          { v: zero, s: zero, r: zero },
+          ({ x }, { v, s, r }) => {
+            const W_in = param("W_in", ["NInput", "NReservoir"], { kind: "frozen", init: inits.uniform(inputScale) });
+            const W = param("W", ["NReservoir", "NReservoir"], { kind: "frozen", init: daleInit(recurrentScale, density, inhibitory) });
+            const b = param("b", ["NReservoir"], { kind: "frozen", init: inits.uniform(0.1) });
+            const I = named("I", add(add(matmul(x, W_in), matmul(s, W)), b));
+            const vPre = named("v_pre", add(mul(v, 1 - leak), I));
+            const sn = named("s", where(relu(sub(vPre, theta)), 1, 0));
+            const vn = named("v", mul(vPre, sub(1, sn)));
+            const rn = named("r", add(mul(r, decay), sn));
+            return { state: { v: vn, s: sn, r: rn }, out: { r: rn } };
+          },
+          { kind: "LIF reservoir" },
+        );
+        return { y: readout(out.r, "NReservoir") };
       },
       { seed: o.seed },
     );
