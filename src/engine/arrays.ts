@@ -92,6 +92,20 @@ export function shapeOf(value: unknown, what: string): number[] {
   return shape;
 }
 
+/**
+ * The rank `value` has by its first elements, nothing else checked — for a caller that only needs
+ * the rank before a function that checks the whole value (shapeOf) reads it anyway.
+ */
+export function rankOf(value: unknown): number {
+  const v = unwrap(value);
+  let rank = 0;
+  for (let probe: unknown = v; isList(probe); probe = probe[0]) {
+    rank++;
+    if (probe.length === 0) break;
+  }
+  return rank;
+}
+
 const isList = (node: unknown): node is ArrayLike<unknown> => Array.isArray(node) || (ArrayBuffer.isView(node) && !(node instanceof DataView));
 
 /**
