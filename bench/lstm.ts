@@ -96,13 +96,20 @@ export async function benchLstm(log: (line: string) => void = () => {}): Promise
   const size = ({ T, B, In, H }: typeof small) => `T=${T} B=${B} In=${In} H=${H}`;
 
   log(`small LSTM (${size(small)}): ours, PyTorch, tf.layers.lstm on ${backend}`);
-  const oursSmall = await oursLstm(small.T, small.B, small.In, small.H, "float64", 21);
-  const oursSmall32 = await oursLstm(small.T, small.B, small.In, small.H, "float32", 21);
-  const torchSmall = torchLstm(small.T, small.B, small.In, small.H, 21);
-  const torchSmallMs = typeof torchSmall === "string" ? torchSmall : torchSmall.ms;
+  // Alternating rounds, each side keeping its best median, as torchForwardRow does: the machine may be shared.
+  let oursSmall = Infinity;
+  let oursSmall32 = Infinity;
+  let torchSmall: ReturnType<typeof torchLstm> = "not measured";
+  let torchSmallMs: number | string = Infinity;
+  for (let round = 0; round < 3; round++) {
+    oursSmall = Math.min(oursSmall, await oursLstm(small.T, small.B, small.In, small.H, "float64", 21));
+    oursSmall32 = Math.min(oursSmall32, await oursLstm(small.T, small.B, small.In, small.H, "float32", 21));
+    torchSmall = torchLstm(small.T, small.B, small.In, small.H, 21);
+    torchSmallMs = typeof torchSmall === "string" ? torchSmall : typeof torchSmallMs === "number" ? Math.min(torchSmallMs, torchSmall.ms) : torchSmallMs;
+  }
   const layersSmall = await layersLstm(small.T, small.B, small.In, small.H, 5);
-  rows.push(compare(`LSTM trace ${size(small)} float64 vs PyTorch nn.LSTM (float32, fused, no trace)`, oursSmall, torchSmallMs, 0.5, "ratio ≤ 0.5 (2× faster)"));
-  rows.push(compare(`LSTM trace ${size(small)} float32 vs PyTorch nn.LSTM`, oursSmall32, torchSmallMs, 0.5, "ratio ≤ 0.5 (2× faster)"));
+  rows.push(compare(`LSTM trace ${size(small)} float64 vs PyTorch nn.LSTM (float32, fused, no trace); best of 3 alternating rounds`, oursSmall, torchSmallMs, 0.5, "ratio ≤ 0.5 (2× faster)"));
+  rows.push(compare(`LSTM trace ${size(small)} float32 vs PyTorch nn.LSTM; best of 3 alternating rounds`, oursSmall32, torchSmallMs, 0.5, "ratio ≤ 0.5 (2× faster)"));
   rows.push(compare(`LSTM trace ${size(small)} float64 vs tf.layers.lstm (${backend})`, oursSmall, layersSmall, 0.1, "ratio ≤ 0.1 (10× faster)"));
 
   log(`fromTorch LSTM forward (${size(small)}) against PyTorch, alternating rounds`);
