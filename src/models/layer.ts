@@ -6,7 +6,7 @@
 import type { CellDef, NodeDef } from "../cells/define";
 import { evalSize } from "../cells/define";
 import { ArchlabError, errors } from "../errors";
-import { allocate, checkBytes, memoryLimit, shapeOf, toFlat, toNested, type DType, type FloatArray, type NestedInput } from "../engine/arrays";
+import { allocate, checkBytes, leadingShape, memoryLimit, shapeOf, toFlat, toNested, type DType, type FloatArray, type NestedInput } from "../engine/arrays";
 import { describeSizes, type Cell, type FlatSequence, type RunOptions } from "../engine/cell";
 import type { Trace } from "../engine/trace";
 import { positionOf, type Direction, type LayerTraces } from "./trace";
@@ -28,7 +28,11 @@ export interface Sequence {
 
 /** Checks a sequence `[T, B, In]` (or `[B, T, In]` with batchFirst, or `[T, In]`) and flattens it time first. */
 export function readSequence(xs: NestedInput, In: number, { what, dtype, batchFirst = false }: { what: string; dtype: DType; batchFirst?: boolean }): Sequence {
-  const shape = shapeOf(xs, what);
+  // The shape by its first elements, checked in full by toFlat (one walk over the input, not two); an
+  // input refused here is walked by shapeOf first, so a ragged one is named as before.
+  let shape = leadingShape(xs);
+  const refused = shape[0] === 0 || (shape.length === 3 && shape[1] === 0) || (shape.length !== 2 && shape.length !== 3);
+  if (refused) shape = shapeOf(xs, what);
   const layout = batchFirst ? ["B", "T", In] : ["T", "B", In];
   if (shape[0] === 0 || (shape.length === 3 && shape[1] === 0)) throw errors.emptySequence(`The ${what}`);
   if (shape.length !== 2 && shape.length !== 3) throw errors.shape(what, layout, shape, `Give a sequence shaped [${layout.join(", ")}], or [T, ${In}] for one sequence.`);
