@@ -49,7 +49,7 @@ function oursLstm(T: number, B: number, In: number, H: number, dtype: DType, rep
  * of someone else's load does not land on one side only.
  */
 export async function torchForwardRow({ T, B, In, H }: { T: number; B: number; In: number; H: number }, log: (line: string) => void): Promise<BenchRow> {
-  const rounds = 3;
+  const rounds = 5;
   const repeats = 21;
   const xs = sequence(T, B, In);
   const lstm = fromTorch({ mode: "LSTM", inputSize: In, hiddenSize: H }, torchStateDict(sequenceModel(LSTM, { inputSize: In, hiddenSize: H, seed: 1 })));
@@ -101,15 +101,15 @@ export async function benchLstm(log: (line: string) => void = () => {}): Promise
   let oursSmall32 = Infinity;
   let torchSmall: ReturnType<typeof torchLstm> = "not measured";
   let torchSmallMs: number | string = Infinity;
-  for (let round = 0; round < 3; round++) {
+  for (let round = 0; round < 5; round++) {
     oursSmall = Math.min(oursSmall, await oursLstm(small.T, small.B, small.In, small.H, "float64", 21));
     oursSmall32 = Math.min(oursSmall32, await oursLstm(small.T, small.B, small.In, small.H, "float32", 21));
     torchSmall = torchLstm(small.T, small.B, small.In, small.H, 21);
     torchSmallMs = typeof torchSmall === "string" ? torchSmall : typeof torchSmallMs === "number" ? Math.min(torchSmallMs, torchSmall.ms) : torchSmallMs;
   }
   const layersSmall = await layersLstm(small.T, small.B, small.In, small.H, 5);
-  rows.push(compare(`LSTM trace ${size(small)} float64 vs PyTorch nn.LSTM (float32, fused, no trace); best of 3 alternating rounds`, oursSmall, torchSmallMs, 0.5, "ratio ≤ 0.5 (2× faster)"));
-  rows.push(compare(`LSTM trace ${size(small)} float32 vs PyTorch nn.LSTM; best of 3 alternating rounds`, oursSmall32, torchSmallMs, 0.5, "ratio ≤ 0.5 (2× faster)"));
+  rows.push(compare(`LSTM trace ${size(small)} float64 vs PyTorch nn.LSTM (float32, fused, no trace); best of 5 alternating rounds`, oursSmall, torchSmallMs, 0.5, "ratio ≤ 0.5 (2× faster)"));
+  rows.push(compare(`LSTM trace ${size(small)} float32 vs PyTorch nn.LSTM; best of 5 alternating rounds`, oursSmall32, torchSmallMs, 0.5, "ratio ≤ 0.5 (2× faster)"));
   rows.push(compare(`LSTM trace ${size(small)} float64 vs tf.layers.lstm (${backend})`, oursSmall, layersSmall, 0.1, "ratio ≤ 0.1 (10× faster)"));
 
   log(`fromTorch LSTM forward (${size(small)}) against PyTorch, alternating rounds`);
