@@ -7,21 +7,33 @@
 import { zoo } from "../src";
 import { compare, median, torchTiming, type BenchRow } from "./measure";
 
-/** Every zoo benchmark. */
+/**
+ * Every zoo benchmark. The machine may be shared: ours and PyTorch are measured in alternating
+ * rounds (a median each, after as many warm-up runs as PyTorch's script makes: the first runs of
+ * tfjs's WebAssembly are slower while V8 optimises its functions), each keeping its best round, so
+ * a burst of someone else's load does not land on one side only.
+ */
 export async function benchZoo(log: (line: string) => void = () => {}): Promise<BenchRow[]> {
   const side = 256;
+  const rounds = 3;
   const cae = zoo.convAutoEncoder();
   const x = { shape: [1, side, side, 3], data: Float32Array.from({ length: side * side * 3 }, (_, i) => Math.sin(0.37 * i)) };
-  log(`ConvAutoEncoder [1, ${side}, ${side}, 3]: ours (fast path, every node recorded), PyTorch`);
+  log(`ConvAutoEncoder [1, ${side}, ${side}, 3]: ours (fast path, every node recorded), PyTorch; ${rounds} alternating rounds`);
   let blocks = 0;
-  const ours = await median(
-    async () => {
-      const { trace } = await cae.run({ x });
-      blocks = ["enc1/pool", "enc2/pool", "enc3/pool", "dec1/relu", "dec2/relu", "dec3/relu", "y"].filter((p) => trace.get(p).data.length > 0).length;
-    },
-    { warmup: 1, repeats: 5 },
-  );
-  const torch = torchTiming("torch_cae.py", [side, 7]);
-  const reference = typeof torch === "string" ? torch : torch.ms;
-  return [compare(`ConvAutoEncoder forward [1, ${side}, ${side}, 3], ${blocks} block outputs recorded (of 7)`, ours, reference, 3, "ratio ≤ 3 (aim)")];
+  let ours = Infinity;
+  let reference: number | string = Infinity;
+  for (let round = 0; round < rounds; round++) {
+    const ms = await median(
+      async () => {
+        const { trace } = await cae.run({ x });
+        blocks = ["enc1/pool", "enc2/pool", "enc3/pool", "dec1/relu", "dec2/relu", "dec3/relu", "y"].filter((p) => trace.get(p).data.length > 0).length;
+      },
+      { warmup: 2, repeats: 5 },
+    );
+    ours = Math.min(ours, ms);
+    const torch = torchTiming("torch_cae.py", [side, 5]);
+    reference = typeof torch === "string" ? torch : typeof reference === "number" ? Math.min(reference, torch.ms) : reference;
+    log(`  round ${round + 1}: ours ${ours.toFixed(0)} ms, PyTorch ${typeof reference === "number" ? reference.toFixed(0) + " ms" : reference} (best so far)`);
+  }
+  return [compare(`ConvAutoEncoder forward [1, ${side}, ${side}, 3], ${blocks} block outputs recorded (of 7); best of ${rounds} alternating rounds`, ours, reference, 3, "ratio ≤ 3 (aim)")];
 }

@@ -68,14 +68,7 @@ const unwrap = (v: unknown): unknown =>
 export function shapeOf(value: unknown, what: string): number[] {
   const v = unwrap(value);
   if (ArrayBuffer.isView(v) && !(v instanceof DataView)) return [(v as unknown as ArrayLike<number>).length];
-  const shape: number[] = [];
-  let probe: unknown = v;
-  while (Array.isArray(probe) || (ArrayBuffer.isView(probe) && !(probe instanceof DataView))) {
-    const a = probe as ArrayLike<unknown>;
-    shape.push(a.length);
-    if (a.length === 0) break;
-    probe = a[0];
-  }
+  const shape = leadingShape(v);
   const walk = (node: unknown, depth: number, path: string) => {
     if (depth === shape.length) {
       if (typeof node !== "number") throw errors.notNumber(what, path, node);
@@ -89,6 +82,19 @@ export function shapeOf(value: unknown, what: string): number[] {
   };
   // Fast check first (no path strings); only a bad value pays for the walk that names where it is.
   if (fill(v, shape, 0, null, 0) < 0) walk(v, 0, "");
+  return shape;
+}
+
+/**
+ * The shape `value` has by its first elements, nothing else checked — for a caller that reads the
+ * whole value next with a function that checks it (toFlat), so it is walked once, not twice.
+ */
+export function leadingShape(value: unknown): number[] {
+  const shape: number[] = [];
+  for (let probe: unknown = unwrap(value); isList(probe); probe = probe[0]) {
+    shape.push(probe.length);
+    if (probe.length === 0) break;
+  }
   return shape;
 }
 

@@ -14,6 +14,26 @@ const torchCell = (def: CellDef, G: number, dtype: "float64" | "float32" = "floa
   return cell(def, { inputSize: 3, hiddenSize: 2, weights, dtype });
 };
 
+describe("runFlat: a sequence model's layer input, already flat [T, B, In]", () => {
+  for (const dtype of ["float64", "float32"] as const)
+    it(`computes what run computes on the nested input, reversed too, PyTorch's h included, and keeps its own copy of the input (${dtype})`, () => {
+      const lstm = torchCell(LSTM, 4, dtype);
+      const X = golden.X as number[][][];
+      for (const reverse of [false, true]) {
+        const values = Float64Array.from(X.flat(2));
+        const flat = lstm.runFlat({ values, T: X.length, B: X[0].length }, { reverse });
+        const reference = lstm.run(X, { reverse });
+        for (const name of ["x", ...LSTM.nodes.map((n) => n.name)]) assert.deepEqual(flat.get(name), reference.get(name), `${name}, reverse ${reverse}`);
+        if (!reverse) assert.ok(maxAbsDiff(flat.get("h"), golden.torch_lstm_Y) < (dtype === "float64" ? 1e-6 : 1e-5));
+        values.fill(99);
+        assert.deepEqual(flat.get("x"), reference.get("x"), "the caller's array changed after the run; the trace kept its own");
+      }
+    });
+  it("refuses values whose length is not T·B·In, by name", () => {
+    assert.throws(() => torchCell(LSTM, 4).runFlat({ values: new Float64Array(5), T: 2, B: 1 }), (e: Error) => e instanceof archlab.ArchlabError && /input "x" of cell "LSTM"/.test(e.message) && /\[6\]/.test(e.message) && /\[5\]/.test(e.message));
+  });
+});
+
 describe("cells against PyTorch golden outputs (CELLS.md data)", () => {
   for (const dtype of ["float64", "float32"] as const) {
     const tol = dtype === "float64" ? 1e-6 : 1e-5;

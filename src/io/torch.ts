@@ -14,7 +14,7 @@ import { GRU_RESET_AFTER } from "../cells/builtins/gru";
 import { RNN_RELU, RNN_TANH } from "../cells/builtins/rnn";
 import type { CellDef } from "../cells/define";
 import { choose, errors, requireObject } from "../errors";
-import { shapeOf, type NestedInput } from "../engine/arrays";
+import { leadingShape, type NestedInput } from "../engine/arrays";
 import type { Weights } from "../engine/params";
 import type { Trace } from "../engine/trace";
 import { SequenceModel } from "../models/sequence";
@@ -152,7 +152,8 @@ export class TorchModel {
   async forward(x: NestedInput, h0?: NestedInput, c0?: NestedInput): Promise<TorchOutput> {
     const { mode, batchFirst } = this.options;
     if (c0 !== undefined && mode !== "LSTM") throw errors.badOption("c0", "(given)", `nothing: mode ${mode} has no cell state (only LSTM takes c0)`);
-    const batched = shapeOf(x, `input of ${this.model.describe()}`).length === 3;
+    // The rank alone: the model's forward checks the whole input (one pass over it, not two).
+    const batched = leadingShape(x).length === 3;
     const { output, final, trace } = this.model.forward(x, { initial: { h: h0, ...(mode === "LSTM" ? { c: c0 } : {}) }, batchFirst: batched && batchFirst });
     // Unbatched input: PyTorch drops the batch axis of output and states too.
     const squeeze = (v: number[][][]) => tensorLike(batched ? v : (v.map((r) => r[0]) as unknown as number[][][]));

@@ -6,8 +6,8 @@
 import type { CellDef, NodeDef } from "../cells/define";
 import { evalSize } from "../cells/define";
 import { ArchlabError, errors } from "../errors";
-import { allocate, checkBytes, memoryLimit, shapeOf, toFlat, toNested, type DType, type FloatArray, type NestedInput } from "../engine/arrays";
-import { describeSizes, type Cell, type RunOptions } from "../engine/cell";
+import { allocate, checkBytes, leadingShape, memoryLimit, shapeOf, toFlat, toNested, type DType, type FloatArray, type NestedInput } from "../engine/arrays";
+import { describeSizes, type Cell, type FlatSequence, type RunOptions } from "../engine/cell";
 import type { Trace } from "../engine/trace";
 import { positionOf, type Direction, type LayerTraces } from "./trace";
 
@@ -28,7 +28,11 @@ export interface Sequence {
 
 /** Checks a sequence `[T, B, In]` (or `[B, T, In]` with batchFirst, or `[T, In]`) and flattens it time first. */
 export function readSequence(xs: NestedInput, In: number, { what, dtype, batchFirst = false }: { what: string; dtype: DType; batchFirst?: boolean }): Sequence {
-  const shape = shapeOf(xs, what);
+  // The shape by its first elements, checked in full by toFlat (one walk over the input, not two); an
+  // input refused here is walked by shapeOf first, so a ragged one is named as before.
+  let shape = leadingShape(xs);
+  const refused = shape[0] === 0 || (shape.length === 3 && shape[1] === 0) || (shape.length !== 2 && shape.length !== 3);
+  if (refused) shape = shapeOf(xs, what);
   const layout = batchFirst ? ["B", "T", In] : ["T", "B", In];
   if (shape[0] === 0 || (shape.length === 3 && shape[1] === 0)) throw errors.emptySequence(`The ${what}`);
   if (shape.length !== 2 && shape.length !== 3) throw errors.shape(what, layout, shape, `Give a sequence shaped [${layout.join(", ")}], or [T, ${In}] for one sequence.`);
@@ -59,9 +63,9 @@ export function aligned(trace: Trace, name: string): FloatArray {
 }
 
 /** `c.run`, naming where the cell sits in a model when it finds a value that is not finite (steps count in the cell's processing order). */
-function runCell(c: Cell, xs: NestedInput, options: RunOptions, where: string): Trace {
+function runCell(c: Cell, input: FlatSequence, options: RunOptions, where: string): Trace {
   try {
-    return c.run(xs, options);
+    return c.runFlat(input, options);
   } catch (e) {
     if (e instanceof ArchlabError && e.code === "computed-non-finite") throw new ArchlabError(e.code, `In ${where} (steps in processing order): ${e.message}`, { cause: e });
     throw e;
@@ -109,7 +113,7 @@ export function runLayer(
   dtype: DType,
   { checkFinite = false, where = "" }: { checkFinite?: boolean; where?: string } = {},
 ): { traces: LayerTraces; output: { values: FloatArray; size: number } } {
-  const xs = toNested(input.values, [seq.T, seq.B, input.size]);
+  const xs = { values: input.values, T: seq.T, B: seq.B };
   const traces: { forward?: Trace; backward?: Trace } = {};
   const parts = directionsOf(layer).map((d) => {
     const c = layer[d]!;
@@ -117,7 +121,7 @@ export function runLayer(
     traces[d] = trace;
     return { values: aligned(trace, c.def.output), size: outputSize(c) };
   });
-  return { traces, output: concatLast(parts, seq.T * seq.B, dtype) };
+  return { traces, output: parts.length === 1 ? parts[0] : concatLast(parts, seq.T * seq.B, dtype) };
 }
 
 /**
