@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import type * as LabModule from './lab/lab';
+import { codeNotebook } from './kernel/harness';
 import { chromiumPath, kernelCli, labSkip } from './lab/prerequisites';
 
 const artifacts = join(__dirname, 'artifacts', 'lab');const skip = labSkip();
@@ -43,15 +44,7 @@ describe('the player in JupyterLab 4.6.3', { skip, timeout: 5 * stepTimeout }, (
     mkdirSync(artifacts, { recursive: true });
     const { installKernel, launchChromium, startLab } = await import('./lab/lab.js');
     root = mkdtempSync(join(tmpdir(), 'archlab-lab-player-'));
-    writeFileSync(
-      join(root, 'player.ipynb'),
-      JSON.stringify({
-        cells: CELLS.map((source, i) => ({ cell_type: 'code', id: `code-${i}`, metadata: {}, execution_count: null, outputs: [], source })),
-        metadata: { kernelspec: { name: 'archlab', display_name: 'TypeScript (archlab)', language: 'typescript' } },
-        nbformat: 4,
-        nbformat_minor: 5,
-      }),
-    );
+    writeFileSync(join(root, 'player.ipynb'), JSON.stringify(codeNotebook(CELLS, 'code')));
     lab = await startLab({ root, kernelPrefix: installKernel(root, kernelCli) });
     browser = await launchChromium(chromiumPath);
     page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
