@@ -98,6 +98,19 @@ export function zip3(a: ND, b: ND, c: ND, f: (x: number, y: number, z: number) =
   return out;
 }
 
+/**
+ * The gradient of a broadcast: `dy` (of a broadcast result's shape) summed back to `shape`, the
+ * operand's shape before broadcasting — over the leading axes it lacked and the axes where it had
+ * length 1. Every gradient rule of an op that broadcasts ends with it.
+ */
+export function sumTo(dy: ND, shape: readonly number[]): ND {
+  if (dy.shape.length === shape.length && dy.shape.every((d, i) => d === shape[i])) return dy;
+  const out = zeros(shape);
+  const idx = broadcastIndex(shape, dy.shape);
+  for (let i = 0; i < dy.data.length; i++) out.data[idx[i]] += dy.data[i];
+  return out;
+}
+
 /** Reduces `axes` with (acc, x) → acc from `init`, then `finish(acc, n)`; the reduced axes are kept with length 1 when `keep`. */
 export function reduce(a: ND, axes: readonly number[], init: number, step: (acc: number, x: number) => number, finish: (acc: number, n: number) => number = (x) => x, keep = false): ND {
   const kept = a.shape.map((d, i) => (axes.includes(i) ? 1 : d));

@@ -34,6 +34,9 @@ export interface KernelContext {
 /** A symbolic shape attribute's concrete value in this run. */
 const concrete = (shape: Shape, ctx: KernelContext) => shape.map((s) => s.eval(ctx.sizes, ctx.path));
 
+/** An op's gradient rule: see {@link OpSpec.vjp}. */
+export type Vjp = (dy: ND, inputs: readonly ND[], out: ND, attrs: Attrs, ctx: KernelContext) => (ND | undefined)[];
+
 /** One op's entry in the table. */
 export interface OpSpec {
   /** The result's shape and element type from the operands', or a named shape error. */
@@ -46,8 +49,13 @@ export interface OpSpec {
   ref(inputs: readonly ND[], attrs: Attrs, ctx: KernelContext): ND;
   /** Fast kernel on tfjs-core (float32); undefined when the reference kernel is used on the fast path too. */
   fast?: (tf: TF, inputs: tfc.Tensor[], attrs: Attrs, ctx: KernelContext) => tfc.Tensor;
-  /** The gradient rule (vector–Jacobian product), filled in with the backward pass of the language. */
-  vjp?: undefined;
+  /**
+   * The gradient rule (vector–Jacobian product), on the reference values the trace recorded: given
+   * ∂L/∂(result) `dy` (the result's shape), the operands, the result and the attributes, ∂L/∂(each
+   * operand) in the operand's own shape (broadcasts summed back with `nd.sumTo`), or undefined for
+   * an operand that takes no gradient (integer ids, masks, shapes). float64 throughout.
+   */
+  vjp?: Vjp;
 }
 
 const same = (inputs: readonly Tensor[]) => ({ shape: inputs[0].shape, dtype: "float" as DType });
