@@ -8,59 +8,16 @@
  * large to allocate, kernel failures, and the first non-finite value (option checkFinite).
  */
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
 import { describe, test } from "node:test";
 import { currentBackend } from "../engine/backend";
 import { tensorflow } from "../engine/tensorflow";
 import { ArchlabError } from "../errors";
-import type { Tensor } from "./graph";
 import * as nn from "./index";
 import type { ND } from "./nd";
 import { OPS } from "./ops";
+import { build, fixture, values, WIRING, type FixtureCase } from "./fixtures/cases";
 import type { RunOptions } from "./run";
 import { evalShape } from "./size";
-
-interface FixtureInput {
-  dims: (string | number)[];
-  shape: number[];
-  data: number[];
-  dtype: "float" | "int";
-}
-interface FixtureCase {
-  name: string;
-  fn: string;
-  args: unknown[];
-  inputs: Record<string, FixtureInput>;
-  training: boolean;
-  outputs?: { shape: number[]; data: number[] }[];
-  property?: Record<string, any>;
-}
-
-const fixture = JSON.parse(readFileSync(join(__dirname, "fixtures", "torch-ops.json"), "utf8")) as { torch: string; cases: FixtureCase[] };
-
-/** The ops that are wiring (interpreted by the interpreters, no kernel of their own to test against PyTorch). */
-const WIRING = new Set(["input", "param", "step", "state", "scan", "scanOut", "scanFinal", "constant"]);
-
-/** The language's functions by name, as the fixture names them. */
-const fns = nn as unknown as Record<string, (...args: unknown[]) => Tensor | Tensor[]>;
-
-/** The case as a one-op model: its inputs declared with their symbolic axes, the function called on them; outputs y0, y1, …. */
-function build(c: FixtureCase) {
-  assert.equal(typeof fns[c.fn], "function", `${c.name}: the language has no function ${c.fn}`);
-  return nn.model("case", {}, () => {
-    const inputs = Object.fromEntries(Object.entries(c.inputs).map(([k, v]) => [k, nn.input(k, v.dims, { dtype: v.dtype })]));
-    const arg = (a: unknown): unknown => {
-      if (a && typeof a === "object" && "tensor" in a) return inputs[(a as { tensor: string }).tensor];
-      if (a && typeof a === "object" && "tensors" in a) return (a as { tensors: string[] }).tensors.map((k) => inputs[k]);
-      return a;
-    };
-    const result = fns[c.fn](...c.args.map(arg));
-    return Object.fromEntries((Array.isArray(result) ? result : [result]).map((t, i) => [`y${i}`, t]));
-  });
-}
-
-const values = (c: FixtureCase) => Object.fromEntries(Object.entries(c.inputs).map(([k, v]) => [k, { shape: v.shape, data: Float64Array.from(v.data) } as ND]));
 
 /** Each element within `rtol` of the expected one, relative to max(|expected|, 1). */
 function assertClose(actual: ND, expected: { shape: readonly number[]; data: ArrayLike<number> }, rtol: number, what: string) {
