@@ -190,7 +190,8 @@ function checkTrainingNotebook({ outputs, shown, every }: ReturnType<typeof cell
 /** Every claim the text of notebook 11 makes, checked on what it shows. */
 function checkReservoirsNotebook({ outputs, shown }: ReturnType<typeof cellsOf>) {
   // The three diagrams side by side: red "t+1" recurrence edges — one in the ESN (h), none in the ELM, three in the LSM (v, s, r).
-  const html: string = outputs("sideBySide([esn, elm, lsm])")[0].data["text/html"];
+  const raw: string | string[] = outputs("sideBySide([esn, elm, lsm])")[0].data["text/html"];
+  const html = Array.isArray(raw) ? raw.join("") : raw;
   const svgs = [...html.matchAll(/src="data:image\/svg\+xml;base64,([^"]+)"/g)].map((m) => Buffer.from(m[1], "base64").toString("utf8"));
   assert.equal(svgs.length, 3);
   assert.deepEqual(svgs.map((svg) => (svg.match(/>t\+1</g) ?? []).length), [1, 0, 3]);
