@@ -20,6 +20,7 @@ export { input, param, named, block, layer, scan } from "./build";
 export type { Graph, Init, ParamOptions, ScanOptions, ScanInfo } from "./build";
 export { inits, spectralRadius } from "./inits";
 export { ModelTrace } from "./run";
+export type { ModelGradients, Seeds } from "./backward";
 export type { ModelRun, RunOptions, ValueLike } from "./run";
 export { Tensor } from "./graph";
 export type { DType, ParamKind, Scope } from "./graph";
