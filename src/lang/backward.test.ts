@@ -20,6 +20,7 @@ import * as nd from "./nd";
 import type { ND } from "./nd";
 import { OPS, type OpSpec } from "./ops";
 import type { ValueLike } from "./run";
+import { checkAgainstFiniteDifferences, relativeError } from "./fixtures/finite-differences";
 
 const random = (seed: string) => {
   const r = seedrandom(seed);
@@ -27,66 +28,6 @@ const random = (seed: string) => {
 };
 const nested = (shape: number[], next: () => number): ValueLike => (shape.length === 0 ? next() : Array.from({ length: shape[0] }, () => nested(shape.slice(1), next)));
 const flat = (v: ValueLike): number[] => (typeof v === "number" ? [v] : "data" in v ? Array.from(v.data) : (v as ValueLike[]).flatMap(flat));
-
-/** ‖a − b‖∞ / ‖b‖∞ (b the reference). */
-function relativeError(got: ArrayLike<number>, want: ArrayLike<number>): number {
-  assert.equal(got.length, want.length, "lengths");
-  let diff = 0;
-  let scale = 1e-300;
-  for (let i = 0; i < want.length; i++) {
-    diff = Math.max(diff, Math.abs(got[i] - want[i]));
-    scale = Math.max(scale, Math.abs(want[i]));
-  }
-  return diff / scale;
-}
-
-/** The model's L = Σ ⟨seed, output⟩ over the seeded outputs, on the float64 reference interpreter. */
-async function lossOf(m: Model, inputs: Record<string, ValueLike>, seeds: Record<string, ValueLike>): Promise<number> {
-  const { outputs } = await m.run(inputs, { backend: "reference" });
-  let L = 0;
-  for (const [k, s] of Object.entries(seeds)) {
-    const o = outputs[k].data;
-    const w = typeof s === "number" ? Array.from(o, () => s) : flat(s);
-    o.forEach((v, i) => (L += v * w[i]));
-  }
-  return L;
-}
-
-const EPS = 1e-5;
-const FD_TOLERANCE = 1e-6;
-
-/**
- * Every trainable parameter's and float input's gradient from model.backward against central
- * differences of the whole model; the worst relative error (norm-wise per tensor) of each.
- */
-async function checkAgainstFiniteDifferences(m: Model, inputs: Record<string, ND>, seeds: Record<string, ValueLike>) {
-  const run = await m.run(inputs, { backend: "reference" });
-  const g = m.backward(run, seeds);
-  const central = async (values: Float64Array | Float32Array, k: number) => {
-    const v = values[k];
-    values[k] = v + EPS;
-    const plus = await lossOf(m, inputs, seeds);
-    values[k] = v - EPS;
-    const minus = await lossOf(m, inputs, seeds);
-    values[k] = v;
-    return (plus - minus) / (2 * EPS);
-  };
-  const worst: Record<string, number> = {};
-  for (const p of m.graph.params.filter((q) => q.attrs.kind === "trainable")) {
-    const values = m.graph.values.get(p)!.data;
-    const numeric: number[] = [];
-    for (let k = 0; k < values.length; k++) numeric.push(await central(values, k));
-    worst[`param ${p.path}`] = relativeError(g.params[p.path].data, numeric);
-  }
-  for (const [name, value] of Object.entries(inputs)) {
-    if (!g.inputs[name]) continue;
-    const numeric: number[] = [];
-    for (let k = 0; k < value.data.length; k++) numeric.push(await central(value.data, k));
-    worst[`input ${name}`] = relativeError(g.inputs[name].data, numeric);
-  }
-  for (const [what, e] of Object.entries(worst)) assert.ok(e <= FD_TOLERANCE, `${m.name}: ∂L/∂(${what}) relative error ${e.toExponential(2)} > ${FD_TOLERANCE}`);
-  return { g, run, worst };
-}
 
 const rand = (shape: number[], next: () => number): ND => ({ shape, data: Float64Array.from({ length: shape.reduce((a, b) => a * b, 1) }, next) });
 

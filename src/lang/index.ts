@@ -19,6 +19,8 @@ export type { ModelOptions, Summary, SummaryRow } from "./model";
 export { input, param, named, block, layer, scan } from "./build";
 export type { Graph, Init, ParamOptions, ScanOptions, ScanInfo } from "./build";
 export { inits, spectralRadius } from "./inits";
+export { losses } from "./losses";
+export type { BinaryCrossEntropyOptions } from "./losses";
 export { ModelTrace } from "./run";
 export type { ModelGradients, Seeds } from "./backward";
 export type { ModelRun, RunOptions, ValueLike } from "./run";
