@@ -68,7 +68,7 @@ function broadcast(op: string, a: Pick<Tensor, "path" | "shape">, b: Tensor, dro
   for (let i = 0; i < n; i++) {
     const x = sa[sa.length - n + i];
     const y = sb[sb.length - n + i];
-    if (x === undefined || x.constant === 1) out.push(y);
+    if (x === undefined || (x.constant === 1 && y !== undefined)) out.push(y);
     else if (y === undefined || y.constant === 1 || sameSize(x, y)) out.push(x);
     else throw shapeError(op, operand, b, `a shape that broadcasts with ${a.path}'s ${showShape(a.shape)}`, "Axes are matched from the right; each pair must be equal or one of them 1.");
   }
@@ -229,18 +229,7 @@ export const OPS = {
   roll: {
     shape: (i) => ({ shape: i[0].shape, dtype: i[0].dtype }),
     notation: ([x], a) => `roll${a.shift >= 0 ? "+" : ""}${a.shift}(${x})`,
-    ref([x], a) {
-      const n = x.shape[a.axis];
-      const inner = x.shape.slice(a.axis + 1).reduce((p, d) => p * d, 1);
-      const outer = x.data.length / (n * inner);
-      const out = nd.zeros(x.shape);
-      for (let o = 0; o < outer; o++)
-        for (let i = 0; i < n; i++) {
-          const to = (((i + a.shift) % n) + n) % n;
-          out.data.set(x.data.subarray((o * n + i) * inner, (o * n + i + 1) * inner), (o * n + to) * inner);
-        }
-      return out;
-    },
+    ref: ([x], a) => rolled(x, a.axis, a.shift),
     fast(tf, [x], a) {
       const n = x.shape[a.axis]!;
       const k = ((a.shift % n) + n) % n;
@@ -248,6 +237,8 @@ export const OPS = {
       const [head, tail] = tf.split(x, [n - k, k], a.axis);
       return tf.concat([tail, head], a.axis);
     },
+    /** Entry i went to i + shift: its gradient comes back from there (dy rolled by −shift). */
+    vjp: (dy, _inputs, _out, a) => [rolled(dy, a.axis, -a.shift)],
   },
   clip: {
     shape: same,
@@ -267,6 +258,12 @@ export const OPS = {
     notation: ([m, a, b]) => `${m} ? ${a} : ${b}`,
     ref: ([m, a, b]) => nd.zip3(m, a, b, (c, x, y) => (c !== 0 ? x : y)),
     fast: (tf, [m, a, b]) => tf.where(tf.notEqual(m, 0), a, b),
+    /** The gradient goes to the branch each entry took; the mask's is 0 (a step function's, wherever it has one). */
+    vjp: (dy, [m, a, b]) => [
+      nd.zeros(m.shape),
+      nd.sumTo(nd.zip(dy, m, (g, c) => (c !== 0 ? g : 0)), a.shape),
+      nd.sumTo(nd.zip(dy, m, (g, c) => (c !== 0 ? 0 : g)), b.shape),
+    ],
   },
 
   matmul: {
@@ -345,6 +342,12 @@ export const OPS = {
     range: [0, Infinity],
     ref: ([x], a) => nd.reduce(x, a.axes, 0, (s, v) => s + v * v, Math.sqrt),
     fast: (tf, [x], a) => tf.sqrt(tf.sum(tf.square(x), a.axes)),
+    /** ∂‖x‖/∂x = x/‖x‖, and 0 at x = 0 (the subgradient PyTorch takes too). */
+    vjp(dy, [x], out, a) {
+      const kept = x.shape.map((d, i) => (a.axes.includes(i) ? 1 : d));
+      const perNorm = nd.zip(nd.reshape(dy, kept), nd.reshape(out, kept), (g, n) => (n > 0 ? g / n : 0));
+      return [nd.zip(x, perNorm, (v, q) => v * q)];
+    },
   },
   softmax: {
     shape: same,
@@ -352,6 +355,7 @@ export const OPS = {
     range: [0, 1],
     ref: ([x], a) => softmaxRef(x, a.axis, false),
     fast: (tf, [x], a) => tf.exp(tf.sub(x, tf.logSumExp(x, a.axis, true))),
+    vjp: (dy, _inputs, out, a) => [softmaxVjp(dy, out, a.axis)],
   },
   logSoftmax: {
     shape: same,
@@ -359,6 +363,14 @@ export const OPS = {
     range: [-Infinity, 0],
     ref: ([x], a) => softmaxRef(x, a.axis, true),
     fast: (tf, [x], a) => tf.sub(x, tf.logSumExp(x, a.axis, true)),
+    /**
+     * dx = dy − softmax(x) Σ dy. An entry at −∞ passes its dy through (∂yᵢ/∂xᵢ = 1 − pᵢ = 1, as in
+     * PyTorch); a row that is −∞ throughout (NaN result) gets 0.
+     */
+    vjp(dy, _inputs, out, a) {
+      const total = nd.reduce(nd.zip(dy, out, (g, l) => (Number.isNaN(l) ? 0 : g)), [a.axis], 0, (s, v) => s + v, undefined, true);
+      return [nd.zip3(dy, out, total, (g, l, t) => (Number.isNaN(l) ? 0 : g - Math.exp(l) * t))];
+    },
   },
   maskedSoftmax: {
     shape([x, m]) {
@@ -373,6 +385,8 @@ export const OPS = {
       const masked = tf.where(tf.notEqual(m, 0), x, tf.scalar(-Infinity));
       return tf.exp(tf.sub(masked, tf.logSumExp(masked, a.axis, true)));
     },
+    /** Softmax's rule on the unmasked entries; a masked entry gets 0, and so does the mask (a step function's derivative). */
+    vjp: (dy, [, m], out, a) => [softmaxVjp(dy, out, a.axis), nd.zeros(m.shape)],
   },
   cosine: {
     shape: ([a, b]): { shape: Shape; dtype: DType } => {
@@ -389,6 +403,24 @@ export const OPS = {
       return nd.zip(d, nd.zip(na, nb, (x, y) => x * y), (x, y) => x / Math.max(y, 1e-8));
     },
     fast: (tf, [a, b]) => tf.div(tf.sum(tf.mul(a, b), -1), tf.maximum(tf.mul(tf.norm(a, "euclidean", -1), tf.norm(b, "euclidean", -1)), 1e-8)),
+    /**
+     * cos = ⟨a, b⟩ / max(‖a‖‖b‖, ε): ∂cos/∂a = b / max(‖a‖‖b‖, ε) − cos · a / ‖a‖² (the second term
+     * only when the denominator is not the clamp ε), and symmetrically for b; broadcasts summed back.
+     */
+    vjp(dy, [a, b], out) {
+      const g = nd.reshape(dy, [...dy.shape, 1]);
+      const cos = nd.reshape(out, [...out.shape, 1]);
+      const keptNorm = (v: ND) => nd.reduce(v, [v.shape.length - 1], 0, (s, e) => s + e * e, Math.sqrt, true);
+      const [na, nb] = [keptNorm(a), keptNorm(b)];
+      const den = nd.zip(na, nb, (p, q) => p * q);
+      const overDen = nd.zip(g, den, (gi, d) => gi / Math.max(d, 1e-8));
+      const gCos = nd.zip3(g, cos, den, (gi, c, d) => (d > 1e-8 ? gi * c : 0));
+      const side = (self: ND, other: ND, norm: ND) => {
+        const own = nd.zip(self, nd.zip(gCos, norm, (gc, n) => (n > 0 ? gc / (n * n) : 0)), (v, q) => v * q);
+        return nd.sumTo(nd.zip(nd.zip(other, overDen, (v, q) => v * q), own, (p, q) => p - q), self.shape);
+      };
+      return [side(a, b, na), side(b, a, nb)];
+    },
   },
 
   concat: {
@@ -405,24 +437,50 @@ export const OPS = {
     notation: (args) => `[${args.join("; ")}]`,
     ref: (inputs, a) => nd.concat(inputs, a.axis),
     fast: (tf, inputs, a) => tf.concat(inputs, a.axis),
+    /** Each part's slice of dy, where the part was put. */
+    vjp(dy, inputs, _out, a) {
+      let start = 0;
+      return inputs.map((p) => {
+        const part = nd.slice(dy, a.axis, start, p.shape[a.axis]);
+        start += p.shape[a.axis];
+        return part;
+      });
+    },
   },
   slice: {
     shape: ([x], a) => ({ shape: x.shape.map((s, i) => (i === a.axis ? size(a.length) : s)), dtype: x.dtype }),
     notation: ([x], a) => `${x}[${a.start}:${a.start}+${a.length}]`,
     ref: ([x], a) => nd.slice(x, a.axis, a.start, a.length),
     fast: (tf, [x], a) => tf.slice(x, x.shape.map((_, i) => (i === a.axis ? a.start : 0)), x.shape.map((d, i) => (i === a.axis ? a.length : d))),
+    /** dy put back where the slice was taken from; zeros elsewhere. */
+    vjp(dy, [x], _out, a) {
+      const dx = nd.zeros(x.shape);
+      const n = x.shape[a.axis];
+      const inner = x.shape.slice(a.axis + 1).reduce((p, d) => p * d, 1);
+      const outer = x.data.length / (n * inner);
+      const len = a.length * inner;
+      for (let o = 0; o < outer; o++) dx.data.set(dy.data.subarray(o * len, (o + 1) * len), (o * n + a.start) * inner);
+      return [dx];
+    },
   },
   reshape: {
     shape: ([x], a) => ({ shape: a.shape, dtype: x.dtype }),
     notation: ([x]) => x,
     ref: ([x], a, ctx) => nd.reshape(x, concrete(a.shape, ctx)),
     fast: (tf, [x], a, ctx) => tf.reshape(x, concrete(a.shape, ctx)),
+    vjp: (dy, [x]) => [{ shape: [...x.shape], data: Float64Array.from(dy.data) }],
   },
   transpose: {
     shape: ([x], a) => ({ shape: (a.perm as number[]).map((p) => x.shape[p]), dtype: x.dtype }),
     notation: ([x]) => `${x}ᵀ`,
     ref: ([x], a) => nd.transpose(x, a.perm),
     fast: (tf, [x], a) => tf.transpose(x, a.perm),
+    /** dy permuted back: by the inverse permutation. */
+    vjp(dy, _inputs, _out, a) {
+      const inverse: number[] = [];
+      (a.perm as number[]).forEach((p, i) => (inverse[p] = i));
+      return [nd.transpose(dy, inverse)];
+    },
   },
   gather: {
     shape([table, ids]) {
@@ -432,6 +490,16 @@ export const OPS = {
     notation: ([table, ids]) => `${table}[${ids}]`,
     ref: ([table, ids], _a, ctx) => nd.gather(table, ids, ctx.path),
     fast: (tf, [table, ids], _a, ctx) => tf.gather(table, checkedIds(tf, ids, table.shape[0], ctx.path)),
+    /** Scatter-add: each looked-up row's gradient added into the table's row (an id used twice gets both); ids take none. */
+    vjp(dy, [table, ids]) {
+      const row = nd.count(table.shape.slice(1));
+      const dt = nd.zeros(table.shape);
+      for (let i = 0; i < ids.data.length; i++) {
+        const at = ids.data[i] * row;
+        for (let k = 0; k < row; k++) dt.data[at + k] += dy.data[i * row + k];
+      }
+      return [dt, undefined];
+    },
   },
   oneHot: {
     shape([ids], a) {
@@ -446,6 +514,7 @@ export const OPS = {
       return nd.gather(table, ids, ctx.path);
     },
     fast: (tf, [ids], a, ctx) => tf.cast(tf.oneHot(checkedIds(tf, ids, a.depth, ctx.path), a.depth), "float32"),
+    vjp: () => [undefined],
   },
 
   conv2d: {
@@ -609,6 +678,30 @@ function spread(dy: ND, x: ND, y: ND, axes: readonly number[], w: (v: number, m:
     out.data[k] = g.data[i] * w(x.data[k], m.data[i], i);
   }
   return out;
+}
+
+/** `x` shifted circularly by `shift` along `axis`: entry i goes to i + shift (mod n). */
+function rolled(x: ND, axis: number, shift: number): ND {
+  const n = x.shape[axis];
+  const inner = x.shape.slice(axis + 1).reduce((p, d) => p * d, 1);
+  const outer = x.data.length / (n * inner);
+  const out = nd.zeros(x.shape);
+  for (let o = 0; o < outer; o++)
+    for (let i = 0; i < n; i++) {
+      const to = (((i + shift) % n) + n) % n;
+      out.data.set(x.data.subarray((o * n + i) * inner, (o * n + i + 1) * inner), (o * n + to) * inner);
+    }
+  return out;
+}
+
+/**
+ * Softmax's gradient from its result p: dx = p ⊙ (dy − Σ dy ⊙ p) along the axis. An entry with
+ * p = 0 (masked, or −∞ in x) gets exactly 0, and a row with nothing unmasked (NaN result) gets 0
+ * too, instead of NaN: such entries are left out of the sum, so 0·NaN never enters it.
+ */
+function softmaxVjp(dy: ND, p: ND, axis: number): ND {
+  const total = nd.reduce(nd.zip(dy, p, (g, q) => (q > 0 ? g * q : 0)), [axis], 0, (s, v) => s + v, undefined, true);
+  return nd.zip3(dy, p, total, (g, q, t) => (q > 0 ? q * (g - t) : 0));
 }
 
 function reductionShape([x]: readonly Tensor[], a: Attrs) {
