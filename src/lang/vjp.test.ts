@@ -69,7 +69,8 @@ function checkNode(c: FixtureCase, node: Tensor, spec: OpSpec, inputs: ND[], out
 }
 
 describe("every gradient rule against finite differences of its reference kernel (float64)", () => {
-  for (const c of fixture.cases) {
+  // At a kink (ties in a max) the central difference averages the two sides: those cases are checked against PyTorch (vjp-torch.test.ts).
+  for (const c of fixture.cases.filter((c) => !c.kink)) {
     test(c.name, async () => {
       const m = build(c);
       const run = await m.run(values(c), { backend: "reference", training: c.training });
