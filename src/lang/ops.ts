@@ -532,7 +532,7 @@ function affine(z: ND, gamma: ND, beta: ND): ND {
  * Batch norm's gradient rule. Training (batch statistics): the full gradient through the batch's
  * mean and variance; the running statistics do not enter the result, so theirs are zeros. Inference
  * (running statistics m, v): y = γ·(x − m)/√(v + eps) + β is affine in x, and m and v get their
- * gradients too (finite differences and PyTorch autograd of that formula agree; layers keep them frozen).
+ * gradients too (the statistics are usually constant params — PyTorch's buffers — whose gradients the backward pass drops).
  */
 function batchNormVjp(dy: ND, [x, gamma, , mean, variance]: readonly ND[], _out: ND, a: Attrs, ctx: KernelContext): ND[] {
   if (ctx.training) return [...nd.normalizeBackward(x, gamma, dy, a.eps, "channel"), nd.zeros(mean.shape), nd.zeros(variance.shape)];
