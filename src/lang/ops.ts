@@ -533,6 +533,7 @@ export const OPS = {
       const pad = keeps ? "same" : typeof a.padding === "number" ? [[0, 0], [a.padding, a.padding], [a.padding, a.padding], [0, 0]] : a.padding;
       return tf.conv2d(x as tfc.Tensor4D, w as tfc.Tensor4D, a.stride, pad as "same", "NHWC", a.dilation);
     },
+    vjp: (dy, [x, w], _out, a) => nd.conv2dBackward(x, w, dy, a.stride, a.padding, a.dilation),
   },
   conv2dTranspose: {
     shape([x, w], a) {
@@ -552,6 +553,7 @@ export const OPS = {
       // tfjs's filter is the forward convolution's: [KH, KW, Cout, Cin].
       return tf.conv2dTranspose(x as tfc.Tensor4D, tf.transpose(w, [0, 1, 3, 2]) as tfc.Tensor4D, out, a.stride, a.padding);
     },
+    vjp: (dy, [x, w], _out, a) => nd.conv2dTransposeBackward(x, w, dy, a.stride, a.padding),
   },
   maxPool: pooling("max"),
   avgPool: pooling("avg"),
@@ -563,6 +565,7 @@ export const OPS = {
     notation: ([x], a) => `↑${a.factor}(${x})`,
     ref: ([x], a) => nd.upsample(x, a.factor),
     fast: (tf, [x], a) => tf.image.resizeNearestNeighbor(x as tfc.Tensor4D, [x.shape[1]! * a.factor, x.shape[2]! * a.factor]),
+    vjp: (dy, _i, _out, a) => [nd.upsampleBackward(dy, a.factor)],
   },
   batchNorm: {
     shape(inputs) {
@@ -584,6 +587,7 @@ export const OPS = {
       const m = tf.moments(x, x.shape.slice(0, -1).map((_, i) => i));
       return tf.batchNorm(x, m.mean, m.variance, beta, gamma, a.eps);
     },
+    vjp: batchNormVjp,
   },
   layerNorm: {
     shape(inputs) {
@@ -604,23 +608,37 @@ export const OPS = {
       const { mean, variance } = tf.moments(x, -1, true);
       return tf.add(tf.mul(tf.mul(tf.sub(x, mean), tf.rsqrt(tf.add(variance, a.eps))), gamma), beta);
     },
+    vjp: (dy, [x, gamma], _out, a) => nd.normalizeBackward(x, gamma, dy, a.eps, "row"),
   },
   dropout: {
     shape: same,
     notation: ([x]) => `dropout(${x})`,
     ref: ([x], a, ctx) => (ctx.training && a.rate > 0 ? nd.zip(x, dropMask(x.shape, a, ctx), (v, m) => v * m) : x),
     fast: (tf, [x], a, ctx) => (ctx.training && a.rate > 0 ? tf.mul(x, tf.tensor(Float32Array.from(dropMask(x.shape, a, ctx).data), x.shape)) : x),
+    // The forward's own mask (drawn again from the same seed and step): dropped entries get no gradient, kept ones dy/(1−rate).
+    vjp: (dy, _i, _out, a, ctx) => [ctx.training && a.rate > 0 ? nd.zip(dy, dropMask(dy.shape, a, ctx), (g, m) => g * m) : dy],
   },
-  randomNormal: { shape: (_i, a) => ({ shape: a.shape, dtype: "float" }), notation: () => "𝒩(0, 1)", ref: (_i, a, ctx) => draws(concrete(a.shape, ctx), a.seed, ctx.step, gaussian) },
-  randomUniform: { shape: (_i, a) => ({ shape: a.shape, dtype: "float" }), notation: () => "U(0, 1)", range: [0, 1], ref: (_i, a, ctx) => draws(concrete(a.shape, ctx), a.seed, ctx.step, (r) => r()) },
+  // Random draws have no operands, so no operand gradients (a reparameterised sample μ + σ·ε gets its gradients from add and mul).
+  randomNormal: { shape: (_i, a) => ({ shape: a.shape, dtype: "float" }), notation: () => "𝒩(0, 1)", ref: (_i, a, ctx) => draws(concrete(a.shape, ctx), a.seed, ctx.step, gaussian), vjp: () => [] },
+  randomUniform: { shape: (_i, a) => ({ shape: a.shape, dtype: "float" }), notation: () => "U(0, 1)", range: [0, 1], ref: (_i, a, ctx) => draws(concrete(a.shape, ctx), a.seed, ctx.step, (r) => r()), vjp: () => [] },
   bernoulli: {
     shape: same,
     notation: ([p]) => `Bernoulli(${p})`,
     range: [0, 1],
     ref: ([p], a, ctx) => nd.zip(p, draws(p.shape, a.seed, ctx.step, (r) => r()), (q, u) => (u < q ? 1 : 0)),
+    // Zeros, not undefined: p is a float operand a model may compute, and a sample is a step function of p, whose
+    // derivative is 0 wherever it exists. Learning p through samples needs an estimator the model writes (REINFORCE's
+    // log-probability term, a straight-through `p + stopGradient(sample − p)`), not a rule of this op.
+    vjp: (_dy, [p]) => [nd.zeros(p.shape)],
   },
-  stopGradient: { shape: same, notation: ([x]) => `sg(${x})`, ref: ([x]) => x, fast: (_tf, [x]) => x },
-  gradReverse: { shape: same, notation: ([x]) => `R(${x})`, ref: ([x]) => x, fast: (_tf, [x]) => x },
+  stopGradient: { shape: same, notation: ([x]) => `sg(${x})`, ref: ([x]) => x, fast: (_tf, [x]) => x, vjp: (_dy, [x]) => [nd.zeros(x.shape)] },
+  gradReverse: {
+    shape: same,
+    notation: ([x], a) => (a.lambda === 1 ? `R(${x})` : `R_λ=${a.lambda}(${x})`),
+    ref: ([x]) => x,
+    fast: (_tf, [x]) => x,
+    vjp: (dy, _i, _out, a) => [nd.map(dy, (g) => -a.lambda * g)],
+  },
 } satisfies Record<string, OpSpec>;
 
 /** Every op of the language. */
@@ -644,6 +662,29 @@ function wiring(op: string): OpSpec["ref"] {
 
 function affine(z: ND, gamma: ND, beta: ND): ND {
   return nd.zip(nd.zip(z, gamma, (x, g) => x * g), beta, (x, b) => x + b);
+}
+
+/**
+ * Batch norm's gradient rule. Training (batch statistics): the full gradient through the batch's
+ * mean and variance; the running statistics do not enter the result, so theirs are zeros. Inference
+ * (running statistics m, v): y = γ·(x − m)/√(v + eps) + β is affine in x, and m and v get their
+ * gradients too (the statistics are usually constant params — PyTorch's buffers — whose gradients the backward pass drops).
+ */
+function batchNormVjp(dy: ND, [x, gamma, , mean, variance]: readonly ND[], _out: ND, a: Attrs, ctx: KernelContext): ND[] {
+  if (ctx.training) return [...nd.normalizeBackward(x, gamma, dy, a.eps, "channel"), nd.zeros(mean.shape), nd.zeros(variance.shape)];
+  const C = gamma.data.length;
+  const [dx, dgamma, dbeta, dmean, dvar] = [nd.zeros(x.shape), nd.zeros([C]), nd.zeros([C]), nd.zeros([C]), nd.zeros([C])];
+  for (let i = 0; i < x.data.length; i++) {
+    const c = i % C;
+    const s = Math.sqrt(variance.data[c] + a.eps);
+    const xhat = (x.data[i] - mean.data[c]) / s;
+    dx.data[i] = (dy.data[i] * gamma.data[c]) / s;
+    dgamma.data[c] += dy.data[i] * xhat;
+    dbeta.data[c] += dy.data[i];
+    dmean.data[c] -= dx.data[i];
+    dvar.data[c] -= (dx.data[i] * xhat) / (2 * s);
+  }
+  return [dx, dgamma, dbeta, dmean, dvar];
 }
 
 function softmaxRef(x: ND, axis: number, log: boolean): ND {
@@ -725,6 +766,7 @@ function pooling(kind: "max" | "avg"): OpSpec {
     },
     notation: ([x], a) => `${kind}pool${a.size}(${x})`,
     ref: ([x], a) => nd.pool(x, kind, a.size, a.stride, a.padding),
+    vjp: (dy, [x], _out, a) => [nd.poolBackward(x, dy, kind, a.size, a.stride, a.padding)],
     fast(tf, [x], a) {
       const pool = (v: tfc.Tensor, pad: "same" | "valid") => (kind === "max" ? tf.maxPool : tf.avgPool)(v as tfc.Tensor4D, a.size, a.stride, pad);
       if (typeof a.padding !== "number" || a.padding === 0) return pool(x, a.padding || "valid");
@@ -950,5 +992,17 @@ export const randomUniform = (shape: SizeLike[], seed = 0) => apply("randomUnifo
 export const bernoulli = (p: Tensor, seed = 0) => apply("bernoulli", [p], { seed });
 /** Identity forward; no gradient flows back through it. */
 export const stopGradient = (x: Tensor) => apply("stopGradient", [x]);
-/** Identity forward; the gradient is negated (DANN's gradient reversal layer). */
-export const gradReverse = (x: Tensor) => apply("gradReverse", [x]);
+/**
+ * Identity forward; backward, the gradient times −λ (DANN's gradient reversal layer: the features
+ * learn to fool the domain classifier that follows). λ defaults to 1 (DANN raises it from 0 to 1
+ * over training); λ = 0 blocks the gradient like stopGradient.
+ *
+ * @example
+ * const domain = classifier(gradReverse(features, { lambda: 0.5 }));
+ */
+export const gradReverse = (x: Tensor, o: { lambda?: number } = {}) => {
+  const lambda = o.lambda ?? 1;
+  if (typeof lambda !== "number" || !Number.isFinite(lambda) || lambda < 0)
+    throw new ArchlabError("bad-option", `gradReverse: lambda must be a finite number ≥ 0 (the gradient is multiplied by −lambda), not ${show(lambda)}.`);
+  return apply("gradReverse", [x], { lambda });
+};
