@@ -3,6 +3,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import { ArchlabError } from "../errors";
+import * as nn from "../lang";
 import type { Model, ND } from "../lang";
 import * as nd from "../lang/nd";
 import type { ScanInfo } from "../lang/build";
@@ -67,6 +68,17 @@ describe("zoo's ImageNet CNNs are torchvision's: every layer's output shape and 
     assert.ok(!Object.keys(plain.params).some((p) => p.includes("downsample")));
     assert.equal(plain.summary({ B: 1 }).totalParams, 11_689_512 - (64 * 128 + 2 * 128) - (128 * 256 + 2 * 256) - (256 * 512 + 2 * 512));
   });
+});
+
+describe("zoo.adaptiveAvgPool is PyTorch's AdaptiveAvgPool2d (the identity at AlexNet's and VGG's 224 sizes, not elsewhere)", () => {
+  const { input: given, size: [oh, ow], output } = torchvision.adaptiveAvgPool;
+  const [, H, W, C] = given.shape;
+  const m = nn.model("Pool", {}, () => ({ y: zoo.adaptiveAvgPool("pool", nn.input("x", ["B", H, W, C]), oh, ow) }));
+  for (const backend of ["reference", "fast"] as const)
+    it(`pools [1, ${H}, ${W}, ${C}] to ${oh}×${ow} as PyTorch does (${backend})`, async () => {
+      const { outputs } = await m.run({ x: given }, { backend });
+      closeRelative(outputs.y, output, backend === "reference" ? 1e-12 : 1e-6, "pooled");
+    });
 });
 
 describe("zoo.resnet18 computes what torchvision's ResNet-18 does, with the same weights", () => {
