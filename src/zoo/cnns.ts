@@ -81,6 +81,9 @@ export const fc = layer("Linear", (x: Tensor, out: number) => linear(x, out));
  * input rows ⌊i·H/oh⌋ … ⌈(i+1)·H/oh⌉ − 1 (columns alike). When the map already has that size it is
  * the identity (AlexNet's 6×6 and VGG's 7×7 at 224); to 1×1 it is a global mean; otherwise it is two
  * constant averaging matrices, P_h x P_wᵀ per channel.
+ *
+ * @example
+ * const m = nn.model("Pool", {}, () => ({ y: zoo.adaptiveAvgPool("pool", nn.input("x", ["B", 5, 7, 2]), 3, 2) }));  // → [B, 3, 2, 2]
  */
 export const adaptiveAvgPool = layer("AdaptiveAvgPool", (x: Tensor, oh: number, ow: number) => {
   const [H, W] = [n(x, 1), n(x, 2)];
@@ -199,6 +202,9 @@ export const vgg16 = entry<ImageNetOptions>(
  * An Inception block (torchvision's): four branches side by side, concatenated on the channels —
  * 1×1; 1×1 → 3×3; 1×1 → 3×3 (the paper's 5×5: torchvision keeps 3×3, a known slip its weights were
  * trained with, and its parameter count counts it); 3×3/1 max pool → 1×1.
+ *
+ * @example
+ * x = zoo.inception("inception3a", x, 64, 96, 128, 16, 32, 32);  // [B, 28, 28, 192] → [B, 28, 28, 64+128+32+32]
  */
 export const inception = layer("Inception", (x: Tensor, c1: number, c3r: number, c3: number, c5r: number, c5: number, pp: number) => {
   const b1 = block("branch1", undefined, () => convBnRelu("conv", x, c1, { k: 1 }));
@@ -255,6 +261,9 @@ export const googlenet = entry<ImageNetOptions>(
  * ResNet's basic block: conv1 (3×3, stride) → BN → ReLU → conv2 (3×3) → BN, plus the shortcut —
  * x itself, or a 1×1 conv → BN (`downsample`) where the stride or the channels change — then ReLU:
  * `out = relu(F(x) + x)`. With `shortcut` false it is the paper's "plain" block, relu(F(x)).
+ *
+ * @example
+ * x = zoo.basicBlock("block", x, 128, 2, true);  // [B, 56, 56, 64] → [B, 28, 28, 128], shortcut block/downsample
  */
 export const basicBlock = layer("BasicBlock", (x: Tensor, cout: number, stride: number, shortcut: boolean) => {
   const h = named("relu1", relu(convBn("conv1", x, cout, { k: 3, stride, padding: 1 })));
@@ -264,7 +273,12 @@ export const basicBlock = layer("BasicBlock", (x: Tensor, cout: number, stride: 
   return named("out", relu(add(f, identity)));
 });
 
-/** A ResNet stage: `blocks` basic blocks named 0, 1, … (as torchvision's state dict keys them), the first with `stride`. */
+/**
+ * A ResNet stage: `blocks` basic blocks named 0, 1, … (as torchvision's state dict keys them), the first with `stride`.
+ *
+ * @example
+ * x = zoo.resLayer("layer2", x, 128, 2, 2, true);  // ResNet-18's layer2: [B, 56, 56, 64] → [B, 28, 28, 128]
+ */
 export const resLayer = layer("ResLayer", (x: Tensor, cout: number, blocks: number, stride: number, shortcut: boolean) => {
   for (let i = 0; i < blocks; i++) x = basicBlock(String(i), x, cout, i === 0 ? stride : 1, shortcut);
   return x;
