@@ -27,15 +27,25 @@ function inOut(w: Float64Array, [O, I]: number[]): Float64Array {
   for (let o = 0; o < O; o++) for (let i = 0; i < I; i++) out[i * O + o] = w[o * I + i];
   return out;
 }
+const BN: Record<string, string> = { weight: "gamma", bias: "beta", running_mean: "mean", running_var: "var" };
 /** torchvision's ResNet state-dict key as archlab's parameter path: `layer2.0.bn1.weight` → `layer2/0/conv1/gamma`. */
 function resnetPath(key: string): string {
-  const BN: Record<string, string> = { weight: "gamma", bias: "beta", running_mean: "mean", running_var: "var" };
   const parts = key.split(".");
   const leaf = parts.pop()!;
   if (parts[0] === "fc") return `fc/${leaf === "weight" ? "w" : "b"}`;
   const owner = parts.join("/").replace(/^bn1$/, "conv1").replace(/bn(\d)$/, "conv$1").replace(/downsample\/[01]$/, "downsample");
   const isBn = /(^|\/)bn\d$/.test(parts.join("/")) || parts[parts.length - 1] === "1";
   return `${owner}/${isBn ? BN[leaf] : "w"}`;
+}
+
+/** torchvision's GoogLeNet state-dict key as archlab's parameter path: `inception3a.branch2.1.bn.weight` → `inception3a/branch2/conv2/gamma`. */
+function googlenetPath(key: string): string {
+  const parts = key.split(".");
+  const leaf = parts.pop()!;
+  if (parts[0] === "fc") return `fc/${leaf === "weight" ? "w" : "b"}`;
+  const module = parts.pop(); // BasicConv2d's conv or bn
+  const owner = parts.join("/").replace(/(branch[23])\/([01])$/, (_, b, i) => `${b}/conv${Number(i) + 1}`).replace(/branch4\/1$/, "branch4/conv").replace(/branch1$/, "branch1/conv");
+  return `${owner}/${module === "bn" ? BN[leaf] : "w"}`;
 }
 
 function closeRelative(actual: ND, expected: { shape: number[]; data: number[] }, tol: number, what: string) {
@@ -81,39 +91,43 @@ describe("zoo.adaptiveAvgPool is PyTorch's AdaptiveAvgPool2d (the identity at Al
     });
 });
 
-describe("zoo.resnet18 computes what torchvision's ResNet-18 does, with the same weights", () => {
-  const values = torchvision.resnet18Values;
-  const S = values.image;
-  /** ResNet-18 at the fixture's image size with every state-dict entry's formula weights, converted to NHWC layouts. */
-  function withTorchWeights() {
-    const m = zoo.resnet18({ height: S, width: S });
-    const params = m.params;
-    const seen = new Set<string>();
-    for (const { key, shape, seed, scale, offset } of values.entries as { key: string; shape: number[]; seed: number; scale: number; offset: number }[]) {
-      const raw = pattern(shape.reduce((a, b) => a * b, 1), seed).map((v) => offset + scale * v);
-      const path = resnetPath(key);
-      const p = params[path];
-      assert.ok(p, `${key} → ${path}: no such parameter`);
-      p.data.set(shape.length === 4 ? hwio(raw, shape) : shape.length === 2 ? inOut(raw, shape) : raw);
-      seen.add(path);
+for (const [name, fixture, pathOf, block] of [
+  ["resnet18", "resnet18Values", resnetPath, ["layer4", "layer4/1/out"]],
+  ["googlenet", "googlenetValues", googlenetPath, ["inception4e", "inception4e/concat"]],
+] as const)
+  describe(`zoo.${name} computes what torchvision's does, with the same weights`, () => {
+    const values = torchvision[fixture];
+    const S = values.image;
+    /** The model at the fixture's image size with every state-dict entry's formula weights, converted to NHWC layouts. */
+    function withTorchWeights() {
+      const m = zoo[name]({ height: S, width: S });
+      const params = m.params;
+      const seen = new Set<string>();
+      for (const { key, shape, seed, scale, offset } of values.entries as { key: string; shape: number[]; seed: number; scale: number; offset: number }[]) {
+        const raw = pattern(shape.reduce((a, b) => a * b, 1), seed).map((v) => offset + scale * v);
+        const path = pathOf(key);
+        const p = params[path];
+        assert.ok(p, `${key} → ${path}: no such parameter`);
+        p.data.set(shape.length === 4 ? hwio(raw, shape) : shape.length === 2 ? inOut(raw, shape) : raw);
+        seen.add(path);
+      }
+      assert.deepEqual([...seen].sort(), Object.keys(params).sort(), "every parameter loaded once");
+      return { m, x: { shape: [1, S, S, 3], data: pattern(S * S * 3, 99) } };
     }
-    assert.deepEqual([...seen].sort(), Object.keys(params).sort(), "every parameter loaded once");
-    return { m, x: { shape: [1, S, S, 3], data: pattern(S * S * 3, 99) } };
-  }
 
-  it(`reference interpreter (float64) on a [1, ${S}, ${S}, 3] image: layer4 and the logits to 1e-9`, async () => {
-    const { m, x } = withTorchWeights();
-    const { outputs, trace } = await m.run({ x }, { backend: "reference" });
-    closeRelative(trace.get("layer4/1/out"), values.layer4, 1e-9, "layer4");
-    closeRelative(outputs.logits, values.logits, 1e-9, "logits");
-  });
+    it(`reference interpreter (float64) on a [1, ${S}, ${S}, 3] image: ${block[0]} and the logits to 1e-9`, async () => {
+      const { m, x } = withTorchWeights();
+      const { outputs, trace } = await m.run({ x }, { backend: "reference" });
+      closeRelative(trace.get(block[1]), values[block[0]], 1e-9, block[0]);
+      closeRelative(outputs.logits, values.logits, 1e-9, "logits");
+    });
 
-  it("fast path (tfjs, float32): the logits to 1e-4 of PyTorch's float32 ones", async () => {
-    const { m, x } = withTorchWeights();
-    const { outputs } = await m.run({ x });
-    closeRelative(outputs.logits, values.logitsFloat32, 1e-4, "logits");
+    it("fast path (tfjs, float32): the logits to 1e-4 of PyTorch's float32 ones", async () => {
+      const { m, x } = withTorchWeights();
+      const { outputs } = await m.run({ x });
+      closeRelative(outputs.logits, values.logitsFloat32, 1e-4, "logits");
+    });
   });
-});
 
 describe("ResNet-18's skips carry the gradient down (notebook 16's claim)", () => {
   it("‖∂L/∂x‖ at the image is about 1/30 of the top block's input's with skips, below 1e-6 of it without (L = Σ logits, 32×32)", async () => {
