@@ -14,6 +14,9 @@
  * The paper trains with α·(1/D) Σ_d ‖y − ŷ_d‖² + (1 − α)‖y − ŷ‖²; the model outputs every ŷ_d
  * (`ys` [D, B, H, W, C]) and ŷ (`y`) for it. The last convolution is linear (no ReLU), so the
  * predicted detail may be negative.
+ *
+ * In the genealogy its parent is VGG-16: DRCN's layers are VGG's 3×3 convolutions with ReLU (by way
+ * of the VGG-style super-resolution nets SRCNN and VDSR, which are not zoo entries).
  */
 import { add, block, conv2d, input, layer, model, mul, named, param, relu, reshape, scan, sum, type Tensor } from "../lang";
 import { entry, sizeOptions } from "./entry";
