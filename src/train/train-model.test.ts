@@ -104,6 +104,23 @@ describe("train(model, batches): a model of the language whose definition output
     assert.ok(result.losses.every(Number.isFinite));
   });
 
+  it("a trained model's weights save as a state dict (JSON) and load into a fresh model, which then computes the same", async () => {
+    const trained = xorModel();
+    await train(trained, () => XOR, { steps: 20, progress: "none" });
+    const saved = JSON.parse(JSON.stringify(trained.stateDict()));
+    assert.deepEqual(Object.keys(saved), ["W1", "b1", "W2", "b2"]);
+    assert.deepEqual(saved.W1.length, 2);
+    const fresh = xorModel(5).loadStateDict(saved);
+    const [a, b] = await Promise.all([trained, fresh].map((m) => m.run(XOR, { backend: "reference" })));
+    assert.deepEqual(a.outputs.logit, b.outputs.logit);
+    const is = (text: RegExp) => (e: unknown) => e instanceof ArchlabError && text.test(e.message);
+    assert.throws(() => fresh.loadStateDict({ ...saved, W3: [1] }), is(/Unexpected weight "W3"/));
+    assert.throws(() => fresh.loadStateDict({ ...saved, b2: [1, 2] }), is(/b2/));
+    const { b1: _, ...missing } = saved;
+    assert.throws(() => fresh.loadStateDict(missing), is(/Missing weight "b1" \[4\]/));
+    assert.deepEqual(fresh.stateDict(), saved, "a refused state dict changes nothing");
+  });
+
   it("named errors: no such output, a loss that is not a scalar, a task for a model without x and y, bad batches", async () => {
     const m = xorModel();
     const is = (text: RegExp) => (e: unknown) => e instanceof ArchlabError && text.test(e.message);
