@@ -5,12 +5,19 @@
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { LSTM } from "../cells/builtins";
+import { cell } from "../engine/cell";
 import { ArchlabError } from "../errors";
-import { add, fill, input, losses, matmul, model, mul, named, param, scan, sigmoid, tanh } from "../lang";
+import { cellParams, cellScan } from "../lang/cells";
+import { add, fill, input, losses, matmul, model, mul, named, param, scan, sigmoid, tanh, transpose } from "../lang";
 import type { Tensor } from "../lang";
 import { adam, sgd } from "./optimizers";
 import { tasks } from "./tasks";
-import { train } from "./train";
+import { readout, train } from "./train";
+
+const torch = JSON.parse(readFileSync(join(__dirname, "fixtures", "torch-training.json"), "utf8"));
 
 const XOR = { x: [[0, 0], [0, 1], [1, 0], [1, 1]], y: [[0], [1], [1], [0]] };
 
@@ -57,7 +64,49 @@ const addingModel = () =>
     { seed: 3 },
   );
 
+/**
+ * PyTorch's `nn.LSTM + nn.Linear` of the training fixture, as a model of the language: the cell's
+ * scan with the fixture's weights (mapped from PyTorch's names by Readout.loadStateDict), a linear
+ * head on the last h (MSE) or on every h (cross-entropy over the classes O), the loss in the definition.
+ */
+function torchReadoutModel(c: any) {
+  const r = readout(cell(LSTM, { inputSize: c.inputSize, hiddenSize: c.hiddenSize }), { outputSize: c.outputSize }).loadStateDict(c.stateDict);
+  const value = (data: number[]) => (shape: readonly number[]) => ({ shape, data: Float64Array.from(data) });
+  return model("TorchReadout", { ...r.cell.sizes, O: c.outputSize }, () => {
+    const x = input("x", ["T", "B", "In"]);
+    const zeros = fill(["B", "H"], 0);
+    const { out, final } = cellScan("LSTM", LSTM, cellParams(r.cell), { x }, { h: zeros, c: zeros });
+    const W = param("head_weight", ["O", "H"], { init: value(r.head.weight.flat()) });
+    const b = param("head_bias", ["O"], { init: value(r.head.bias) });
+    const y = add(matmul(c.at === "last" ? final.h : out.h, transpose(W)), b);
+    return { loss: c.at === "last" ? losses.mse(y, input("y", ["B", "O"])) : losses.crossEntropy(y, input("y", ["T", "B"], { dtype: "int" }), "O") };
+  });
+}
+
 describe("train(model, batches): a model of the language whose definition outputs a scalar loss", () => {
+  for (const c of torch.readouts)
+    it(`PyTorch's nn.LSTM + nn.Linear as a definition: loss and every gradient equal PyTorch autograd's (${c.at === "last" ? "MSE at the last step" : "cross-entropy at every step"}, float64)`, async () => {
+      const m = torchReadoutModel(c);
+      const run = await m.run({ x: c.xs, y: c.targets }, { backend: "reference", training: true });
+      assert.ok(Math.abs(run.outputs.loss.data[0] - c.loss) <= 1e-12 * c.loss, `loss ${run.outputs.loss.data[0]}, PyTorch ${c.loss}`);
+      const g = m.backward(run);
+      // PyTorch stacks the gates' rows i, f, g, o; archlab's one bias per gate takes bias_ih's (= bias_hh's) gradient.
+      const stacked = (prefix: string) => ["i", "f", "g", "o"].flatMap((k) => Array.from(g.params[`${prefix}_${k}`].data));
+      const pairs: [string, number[]][] = [
+        ["rnn.weight_ih_l0", stacked("W")],
+        ["rnn.weight_hh_l0", stacked("U")],
+        ["rnn.bias_ih_l0", stacked("b")],
+        ["rnn.bias_hh_l0", stacked("b")],
+        ["head.weight", Array.from(g.params.head_weight.data)],
+        ["head.bias", Array.from(g.params.head_bias.data)],
+      ];
+      for (const [name, got] of pairs) {
+        const want = [c.grads[name]].flat(2) as number[];
+        assert.equal(got.length, want.length, name);
+        want.forEach((w, k) => assert.ok(Math.abs(got[k] - w) <= 1e-10 * Math.max(1, Math.abs(w)), `∂L/∂${name}[${k}] = ${got[k]}, PyTorch ${w}`));
+      }
+    });
+
   it("an MLP learns XOR: every point classified, loss < 0.05 after 300 Adam steps (seed 1)", async () => {
     const m = xorModel();
     const result = await train(m, () => XOR, { steps: 300, optimizer: adam({ lr: 0.05 }), progress: "none" });
