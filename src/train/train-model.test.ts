@@ -11,7 +11,7 @@ import { LSTM } from "../cells/builtins";
 import { cell } from "../engine/cell";
 import { ArchlabError } from "../errors";
 import { cellParams, cellScan } from "../lang/cells";
-import { add, fill, input, losses, matmul, model, mul, named, param, scan, sigmoid, tanh, transpose } from "../lang";
+import { add, fill, input, losses, matmul, mean, model, mul, named, param, scan, sigmoid, tanh, transpose } from "../lang";
 import type { Tensor } from "../lang";
 import { adam, sgd } from "./optimizers";
 import { tasks } from "./tasks";
@@ -131,6 +131,18 @@ describe("train(model, batches): a model of the language whose definition output
     const g = m.backward(await m.run(XOR, { backend: "reference", training: true }));
     await train(m, () => XOR, { steps: 1, optimizer: sgd({ lr: 1 }), progress: "none" });
     for (const [path, value] of Object.entries(m.params)) value.data.forEach((v, k) => assert.ok(Math.abs(v - (before[path].data[k] - g.params[path].data[k])) < 1e-15, `${path}[${k}]`));
+  });
+
+  it("clipping scales every gradient once, also where one op passes the same dy to two parameters (add)", async () => {
+    const m = model("Sum", {}, () => {
+      const p = param("p", [3], { init: (shape) => ({ shape, data: new Float64Array(3) }) });
+      const q = param("q", [3], { init: (shape) => ({ shape, data: new Float64Array(3) }) });
+      return { loss: mean(add(p, q)) };
+    });
+    // ∂loss/∂p = ∂loss/∂q = 1/3 each; global norm √6/3 = 0.816…, clipped to 0.5 (PyTorch's factor 0.5 / (norm + 1e-6)).
+    await train(m, () => ({}), { steps: 1, optimizer: sgd({ lr: 1 }), clip: 0.5, progress: "none" });
+    const moved = (1 / 3) * (0.5 / (Math.sqrt(6) / 3 + 1e-6));
+    for (const v of [...m.params.p.data, ...m.params.q.data]) assert.ok(Math.abs(v + moved) < 1e-15, `${v}, expected ${-moved}`);
   });
 
   it("stopping (an AbortSignal) keeps the weights of the last finished step: those of a run of that many steps", async () => {
