@@ -4,7 +4,8 @@
 import seedrandom from "seedrandom";
 import { DISPLAY, type MimeBundle } from "../display/protocol";
 import { formatOf } from "../display/registry";
-import { ArchlabError } from "../errors";
+import { ArchlabError, errors } from "../errors";
+import { checkFinite, toFlat, toNested } from "../engine/arrays";
 import { backwardGraph, type ModelGradients, type Seeds } from "./backward";
 import { buildGraph, type Graph, type ScanInfo } from "./build";
 import { Tensor, scopePath } from "./graph";
@@ -60,6 +61,36 @@ export class Model {
   /** Parameters by path, with their current values. */
   get params(): Record<string, ND> {
     return Object.fromEntries(this.graph.params.map((p) => [p.path, this.graph.values.get(p)!]));
+  }
+
+  /**
+   * Every parameter's value (trainable, frozen and constant) as nested arrays, keyed by path with
+   * `.` for `/` (`enc.l0.W`) — the layout of `module.state_dict()` for a PyTorch module declaring
+   * the same parameters (same shapes) under the same module names; JSON-serialisable.
+   */
+  stateDict(): Record<string, unknown> {
+    return Object.fromEntries(this.graph.params.map((p) => {
+      const v = this.graph.values.get(p)!;
+      return [p.path.replaceAll("/", "."), toNested(v.data, v.shape)];
+    }));
+  }
+
+  /** Loads {@link stateDict}'s layout: every parameter, of its shape, finite; checked in full before anything changes. */
+  loadStateDict(stateDict: Record<string, unknown>): this {
+    const where = `the state dict of model ${this.name}`;
+    if (typeof stateDict !== "object" || stateDict === null || Array.isArray(stateDict)) throw errors.badOption("stateDict", stateDict, "an object of parameter name → nested numbers (model.stateDict()'s layout)");
+    const names = this.graph.params.map((p) => p.path.replaceAll("/", "."));
+    const extra = Object.keys(stateDict).filter((k) => !names.includes(k));
+    if (extra.length) throw errors.extraWeight(extra, where, names);
+    const loaded = this.graph.params.map((p, i) => {
+      const shape = this.graph.values.get(p)!.shape;
+      if (!Object.hasOwn(stateDict, names[i])) throw errors.missingWeight(names[i], where, shape);
+      const data = toFlat(stateDict[names[i]], shape, `tensor "${names[i]}" of ${where}`, "float64") as Float64Array;
+      checkFinite(data, `tensor "${names[i]}" of ${where}`);
+      return { shape, data };
+    });
+    this.graph.params.forEach((p, i) => this.graph.values.set(p, loaded[i]));
+    return this;
   }
 
   /** Runs the model on inputs given by input name (nested arrays or concrete arrays); every node is recorded. */
