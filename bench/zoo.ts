@@ -1,7 +1,7 @@
 /**
  * The zoo's speed targets (issue 12, "Compute"; issue 16): the Graphviz reference's ConvAutoEncoder
  * at [1, 256, 256, 3], run on the fast path with every node recorded (each block's output among
- * them), against PyTorch's forward of the same model keeping every block's output, measured in
+ * them, read back to the host; the other nodes' values stay tfjs tensors until the trace is disposed), against PyTorch's forward of the same model keeping every block's output, measured in
  * this run (bench/torch_cae.py). Aim: ratio ≤ 3.
  */
 import { zoo } from "../src";
@@ -27,6 +27,7 @@ export async function benchZoo(log: (line: string) => void = () => {}): Promise<
       async () => {
         const { trace } = await cae.run({ x });
         blocks = ["enc1/pool", "enc2/pool", "enc3/pool", "dec1/relu", "dec2/relu", "dec3/relu", "y"].filter((p) => trace.get(p).data.length > 0).length;
+        trace.dispose(); // frees the nodes not read (PyTorch's outputs are freed with its dict)
       },
       { warmup: 2, repeats: 5 },
     );
