@@ -10,7 +10,7 @@ import * as tf from "@tensorflow/tfjs-core";
 import { ArchlabError } from "../errors";
 import { tensorflow } from "../engine/tensorflow";
 import { convAutoEncoder } from "../zoo/conv-autoencoder";
-import { add, input, matmul, model, named, param, relu, reshape, scan, tanh, upsample, type ND } from "./index";
+import { add, batchNorm, inits, input, matmul, model, named, param, relu, reshape, scan, tanh, upsample, type ND } from "./index";
 
 /** A small scan (its body's nodes are recorded per step) beside a feed-forward part. */
 function scanned() {
@@ -96,4 +96,37 @@ test("traces kept without dispose hold bounded memory: past 256 MiB the oldest a
   assert.deepEqual(kept[5].get("big"), big);
   for (const t of kept) t.dispose();
   assert.equal(tf.memory().numBytes, base);
+});
+
+test("per-channel kernels of the fast path (a bias added either side, batch norm in both modes, as a 1×1 depthwise convolution on wasm) equal the reference at ranks 2 to 4", async () => {
+  for (const shape of [["B", 64, 80], ["B", 40, 8, 20], ["B", 64]] as const) {
+    const C = shape[shape.length - 1] as number;
+    const m = model("Channels", {}, () => {
+      const x = input("x", [...shape]);
+      const b = param("b", [C]);
+      const left = named("left", add(x, b));
+      const right = named("right", add(b, x));
+      const stat = (name: string, around: number) => param(name, [C], { init: inits.value(Array.from({ length: C }, (_, c) => around + Math.cos(c))) });
+      return { y: named("bn", batchNorm(add(left, right), stat("gamma", 1), stat("beta", 0), stat("mean", 6), stat("var", 2))) };
+    });
+    const dims = shape.map((d) => (d !== "B" ? d : shape.length === 2 ? 128 : 2));
+    const n = dims.reduce((a, b) => a * b, 1);
+    assert.ok(n >= 4096, "large enough for the fast channel kernel");
+    // Channels offset far from 0, so batch norm's statistics matter.
+    const x: ND = { shape: dims, data: Float64Array.from({ length: n }, (_, i) => 3 + (i % C) / 7 + Math.sin(i)) };
+    for (const training of [false, true]) {
+      const fast = await m.run({ x }, { training });
+      const reference = await m.run({ x }, { training, backend: "reference" });
+      // A bias added is exactly float32's x + b, as tfjs's add gives.
+      const b = reference.trace.get("b").data;
+      const sum = Float32Array.from(x.data, (v, i) => Math.fround(v) + Math.fround(b[i % C]));
+      assert.deepEqual(fast.trace.get("left"), { shape: dims, data: sum });
+      assert.deepEqual(fast.trace.get("right"), { shape: dims, data: sum });
+      // Batch norm to float32's accuracy on statistics of values ~30 (tfjs's own batchNorm is as far).
+      const [a, r] = [fast.trace.get("bn"), reference.trace.get("bn")];
+      assert.deepEqual(a.shape, r.shape);
+      r.data.forEach((v, i) => assert.ok(Math.abs(a.data[i] - v) <= 1e-4 * (1 + Math.abs(v)), `${shape} bn[${i}] training ${training}: fast ${a.data[i]}, reference ${v}`));
+      fast.trace.dispose();
+    }
+  }
 });
