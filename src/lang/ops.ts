@@ -99,7 +99,7 @@ function isChannelVector(tf: TF, v: tfc.Tensor, x: tfc.Tensor): boolean {
 /**
  * x·scale + shift with one scale and shift per channel (the last axis; no scale: 1, exactly x +
  * shift), as a 1×1 depthwise convolution with a bias: on tfjs-backend-wasm that is XNNPACK's, 3–5×
- * faster than the backend's broadcasting add and its batchNorm (which took a fifth of the
+ * faster than the backend's broadcasting add and its batchNorm (the two took a fifth of the
  * ConvAutoEncoder's run). Any rank: the leading axes are flattened into the image's width.
  */
 function channelAffine(tf: TF, x: tfc.Tensor, scale: tfc.Tensor | undefined, shift: tfc.Tensor): tfc.Tensor {
