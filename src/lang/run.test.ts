@@ -6,6 +6,8 @@
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import { setFlagsFromString } from "node:v8";
+import { runInNewContext } from "node:vm";
 import * as tf from "@tensorflow/tfjs-core";
 import { ArchlabError } from "../errors";
 import { tensorflow } from "../engine/tensorflow";
@@ -129,4 +131,23 @@ test("per-channel kernels of the fast path (a bias added either side, batch norm
       fast.trace.dispose();
     }
   }
+});
+
+test("a trace dropped without dispose frees its tensors when garbage-collected", async () => {
+  await tensorflow();
+  setFlagsFromString("--expose-gc");
+  const gc = runInNewContext("gc") as () => void;
+  const m = convAutoEncoder({ height: 16, width: 16 });
+  const before = tf.memory().numTensors;
+  const held = async () => {
+    const { trace } = await m.run({ x: image(16) });
+    return trace.paths.length;
+  };
+  assert.ok((await held()) > 20);
+  assert.ok(tf.memory().numTensors > before + 20, "the dropped trace still holds its tensors");
+  for (let k = 0; k < 20 && tf.memory().numTensors > before; k++) {
+    gc();
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  assert.equal(tf.memory().numTensors, before);
 });
