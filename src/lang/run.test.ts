@@ -151,3 +151,20 @@ test("a trace dropped without dispose frees its tensors when garbage-collected",
   }
   assert.equal(tf.memory().numTensors, before);
 });
+
+test("before refusing a node too large for the WebAssembly backend's memory left, earlier traces' unread tensors are read back to the host", async () => {
+  await tensorflow();
+  const m = model("Big", {}, () => ({ y: relu(named("big", upsample(input("x", ["B", 2, 2, 4]), 1024))) }));
+  const x: ND = { shape: [1, 2, 2, 4], data: Float64Array.from({ length: 16 }, (_, i) => i / 16) };
+  const base = tf.memory().numBytes;
+  const { trace } = await m.run({ x });
+  assert.ok(tf.memory().numBytes - base >= 2 ** 26, "the trace holds its 64 MiB image");
+  // 2^30 float32 (4 GiB): more than the backend's memory whatever is held; refused before allocating, after reading
+  // the held trace back (the run then holds only its own 16-float input).
+  const wide = model("wide", {}, () => ({ y: named("wide", upsample(input("x", ["B", 2, 2, 4]), 8192)) }));
+  await assert.rejects(wide.run({ x }), (e: unknown) => e instanceof ArchlabError && e.code === "too-large" && /this run already holds 64 bytes\)/.test(e.message));
+  assert.equal(tf.memory().numBytes, base, "the held trace was read back");
+  const big = trace.get("big");
+  assert.equal(big.data[(1024 * 2048 + 1024) * 4 + 3], Math.fround(x.data[15]));
+  trace.dispose();
+});
