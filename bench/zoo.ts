@@ -1,7 +1,8 @@
 /**
  * The zoo's speed targets (issue 12, "Compute"; issue 16): the Graphviz reference's ConvAutoEncoder
  * at [1, 256, 256, 3] and ResNet-18 at [1, 224, 224, 3], run on the fast path with every node
- * recorded (each block's output among them), against PyTorch's forward of the same model keeping
+ * recorded (each block's output among them, read back to the host; the other nodes' values stay tfjs
+ * tensors until the trace is disposed), against PyTorch's forward of the same model keeping
  * every block's output, measured in this run (bench/torch_cae.py, bench/torch_resnet.py). Aim:
  * ratio ≤ 3.
  */
@@ -28,6 +29,7 @@ async function alternating(what: string, m: Model, side: number, blocks: readonl
       async () => {
         const { trace } = await m.run({ x });
         recorded = blocks.filter((p) => trace.get(p).data.length > 0).length;
+        trace.dispose(); // frees the nodes not read (PyTorch's outputs are freed with its dict)
       },
       { warmup: 2, repeats: 5 },
     );

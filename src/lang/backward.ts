@@ -26,7 +26,7 @@ import type { Tensor } from "./graph";
 import * as nd from "./nd";
 import type { ND } from "./nd";
 import { OPS, type KernelContext, type OpSpec } from "./ops";
-import { ModelTrace, toND, type ModelRun, type ValueLike } from "./run";
+import { ModelTrace, hostRecorded, toND, type ModelRun, type Recorded, type ValueLike } from "./run";
 
 /** What {@link Model.backward} returns: ∂L/∂ of every parameter, input and node of one run. */
 export interface ModelGradients {
@@ -250,11 +250,11 @@ export function backwardGraph(graph: Graph, run: ModelRun, seeds?: Seeds): Model
   walk(graph.nodes, -1);
 
   // The gradient trace: every recorded node, every occurrence; zeros where no gradient reached.
-  const recorded = new Map<string, { node: Tensor; steps: ND[] }>();
+  const recorded = new Map<string, { node: Tensor; steps: Recorded[] }>();
   for (const path of trace.paths) {
     const node = trace.node(path);
     const list = grads.get(node) ?? [];
-    recorded.set(path, { node, steps: trace.steps(path).map((v, k) => list[k] ?? nd.zeros(v.shape)) });
+    recorded.set(path, { node, steps: hostRecorded(trace.steps(path).map((v, k) => list[k] ?? nd.zeros(v.shape))) });
   }
   const gradients = new ModelTrace(graph, sizes, recorded, trace.training);
   // Own copies: a rule may pass dy on unchanged (add, identity), so one array can be several nodes' gradient; these may be changed in place (clipping).

@@ -93,7 +93,12 @@ export class Model {
     return this;
   }
 
-  /** Runs the model on inputs given by input name (nested arrays or concrete arrays); every node is recorded. */
+  /**
+   * Runs the model on inputs given by input name (nested arrays or concrete arrays); every node is
+   * recorded. On the fast path the trace keeps each node's tfjs tensor until `trace.get` first reads
+   * it; `trace.dispose()` frees the rest at once (a run in a loop should, or past 256 MiB the oldest
+   * traces are read back to the host).
+   */
   run(inputs: Record<string, ValueLike>, options?: RunOptions): Promise<ModelRun> {
     return runGraph(this.graph, inputs, options);
   }
