@@ -136,3 +136,14 @@ test("a masked scan carries each row's state past its own length: its final stat
   const full = await m.run({ x: [x[0]], mask: [[1, 1, 1, 1, 1]] }, { backend: "reference" });
   assert.deepEqual([...outputs.hN.data.subarray(0, 3)], [...full.outputs.hN.data]);
 });
+
+test("a trailing size-1 axis broadcasts with a scalar on the right as on the left: [B, N, 1] + 1 and 1 + [B, N, 1] are both [B, N, 1]", async () => {
+  const m = model("Bcast", {}, () => {
+    const x = input("x", ["B", 2, 1]);
+    return { right: add(x, 1), left: add(1, x) };
+  });
+  assert.deepEqual(m.graph.outputs.right.shape.map((s) => s.key), ["B", "2", "1"]);
+  const { outputs } = await m.run({ x: [[[1], [2]]] }, { backend: "reference" });
+  assert.deepEqual([...outputs.right.data], [2, 3]);
+  assert.deepEqual([...outputs.right.data], [...outputs.left.data]);
+});

@@ -68,7 +68,7 @@ function broadcast(op: string, a: Pick<Tensor, "path" | "shape">, b: Tensor, dro
   for (let i = 0; i < n; i++) {
     const x = sa[sa.length - n + i];
     const y = sb[sb.length - n + i];
-    if (x === undefined || x.constant === 1) out.push(y);
+    if (x === undefined || (x.constant === 1 && y !== undefined)) out.push(y);
     else if (y === undefined || y.constant === 1 || sameSize(x, y)) out.push(x);
     else throw shapeError(op, operand, b, `a shape that broadcasts with ${a.path}'s ${showShape(a.shape)}`, "Axes are matched from the right; each pair must be equal or one of them 1.");
   }

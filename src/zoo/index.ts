@@ -32,3 +32,7 @@ export { babi, babiIds, BABI_VOCAB, BABI_SENTENCE_WORDS } from "./babi";
 export type { BabiOptions, BabiStory } from "./babi";
 export { gnmt } from "./gnmt";
 export type { GnmtOptions } from "./gnmt";
+export { capsNet } from "./capsnet";
+export type { CapsNetOptions } from "./capsnet";
+export { vae, gan } from "./generative";
+export type { VaeOptions, GanOptions, NoiseSource } from "./generative";
