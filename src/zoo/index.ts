@@ -36,3 +36,5 @@ export { capsNet } from "./capsnet";
 export type { CapsNetOptions } from "./capsnet";
 export { vae, gan } from "./generative";
 export type { VaeOptions, GanOptions, NoiseSource } from "./generative";
+export { genealogy, ZOO_NOTEBOOKS as notebooks } from "./genealogy";
+export type { GenealogyOptions } from "./genealogy";
