@@ -38,3 +38,5 @@ export { vae, gan } from "./generative";
 export type { VaeOptions, GanOptions, NoiseSource } from "./generative";
 export { genealogy, ZOO_NOTEBOOKS as notebooks } from "./genealogy";
 export type { GenealogyOptions } from "./genealogy";
+export { digits, digitsAvailable } from "./digits";
+export type { DigitsOptions, Digits } from "./digits";
