@@ -111,7 +111,7 @@ export const capsNet = entry<CapsNetOptions>(
           const absent = mul(mul(0.5, sub(1, target)), mul(long, long));
           return named("margin", mean(sum(add(present, absent), -1)));
         });
-        if (!o.reconstruction) return { lengths, margin, loss: named("loss", margin) };
+        if (!o.reconstruction) return { lengths, margin, loss: named("loss", margin) } as Record<string, Tensor>;
         const reconstruction = block("decoder", "Decoder", () => {
           const masked = named("masked", reshape(mul(v, reshape(target, ["B", J, 1])), ["B", J * D]));
           const h1 = block("fc1", "Dense", () => named("h", relu(dense(masked, J * D, 512))));

@@ -138,9 +138,10 @@ describe("zoo.vae is Kingma & Welling's VAE: the reparameterised sample, the Ber
     const eps = runs.map((r) => r.trace.get("sample/ε").data);
     assert.deepEqual(eps[0], eps[1]);
     assert.notDeepEqual(eps[0], eps[2]);
-    const n = eps[0].length;
-    const m = eps[0].reduce((s, v) => s + v, 0) / n;
-    const sd = Math.sqrt(eps[0].reduce((s, v) => s + (v - m) ** 2, 0) / n);
+    const draws = [...eps[0]];
+    const n = draws.length;
+    const m = draws.reduce((s, v) => s + v, 0) / n;
+    const sd = Math.sqrt(draws.reduce((s, v) => s + (v - m) ** 2, 0) / n);
     assert.ok(Math.abs(m) < 0.03 && Math.abs(sd - 1) < 0.03, `ε: mean ${m}, standard deviation ${sd}`);
     const { trace } = runs[0];
     const [mu, logVar, z] = ["encoder/μ", "encoder/logσ2", "sample/z"].map((p) => trace.get(p).data);
