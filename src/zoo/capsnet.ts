@@ -44,8 +44,8 @@ export interface CapsNetOptions {
 
 /** squash(s) over the last axis: ‖s‖² / (1 + ‖s‖²) · s / ‖s‖, written from the language's ops (an ε of 1e-12 keeps s = 0 finite). */
 function squash(s: Tensor, name: string): Tensor {
-  const n2 = reshape(sum(mul(s, s), -1), [...s.shape.slice(0, -1), 1]);
-  return named(name, mul(s, div(n2, mul(add(1, n2), sqrt(add(n2, 1e-12))))));
+  const n2 = named("norm2", reshape(sum(mul(s, s), -1), [...s.shape.slice(0, -1), 1]));
+  return named(name, mul(s, named("squash", div(n2, mul(add(1, n2), sqrt(add(n2, 1e-12)))))));
 }
 
 /** A dense layer `x W + b` with its weight and bias in the current block. */
