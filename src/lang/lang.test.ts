@@ -137,13 +137,10 @@ test("a masked scan carries each row's state past its own length: its final stat
   assert.deepEqual([...outputs.hN.data.subarray(0, 3)], [...full.outputs.hN.data]);
 });
 
-test("a trailing size-1 axis broadcasts with a scalar on the right as on the left: [B, N, 1] + 1 and 1 + [B, N, 1] are both [B, N, 1]", async () => {
-  const m = model("Bcast", {}, () => {
-    const x = input("x", ["B", 2, 1]);
-    return { right: add(x, 1), left: add(1, x) };
-  });
-  assert.deepEqual(m.graph.outputs.right.shape.map((s) => s.key), ["B", "2", "1"]);
-  const { outputs } = await m.run({ x: [[[1], [2]]] }, { backend: "reference" });
-  assert.deepEqual([...outputs.right.data], [2, 3]);
-  assert.deepEqual([...outputs.right.data], [...outputs.left.data]);
+test("a length-1 axis broadcasts against an operand without that axis: [1, T, 1] − 0.5 keeps the shape [1, T, 1]", async () => {
+  const m = model("Centred", {}, () => ({ y: nn.sub(input("x", [1, "T", 1]), 0.5), z: add(input("v", [2, 1]), param("b", [3])) }));
+  assert.deepEqual(m.graph.outputs.y.shape.map((s) => s.key), ["1", "T", "1"]);
+  assert.deepEqual(m.graph.outputs.z.shape.map((s) => s.key), ["2", "3"]);
+  const { outputs } = await m.run({ x: [[[1], [2]]], v: [[1], [2]] }, { backend: "reference" });
+  assert.deepEqual(outputs.y, { shape: [1, 2, 1], data: Float64Array.of(0.5, 1.5) });
 });
