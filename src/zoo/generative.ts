@@ -3,7 +3,7 @@
  * adversarial network (Goodfellow et al. 2014), each one definition whose losses are outputs of the
  * definition (written from the language's ops), so the diagram shows where each term comes from.
  */
-import { add, block, exp, input, matmul, model, mul, named, neg, param, randomNormal, relu, sigmoid, softplus, sub, sum, tanh, mean, type Model, type Tensor } from "../lang";
+import { add, block, exp, fill, input, losses, matmul, model, mul, named, param, randomNormal, relu, sigmoid, sub, sum, tanh, mean, type Model, type Tensor } from "../lang";
 import { errors } from "../errors";
 import { entry, sizeOptions, whole } from "./entry";
 
@@ -51,7 +51,7 @@ function decoder(z: Tensor) {
  *     encoder   h = tanh(x W₁ + b₁);  μ = h W_μ + b_μ;  log σ² = h W_σ + b_σ
  *     sample    z = μ + σ ⊙ ε,  σ = exp(½ log σ²),  ε ~ 𝒩(0, I)        (the reparameterisation trick)
  *     decoder   p = σ(tanh(z W₁ + b₁) W₂ + b₂)                         (Bernoulli means per pixel)
- *     loss      reconstruction = Σ_pixels BCE(logits, x) = Σ softplus(ℓ) − x ℓ
+ *     loss      reconstruction = Σ_pixels BCE(logits, x) = Σ softplus(ℓ) − x ℓ   (nn.losses.binaryCrossEntropy × pixels)
  *               kl = −½ Σ_latent (1 + log σ² − μ² − σ²)                (KL(q(z|x) ‖ 𝒩(0, I)), closed form)
  *               loss = reconstruction + kl                             (the negative ELBO; each a batch mean)
  *
@@ -89,7 +89,8 @@ export const vae = entry<VaeOptions>(
         });
         const { logits, p } = decoder(z);
         const { reconstruction, kl } = block("elbo", "ELBO", () => ({
-          reconstruction: named("reconstruction", mean(sum(sub(softplus(logits), mul(x, logits)), -1))),
+          // nn.losses' BCE averages over every pixel; the ELBO sums over the pixels of each example.
+          reconstruction: named("reconstruction", mul(sizes.NInput, losses.binaryCrossEntropy(logits, x))),
           kl: named("kl", mean(mul(-0.5, sum(sub(sub(add(1, logVar), mul(mu, mu)), exp(logVar)), -1)))),
         }));
         return { mu, logVar, z, p, reconstruction, kl, loss: named("loss", add(reconstruction, kl)) };
@@ -117,7 +118,7 @@ export interface GanOptions {
  * Generative adversarial network (Goodfellow et al. 2014), small MLPs: a generator G(z) = out(relu(z W + b) W' + b')
  * and a discriminator D(x) = σ(relu(x V + c) V' + c'), its weights declared once (`D_V1`, …) and used twice —
  * on the real batch (block `dReal`) and on the generated one (`dFake`), so the diagram draws each
- * weight once with an edge to each use. The losses, from the discriminator's logits ℓ:
+ * weight once with an edge to each use. The losses, binary cross-entropies (`nn.losses`) of the discriminator's logits ℓ:
  *
  *     lossReal = mean softplus(−ℓ_real)     = −mean log D(x)
  *     lossFake = mean softplus(ℓ_fake)      = −mean log(1 − D(G(z)))
@@ -162,12 +163,13 @@ export const gan = entry<GanOptions>(
           });
         const real = discriminate("dReal", x);
         const gen = discriminate("dFake", fake);
-        const losses = block("losses", "GANLosses", () => {
-          const lossReal = named("lossReal", mean(softplus(neg(real.logit))));
-          const lossFake = named("lossFake", mean(softplus(gen.logit)));
-          return { lossReal, lossFake, lossD: named("lossD", add(lossReal, lossFake)), lossG: named("lossG", mean(softplus(neg(gen.logit)))) };
+        const terms = block("losses", "GANLosses", () => {
+          const [ones, zeros] = [1, 0].map((v) => fill(["B", 1], v));
+          const lossReal = named("lossReal", losses.binaryCrossEntropy(real.logit, ones));
+          const lossFake = named("lossFake", losses.binaryCrossEntropy(gen.logit, zeros));
+          return { lossReal, lossFake, lossD: named("lossD", add(lossReal, lossFake)), lossG: named("lossG", losses.binaryCrossEntropy(gen.logit, ones)) };
         });
-        return { fake, dReal: real.d, dFake: gen.d, ...losses };
+        return { fake, dReal: real.d, dFake: gen.d, ...terms };
       },
       { seed: o.seed },
     );
