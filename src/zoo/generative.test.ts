@@ -85,6 +85,21 @@ describe("zoo.capsNet is Sabour et al.'s capsule network, as PyTorch computes it
       close(outputs.loss, out.loss, tol, "loss");
     });
 
+  it("backpropagates through the three routing iterations as PyTorch's autograd does: ∂loss/∂(conv, primary caps, transforms W, decoder)", async () => {
+    const { m, inputs } = small();
+    const o = torch.capsNetSmall.options;
+    const gr = torch.capsNetSmall.grads;
+    const g = m.backward(await m.run(inputs, { backend: "reference" }), { loss: 1 });
+    const K = o.convChannels;
+    const scaled = (v: Stored) => Math.max(1, ...v.data.map(Math.abs));
+    close(g.params["conv1/w"], { shape: [9, 9, o.channels, K], data: hwio(gr["conv1.weight"].data, K, o.channels, 9) }, 1e-9 * scaled(gr["conv1.weight"]), "∂loss/∂conv1/w");
+    close(g.params["conv1/b"], gr["conv1.bias"], 1e-9 * scaled(gr["conv1.bias"]), "∂loss/∂conv1/b");
+    close(g.params["primaryCaps/b"], gr["primary.bias"], 1e-9 * scaled(gr["primary.bias"]), "∂loss/∂primaryCaps/b");
+    const W = g.params["digitCaps/W"];
+    close({ shape: [2, ...W.shape.slice(1)], data: W.data.slice(0, gr.W01.data.length) }, gr.W01, 1e-9 * scaled(gr.W01), "∂loss/∂W for primary capsules 0 and 1");
+    close(g.params["decoder/fc3/b"], gr["fc3.bias"], 1e-9 * scaled(gr["fc3.bias"]), "∂loss/∂decoder/fc3/b");
+  });
+
   it("draws each routing iteration as a box, fed by the predictions û and the previous iteration's logits", () => {
     const m = zoo.capsNet({ convChannels: 8, primaryTypes: 2 });
     const dot = modelDiagram(m).toDot();
@@ -131,6 +146,17 @@ describe("zoo.vae is Kingma & Welling's VAE: the reparameterised sample, the Ber
       const { outputs } = await withTorchWeights().run({ x: nd(f.x), eps: nd(f.eps) }, { backend });
       for (const k of ["mu", "logVar", "z", "p", "reconstruction", "kl", "loss"]) close(outputs[k], f.outputs[k], k === "reconstruction" || k === "loss" ? tol * 10 : tol, k);
     });
+
+  it("has PyTorch's gradients of the negative ELBO for every weight (through the reparameterised sample)", async () => {
+    const m = withTorchWeights();
+    const g = m.backward(await m.run({ x: nd(f.x), eps: nd(f.eps) }, { backend: "reference" }), { loss: 1 });
+    const { NInput: I, NHidden: H, NLatent: L } = f.sizes;
+    const layers = [["encoder/W1", "encoder/b1", "enc1", I, H], ["encoder/W_mu", "encoder/b_mu", "enc_mu", H, L], ["encoder/W_logvar", "encoder/b_logvar", "enc_lv", H, L], ["decoder/W1", "decoder/b1", "dec1", L, H], ["decoder/W2", "decoder/b2", "dec2", H, I]] as const;
+    for (const [W, b, name, nIn, nOut] of layers) {
+      close(g.params[W], { shape: [nIn, nOut], data: transposed(f.grads[name].weight.data, nOut, nIn) }, 1e-9, `∂loss/∂${W}`);
+      close(g.params[b], f.grads[name].bias, 1e-9, `∂loss/∂${b}`);
+    }
+  });
 
   it("draws ε with the seeded randomNormal op: recorded, the same for the same noiseSeed, standard normal, and z = μ + σ ⊙ ε", async () => {
     const x = { shape: [4000, 784], data: new Float64Array(4000 * 784).fill(0.5) };
@@ -184,6 +210,21 @@ describe("zoo.gan is Goodfellow et al.'s GAN: one discriminator on real and gene
       const { outputs } = await m.run({ x: nd(f.x), z: nd(f.z) }, { backend });
       for (const k of ["fake", "dReal", "dFake", "lossReal", "lossFake", "lossD", "lossG"]) close(outputs[k], f.outputs[k], tol, `${k} (${backend})`);
     }
+  });
+
+  it("has PyTorch's gradients: ∂lossD/∂(discriminator, summed over its two uses) and ∂lossG/∂(generator)", async () => {
+    const m = withTorchWeights();
+    const run = await m.run({ x: nd(f.x), z: nd(f.z) }, { backend: "reference" });
+    const { NLatent: L, NHidden: H, NData: D } = f.sizes;
+    const check = (seed: string, layers: [string, string, number, number][], grads: Stored[]) => {
+      const g = m.backward(run, { [seed]: 1 });
+      layers.forEach(([W, b, nIn, nOut], k) => {
+        close(g.params[W], { shape: [nIn, nOut], data: transposed(grads[2 * k].data, nOut, nIn) }, 1e-9, `∂${seed}/∂${W}`);
+        close(g.params[b], grads[2 * k + 1], 1e-9, `∂${seed}/∂${b}`);
+      });
+    };
+    check("lossD", [["D_V1", "D_c1", D, H], ["D_V2", "D_c2", H, 1]], f.grads.lossD);
+    check("lossG", [["generator/W1", "generator/b1", L, H], ["generator/W2", "generator/b2", H, D]], f.grads.lossG);
   });
 
   it("ties the discriminator: one weight read on the real and on the generated batch, drawn once", async () => {
