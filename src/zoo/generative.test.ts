@@ -227,6 +227,21 @@ describe("zoo.gan is Goodfellow et al.'s GAN: one discriminator on real and gene
     check("lossG", [["generator/W1", "generator/b1", L, H], ["generator/W2", "generator/b2", H, D]], f.grads.lossG);
   });
 
+  it("summarises the generator fed by the random noise op as a layer, like one fed by an input", () => {
+    // Rows are the data path; the noise z drawn by randomNormal starts it as an input would.
+    for (const noise of ["op", "input"] as const) {
+      const s = zoo.gan({ noise }).summary({ B: 8 });
+      assert.deepEqual(s.rows.map((r) => [r.name, r.shape, r.params]), [
+        ["x", [8, 784], 0],
+        ["z", [8, 16], 0],
+        ["generator", [8, 784], 16 * 128 + 128 + 128 * 784 + 784],
+        ["dReal", [8, 1], 784 * 128 + 128 + 128 + 1],
+        ["dFake", [8, 1], 0],
+        ["losses", [], 0],
+      ], noise);
+    }
+  });
+
   it("ties the discriminator: one weight read on the real and on the generated batch, drawn once", async () => {
     const m = zoo.gan({ NData: 4, NLatent: 2, NHidden: 3 });
     const V1 = m.graph.params.find((p) => p.path === "D_V1")!;
