@@ -190,7 +190,8 @@ function checkTrainingNotebook({ outputs, shown, every }: ReturnType<typeof cell
 /** Every claim the text of notebook 11 makes, checked on what it shows. */
 function checkReservoirsNotebook({ outputs, shown }: ReturnType<typeof cellsOf>) {
   // The three diagrams side by side: red "t+1" recurrence edges — one in the ESN (h), none in the ELM, three in the LSM (v, s, r).
-  const html: string = outputs("sideBySide([esn, elm, lsm])")[0].data["text/html"];
+  const raw: string | string[] = outputs("sideBySide([esn, elm, lsm])")[0].data["text/html"];
+  const html = Array.isArray(raw) ? raw.join("") : raw;
   const svgs = [...html.matchAll(/src="data:image\/svg\+xml;base64,([^"]+)"/g)].map((m) => Buffer.from(m[1], "base64").toString("utf8"));
   assert.equal(svgs.length, 3);
   assert.deepEqual(svgs.map((svg) => (svg.match(/>t\+1</g) ?? []).length), [1, 0, 3]);
@@ -206,7 +207,9 @@ function checkReservoirsNotebook({ outputs, shown }: ReturnType<typeof cellsOf>)
   assert.ok(elm[0] > 0.99 && elm.slice(1).every((r: number) => r < 0.02), `the ELM recalls u[t] and nothing before it: ${elm}`);
   assert.ok(small.slice(0, 11).every((r: number) => r >= 0.99), `the small-input ESN recalls the last ten inputs almost perfectly: ${small}`);
   assert.ok(small[5] > elm[5] + 0.9 && small[40] < 0.05, `it remembers where the ELM does not, and forgets by k = 40: ${small}`);
-  const totals = shown("memory capacity MC");
+  const printed = shown("memory capacity MC").split("\n");
+  const lineOf = (start: string) => printed.find((l) => l.startsWith(start)) ?? assert.fail(`a line "${start}…" in ${printed.join("\n")}`);
+  const totals = lineOf("memory capacity MC");
   const mc = (label: string) => Number(totals.match(new RegExp(`${label} ([\\d.]+)`))![1]);
   const [mcSmall, mcLarge, mcElm] = [mc("ESN, input scale 0.1"), mc("ESN, input scale 1"), mc("ELM")];
   const sum = (c: number[]) => c.slice(1).reduce((s, v) => s + v, 0);
@@ -214,4 +217,7 @@ function checkReservoirsNotebook({ outputs, shown }: ReturnType<typeof cellsOf>)
   assert.ok(mcSmall > 20 && mcSmall < 22 && mcSmall <= 50, `about 21, under N = 50: ${totals}`);
   assert.ok(mcLarge > 0.4 * mcSmall && mcLarge < 0.6 * mcSmall, `larger inputs: about half: ${totals}`);
   assert.ok(mcElm < 0.1, `the ELM's capacity is about 0: ${totals}`);
+  const slopes = lineOf("mean tanh slope");
+  const slope = (scale: string) => Number(slopes.match(new RegExp(`input scale ${scale} ([\\d.]+)`))![1]);
+  assert.ok(slope("0.1") >= 0.99 && slope("1") > 0.85 && slope("1") < 0.95, `the units' mean slope: 0.99, then about 0.9: ${slopes}`);
 }
