@@ -49,7 +49,7 @@ describe("the teaching notebooks", () => {
   test("there are the lessons", () => {
     assert.deepEqual(
       names.map((n) => n.slice(0, 2)),
-      ["01", "02", "03", "04", "05", "06", "07", "08", "09", "10", "11", "16"],
+      ["01", "02", "03", "04", "05", "06", "07", "08", "09", "10", "11", "16", "17", "19"],
     );
   });
 
@@ -109,6 +109,18 @@ describe("the teaching notebooks", () => {
     test(`11-reservoirs.ipynb (${which}) shows what its text promises: recurrence only in the ESN and LSM, only readouts trained; the ESN remembers, the ELM recalls only the present`, () => {
       const name = "11-reservoirs.ipynb";
       checkReservoirsNotebook(cellsOf(which === "committed" ? join(NOTEBOOKS, name) : executed.get(name)));
+    });
+
+  for (const which of ["committed", "executed"] as const)
+    test(`17-generative.ipynb (${which}) shows what its text promises: the ELBO's terms before training, the VAE's loss halved and its KL term grown, the GAN near its equilibrium with its samples on the modes`, () => {
+      const name = "17-generative.ipynb";
+      checkGenerativeNotebook(cellsOf(which === "committed" ? join(NOTEBOOKS, name) : executed.get(name)));
+    });
+
+  for (const which of ["committed", "executed"] as const)
+    test(`19-genealogy.ipynb (${which}) shows what its text promises: the chart inline, CapsNet's 8 215 568 parameters, flat routing with the initial transforms and sharpening routing with larger ones`, () => {
+      const name = "19-genealogy.ipynb";
+      checkGenealogyNotebook(cellsOf(which === "committed" ? join(NOTEBOOKS, name) : executed.get(name)));
     });
 });
 
@@ -220,4 +232,56 @@ function checkReservoirsNotebook({ outputs, shown }: ReturnType<typeof cellsOf>)
   const slopes = lineOf("mean tanh slope");
   const slope = (scale: string) => Number(slopes.match(new RegExp(`input scale ${scale} ([\\d.]+)`))![1]);
   assert.ok(slope("0.1") >= 0.99 && slope("1") > 0.85 && slope("1") < 0.95, `the units' mean slope: 0.99, then about 0.9: ${slopes}`);
+}
+
+/** The chart data of a cell's Vega-Lite output whose title includes `title`. */
+function chartValues(found: readonly any[], title: string): any[] {
+  const spec = found.map((o) => o.data?.["application/vnd.vegalite.v5+json"]).find((s) => s && String(s.title).includes(title));
+  assert.ok(spec, `a chart titled "${title}…"`);
+  return spec.data.values;
+}
+
+/** Every claim the text of notebook 17 makes, checked on what it shows. */
+function checkGenerativeNotebook({ outputs, shown }: ReturnType<typeof cellsOf>) {
+  // Before training: the reconstruction term near 784 ln 2, the KL term small.
+  const first = shown("const vaeRun = await vae.run");
+  const [recon, kl] = [/reconstruction ([\d.]+)/, /KL ([\d.]+)/].map((r) => Number(first.match(r)![1]));
+  assert.ok(Math.abs(recon - 784 * Math.LN2) < 0.05 * 784 * Math.LN2 && kl < 5, first);
+  // Training lowers the loss by more than half; the KL term grows from about 0.
+  const trained = shown("optimizer.step(");
+  const [from, to] = trained.match(/loss (\d+) → (\d+) nats/)!.slice(1).map(Number);
+  assert.ok(from > 500 && to < 0.5 * from, trained);
+  const klCurve = chartValues(outputs("optimizer.step("), "VAE training").filter((h) => h.term === "kl");
+  assert.ok(klCurve[0].nats < 1 && klCurve[klCurve.length - 1].nats > 2, `KL ${klCurve[0].nats} → ${klCurve[klCurve.length - 1].nats}`);
+  // The 1s and the 0s at opposite ends of the latent plane after training.
+  const mus = chartValues(outputs("const encoded ="), "after training");
+  const centre = (d: string) => ["z1", "z2"].map((k) => mus.filter((p) => p.digit === d).reduce((s, p) => s + p[k], 0) / mus.filter((p) => p.digit === d).length);
+  const all = ["z1", "z2"].map((k) => mus.reduce((s, p) => s + p[k], 0) / mus.length);
+  const spread = mus.reduce((s, p) => s + Math.hypot(p.z1 - all[0], p.z2 - all[1]), 0) / mus.length;
+  assert.ok(Math.hypot(centre("0")[0] - centre("1")[0], centre("0")[1] - centre("1")[1]) > 2 * spread, "0s and 1s apart");
+  assert.match(shown("const dec = zoo.vae"), /36 of 36 channels/);
+  // The GAN: near the equilibrium after training, on the modes.
+  const after = shown("optD.step(");
+  const lossD = Number(after.match(/lossD ([\d.]+)/)![1]);
+  const [dReal, dFake] = [/mean D\(x\) ([\d.]+)/, /mean D\(G\(z\)\) ([\d.]+)/].map((r) => Number(after.match(r)![1]));
+  assert.ok(Math.abs(lossD - 2 * Math.LN2) < 0.15 && Math.abs(dReal - 0.5) < 0.1 && Math.abs(dFake - 0.5) < 0.1, after);
+  const points = chartValues(outputs("optD.step("), "four Gaussians");
+  const nearMode = (p: any) => [0, 1, 2, 3].some((k) => Math.hypot(p.x - 2 * Math.cos((k * Math.PI) / 2), p.y - 2 * Math.sin((k * Math.PI) / 2)) < 0.5);
+  const share = (series: string) => points.filter((p) => p.series === series && nearMode(p)).length / points.filter((p) => p.series === series).length;
+  assert.ok(share("G(z) before") === 0 && points.filter((p) => p.series === "G(z) before").every((p) => Math.hypot(p.x, p.y) < 1), "a blob near the origin before training");
+  assert.ok(share("G(z) after") > 0.5, `most points on the modes after training: ${share("G(z) after")}`);
+}
+
+/** Every claim the text of notebook 19 makes, checked on what it shows. */
+function checkGenealogyNotebook({ outputs, shown }: ReturnType<typeof cellsOf>) {
+  const chart = outputs("zoo.genealogy()")[0].data;
+  assert.match([chart["text/html"]].flat().join(""), /<img src="data:image\/svg\+xml;base64,/);
+  for (const entry of ["zoo.capsNet", "zoo.vae", "zoo.gan", "zoo.ntm", "zoo.esn"]) assert.ok([chart["text/plain"]].flat().join("").includes(`${entry}:`), entry);
+  assert.match(shown("caps.summary"), /Total params: 8,215,568/);
+  const spreads = (text: string) => text.match(/after iterations 1, 2, 3: ([^\n]+)/)![1].split(", ").map(Number);
+  const initial = spreads(shown("const initial ="));
+  assert.ok(initial.every((v) => v < 1e-3), `the couplings stay at 1/10: ${initial}`);
+  const scaled = spreads(shown("*= 100"));
+  assert.ok(scaled[0] < 1e-3 && scaled[1] > 0.1 && scaled[2] > scaled[1], `routing sharpens: ${scaled}`);
+  assert.deepEqual(outputs("*= 100").filter((o) => o.data).map((o) => [o.data["text/plain"]].flat().join("")), [1, 2, 3].map((r) => `Matrix routing${r}/c [1152 × 10]`));
 }

@@ -49,6 +49,9 @@ declare module "../display/registry" {
   }
 }
 
+/** Ops that draw data out of nothing: sources of the data path, as inputs are. */
+const RANDOM_SOURCES = new Set(["randomNormal", "randomUniform"]);
+
 /** A model: one definition that computes, records every intermediate, and draws itself. */
 export class Model {
   /** @internal */
@@ -132,9 +135,10 @@ export class Model {
       while (s?.parent) s = s.parent;
       return s ? s.name : t.name;
     };
-    // Rows are the data path: nodes fed by an input (initial values made of constants are not layers).
+    // Rows are the data path: nodes fed by an input or by a random draw (a GAN's noise z is data too;
+    // initial values made of constants are not layers).
     const fed = new Set<Tensor>();
-    for (const t of this.graph.nodes) if (t.op === "input" || t.inputs.some((i) => fed.has(i))) fed.add(t);
+    for (const t of this.graph.nodes) if (t.op === "input" || RANDOM_SOURCES.has(t.op) || t.inputs.some((i) => fed.has(i))) fed.add(t);
     const order: string[] = [];
     const last = new Map<string, Tensor>();
     const kinds = new Map<string, string>();
