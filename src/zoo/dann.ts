@@ -21,7 +21,7 @@ export interface DannOptions {
   NFeature?: number;
   /** Label classes (default 2). */
   NClasses?: number;
-  /** Units of the domain classifier's hidden layer (default 15). */
+  /** Units of the domain classifier's hidden layer (default 15); 0: a logistic regression on the features, the paper's toy domain regressor. */
   NDomainHidden?: number;
   /** λ of the gradient reversal layer: the weight of the domain loss's reversed gradient in the feature extractor (default 1; 0 trains on the source alone). */
   lambda?: number;
@@ -52,7 +52,7 @@ export const dann = entry<DannOptions>(
   },
   { NInput: 2, NFeature: 15, NClasses: 2, NDomainHidden: 15, lambda: 1, seed: 0 },
   (o): Model => {
-    const sizes = sizeOptions("dann", o, ["NInput", "NFeature", "NClasses", "NDomainHidden"], { NClasses: 2 });
+    const sizes = sizeOptions("dann", o, ["NInput", "NFeature", "NClasses", "NDomainHidden"], { NClasses: 2, NDomainHidden: 0 });
     const lambda = real("dann", "lambda", o.lambda, 0, 1e6);
     return model(
       "DANN",
@@ -64,7 +64,7 @@ export const dann = entry<DannOptions>(
         const f = dense("features", x, "NInput", "NFeature");
         const logits = dense("labels", f, "NFeature", "NClasses", "none");
         const reversed = named("reversed", reversal(f, lambda));
-        const dLogits = dense("domainOut", dense("domainHidden", reversed, "NFeature", "NDomainHidden"), "NDomainHidden", 2, "none");
+        const dLogits = sizes.NDomainHidden === 0 ? dense("domainOut", reversed, "NFeature", 2, "none") : dense("domainOut", dense("domainHidden", reversed, "NFeature", "NDomainHidden"), "NDomainHidden", 2, "none");
         return block("losses", "Loss", () => {
           // The label loss over the source rows only: Σ source·CE / Σ source (source = 1 − domain, from its one-hot).
           const source = named("source", reshape(slice(oneHot(domain, 2), -1, 0, 1), ["B"]));
