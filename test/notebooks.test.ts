@@ -49,7 +49,7 @@ describe("the teaching notebooks", () => {
   test("there are the lessons", () => {
     assert.deepEqual(
       names.map((n) => n.slice(0, 2)),
-      ["01", "02", "03", "04", "05", "06", "07", "08", "09", "10"],
+      ["01", "02", "03", "04", "05", "06", "07", "08", "09", "10", "11"],
     );
   });
 
@@ -103,6 +103,12 @@ describe("the teaching notebooks", () => {
     test(`09-training-an-lstm.ipynb (${which}) shows what its text promises: it learns the adding problem; the memory unit's input gate opens at the marks, its forget gate holds`, () => {
       const name = "09-training-an-lstm.ipynb";
       checkTrainingNotebook(cellsOf(which === "committed" ? join(NOTEBOOKS, name) : executed.get(name)));
+    });
+
+  for (const which of ["committed", "executed"] as const)
+    test(`11-reservoirs.ipynb (${which}) shows what its text promises: recurrence only in the ESN and LSM, only readouts trained; the ESN remembers, the ELM recalls only the present`, () => {
+      const name = "11-reservoirs.ipynb";
+      checkReservoirsNotebook(cellsOf(which === "committed" ? join(NOTEBOOKS, name) : executed.get(name)));
     });
 });
 
@@ -179,4 +185,33 @@ function checkTrainingNotebook({ outputs, shown, every }: ReturnType<typeof cell
   const lowest = Math.min(...marks.map((t) => i[t]));
   assert.ok(lowest > 0.5 && i.every((v: number, t: number) => marks.includes(t) || v < lowest / 2), `i of unit ${memory}: ${i}`);
   assert.ok(forget.slice(first.t).every((v: number) => v >= 0.9), `f of unit ${memory}: ${forget}`);
+}
+
+/** Every claim the text of notebook 11 makes, checked on what it shows. */
+function checkReservoirsNotebook({ outputs, shown }: ReturnType<typeof cellsOf>) {
+  // The three diagrams side by side: red "t+1" recurrence edges — one in the ESN (h), none in the ELM, three in the LSM (v, s, r).
+  const html: string = outputs("sideBySide([esn, elm, lsm])")[0].data["text/html"];
+  const svgs = [...html.matchAll(/src="data:image\/svg\+xml;base64,([^"]+)"/g)].map((m) => Buffer.from(m[1], "base64").toString("utf8"));
+  assert.equal(svgs.length, 3);
+  assert.deepEqual(svgs.map((svg) => (svg.match(/>t\+1</g) ?? []).length), [1, 0, 3]);
+  // Only the readouts' 101 parameters are trainable; 10 200, 200 and 10 200 frozen.
+  const summaries = shown("m.summary(");
+  assert.deepEqual([...summaries.matchAll(/Trainable params: ([\d,]+)/g)].map((m) => m[1]), ["101", "101", "101"]);
+  assert.deepEqual([...summaries.matchAll(/Non-trainable params: ([\d,]+)/g)].map((m) => m[1]), ["10,200", "200", "10,200"]);
+  // The capacity chart's curves (every delay 0…40) and the printed totals.
+  const chart = outputs("Memory capacity: recall")[0].data["application/vnd.vegalite.v5+json"];
+  const curve = (model: string) => chart.data.values.filter((v: any) => v.model === model).sort((p: any, q: any) => p.k - q.k).map((v: any) => v.r2 as number);
+  const [small, large, elm] = [curve("ESN, input scale 0.1"), curve("ESN, input scale 1"), curve("ELM")];
+  assert.equal(elm.length, 41);
+  assert.ok(elm[0] > 0.99 && elm.slice(1).every((r: number) => r < 0.02), `the ELM recalls u[t] and nothing before it: ${elm}`);
+  assert.ok(small.slice(0, 11).every((r: number) => r >= 0.99), `the small-input ESN recalls the last ten inputs almost perfectly: ${small}`);
+  assert.ok(small[5] > elm[5] + 0.9 && small[40] < 0.05, `it remembers where the ELM does not, and forgets by k = 40: ${small}`);
+  const totals = shown("memory capacity MC");
+  const mc = (label: string) => Number(totals.match(new RegExp(`${label} ([\\d.]+)`))![1]);
+  const [mcSmall, mcLarge, mcElm] = [mc("ESN, input scale 0.1"), mc("ESN, input scale 1"), mc("ELM")];
+  const sum = (c: number[]) => c.slice(1).reduce((s, v) => s + v, 0);
+  assert.ok(Math.abs(mcSmall - sum(small)) < 0.06 && Math.abs(mcLarge - sum(large)) < 0.06 && Math.abs(mcElm - sum(elm)) < 0.06, totals);
+  assert.ok(mcSmall > 20 && mcSmall < 22 && mcSmall <= 50, `about 21, under N = 50: ${totals}`);
+  assert.ok(mcLarge > 0.4 * mcSmall && mcLarge < 0.6 * mcSmall, `larger inputs: about half: ${totals}`);
+  assert.ok(mcElm < 0.1, `the ELM's capacity is about 0: ${totals}`);
 }

@@ -214,6 +214,23 @@ export function block<R>(name: string, kind: string | undefined, build: () => R)
   }
 }
 
+/** @internal A block with a fresh name in the current scope (`base`, `base_2`, …): for library parts used more than once (a loss). */
+export function freshBlock<R>(base: string, kind: string, build: () => R): R {
+  const b = builder("block()");
+  const saved = b.scope;
+  b.scope = { name: claim(b, undefined, base), kind, parent: saved };
+  try {
+    return build();
+  } finally {
+    b.scope = saved;
+  }
+}
+
+/** @internal A size's value in the model being built (from its sizes; a size bound only by the inputs at run time, such as B, has none yet: a named error). */
+export function sizeValue(s: import("./size").Size, what: string): number {
+  return s.eval(builder(what).sizes, what);
+}
+
 /**
  * A reusable layer: `const convBlock = layer("ConvBlock", (x, cin, cout) => …)`, then
  * `convBlock("enc1", x, 3, 16)` builds one instance in block `enc1` (its parameters are its own).

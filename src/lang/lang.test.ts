@@ -149,3 +149,11 @@ test("a masked scan carries each row's state past its own length: its final stat
   const full = await m.run({ x: [x[0]], mask: [[1, 1, 1, 1, 1]] }, { backend: "reference" });
   assert.deepEqual([...outputs.hN.data.subarray(0, 3)], [...full.outputs.hN.data]);
 });
+
+test("a length-1 axis broadcasts against an operand without that axis: [1, T, 1] − 0.5 keeps the shape [1, T, 1]", async () => {
+  const m = model("Centred", {}, () => ({ y: nn.sub(input("x", [1, "T", 1]), 0.5), z: add(input("v", [2, 1]), param("b", [3])) }));
+  assert.deepEqual(m.graph.outputs.y.shape.map((s) => s.key), ["1", "T", "1"]);
+  assert.deepEqual(m.graph.outputs.z.shape.map((s) => s.key), ["2", "3"]);
+  const { outputs } = await m.run({ x: [[[1], [2]]], v: [[1], [2]] }, { backend: "reference" });
+  assert.deepEqual(outputs.y, { shape: [1, 2, 1], data: Float64Array.of(0.5, 1.5) });
+});

@@ -5,6 +5,7 @@ import seedrandom from "seedrandom";
 import { DISPLAY, type MimeBundle } from "../display/protocol";
 import { formatOf } from "../display/registry";
 import { ArchlabError } from "../errors";
+import { backwardGraph, type ModelGradients, type Seeds } from "./backward";
 import { buildGraph, type Graph, type ScanInfo } from "./build";
 import { Tensor, scopePath } from "./graph";
 import { count, type ND } from "./nd";
@@ -64,6 +65,23 @@ export class Model {
   /** Runs the model on inputs given by input name (nested arrays or concrete arrays); every node is recorded. */
   run(inputs: Record<string, ValueLike>, options?: RunOptions): Promise<ModelRun> {
     return runGraph(this.graph, inputs, options);
+  }
+
+  /**
+   * The backward pass of a run (reverse mode through its trace): ∂L/∂(every trainable parameter,
+   * float input and node) for L = Σ ⟨seed, output⟩. `seeds` maps output names to ∂L/∂output (a
+   * number for every element, nested arrays or an ND of the output's shape); without seeds the
+   * model's single scalar output (a `loss`) gets 1. Works on reference and fast runs (float32
+   * values; the gradients are float64).
+   *
+   * @example
+   * const run = await m.run({ x, y }, { backend: "reference" });
+   * const g = m.backward(run);          // the scalar output `loss`
+   * g.params["l0/W_i"];                 // ∂loss/∂W_i, summed over the steps
+   * g.trace.get("l0/c");                // ∂loss/∂c at every step: where the gradient dies
+   */
+  backward(run: ModelRun, seeds?: Seeds): ModelGradients {
+    return backwardGraph(this.graph, run, seeds);
   }
 
   /** One row per top-level layer — name, op, output shape under `sizes`, parameter count — and totals, as Keras prints it. */

@@ -231,58 +231,79 @@ export function padding(pad: number | "same" | "valid", size: number, k: number,
 
 /** 2-D convolution (cross-correlation, as every framework computes it): x [B, H, W, Cin], w [KH, KW, Cin, Cout] → [B, OH, OW, Cout]. */
 export function conv2d(x: ND, w: ND, stride: number, pad: number | "same" | "valid", dilation: number): ND {
-  const [B, H, W, C] = x.shape;
+  const [B, H, W] = x.shape;
   const [KH, KW, , CO] = w.shape;
+  const OH = padding(pad, H, (KH - 1) * dilation + 1, stride)[2];
+  const OW = padding(pad, W, (KW - 1) * dilation + 1, stride)[2];
+  const out = zeros([B, OH, OW, CO], "a convolution's output");
+  convTaps(x.shape, w.shape, stride, pad, dilation, (xi, wi, o) => convPair(x, w, out, xi, wi, o));
+  return out;
+}
+
+/**
+ * Calls `visit(xi, wi, o)` for every pair of an input pixel and a kernel tap that a convolution
+ * multiplies: the offsets of the pixel's channels in x, of the tap's [Cin, Cout] block in w and of
+ * the output pixel's channels. The forward and the gradient walk the same pairs.
+ */
+function convTaps(xShape: readonly number[], wShape: readonly number[], stride: number, pad: number | "same" | "valid", dilation: number, visit: (xi: number, wi: number, o: number) => void) {
+  const [B, H, W, C] = xShape;
+  const [KH, KW, , CO] = wShape;
   const [pt, , OH] = padding(pad, H, (KH - 1) * dilation + 1, stride);
   const [pl, , OW] = padding(pad, W, (KW - 1) * dilation + 1, stride);
-  const out = zeros([B, OH, OW, CO], "a convolution's output");
   for (let b = 0; b < B; b++)
     for (let oy = 0; oy < OH; oy++)
-      for (let ox = 0; ox < OW; ox++) {
-        const o = ((b * OH + oy) * OW + ox) * CO;
+      for (let ox = 0; ox < OW; ox++)
         for (let ky = 0; ky < KH; ky++) {
           const y = oy * stride - pt + ky * dilation;
           if (y < 0 || y >= H) continue;
           for (let kx = 0; kx < KW; kx++) {
             const xx = ox * stride - pl + kx * dilation;
-            if (xx < 0 || xx >= W) continue;
-            const xi = ((b * H + y) * W + xx) * C;
-            const wi = (ky * KW + kx) * C * CO;
-            for (let c = 0; c < C; c++) {
-              const v = x.data[xi + c];
-              if (v === 0) continue;
-              for (let co = 0; co < CO; co++) out.data[o + co] += v * w.data[wi + c * CO + co];
-            }
+            if (xx >= 0 && xx < W) visit(((b * H + y) * W + xx) * C, (ky * KW + kx) * C * CO, ((b * OH + oy) * OW + ox) * CO);
           }
         }
-      }
-  return out;
+}
+
+/** One input pixel's Cin channels times one kernel tap's [Cin, Cout] weights, added to one output pixel's Cout channels. */
+function convPair(x: ND, w: ND, out: ND, xi: number, wi: number, o: number) {
+  const [C, CO] = w.shape.slice(2);
+  for (let c = 0; c < C; c++) {
+    const v = x.data[xi + c];
+    if (v === 0) continue;
+    for (let co = 0; co < CO; co++) out.data[o + co] += v * w.data[wi + c * CO + co];
+  }
 }
 
 /** Max or average pooling over k×k windows with `stride`: [B, H, W, C] → [B, OH, OW, C]. Average counts only positions inside the image. */
 export function pool(x: ND, kind: "max" | "avg", k: number, stride: number, pad: number | "same" | "valid"): ND {
   const [B, H, W, C] = x.shape;
+  const out = zeros([B, padding(pad, H, k, stride)[2], padding(pad, W, k, stride)[2], C]);
+  poolWindows(x.shape, k, stride, pad, (inside, o) => {
+    let acc = kind === "max" ? -Infinity : 0;
+    for (const i of inside) acc = kind === "max" ? Math.max(acc, x.data[i]) : acc + x.data[i];
+    out.data[o] = kind === "max" ? acc : acc / inside.length;
+  });
+  return out;
+}
+
+/** Calls `visit(inside, o)` for every window of a pooling and channel: the flat indices of its positions inside the image (row-major), and of its result. */
+function poolWindows(shape: readonly number[], k: number, stride: number, pad: number | "same" | "valid", visit: (inside: readonly number[], o: number) => void) {
+  const [B, H, W, C] = shape;
   const [pt, , OH] = padding(pad, H, k, stride);
   const [pl, , OW] = padding(pad, W, k, stride);
-  const out = zeros([B, OH, OW, C]);
+  const inside: number[] = [];
   for (let b = 0; b < B; b++)
     for (let oy = 0; oy < OH; oy++)
       for (let ox = 0; ox < OW; ox++)
         for (let c = 0; c < C; c++) {
-          let acc = kind === "max" ? -Infinity : 0;
-          let n = 0;
+          inside.length = 0;
           for (let ky = 0; ky < k; ky++)
             for (let kx = 0; kx < k; kx++) {
               const y = oy * stride - pt + ky;
               const xx = ox * stride - pl + kx;
-              if (y < 0 || y >= H || xx < 0 || xx >= W) continue;
-              const v = x.data[((b * H + y) * W + xx) * C + c];
-              acc = kind === "max" ? Math.max(acc, v) : acc + v;
-              n++;
+              if (y >= 0 && y < H && xx >= 0 && xx < W) inside.push(((b * H + y) * W + xx) * C + c);
             }
-          out.data[((b * OH + oy) * OW + ox) * C + c] = kind === "max" ? acc : acc / n;
+          visit(inside, ((b * OH + oy) * OW + ox) * C + c);
         }
-  return out;
 }
 
 /** Nearest-neighbour upsampling by an integer factor: [B, H, W, C] → [B, sH, sW, C]. */
@@ -305,29 +326,131 @@ export function upsample(x: ND, s: number): ND {
  * [B, (H−1)·stride − 2·pad + KH + outputPadding, …, Cout].
  */
 export function conv2dTranspose(x: ND, w: ND, stride: number, pad: number, outputPadding: number): ND {
-  const [B, H, W, C] = x.shape;
+  const [B, H, W] = x.shape;
   const [KH, KW, , CO] = w.shape;
   const OH = (H - 1) * stride - 2 * pad + KH + outputPadding;
   const OW = (W - 1) * stride - 2 * pad + KW + outputPadding;
   const out = zeros([B, OH, OW, CO], "a transposed convolution's output");
+  transposeTaps(x.shape, out.shape, w.shape, stride, pad, (xi, wi, o) => convPair(x, w, out, xi, wi, o));
+  return out;
+}
+
+/** {@link convTaps} of a transposed convolution: every input pixel scatters into the output pixels its kernel covers (those inside the cropped output). */
+function transposeTaps(xShape: readonly number[], outShape: readonly number[], wShape: readonly number[], stride: number, pad: number, visit: (xi: number, wi: number, o: number) => void) {
+  const [B, H, W, C] = xShape;
+  const [, OH, OW] = outShape;
+  const [KH, KW, , CO] = wShape;
   for (let b = 0; b < B; b++)
     for (let iy = 0; iy < H; iy++)
-      for (let ix = 0; ix < W; ix++) {
-        const xi = ((b * H + iy) * W + ix) * C;
+      for (let ix = 0; ix < W; ix++)
         for (let ky = 0; ky < KH; ky++) {
           const oy = iy * stride - pad + ky;
           if (oy < 0 || oy >= OH) continue;
           for (let kx = 0; kx < KW; kx++) {
             const ox = ix * stride - pad + kx;
-            if (ox < 0 || ox >= OW) continue;
-            const o = ((b * OH + oy) * OW + ox) * CO;
-            const wi = (ky * KW + kx) * C * CO;
-            for (let c = 0; c < C; c++) {
-              const v = x.data[xi + c];
-              for (let co = 0; co < CO; co++) out.data[o + co] += v * w.data[wi + c * CO + co];
-            }
+            if (ox >= 0 && ox < OW) visit(((b * H + iy) * W + ix) * C, (ky * KW + kx) * C * CO, ((b * OH + oy) * OW + ox) * CO);
           }
         }
+}
+
+// ───────────────── gradients of the image and normalisation kernels (the ops' gradient rules) ─────────────────
+
+/**
+ * The gradient of {@link conv2d}: ∂L/∂x and ∂L/∂w from ∂L/∂out `dy`. The forward's loops, each
+ * product x·w in it sending dy back to both factors: dx[…, c] += dy[…, co]·w[…, c, co] and
+ * dw[…, c, co] += x[…, c]·dy[…, co].
+ */
+export function conv2dBackward(x: ND, w: ND, dy: ND, stride: number, pad: number | "same" | "valid", dilation: number): [ND, ND] {
+  const [dx, dw] = [zeros(x.shape), zeros(w.shape)];
+  convTaps(x.shape, w.shape, stride, pad, dilation, (xi, wi, o) => convPairBackward(x, w, dy, dx, dw, xi, wi, o));
+  return [dx, dw];
+}
+
+/** The gradient of {@link conv2dTranspose}: ∂L/∂x and ∂L/∂w from ∂L/∂out `dy`, over the forward's pairs. */
+export function conv2dTransposeBackward(x: ND, w: ND, dy: ND, stride: number, pad: number): [ND, ND] {
+  const [dx, dw] = [zeros(x.shape), zeros(w.shape)];
+  transposeTaps(x.shape, dy.shape, w.shape, stride, pad, (xi, wi, o) => convPairBackward(x, w, dy, dx, dw, xi, wi, o));
+  return [dx, dw];
+}
+
+/** The gradient of one {@link convPair}: out += x·w, so dx += w·dy and dw += x ⊗ dy. */
+function convPairBackward(x: ND, w: ND, dy: ND, dx: ND, dw: ND, xi: number, wi: number, o: number) {
+  const [C, CO] = w.shape.slice(2);
+  for (let c = 0; c < C; c++) {
+    const v = x.data[xi + c];
+    let s = 0;
+    for (let co = 0; co < CO; co++) {
+      const g = dy.data[o + co];
+      s += g * w.data[wi + c * CO + co];
+      dw.data[wi + c * CO + co] += v * g;
+    }
+    dx.data[xi + c] += s;
+  }
+}
+
+/**
+ * The gradient of {@link pool}: max pooling sends each window's gradient to the position of its
+ * maximum (the first one in row-major window order on ties, as PyTorch); average pooling spreads it
+ * evenly over the window's positions inside the image (the padding is not counted, as in the forward).
+ */
+export function poolBackward(x: ND, dy: ND, kind: "max" | "avg", k: number, stride: number, pad: number | "same" | "valid"): ND {
+  const dx = zeros(x.shape);
+  poolWindows(x.shape, k, stride, pad, (inside, o) => {
+    if (kind === "avg") for (const i of inside) dx.data[i] += dy.data[o] / inside.length;
+    else if (inside.length > 0) {
+      let arg = inside[0];
+      for (const i of inside) if (x.data[i] > x.data[arg]) arg = i; // strictly greater: the first maximum
+      dx.data[arg] += dy.data[o];
+    }
+  });
+  return dx;
+}
+
+/** The gradient of {@link upsample}: each input pixel collects the gradients of its s×s copies. */
+export function upsampleBackward(dy: ND, s: number): ND {
+  const [B, SH, SW, C] = dy.shape;
+  const [H, W] = [SH / s, SW / s];
+  const dx = zeros([B, H, W, C]);
+  for (let b = 0; b < B; b++)
+    for (let y = 0; y < SH; y++)
+      for (let xx = 0; xx < SW; xx++) {
+        const to = ((b * H + Math.floor(y / s)) * W + Math.floor(xx / s)) * C;
+        const from = ((b * SH + y) * SW + xx) * C;
+        for (let c = 0; c < C; c++) dx.data[to + c] += dy.data[from + c];
       }
-  return out;
+  return dx;
+}
+
+/**
+ * The gradient of normalising with the statistics of the data itself, then scaling by γ and shifting
+ * by β (the last axis is the feature/channel axis, γ and β one per feature): per `"channel"` over all
+ * other axes (batch norm in training), or per `"row"` over the last axis (layer norm). With
+ * x̂ = (x − μ)/σ, σ = √(var + eps), g = dy·γ and means over the n values of a group:
+ * ∂L/∂x = (g − mean(g) − x̂·mean(g·x̂))/σ (the mean and variance depend on x too), ∂L/∂γ = Σ dy·x̂, ∂L/∂β = Σ dy.
+ */
+export function normalizeBackward(x: ND, gamma: ND, dy: ND, eps: number, per: "channel" | "row"): [ND, ND, ND] {
+  const C = x.shape[x.shape.length - 1];
+  const R = x.data.length / C;
+  const [groups, n] = per === "channel" ? [C, R] : [R, C];
+  const group = per === "channel" ? (i: number) => i % C : (i: number) => Math.floor(i / C);
+  const mean = new Float64Array(groups);
+  const variance = new Float64Array(groups);
+  for (let i = 0; i < x.data.length; i++) mean[group(i)] += x.data[i] / n;
+  for (let i = 0; i < x.data.length; i++) variance[group(i)] += (x.data[i] - mean[group(i)]) ** 2 / n;
+  const sigma = variance.map((v) => Math.sqrt(v + eps));
+  const xhat = (i: number) => (x.data[i] - mean[group(i)]) / sigma[group(i)];
+  const [sumG, sumGX] = [new Float64Array(groups), new Float64Array(groups)];
+  const [dx, dgamma, dbeta] = [zeros(x.shape), zeros([C]), zeros([C])];
+  for (let i = 0; i < x.data.length; i++) {
+    const g = dy.data[i] * gamma.data[i % C];
+    sumG[group(i)] += g;
+    sumGX[group(i)] += g * xhat(i);
+    dgamma.data[i % C] += dy.data[i] * xhat(i);
+    dbeta.data[i % C] += dy.data[i];
+  }
+  for (let i = 0; i < x.data.length; i++) {
+    const k = group(i);
+    dx.data[i] = (dy.data[i] * gamma.data[i % C] - sumG[k] / n - xhat(i) * (sumGX[k] / n)) / sigma[k];
+  }
+  return [dx, dgamma, dbeta];
 }

@@ -217,6 +217,8 @@ describe("bad input: named errors naming the tensor and the shapes", () => {
     assert.match(buildError(() => nn.avgPool(x(), 3, { padding: "full" as "same" })).message, /^avgPool: padding must be "same", "valid" or a whole number ≥ 0, not "full"\./);
     assert.match(buildError(() => nn.conv2d(x(), nn.input("w", [3, 3, 3, 4]), { dilation: -1 })).message, /^conv2d: dilation must be a whole number ≥ 1, not -1\./);
     assert.match(buildError(() => nn.dropout(x(), 1)).message, /^dropout: rate must be a number in \[0, 1\), not 1\./);
+    assert.match(buildError(() => nn.gradReverse(x(), { lambda: -1 })).message, /^gradReverse: lambda must be a finite number ≥ 0 \(the gradient is multiplied by −lambda\), not -1\./);
+    assert.equal(buildError(() => nn.gradReverse(x(), { lambda: NaN })).code, "bad-option");
     const e = buildError(() => nn.conv2dTranspose(x(), nn.input("w", [3, 3, 3, 1]), { stride: 2, outputPadding: 2 }));
     assert.equal(e.code, "bad-option");
     assert.match(e.message, /^conv2dTranspose: outputPadding must be less than the stride \(2\), not 2/);

@@ -68,23 +68,51 @@ function broadcast(op: string, a: Pick<Tensor, "path" | "shape">, b: Tensor, dro
   for (let i = 0; i < n; i++) {
     const x = sa[sa.length - n + i];
     const y = sb[sb.length - n + i];
-    if (x === undefined || x.constant === 1) out.push(y);
+    if (x === undefined || (x.constant === 1 && y !== undefined)) out.push(y);
     else if (y === undefined || y.constant === 1 || sameSize(x, y)) out.push(x);
     else throw shapeError(op, operand, b, `a shape that broadcasts with ${a.path}'s ${showShape(a.shape)}`, "Axes are matched from the right; each pair must be equal or one of them 1.");
   }
   return out;
 }
 
-function unary(symbol: (x: string) => string, f: (x: number) => number, fast: (tf: TF, x: tfc.Tensor) => tfc.Tensor, range?: readonly [number, number]): OpSpec {
-  return { shape: same, notation: ([x]) => symbol(x), range, ref: ([x]) => nd.map(x, f), fast: (tf, [x]) => fast(tf, x) };
+/**
+ * An elementwise op of one operand. `dfdx(x, y)` is its derivative at operand value x with result
+ * value y (whichever is cheaper to use: tanh′ = 1 − y², exp′ = y); its gradient rule is dy ⊙ f′.
+ */
+function unary(symbol: (x: string) => string, f: (x: number) => number, fast: (tf: TF, x: tfc.Tensor) => tfc.Tensor, range: readonly [number, number] | undefined, dfdx: (x: number, y: number) => number): OpSpec {
+  return { shape: same, notation: ([x]) => symbol(x), range, ref: ([x]) => nd.map(x, f), fast: (tf, [x]) => fast(tf, x), vjp: (dy, [x], y) => [elementwise(dy, x, y, dfdx)] };
 }
 
-function binary(symbol: string, f: (x: number, y: number) => number, fast: (tf: TF, a: tfc.Tensor, b: tfc.Tensor) => tfc.Tensor): OpSpec {
+/** dy ⊙ f′(x, y) elementwise (operand x and result y of the same shape as dy). */
+function elementwise(dy: ND, x: ND, y: ND, dfdx: (x: number, y: number) => number): ND {
+  const out = nd.zeros(dy.shape);
+  for (let i = 0; i < out.data.length; i++) out.data[i] = dy.data[i] === 0 ? 0 : dy.data[i] * dfdx(x.data[i], y.data[i]);
+  return out;
+}
+
+/**
+ * An elementwise op of two broadcast operands. `partials(a, b, y)` are ∂y/∂a and ∂y/∂b at one
+ * element; the gradient rule multiplies them by dy and sums each back over its operand's broadcast
+ * axes.
+ */
+function binary(symbol: string, f: (x: number, y: number) => number, fast: (tf: TF, a: tfc.Tensor, b: tfc.Tensor) => tfc.Tensor, partials: (a: number, b: number, y: number) => [number, number]): OpSpec {
   return {
     shape: (inputs, attrs) => ({ shape: broadcast(attrs.op, inputs[0], inputs[1]), dtype: "float" }),
     notation: ([a, b]) => `${a} ${symbol} ${b}`,
     ref: ([a, b]) => nd.zip(a, b, f),
     fast: (tf, [a, b]) => fast(tf, a, b),
+    vjp(dy, [a, b], y) {
+      // Both operands stretched to the result's shape (dy's), then each partial times dy.
+      const [ea, eb] = [a, b].map((v) => nd.zip(v, dy, (x) => x));
+      const [da, db] = [nd.zeros(dy.shape), nd.zeros(dy.shape)];
+      for (let i = 0; i < dy.data.length; i++) {
+        if (dy.data[i] === 0) continue;
+        const [pa, pb] = partials(ea.data[i], eb.data[i], y.data[i]);
+        da.data[i] = dy.data[i] * pa;
+        db.data[i] = dy.data[i] * pb;
+      }
+      return [nd.sumTo(da, a.shape), nd.sumTo(db, b.shape)];
+    },
   };
 }
 
@@ -158,27 +186,33 @@ export const OPS = {
   scan: { shape: () => ({ shape: [], dtype: "float" }), notation: () => "scan", ref: wiring("scan") },
   scanOut: { shape: () => ({ shape: [], dtype: "float" }), notation: () => "stack", ref: wiring("scanOut") },
   scanFinal: { shape: () => ({ shape: [], dtype: "float" }), notation: () => "last", ref: wiring("scanFinal") },
-  identity: { shape: (i) => ({ shape: i[0].shape, dtype: i[0].dtype }), notation: ([x]) => x, ref: ([x]) => x, fast: (_tf, [x]) => x },
+  identity: { shape: (i) => ({ shape: i[0].shape, dtype: i[0].dtype }), notation: ([x]) => x, ref: ([x]) => x, fast: (_tf, [x]) => x, vjp: (dy) => [dy] },
   constant: {
     shape: () => ({ shape: [], dtype: "float" }),
     notation: (_args, a) => String(a.text),
     ref: (_i, a) => a.value as ND,
+    vjp: () => [],
   },
 
-  neg: unary((x) => `−${x}`, (x) => -x, (tf, x) => tf.neg(x)),
-  exp: unary((x) => `exp(${x})`, Math.exp, (tf, x) => tf.exp(x), [0, Infinity]),
-  log: unary((x) => `log(${x})`, Math.log, (tf, x) => tf.log(x)),
-  sqrt: unary((x) => `√${x}`, Math.sqrt, (tf, x) => tf.sqrt(x), [0, Infinity]),
-  abs: unary((x) => `|${x}|`, Math.abs, (tf, x) => tf.abs(x), [0, Infinity]),
-  tanh: unary((x) => `tanh(${x})`, Math.tanh, (tf, x) => tf.tanh(x), [-1, 1]),
-  sigmoid: unary((x) => `σ(${x})`, logistic, (tf, x) => tf.sigmoid(x), [0, 1]),
-  relu: unary((x) => `relu(${x})`, (x) => Math.max(x, 0), (tf, x) => tf.relu(x), [0, Infinity]),
-  softplus: unary((x) => `softplus(${x})`, softplusOf, (tf, x) => tf.softplus(x), [0, Infinity]),
+  // Gradient rules of the elementwise ops: dy ⊙ f′ (an element whose dy is 0 gets 0, even where f′ is infinite).
+  neg: unary((x) => `−${x}`, (x) => -x, (tf, x) => tf.neg(x), undefined, () => -1),
+  exp: unary((x) => `exp(${x})`, Math.exp, (tf, x) => tf.exp(x), [0, Infinity], (_x, y) => y),
+  log: unary((x) => `log(${x})`, Math.log, (tf, x) => tf.log(x), undefined, (x) => 1 / x),
+  sqrt: unary((x) => `√${x}`, Math.sqrt, (tf, x) => tf.sqrt(x), [0, Infinity], (_x, y) => 1 / (2 * y)),
+  // |x|′ = sign(x), 0 at 0 (as PyTorch).
+  abs: unary((x) => `|${x}|`, Math.abs, (tf, x) => tf.abs(x), [0, Infinity], (x) => Math.sign(x)),
+  tanh: unary((x) => `tanh(${x})`, Math.tanh, (tf, x) => tf.tanh(x), [-1, 1], (_x, y) => 1 - y * y),
+  sigmoid: unary((x) => `σ(${x})`, logistic, (tf, x) => tf.sigmoid(x), [0, 1], (_x, y) => y * (1 - y)),
+  // relu′(0) = 0, as PyTorch.
+  relu: unary((x) => `relu(${x})`, (x) => Math.max(x, 0), (tf, x) => tf.relu(x), [0, Infinity], (x) => (x > 0 ? 1 : 0)),
+  softplus: unary((x) => `softplus(${x})`, softplusOf, (tf, x) => tf.softplus(x), [0, Infinity], (x) => logistic(x)),
   pow: {
     shape: same,
     notation: ([x], a) => `${x}^${a.p}`,
     ref: ([x], a) => nd.map(x, (v) => Math.pow(v, a.p)),
     fast: (tf, [x], a) => tf.pow(x, tf.scalar(a.p)),
+    // p·x^(p−1); 0 for p = 0 (as PyTorch, even at x = 0).
+    vjp: (dy, [x], y, a) => [elementwise(dy, x, y, (v) => (a.p === 0 ? 0 : a.p * Math.pow(v, a.p - 1)))],
   },
 
   fill: {
@@ -190,22 +224,12 @@ export const OPS = {
       return out;
     },
     fast: (tf, _i, a, ctx) => tf.fill(concrete(a.shape, ctx), a.value),
+    vjp: () => [],
   },
   roll: {
     shape: (i) => ({ shape: i[0].shape, dtype: i[0].dtype }),
     notation: ([x], a) => `roll${a.shift >= 0 ? "+" : ""}${a.shift}(${x})`,
-    ref([x], a) {
-      const n = x.shape[a.axis];
-      const inner = x.shape.slice(a.axis + 1).reduce((p, d) => p * d, 1);
-      const outer = x.data.length / (n * inner);
-      const out = nd.zeros(x.shape);
-      for (let o = 0; o < outer; o++)
-        for (let i = 0; i < n; i++) {
-          const to = (((i + a.shift) % n) + n) % n;
-          out.data.set(x.data.subarray((o * n + i) * inner, (o * n + i + 1) * inner), (o * n + to) * inner);
-        }
-      return out;
-    },
+    ref: ([x], a) => rolled(x, a.axis, a.shift),
     fast(tf, [x], a) {
       const n = x.shape[a.axis]!;
       const k = ((a.shift % n) + n) % n;
@@ -213,23 +237,33 @@ export const OPS = {
       const [head, tail] = tf.split(x, [n - k, k], a.axis);
       return tf.concat([tail, head], a.axis);
     },
+    /** Entry i went to i + shift: its gradient comes back from there (dy rolled by −shift). */
+    vjp: (dy, _inputs, _out, a) => [rolled(dy, a.axis, -a.shift)],
   },
   clip: {
     shape: same,
     notation: ([x], a) => `clip(${x}, ${a.lo}, ${a.hi})`,
     ref: ([x], a) => nd.map(x, (v) => Math.min(a.hi, Math.max(a.lo, v))),
     fast: (tf, [x], a) => tf.clipByValue(x, a.lo, a.hi),
+    // The gradient passes where lo ≤ x ≤ hi, bounds included (PyTorch's clamp).
+    vjp: (dy, [x], y, a) => [elementwise(dy, x, y, (v) => (v >= a.lo && v <= a.hi ? 1 : 0))],
   },
 
-  add: binary("+", (x, y) => x + y, (tf, a, b) => tf.add(a, b)),
-  sub: binary("−", (x, y) => x - y, (tf, a, b) => tf.sub(a, b)),
-  mul: binary("⊙", (x, y) => x * y, (tf, a, b) => tf.mul(a, b)),
-  div: binary("/", (x, y) => x / y, (tf, a, b) => tf.div(a, b)),
+  add: binary("+", (x, y) => x + y, (tf, a, b) => tf.add(a, b), () => [1, 1]),
+  sub: binary("−", (x, y) => x - y, (tf, a, b) => tf.sub(a, b), () => [1, -1]),
+  mul: binary("⊙", (x, y) => x * y, (tf, a, b) => tf.mul(a, b), (x, y) => [y, x]),
+  div: binary("/", (x, y) => x / y, (tf, a, b) => tf.div(a, b), (_x, y, q) => [1 / y, -q / y]),
   where: {
     shape: ([m, a, b]) => ({ shape: broadcast("where", { path: `${a.path} and ${b.path}`, shape: broadcast("where", a, b) }, m, 0, "the mask"), dtype: "float" }),
     notation: ([m, a, b]) => `${m} ? ${a} : ${b}`,
     ref: ([m, a, b]) => nd.zip3(m, a, b, (c, x, y) => (c !== 0 ? x : y)),
     fast: (tf, [m, a, b]) => tf.where(tf.notEqual(m, 0), a, b),
+    /** The gradient goes to the branch each entry took; the mask's is 0 (a step function's, wherever it has one). */
+    vjp: (dy, [m, a, b]) => [
+      nd.zeros(m.shape),
+      nd.sumTo(nd.zip(dy, m, (g, c) => (c !== 0 ? g : 0)), a.shape),
+      nd.sumTo(nd.zip(dy, m, (g, c) => (c !== 0 ? 0 : g)), b.shape),
+    ],
   },
 
   matmul: {
@@ -250,6 +284,8 @@ export const OPS = {
       const batch = nd.broadcastShape(ba, bb)!;
       return tf.matMul(tf.broadcastTo(a, [...batch, ...a.shape.slice(-2)]), tf.broadcastTo(b, [...batch, ...b.shape.slice(-2)]));
     },
+    // ∂a = dy bᵀ, ∂b = aᵀ dy, each summed over the batch axes its operand was broadcast along.
+    vjp: (dy, [a, b]) => [nd.sumTo(nd.matmul(dy, swapLast(b)), a.shape), nd.sumTo(nd.matmul(swapLast(a), dy), b.shape)],
   },
   dot: {
     shape([a, b]): { shape: Shape; dtype: DType } {
@@ -259,6 +295,10 @@ export const OPS = {
     notation: ([a, b]) => `⟨${a}, ${b}⟩`,
     ref: ([a, b]) => nd.reduce(nd.zip(a, b, (x, y) => x * y), [Math.max(a.shape.length, b.shape.length) - 1], 0, (s, x) => s + x),
     fast: (tf, [a, b]) => tf.sum(tf.mul(a, b), -1),
+    vjp(dy, [a, b]) {
+      const g = nd.reshape(dy, [...dy.shape, 1]);
+      return [nd.sumTo(nd.zip(g, b, (u, v) => u * v), a.shape), nd.sumTo(nd.zip(g, a, (u, v) => u * v), b.shape)];
+    },
   },
   outer: {
     shape([a, b]) {
@@ -267,17 +307,47 @@ export const OPS = {
     notation: ([a, b]) => `${a} ⊗ ${b}`,
     ref: ([a, b]) => nd.zip(nd.reshape(a, [...a.shape, 1]), nd.reshape(b, [...b.shape.slice(0, -1), 1, b.shape[b.shape.length - 1]]), (x, y) => x * y),
     fast: (tf, [a, b]) => tf.mul(tf.expandDims(a, -1), tf.expandDims(b, -2)),
+    // ∂a[…, i] = Σ_j dy[…, i, j] b[…, j]; ∂b[…, j] = Σ_i dy[…, i, j] a[…, i].
+    vjp(dy, [a, b]) {
+      const r = dy.shape.length;
+      const bRow = nd.reshape(b, [...b.shape.slice(0, -1), 1, b.shape[b.shape.length - 1]]);
+      const aCol = nd.reshape(a, [...a.shape, 1]);
+      const plus = (s: number, x: number) => s + x;
+      return [
+        nd.sumTo(nd.reduce(nd.zip(dy, bRow, (u, v) => u * v), [r - 1], 0, plus), a.shape),
+        nd.sumTo(nd.reduce(nd.zip(dy, aCol, (u, v) => u * v), [r - 2], 0, plus), b.shape),
+      ];
+    },
   },
 
-  sum: reduction("Σ", 0, (s, x) => s + x, (s) => s, (tf, x, axes) => tf.sum(x, axes)),
-  mean: reduction("mean", 0, (s, x) => s + x, (s, n) => s / n, (tf, x, axes) => tf.mean(x, axes)),
-  max: reduction("max", -Infinity, Math.max, (s) => s, (tf, x, axes) => tf.max(x, axes)),
+  sum: { ...reduction("Σ", 0, (s, x) => s + x, (s) => s, (tf, x, axes) => tf.sum(x, axes)), vjp: (dy, [x], y, a) => [spread(dy, x, y, a.axes, () => 1)] },
+  mean: {
+    ...reduction("mean", 0, (s, x) => s + x, (s, n) => s / n, (tf, x, axes) => tf.mean(x, axes)),
+    vjp(dy, [x], y, a) {
+      const n = (a.axes as number[]).reduce((p, i) => p * x.shape[i], 1);
+      return [spread(dy, x, y, a.axes, () => 1 / n)];
+    },
+  },
+  // Ties share the gradient equally (PyTorch's amax; torch.max over a dim would give it all to one index).
+  max: {
+    ...reduction("max", -Infinity, Math.max, (s) => s, (tf, x, axes) => tf.max(x, axes)),
+    vjp(dy, [x], y, a) {
+      const ties = nd.reduce(nd.zip(x, nd.reshape(y, keptShape(x, a.axes)), (v, m) => (v === m ? 1 : 0)), a.axes, 0, (s, v) => s + v, (s) => s, true);
+      return [spread(dy, x, y, a.axes, (v, m, i) => (v === m ? 1 / ties.data[i] : 0))];
+    },
+  },
   norm: {
     shape: reductionShape,
     notation: ([x]) => `‖${x}‖`,
     range: [0, Infinity],
     ref: ([x], a) => nd.reduce(x, a.axes, 0, (s, v) => s + v * v, Math.sqrt),
     fast: (tf, [x], a) => tf.sqrt(tf.sum(tf.square(x), a.axes)),
+    /** ∂‖x‖/∂x = x/‖x‖, and 0 at x = 0 (the subgradient PyTorch takes too). */
+    vjp(dy, [x], out, a) {
+      const kept = x.shape.map((d, i) => (a.axes.includes(i) ? 1 : d));
+      const perNorm = nd.zip(nd.reshape(dy, kept), nd.reshape(out, kept), (g, n) => (n > 0 ? g / n : 0));
+      return [nd.zip(x, perNorm, (v, q) => v * q)];
+    },
   },
   softmax: {
     shape: same,
@@ -285,6 +355,7 @@ export const OPS = {
     range: [0, 1],
     ref: ([x], a) => softmaxRef(x, a.axis, false),
     fast: (tf, [x], a) => tf.exp(tf.sub(x, tf.logSumExp(x, a.axis, true))),
+    vjp: (dy, _inputs, out, a) => [softmaxVjp(dy, out, a.axis)],
   },
   logSoftmax: {
     shape: same,
@@ -292,6 +363,14 @@ export const OPS = {
     range: [-Infinity, 0],
     ref: ([x], a) => softmaxRef(x, a.axis, true),
     fast: (tf, [x], a) => tf.sub(x, tf.logSumExp(x, a.axis, true)),
+    /**
+     * dx = dy − softmax(x) Σ dy. An entry at −∞ passes its dy through (∂yᵢ/∂xᵢ = 1 − pᵢ = 1, as in
+     * PyTorch); a row that is −∞ throughout (NaN result) gets 0.
+     */
+    vjp(dy, _inputs, out, a) {
+      const total = nd.reduce(nd.zip(dy, out, (g, l) => (Number.isNaN(l) ? 0 : g)), [a.axis], 0, (s, v) => s + v, undefined, true);
+      return [nd.zip3(dy, out, total, (g, l, t) => (Number.isNaN(l) ? 0 : g - Math.exp(l) * t))];
+    },
   },
   maskedSoftmax: {
     shape([x, m]) {
@@ -306,6 +385,8 @@ export const OPS = {
       const masked = tf.where(tf.notEqual(m, 0), x, tf.scalar(-Infinity));
       return tf.exp(tf.sub(masked, tf.logSumExp(masked, a.axis, true)));
     },
+    /** Softmax's rule on the unmasked entries; a masked entry gets 0, and so does the mask (a step function's derivative). */
+    vjp: (dy, [, m], out, a) => [softmaxVjp(dy, out, a.axis), nd.zeros(m.shape)],
   },
   cosine: {
     shape: ([a, b]): { shape: Shape; dtype: DType } => {
@@ -322,6 +403,24 @@ export const OPS = {
       return nd.zip(d, nd.zip(na, nb, (x, y) => x * y), (x, y) => x / Math.max(y, 1e-8));
     },
     fast: (tf, [a, b]) => tf.div(tf.sum(tf.mul(a, b), -1), tf.maximum(tf.mul(tf.norm(a, "euclidean", -1), tf.norm(b, "euclidean", -1)), 1e-8)),
+    /**
+     * cos = ⟨a, b⟩ / max(‖a‖‖b‖, ε): ∂cos/∂a = b / max(‖a‖‖b‖, ε) − cos · a / ‖a‖² (the second term
+     * only when the denominator is not the clamp ε), and symmetrically for b; broadcasts summed back.
+     */
+    vjp(dy, [a, b], out) {
+      const g = nd.reshape(dy, [...dy.shape, 1]);
+      const cos = nd.reshape(out, [...out.shape, 1]);
+      const keptNorm = (v: ND) => nd.reduce(v, [v.shape.length - 1], 0, (s, e) => s + e * e, Math.sqrt, true);
+      const [na, nb] = [keptNorm(a), keptNorm(b)];
+      const den = nd.zip(na, nb, (p, q) => p * q);
+      const overDen = nd.zip(g, den, (gi, d) => gi / Math.max(d, 1e-8));
+      const gCos = nd.zip3(g, cos, den, (gi, c, d) => (d > 1e-8 ? gi * c : 0));
+      const side = (self: ND, other: ND, norm: ND) => {
+        const own = nd.zip(self, nd.zip(gCos, norm, (gc, n) => (n > 0 ? gc / (n * n) : 0)), (v, q) => v * q);
+        return nd.sumTo(nd.zip(nd.zip(other, overDen, (v, q) => v * q), own, (p, q) => p - q), self.shape);
+      };
+      return [side(a, b, na), side(b, a, nb)];
+    },
   },
 
   concat: {
@@ -338,24 +437,50 @@ export const OPS = {
     notation: (args) => `[${args.join("; ")}]`,
     ref: (inputs, a) => nd.concat(inputs, a.axis),
     fast: (tf, inputs, a) => tf.concat(inputs, a.axis),
+    /** Each part's slice of dy, where the part was put. */
+    vjp(dy, inputs, _out, a) {
+      let start = 0;
+      return inputs.map((p) => {
+        const part = nd.slice(dy, a.axis, start, p.shape[a.axis]);
+        start += p.shape[a.axis];
+        return part;
+      });
+    },
   },
   slice: {
     shape: ([x], a) => ({ shape: x.shape.map((s, i) => (i === a.axis ? size(a.length) : s)), dtype: x.dtype }),
     notation: ([x], a) => `${x}[${a.start}:${a.start}+${a.length}]`,
     ref: ([x], a) => nd.slice(x, a.axis, a.start, a.length),
     fast: (tf, [x], a) => tf.slice(x, x.shape.map((_, i) => (i === a.axis ? a.start : 0)), x.shape.map((d, i) => (i === a.axis ? a.length : d))),
+    /** dy put back where the slice was taken from; zeros elsewhere. */
+    vjp(dy, [x], _out, a) {
+      const dx = nd.zeros(x.shape);
+      const n = x.shape[a.axis];
+      const inner = x.shape.slice(a.axis + 1).reduce((p, d) => p * d, 1);
+      const outer = x.data.length / (n * inner);
+      const len = a.length * inner;
+      for (let o = 0; o < outer; o++) dx.data.set(dy.data.subarray(o * len, (o + 1) * len), (o * n + a.start) * inner);
+      return [dx];
+    },
   },
   reshape: {
     shape: ([x], a) => ({ shape: a.shape, dtype: x.dtype }),
     notation: ([x]) => x,
     ref: ([x], a, ctx) => nd.reshape(x, concrete(a.shape, ctx)),
     fast: (tf, [x], a, ctx) => tf.reshape(x, concrete(a.shape, ctx)),
+    vjp: (dy, [x]) => [{ shape: [...x.shape], data: Float64Array.from(dy.data) }],
   },
   transpose: {
     shape: ([x], a) => ({ shape: (a.perm as number[]).map((p) => x.shape[p]), dtype: x.dtype }),
     notation: ([x]) => `${x}ᵀ`,
     ref: ([x], a) => nd.transpose(x, a.perm),
     fast: (tf, [x], a) => tf.transpose(x, a.perm),
+    /** dy permuted back: by the inverse permutation. */
+    vjp(dy, _inputs, _out, a) {
+      const inverse: number[] = [];
+      (a.perm as number[]).forEach((p, i) => (inverse[p] = i));
+      return [nd.transpose(dy, inverse)];
+    },
   },
   gather: {
     shape([table, ids]) {
@@ -365,6 +490,16 @@ export const OPS = {
     notation: ([table, ids]) => `${table}[${ids}]`,
     ref: ([table, ids], _a, ctx) => nd.gather(table, ids, ctx.path),
     fast: (tf, [table, ids], _a, ctx) => tf.gather(table, checkedIds(tf, ids, table.shape[0], ctx.path)),
+    /** Scatter-add: each looked-up row's gradient added into the table's row (an id used twice gets both); ids take none. */
+    vjp(dy, [table, ids]) {
+      const row = nd.count(table.shape.slice(1));
+      const dt = nd.zeros(table.shape);
+      for (let i = 0; i < ids.data.length; i++) {
+        const at = ids.data[i] * row;
+        for (let k = 0; k < row; k++) dt.data[at + k] += dy.data[i * row + k];
+      }
+      return [dt, undefined];
+    },
   },
   oneHot: {
     shape([ids], a) {
@@ -379,6 +514,7 @@ export const OPS = {
       return nd.gather(table, ids, ctx.path);
     },
     fast: (tf, [ids], a, ctx) => tf.cast(tf.oneHot(checkedIds(tf, ids, a.depth, ctx.path), a.depth), "float32"),
+    vjp: () => [undefined],
   },
 
   conv2d: {
@@ -397,6 +533,7 @@ export const OPS = {
       const pad = keeps ? "same" : typeof a.padding === "number" ? [[0, 0], [a.padding, a.padding], [a.padding, a.padding], [0, 0]] : a.padding;
       return tf.conv2d(x as tfc.Tensor4D, w as tfc.Tensor4D, a.stride, pad as "same", "NHWC", a.dilation);
     },
+    vjp: (dy, [x, w], _out, a) => nd.conv2dBackward(x, w, dy, a.stride, a.padding, a.dilation),
   },
   conv2dTranspose: {
     shape([x, w], a) {
@@ -416,6 +553,7 @@ export const OPS = {
       // tfjs's filter is the forward convolution's: [KH, KW, Cout, Cin].
       return tf.conv2dTranspose(x as tfc.Tensor4D, tf.transpose(w, [0, 1, 3, 2]) as tfc.Tensor4D, out, a.stride, a.padding);
     },
+    vjp: (dy, [x, w], _out, a) => nd.conv2dTransposeBackward(x, w, dy, a.stride, a.padding),
   },
   maxPool: pooling("max"),
   avgPool: pooling("avg"),
@@ -427,6 +565,7 @@ export const OPS = {
     notation: ([x], a) => `↑${a.factor}(${x})`,
     ref: ([x], a) => nd.upsample(x, a.factor),
     fast: (tf, [x], a) => tf.image.resizeNearestNeighbor(x as tfc.Tensor4D, [x.shape[1]! * a.factor, x.shape[2]! * a.factor]),
+    vjp: (dy, _i, _out, a) => [nd.upsampleBackward(dy, a.factor)],
   },
   batchNorm: {
     shape(inputs) {
@@ -448,6 +587,7 @@ export const OPS = {
       const m = tf.moments(x, x.shape.slice(0, -1).map((_, i) => i));
       return tf.batchNorm(x, m.mean, m.variance, beta, gamma, a.eps);
     },
+    vjp: batchNormVjp,
   },
   layerNorm: {
     shape(inputs) {
@@ -468,23 +608,37 @@ export const OPS = {
       const { mean, variance } = tf.moments(x, -1, true);
       return tf.add(tf.mul(tf.mul(tf.sub(x, mean), tf.rsqrt(tf.add(variance, a.eps))), gamma), beta);
     },
+    vjp: (dy, [x, gamma], _out, a) => nd.normalizeBackward(x, gamma, dy, a.eps, "row"),
   },
   dropout: {
     shape: same,
     notation: ([x]) => `dropout(${x})`,
     ref: ([x], a, ctx) => (ctx.training && a.rate > 0 ? nd.zip(x, dropMask(x.shape, a, ctx), (v, m) => v * m) : x),
     fast: (tf, [x], a, ctx) => (ctx.training && a.rate > 0 ? tf.mul(x, tf.tensor(Float32Array.from(dropMask(x.shape, a, ctx).data), x.shape)) : x),
+    // The forward's own mask (drawn again from the same seed and step): dropped entries get no gradient, kept ones dy/(1−rate).
+    vjp: (dy, _i, _out, a, ctx) => [ctx.training && a.rate > 0 ? nd.zip(dy, dropMask(dy.shape, a, ctx), (g, m) => g * m) : dy],
   },
-  randomNormal: { shape: (_i, a) => ({ shape: a.shape, dtype: "float" }), notation: () => "𝒩(0, 1)", ref: (_i, a, ctx) => draws(concrete(a.shape, ctx), a.seed, ctx.step, gaussian) },
-  randomUniform: { shape: (_i, a) => ({ shape: a.shape, dtype: "float" }), notation: () => "U(0, 1)", range: [0, 1], ref: (_i, a, ctx) => draws(concrete(a.shape, ctx), a.seed, ctx.step, (r) => r()) },
+  // Random draws have no operands, so no operand gradients (a reparameterised sample μ + σ·ε gets its gradients from add and mul).
+  randomNormal: { shape: (_i, a) => ({ shape: a.shape, dtype: "float" }), notation: () => "𝒩(0, 1)", ref: (_i, a, ctx) => draws(concrete(a.shape, ctx), a.seed, ctx.step, gaussian), vjp: () => [] },
+  randomUniform: { shape: (_i, a) => ({ shape: a.shape, dtype: "float" }), notation: () => "U(0, 1)", range: [0, 1], ref: (_i, a, ctx) => draws(concrete(a.shape, ctx), a.seed, ctx.step, (r) => r()), vjp: () => [] },
   bernoulli: {
     shape: same,
     notation: ([p]) => `Bernoulli(${p})`,
     range: [0, 1],
     ref: ([p], a, ctx) => nd.zip(p, draws(p.shape, a.seed, ctx.step, (r) => r()), (q, u) => (u < q ? 1 : 0)),
+    // Zeros, not undefined: p is a float operand a model may compute, and a sample is a step function of p, whose
+    // derivative is 0 wherever it exists. Learning p through samples needs an estimator the model writes (REINFORCE's
+    // log-probability term, a straight-through `p + stopGradient(sample − p)`), not a rule of this op.
+    vjp: (_dy, [p]) => [nd.zeros(p.shape)],
   },
-  stopGradient: { shape: same, notation: ([x]) => `sg(${x})`, ref: ([x]) => x, fast: (_tf, [x]) => x },
-  gradReverse: { shape: same, notation: ([x]) => `R(${x})`, ref: ([x]) => x, fast: (_tf, [x]) => x },
+  stopGradient: { shape: same, notation: ([x]) => `sg(${x})`, ref: ([x]) => x, fast: (_tf, [x]) => x, vjp: (_dy, [x]) => [nd.zeros(x.shape)] },
+  gradReverse: {
+    shape: same,
+    notation: ([x], a) => (a.lambda === 1 ? `R(${x})` : `R_λ=${a.lambda}(${x})`),
+    ref: ([x]) => x,
+    fast: (_tf, [x]) => x,
+    vjp: (dy, _i, _out, a) => [nd.map(dy, (g) => -a.lambda * g)],
+  },
 } satisfies Record<string, OpSpec>;
 
 /** Every op of the language. */
@@ -510,11 +664,85 @@ function affine(z: ND, gamma: ND, beta: ND): ND {
   return nd.zip(nd.zip(z, gamma, (x, g) => x * g), beta, (x, b) => x + b);
 }
 
+/**
+ * Batch norm's gradient rule. Training (batch statistics): the full gradient through the batch's
+ * mean and variance; the running statistics do not enter the result, so theirs are zeros. Inference
+ * (running statistics m, v): y = γ·(x − m)/√(v + eps) + β is affine in x, and m and v get their
+ * gradients too (the statistics are usually constant params — PyTorch's buffers — whose gradients the backward pass drops).
+ */
+function batchNormVjp(dy: ND, [x, gamma, , mean, variance]: readonly ND[], _out: ND, a: Attrs, ctx: KernelContext): ND[] {
+  if (ctx.training) return [...nd.normalizeBackward(x, gamma, dy, a.eps, "channel"), nd.zeros(mean.shape), nd.zeros(variance.shape)];
+  const C = gamma.data.length;
+  const [dx, dgamma, dbeta, dmean, dvar] = [nd.zeros(x.shape), nd.zeros([C]), nd.zeros([C]), nd.zeros([C]), nd.zeros([C])];
+  for (let i = 0; i < x.data.length; i++) {
+    const c = i % C;
+    const s = Math.sqrt(variance.data[c] + a.eps);
+    const xhat = (x.data[i] - mean.data[c]) / s;
+    dx.data[i] = (dy.data[i] * gamma.data[c]) / s;
+    dgamma.data[c] += dy.data[i] * xhat;
+    dbeta.data[c] += dy.data[i];
+    dmean.data[c] -= dx.data[i];
+    dvar.data[c] -= (dx.data[i] * xhat) / (2 * s);
+  }
+  return [dx, dgamma, dbeta, dmean, dvar];
+}
+
 function softmaxRef(x: ND, axis: number, log: boolean): ND {
   const m = nd.reduce(x, [axis], -Infinity, Math.max, (s) => s, true);
   const shifted = nd.zip(x, m, (v, mu) => v - mu);
   const lse = nd.reduce(shifted, [axis], 0, (s, v) => s + Math.exp(v), Math.log, true);
   return nd.zip(shifted, lse, (v, l) => (log ? v - l : Math.exp(v - l)));
+}
+
+/** x with its last two axes swapped (a matrix transposed, batch axes kept). */
+function swapLast(x: ND): ND {
+  const r = x.shape.length;
+  return nd.transpose(x, x.shape.map((_, i) => (i === r - 2 ? r - 1 : i === r - 1 ? r - 2 : i)));
+}
+
+/** x's shape with the reduced axes kept as length 1. */
+const keptShape = (x: ND, axes: readonly number[]) => x.shape.map((d, i) => (axes.includes(i) ? 1 : d));
+
+/**
+ * A reduction's gradient: dy (the reduced shape) sent back over the reduced axes to x's shape, each
+ * element weighted by `w(x element, its reduced result, the flat index of that result)`.
+ */
+function spread(dy: ND, x: ND, y: ND, axes: readonly number[], w: (v: number, m: number, i: number) => number): ND {
+  const kept = keptShape(x, axes);
+  const out = nd.zeros(x.shape);
+  const g = nd.reshape(dy, kept);
+  const m = nd.reshape(y, kept);
+  // The flat index into the kept shape of every element of x.
+  const index = nd.zip(nd.reshape({ shape: kept, data: Float64Array.from(g.data, (_, i) => i) }, kept), x, (i) => i);
+  for (let k = 0; k < out.data.length; k++) {
+    const i = index.data[k];
+    out.data[k] = g.data[i] * w(x.data[k], m.data[i], i);
+  }
+  return out;
+}
+
+/** `x` shifted circularly by `shift` along `axis`: entry i goes to i + shift (mod n). */
+function rolled(x: ND, axis: number, shift: number): ND {
+  const n = x.shape[axis];
+  const inner = x.shape.slice(axis + 1).reduce((p, d) => p * d, 1);
+  const outer = x.data.length / (n * inner);
+  const out = nd.zeros(x.shape);
+  for (let o = 0; o < outer; o++)
+    for (let i = 0; i < n; i++) {
+      const to = (((i + shift) % n) + n) % n;
+      out.data.set(x.data.subarray((o * n + i) * inner, (o * n + i + 1) * inner), (o * n + to) * inner);
+    }
+  return out;
+}
+
+/**
+ * Softmax's gradient from its result p: dx = p ⊙ (dy − Σ dy ⊙ p) along the axis. An entry with
+ * p = 0 (masked, or −∞ in x) gets exactly 0, and a row with nothing unmasked (NaN result) gets 0
+ * too, instead of NaN: such entries are left out of the sum, so 0·NaN never enters it.
+ */
+function softmaxVjp(dy: ND, p: ND, axis: number): ND {
+  const total = nd.reduce(nd.zip(dy, p, (g, q) => (q > 0 ? g * q : 0)), [axis], 0, (s, v) => s + v, undefined, true);
+  return nd.zip3(dy, p, total, (g, q, t) => (q > 0 ? q * (g - t) : 0));
 }
 
 function reductionShape([x]: readonly Tensor[], a: Attrs) {
@@ -538,6 +766,7 @@ function pooling(kind: "max" | "avg"): OpSpec {
     },
     notation: ([x], a) => `${kind}pool${a.size}(${x})`,
     ref: ([x], a) => nd.pool(x, kind, a.size, a.stride, a.padding),
+    vjp: (dy, [x], _out, a) => [nd.poolBackward(x, dy, kind, a.size, a.stride, a.padding)],
     fast(tf, [x], a) {
       const pool = (v: tfc.Tensor, pad: "same" | "valid") => (kind === "max" ? tf.maxPool : tf.avgPool)(v as tfc.Tensor4D, a.size, a.stride, pad);
       if (typeof a.padding !== "number" || a.padding === 0) return pool(x, a.padding || "valid");
@@ -763,5 +992,17 @@ export const randomUniform = (shape: SizeLike[], seed = 0) => apply("randomUnifo
 export const bernoulli = (p: Tensor, seed = 0) => apply("bernoulli", [p], { seed });
 /** Identity forward; no gradient flows back through it. */
 export const stopGradient = (x: Tensor) => apply("stopGradient", [x]);
-/** Identity forward; the gradient is negated (DANN's gradient reversal layer). */
-export const gradReverse = (x: Tensor) => apply("gradReverse", [x]);
+/**
+ * Identity forward; backward, the gradient times −λ (DANN's gradient reversal layer: the features
+ * learn to fool the domain classifier that follows). λ defaults to 1 (DANN raises it from 0 to 1
+ * over training); λ = 0 blocks the gradient like stopGradient.
+ *
+ * @example
+ * const domain = classifier(gradReverse(features, { lambda: 0.5 }));
+ */
+export const gradReverse = (x: Tensor, o: { lambda?: number } = {}) => {
+  const lambda = o.lambda ?? 1;
+  if (typeof lambda !== "number" || !Number.isFinite(lambda) || lambda < 0)
+    throw new ArchlabError("bad-option", `gradReverse: lambda must be a finite number ≥ 0 (the gradient is multiplied by −lambda), not ${show(lambda)}.`);
+  return apply("gradReverse", [x], { lambda });
+};

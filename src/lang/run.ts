@@ -47,6 +47,8 @@ export class ModelTrace {
     /** The sizes of this run (the model's and the inputs'). */
     readonly sizes: Readonly<Record<string, number>>,
     private readonly values: Map<string, { node: Tensor; steps: ND[] }>,
+    /** @internal Whether the run was in training mode (dropout's and batch norm's gradient rules read it). */
+    readonly training = false,
   ) {}
 
   /** Every recorded path, in creation order. */
@@ -70,6 +72,15 @@ export class ModelTrace {
     const out = nd.zeros([steps.length, ...one.shape], `the trace of ${path}`);
     steps.forEach((v, t) => out.data.set(v.data, t * one.data.length));
     return out;
+  }
+
+  /**
+   * @internal A node's recorded values in the order they were computed: one for a node outside
+   * scans; for a scan body's node one per step in processing order (a reversed scan's first entry
+   * is its last position), and for a nested scan's body, the inner steps of each outer step in turn.
+   */
+  steps(path: string): readonly ND[] {
+    return this.entry(path).steps;
   }
 
   /** Whether a path is inside a scan body (recorded once per step). */
@@ -340,5 +351,5 @@ function interpret<V>(graph: Graph, given: Map<Tensor, ND>, sizes: Record<string
 
   evaluate(graph.nodes, -1);
   const outputs = Object.fromEntries(Object.entries(graph.outputs).map(([k, t]) => [k, values.read(env.get(t)!)]));
-  return { outputs, trace: new ModelTrace(graph, sizes, recorded) };
+  return { outputs, trace: new ModelTrace(graph, sizes, recorded, training) };
 }

@@ -19,6 +19,11 @@ import { OPS, type KernelContext, type OpSpec } from "./ops";
 const FULL = 64;
 const DIRECTIONS = 3;
 const RTOL = 1e-6;
+/**
+ * The ops whose rule is by definition not the derivative of their forward (the identity) but a
+ * multiple of it: stopGradient's is 0 × it, the gradient reversal layer's −λ × it.
+ */
+const NOT_THE_DERIVATIVE: Record<string, (attrs: Record<string, any>) => number> = { stopGradient: () => 0, gradReverse: (a) => -a.lambda };
 
 const dotND = (a: ND, b: ND) => {
   let s = 0;
@@ -56,7 +61,7 @@ function checkNode(c: FixtureCase, node: Tensor, spec: OpSpec, inputs: ND[], out
     const h = 1e-6 * scale;
     for (const v of directions) {
       const at = (eps: number) => inputs.map((y, j) => (j === i ? nd.zip(y, v, (a, b) => a + eps * b) : y));
-      const fd = (loss(at(h)) - loss(at(-h))) / (2 * h);
+      const fd = (NOT_THE_DERIVATIVE[node.op]?.(attrs) ?? 1) * ((loss(at(h)) - loss(at(-h))) / (2 * h));
       const rule = dotND(g, v);
       assert.ok(Math.abs(rule - fd) <= RTOL * Math.max(1, Math.abs(fd)), `${what}: along a direction the rule gives ${rule}, finite differences ${fd}`);
     }
@@ -64,7 +69,8 @@ function checkNode(c: FixtureCase, node: Tensor, spec: OpSpec, inputs: ND[], out
 }
 
 describe("every gradient rule against finite differences of its reference kernel (float64)", () => {
-  for (const c of fixture.cases) {
+  // At a kink (ties in a max) the central difference averages the two sides: those cases are checked against PyTorch (vjp-torch.test.ts).
+  for (const c of fixture.cases.filter((c) => !c.kink)) {
     test(c.name, async () => {
       const m = build(c);
       const run = await m.run(values(c), { backend: "reference", training: c.training });
