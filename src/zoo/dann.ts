@@ -28,9 +28,6 @@ export interface DannOptions {
   seed?: number;
 }
 
-/** R_λ(x): identity forward, −λ × the upstream gradient backward. */
-const reversal = (x: Tensor, lambda: number) => (gradReverse as (x: Tensor, o?: { lambda?: number }) => Tensor)(x, { lambda });
-
 /**
  * DANN: x [B, NInput] with int labels `y` [B] and int `domain` [B] (0 source, 1 target).
  * Outputs: the label logits `y` [B, NClasses], the domain logits `d` [B, 2], the scalar losses
@@ -63,7 +60,8 @@ export const dann = entry<DannOptions>(
         const domain = input("domain", ["B"], { dtype: "int" });
         const f = dense("features", x, "NInput", "NFeature");
         const logits = dense("labels", f, "NFeature", "NClasses", "none");
-        const reversed = named("reversed", reversal(f, lambda));
+        // R_λ(f): the identity going forward, −λ × the upstream gradient going back.
+        const reversed = named("reversed", gradReverse(f, { lambda }));
         const dLogits = sizes.NDomainHidden === 0 ? dense("domainOut", reversed, "NFeature", 2, "none") : dense("domainOut", dense("domainHidden", reversed, "NFeature", "NDomainHidden"), "NDomainHidden", 2, "none");
         return block("losses", "Loss", () => {
           // The label loss over the source rows only: Σ source·CE / Σ source (source = 1 − domain, from its one-hot).

@@ -38,3 +38,5 @@ export { dni } from "./dni";
 export type { DniOptions } from "./dni";
 export { ram, glimpse } from "./ram";
 export type { RamOptions } from "./ram";
+export { twoMoons, spiral, brightSquares, accuracy, argmaxRows, withWeights, trainDann, dniGradients, trainDni, ramWithWeights, trainRam } from "./tricks-train";
+export type { Points } from "./tricks-train";
