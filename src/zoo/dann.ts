@@ -9,7 +9,7 @@
  * The batch mixes source samples (labelled) and target samples (their labels are not used): the
  * label loss counts source rows only; the domain loss counts every row.
  */
-import { add, block, div, gradReverse, input, model, mul, named, oneHot, slice, sum, reshape, type Model, type Tensor } from "../lang";
+import { add, block, div, gradReverse, input, model, mul, named, oneHot, slice, sum, reshape, type Model } from "../lang";
 import { entry, real, sizeOptions } from "./entry";
 import { crossEntropy, crossEntropyRows, dense } from "./trick-parts";
 
@@ -35,8 +35,9 @@ export interface DannOptions {
  *
  * @example
  * const net = zoo.dann({ lambda: 1 });
- * const { outputs } = await net.run({ x, y, domain });       // x [B, 2], y and domain [B] ints
- * const g = net.backward(run, { loss: 1 });                   // the feature extractor gets −λ ∂L_d/∂f
+ * const run = await net.run({ x, y, domain });      // x [B, 2], y and domain [B] ints
+ * const g = net.backward(run, { loss: 1 });         // the feature extractor gets ∂L_y/∂f − λ ∂L_d/∂f
+ * await zoo.trainDann({ lambda: 0.5 }, { source, target, test });   // the paper's λ schedule, Adam
  */
 export const dann = entry<DannOptions>(
   "dann",
