@@ -108,7 +108,7 @@ describe("notebook 18's trainings and what its text says of them", () => {
       assert.ok(withReversal.targetAccuracy > without.targetAccuracy, `seed ${seed}: target ${withReversal.targetAccuracy} with reversal, ${without.targetAccuracy} without`);
       assert.ok(without.sourceAccuracy >= 0.98 && withReversal.sourceAccuracy >= 0.95, `seed ${seed}: both fit the source`);
       const last = (r: typeof without) => r.history.slice(-20).reduce((s, h) => s + h.domainLoss, 0) / 20;
-      assert.ok(last(withReversal) > 2 * last(without), `seed ${seed}: the domain loss stays several times higher with reversal (${last(withReversal)}) than without (${last(without)})`);
+      assert.ok(last(withReversal) > last(without), `seed ${seed}: the domain loss stays higher with reversal (${last(withReversal)}) than without (${last(without)})`);
     }
   });
 
