@@ -38,6 +38,9 @@ describe("zoo.dann: feature extractor → label predictor, and → gradient reve
       ],
     );
     assert.equal(s.totalParams, 349);
+    // NDomainHidden 0: the paper's toy domain regressor, a logistic regression on the reversed features.
+    const logistic = dann({ NDomainHidden: 0 }).summary({ B: 5 }).rows.map((r) => [r.name, r.params]);
+    assert.deepEqual(logistic.filter(([name]) => String(name).startsWith("domain")), [["domain", 0], ["domainOut", 15 * 2 + 2]]);
     assert.deepEqual(Object.keys(net.graph.outputs).sort(), ["d", "domainLoss", "labelLoss", "loss", "y"]);
     assert.deepEqual(net.meta.family, "gradient");
   });
