@@ -49,7 +49,7 @@ describe("the teaching notebooks", () => {
   test("there are the lessons", () => {
     assert.deepEqual(
       names.map((n) => n.slice(0, 2)),
-      ["01", "02", "03", "04", "05", "06", "07", "08", "09", "10", "11", "16", "17", "19"],
+      ["01", "02", "03", "04", "05", "06", "07", "08", "09", "10", "11", "16", "17", "18", "19"],
     );
   });
 
@@ -122,7 +122,36 @@ describe("the teaching notebooks", () => {
       const name = "19-genealogy.ipynb";
       checkGenealogyNotebook(cellsOf(which === "committed" ? join(NOTEBOOKS, name) : executed.get(name)));
     });
+
+  for (const which of ["committed", "executed"] as const)
+    test(`18-gradient-tricks.ipynb (${which}) shows what its text promises: the reversal multiplies by −λ; DANN beats source-only on every seed; DNI learns, more slowly than backprop; RAM learns where to look`, () => {
+      const name = "18-gradient-tricks.ipynb";
+      checkGradientTricksNotebook(cellsOf(which === "committed" ? join(NOTEBOOKS, name) : executed.get(name)));
+    });
 });
+
+/** Every claim the text of notebook 18 makes, checked on the numbers it shows. */
+function checkGradientTricksNotebook({ shown }: ReturnType<typeof cellsOf>) {
+  // The reversal: ∂L_d/∂f is −λ = −0.5 times ∂L_d/∂R(f), element by element.
+  const ratios = shown("probe.backward(").match(/ratio\s+(.*)/)![1].trim().split(/\s+/).filter((v) => v !== "—").map(Number);
+  assert.ok(ratios.length > 0 && ratios.every((r) => r === -0.5), `ratios ${ratios}`);
+  // DANN: per seed, the target accuracy with λ = 0.5 beats λ = 0 by 2 to 10 points; the source stays at or near 100%.
+  const dann = [...shown("dannRuns.push(").matchAll(/seed (\d), λ = ([\d.]+): source accuracy ([\d.]+)%, target accuracy ([\d.]+)%/g)].map((m) => ({ seed: m[1], lambda: Number(m[2]), source: Number(m[3]), target: Number(m[4]) }));
+  assert.equal(dann.length, 6);
+  for (const seed of ["1", "2", "3"]) {
+    const [without, withReversal] = [0, 0.5].map((l) => dann.find((d) => d.seed === seed && d.lambda === l)!);
+    const gain = withReversal.target - without.target;
+    assert.ok(gain >= 2 && gain <= 10, `seed ${seed}: gain ${gain} points`);
+    assert.ok(withReversal.source >= 95 && without.source >= 98, `seed ${seed}: source accuracies`);
+  }
+  // DNI learns without true gradients across layers, but ends behind backprop.
+  const dni = Object.fromEntries([...shown("trainDni(").matchAll(/^(.*): loss ([\d.]+), training accuracy ([\d.]+)%/gm)].map((m) => [m[1], { loss: Number(m[2]), accuracy: Number(m[3]) }]));
+  const [bp, sg] = [dni.backprop, dni["DNI (synthetic gradients)"]];
+  assert.ok(bp && sg && sg.loss < 0.66 && sg.accuracy >= 70 && bp.loss < sg.loss && bp.accuracy >= sg.accuracy, JSON.stringify(dni));
+  // RAM: trained well above the untrained model and chance (25%).
+  const ram = shown("zoo.trainRam(").match(/untrained ([\d.]+)%, trained ([\d.]+)%/)!;
+  assert.ok(Number(ram[2]) >= 60 && Number(ram[2]) > Number(ram[1]) + 25, ram[0]);
+}
 
 /** A notebook's code cells, found by a piece of their source: what they show as text, and their outputs. */
 function cellsOf(path: string | undefined) {

@@ -136,9 +136,11 @@ export class Model {
       return s ? s.name : t.name;
     };
     // Rows are the data path: nodes fed by an input or by a random draw (a GAN's noise z is data too;
-    // initial values made of constants are not layers).
+    // initial values made of constants are not layers). A scan is fed too when its body reads a fed
+    // node directly (a decoder that generates from an encoder's outputs, RAM's glimpses of the image).
     const fed = new Set<Tensor>();
-    for (const t of this.graph.nodes) if (t.op === "input" || RANDOM_SOURCES.has(t.op) || t.inputs.some((i) => fed.has(i))) fed.add(t);
+    const bodyReadsFed = (t: Tensor): boolean => t.op === "scan" && (t.attrs.scan as ScanInfo).body.some((n) => n.inputs.some((i) => fed.has(i)) || bodyReadsFed(n));
+    for (const t of this.graph.nodes) if (t.op === "input" || RANDOM_SOURCES.has(t.op) || t.inputs.some((i) => fed.has(i)) || bodyReadsFed(t)) fed.add(t);
     const order: string[] = [];
     const last = new Map<string, Tensor>();
     const kinds = new Map<string, string>();
