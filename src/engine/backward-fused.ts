@@ -14,7 +14,7 @@
  */
 import type { NodeDef } from "../cells/define";
 import { DERIVATIVE, type VjpOperand } from "../cells/gradients";
-import { isUnary, type OpKind, type UnaryKind } from "../cells/ops";
+import { isUnary, type OpKind } from "../cells/ops";
 import type { FloatArray } from "./arrays";
 
 /** One node of a fused run: its rule's inputs at step t (the operands are placed by `place` first). */
@@ -74,35 +74,36 @@ function element(q: number, node: NodeDef, count: number): string {
   return rule ? rule(names) : `${names.ag(0)} += ${names.G} * D${q}(${names.av(0)}, ${names.V});`;
 }
 
-const factories = new Map<string, (...args: unknown[]) => (t: number) => void>();
+/** A fused run's generated function, by source: `run(t, R, DERIVATIVE)` with the run's nodes `R`. */
+const compiled = new Map<string, (t: number, R: readonly FusedNode[], derivative: typeof DERIVATIVE) => void>();
 
 /**
  * `run(t)`: the rules of `run` (in the order given: the reverse loop's) over the `[B, n]` block of
- * step t, one loop. The generated source depends only on the ops, operand counts and block size, and
- * is compiled once per shape.
+ * step t, one loop. The generated function depends only on the ops, operand counts, block size and
+ * storage type, and is compiled once per process for each: it takes the run's arrays as an argument
+ * rather than closing over them, so every backward pass reuses the code V8 has optimised (a closure
+ * made per pass would be optimised again each time).
  */
 export function fusedRun(run: readonly FusedNode[], count: number): (t: number) => void {
-  const head: string[] = [];
   const perStep: string[] = [];
   const body: string[] = [];
   run.forEach(({ node, operands }, q) => {
-    head.push(`const g${q} = R[${q}].grad, v${q} = R[${q}].value, P${q} = R[${q}].operands, place${q} = R[${q}].place, D${q} = DERIVATIVE[R[${q}].node.op];`);
-    perStep.push(`place${q}(t);`);
+    perStep.push(`const N${q} = R[${q}]; N${q}.place(t); const g${q} = N${q}.grad, v${q} = N${q}.value, P${q} = N${q}.operands, D${q} = DERIVATIVE[N${q}.node.op];`);
     operands.forEach((_, j) => perStep.push(`const a${q}_${j}v = P${q}[${j}].value, a${q}_${j}vo = P${q}[${j}].valueAt, a${q}_${j}g = P${q}[${j}].grad, a${q}_${j}go = P${q}[${j}].gradAt;`));
     body.push(element(q, node, operands.length));
   });
-  const source = `${head.join("\n")}
-return function run(t) {
+  // One function per storage type too: V8 then sees only Float64Array or only Float32Array.
+  const source = `// ${run[0].grad.constructor.name}
 ${perStep.join("\n")}
 const o = t * ${count};
 for (let k = 0; k < ${count}; k++) {
 ${body.join("\n")}
-}
-};`;
-  let make = factories.get(source);
-  if (!make) {
-    make = new Function("R", "DERIVATIVE", source) as (...args: unknown[]) => (t: number) => void;
-    factories.set(source, make);
+}`;
+  let fn = compiled.get(source);
+  if (!fn) {
+    fn = new Function("t", "R", "DERIVATIVE", source) as (t: number, R: readonly FusedNode[], derivative: typeof DERIVATIVE) => void;
+    compiled.set(source, fn);
   }
-  return make(run, DERIVATIVE as Record<UnaryKind, unknown>);
+  const f = fn;
+  return (t) => f(t, run, DERIVATIVE);
 }
