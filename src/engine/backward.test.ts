@@ -8,7 +8,6 @@ import type { OpKind, UnaryKind } from "../cells/ops";
 import { ArchlabError } from "../errors";
 import { plot } from "../plot";
 import { backward, backwardRaw, backwardReference, type RawGradients, type Seeds, type Upstream } from "./backward";
-import { fusable } from "./backward-fused";
 import { cell, type Cell, type RunOptions } from "./cell";
 import { useNative } from "./native";
 import type { Trace } from "./trace";
@@ -414,38 +413,4 @@ describe("backward: the fast interpreter (products out of the time loop) equals 
     assert.deepEqual(nodesOnly.initial, full.initial);
     assert.ok(nodesOnly.params.U_f.every((v) => v === 0), "no weight gradients computed");
   });
-});
-
-describe("backward: elementwise rules fused into one loop per step give the rules' own numbers, bit for bit", () => {
-  it("every elementwise op kind of the op table joins a fused run", () => {
-    for (const [kind, def] of Object.entries(OP_CELLS)) {
-      if (kind === "affine" || kind === "concat") continue;
-      const node = def.nodes.find((n) => n.op === kind)!;
-      assert.ok(fusable(node, 4, node.inputs.map(() => 4)), `${kind} is fusable`);
-      assert.ok(!fusable(node, 4, node.inputs.map((_, j) => (j === 0 ? 3 : 4))), `${kind} with an operand of another size is not`);
-    }
-    assert.ok(!fusable(OP_CELLS.concat.nodes.find((n) => n.op === "concat")!, 4, [4, 4, 4]), "concat is not elementwise");
-  });
-
-  const cells: [string, CellDef][] = [...Object.entries(BUILTIN_CELLS), ...Object.entries(OP_CELLS)];
-  for (const dtype of ["float64", "float32"] as const)
-    it(`every built-in cell and op cell, ${dtype}: fused and rule-by-rule loops give identical gradients`, () => {
-      for (const [name, def] of cells)
-        for (const [In, H, B, T] of [
-          [3, 4, 2, 5],
-          [5, 32, 32, 3],
-        ]) {
-          const c = cell(def, { inputSize: In, hiddenSize: H, sizes: def.params.some((p) => p.shape.includes("P")) ? { P: 2 } : undefined, seed: 7, dtype });
-          const trace = c.run(tensor([T, B, In], random(`fused-${name}`)), { initial: Object.fromEntries(def.states.map((s) => [s.name, tensor([B, c.size(s.size)], random(`fused-init-${name}`), 0.5)])) });
-          const seeds = randomSeeds(trace, `fused-seeds-${name}`);
-          const fused = backwardRaw(trace, seeds);
-          const plain = backwardRaw(trace, seeds, "backward", { fuse: false });
-          for (const part of ["values", "initial", "params"] as const)
-            for (const [key, expected] of Object.entries(plain[part]))
-              assert.ok(
-                expected.every((v, k) => Object.is(v, fused[part][key][k])),
-                `${name} (H ${H}, B ${B}) ${part}.${key}: fused differs from rule by rule`,
-              );
-        }
-    });
 });

@@ -24,7 +24,6 @@ import { evalSize, type CellDef } from "../cells/define";
 import { VJP, type VjpArgs, type VjpOperand } from "../cells/gradients";
 import { errors, requireObject } from "../errors";
 import { allocate, leadingShape, toFlat, toNested, type DType, type FloatArray, type NestedInput } from "./arrays";
-import { fusable, fusedRun, type FusedNode } from "./backward-fused";
 import { product } from "./gemm";
 import { nativeBlas } from "./native";
 import { paramShapes, writeWeights, type Weights } from "./params";
@@ -241,8 +240,6 @@ export interface RawOptions {
    * Jacobian asks for float64 whatever the trace: its curves span hundreds of orders of magnitude.
    */
   dtype?: DType;
-  /** Whether consecutive elementwise rules run as one fused loop per step ({@link fusedRun}; default true). The same numbers either way; the tests compare the two. */
-  fuse?: boolean;
 }
 
 /**
@@ -269,10 +266,9 @@ const ROWS_PER_BLOCK = 4096;
  * or OpenBLAS when large). Everything else needs only the finished ∂L/∂(nodes) of all steps, so it
  * leaves the loop: each weight's gradient Σ_{t,b} ∂L/∂y ⊗ operand is one product over all T·B rows,
  * each input term's ∂L/∂x = ∂L/∂Y · W one product for all steps, each bias a column sum. No
- * allocation per step. Consecutive elementwise rules run as one fused loop per step
- * (backward-fused.ts) unless the run has interventions.
+ * allocation per step.
  */
-export function backwardRaw(trace: Trace, seeds: Seeds = {}, where = "backward", { leaves = true, dtype, fuse = true }: RawOptions = {}): RawGradients {
+export function backwardRaw(trace: Trace, seeds: Seeds = {}, where = "backward", { leaves = true, dtype }: RawOptions = {}): RawGradients {
   const params = tapeOf(trace, where);
   const { def, batch: B, storage } = trace;
   const T = trace.length;
@@ -296,20 +292,15 @@ export function backwardRaw(trace: Trace, seeds: Seeds = {}, where = "backward",
   const groups = fusedGroups(nodes, inputs);
   const grouped = new Set(groups.flatMap((g) => g.members.map((m) => `${m.node}:${m.weight}`)));
 
-  // Per node, what runs at step t, built once (null: an affine node with nothing to do inside the loop).
-  const fusedNodes: (FusedNode | undefined)[] = [];
-  const steps = nodes.map(({ node, n, operands }, index): ((t: number) => void) | null => {
+  // Per node, what runs at step t, built once.
+  const steps = nodes.map(({ node, n, operands }, index): ((t: number) => void) => {
     const placed = operands.map((o): VjpOperand => ({ size: o.size, value: storage.values[def.output], valueAt: 0, grad: g.values[def.output], gradAt: 0 }));
     if (node.op !== "affine") {
       const args: VjpArgs = { node, n, B, grad: g.values[node.name], gradAt: 0, value: storage.values[node.name], valueAt: 0, operands: placed, params, paramGrads: g.params };
       const rule = VJP[node.op];
-      const placeAll = (t: number) => {
-        for (let j = 0; j < operands.length; j++) place(placed[j], operands[j], t, B, storage, g);
-      };
-      if (fusable(node, n, operands.map((o) => o.size))) fusedNodes[index] = { node, grad: args.grad, value: args.value, operands: placed, place: placeAll };
       return (t) => {
         args.gradAt = args.valueAt = t * B * n;
-        placeAll(t);
+        for (let j = 0; j < operands.length; j++) place(placed[j], operands[j], t, B, storage, g);
         rule(args);
       };
     }
@@ -340,52 +331,19 @@ export function backwardRaw(trace: Trace, seeds: Seeds = {}, where = "backward",
     });
     // A fused group runs with its first member: the last of them the reverse loop reaches, so every member's gradient is complete.
     for (const group of groups.filter((gr) => gr.first === index)) terms.push(groupStep(group, B, storage, g, params, store));
-    if (terms.length === 0) return null;
     return (t) => {
       for (const term of terms) term(t);
     };
   });
   const held = new Held(trace, g);
-  if (fuse && (trace.interventions ?? []).length === 0) {
-    const stages = fusedStages(steps, fusedNodes, nodes.map(({ n }) => n * B));
-    for (let t = T - 1; t >= 0; t--) for (const stage of stages) stage(t);
-  } else
-    for (let t = T - 1; t >= 0; t--)
-      for (let j = steps.length - 1; j >= 0; j--) {
-        held.cut(nodes[j].node.name, t);
-        steps[j]?.(t);
-      }
+  for (let t = T - 1; t >= 0; t--)
+    for (let j = steps.length - 1; j >= 0; j--) {
+      held.cut(nodes[j].node.name, t);
+      steps[j](t);
+    }
   if (leaves) affineLeaves(trace, params, g, nodes, inputs, transpose, store);
   held.finish(inputs);
   return g;
-}
-
-/**
- * What the time loop runs per step, in its order (the nodes' in reverse): consecutive fusable nodes
- * of one block size as one {@link fusedRun} (affine nodes with nothing to do in the loop do not
- * break a run), every other node's own step. Only for runs without interventions: held values cut
- * the gradient between one node's rule and the next.
- */
-function fusedStages(steps: readonly (((t: number) => void) | null)[], fusedNodes: readonly (FusedNode | undefined)[], counts: readonly number[]): ((t: number) => void)[] {
-  const stages: ((t: number) => void)[] = [];
-  let run: { nodes: FusedNode[]; count: number; step: (t: number) => void } | undefined;
-  const flush = () => {
-    if (run) stages.push(run.nodes.length === 1 ? run.step : fusedRun(run.nodes, run.count));
-    run = undefined;
-  };
-  for (let j = steps.length - 1; j >= 0; j--) {
-    const step = steps[j];
-    if (!step) continue;
-    const node = fusedNodes[j];
-    if (node && run?.count === counts[j]) run.nodes.push(node);
-    else {
-      flush();
-      if (node) run = { nodes: [node], count: counts[j], step };
-      else stages.push(step);
-    }
-  }
-  flush();
-  return stages;
 }
 
 /**
