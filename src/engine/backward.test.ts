@@ -352,6 +352,17 @@ describe("backward: the fast interpreter (products out of the time loop) equals 
     { what: "native-size products", def: LSTM, In: 24, H: 40, B: 16, T: 6 },
     // More than one block of rows (4096) in the weight gradients.
     { what: "two blocks of rows", def: LSTM, In: 3, H: 5, B: 40, T: 110 },
+    // Weight gradients stacked per operand: two terms of one node and a term of another node on x, one product for the three.
+    {
+      what: "several matrix terms on one operand",
+      def: defineCell({ ...spec, name: "stacked_terms" }, ({ x, h }, op) => ({
+        h: op.tanh("y", op.add("s", op.affine("a", "H", { W1: x, W2: x, U: h }, "b"), op.affine("c", "H", { W3: x, p: op.diag(h) }, null))),
+      })),
+      In: 3,
+      H: 4,
+      B: 3,
+      T: 5,
+    },
   ];
   for (const { what, def, In, H, B, T } of cases)
     for (const dtype of ["float64", "float32"] as const)

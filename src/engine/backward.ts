@@ -23,7 +23,7 @@
 import { evalSize, type CellDef } from "../cells/define";
 import { VJP, type VjpArgs, type VjpOperand } from "../cells/gradients";
 import { errors, requireObject } from "../errors";
-import { allocate, shapeOf, toFlat, toNested, type DType, type FloatArray, type NestedInput } from "./arrays";
+import { allocate, leadingShape, toFlat, toNested, type DType, type FloatArray, type NestedInput } from "./arrays";
 import { product } from "./gemm";
 import { nativeBlas } from "./native";
 import { paramShapes, writeWeights, type Weights } from "./params";
@@ -414,8 +414,9 @@ function groupStep(
 /**
  * After the time loop, for every affine node with Y = ∂L/∂(node) over all R = T·B rows: biases
  * (column sums of Y), input terms (∂L/∂x += Y · W, one product), and every weight's gradient
- * (∂L/∂W += Yᵀ · operand, one product per block of rows on transposed copies — the products take
- * their reduction index last).
+ * (∂L/∂W += Yᵀ · operand on transposed copies — the products take their reduction index last: one
+ * product per operand and block of rows for all the matrix terms on that operand, their nodes'
+ * gradients stacked; one larger product runs faster than several small ones).
  */
 function affineLeaves(
   trace: Trace,
@@ -448,12 +449,22 @@ function affineLeaves(
     });
   }
 
-  // Weight gradients, block by block of rows; each node's Yᵀ and each operand's transposed values once per block.
+  // Weight gradients, block by block of rows. The matrix terms on one operand are one product: the
+  // gradients of their nodes stacked, transposed, `[Σ n, C]` (LSTM: the four gates' on x, and again on
+  // h[t−1] — the same stack, made once per block), times the operand's transposed values `[m, C]`.
   const block = Math.min(R, ROWS_PER_BLOCK);
+  const byOperand = new Map<string, { o: Resolved; members: { node: string; n: number; weight: string; row: number }[]; rows: number }>();
+  const diagonal: { node: string; n: number; weight: string; o: Resolved }[] = [];
+  for (const { node, n, operands } of affine)
+    node.terms!.forEach((term, j) => {
+      const o = operands[j];
+      if (term.kind === "diagonal") return void diagonal.push({ node: node.name, n, weight: term.weight, o });
+      const entry = byOperand.get(o.name) ?? byOperand.set(o.name, { o, members: [], rows: 0 }).get(o.name)!;
+      entry.members.push({ node: node.name, n, weight: term.weight, row: entry.rows });
+      entry.rows += n;
+    });
   const scratch = new Map<string, FloatArray>();
   const buffer = (key: string, size: number) => scratch.get(key) ?? scratch.set(key, allocate(dtype, size * block)).get(key)!;
-  /** In single precision, each block's weight product goes to a float32 buffer first, then is added into the float64 gradient. */
-  const single = dtype === "float32" ? new Map<string, Float32Array>() : undefined;
   /** Operand o's values in rows r0 … r0 + C (the row index is t·B + b), transposed into `[size, C]`. */
   const operandRows = (o: Resolved, r0: number, C: number, out: FloatArray) => {
     const m = o.size;
@@ -463,32 +474,46 @@ function affineLeaves(
     transposeRows(storage.initial[o.state.name], r0 * m, first, m, out, C, 0);
     transposeRows(storage.values[o.state.next], (r0 + first - B) * m, C - first, m, out, C, first);
   };
+  /** Each operand's products sum into `[Σ n, m]` (float64; for a float32 trace each block's product goes to a float32 buffer first, then is added). */
+  const sums = new Map([...byOperand].map(([name, { o, rows }]) => [name, new Float64Array(rows * o.size)]));
+  const part = dtype === "float32" ? new Map([...byOperand].map(([name, { o, rows }]) => [name, new Float32Array(rows * o.size)])) : undefined;
   for (let r0 = 0; r0 < R; r0 += block) {
     const C = Math.min(block, R - r0);
-    const done = new Set<string>();
-    for (const { node, n, operands } of affine) {
-      const Yt = buffer(`node:${node.name}`, n);
-      transposeRows(g.values[node.name], r0 * n, C, n, Yt, C, 0);
-      node.terms!.forEach((term, j) => {
-        const o = operands[j];
-        const m = o.size;
-        const key = `operand:${o.name}`;
-        const Xt = buffer(key, m);
-        if (!done.has(key)) {
-          operandRows(o, r0, C, Xt);
-          done.add(key);
-        }
-        const dw = g.params[term.weight];
-        if (term.kind === "matrix" && single) {
-          const part = single.get(term.weight) ?? single.set(term.weight, new Float32Array(n * m)).get(term.weight)!;
-          part.fill(0);
-          product(Xt, m, C, n, stepMinMacs()).run(Yt, 0, n, part, 0, m);
-          add(dw, part, 0);
-        } else if (term.kind === "matrix") product(Xt, m, C, n, stepMinMacs()).run(Yt, 0, n, dw, 0, m);
-        else rowDots(Yt, Xt, n, C, dw);
-      });
+    const transposed = new Set<string>();
+    /** The members' gradients in this block, transposed and stacked (made once per block for each list of nodes). */
+    const stacked = (members: { node: string; n: number; row: number }[], rows: number) => {
+      const key = `nodes:${members.map((m) => m.node).join(",")}`;
+      const out = buffer(key, rows);
+      if (!transposed.has(key)) {
+        for (const { node, n, row } of members) transposeRows(g.values[node], r0 * n, C, n, out, C, row * C);
+        transposed.add(key);
+      }
+      return out;
+    };
+    const values = (o: Resolved) => {
+      const key = `operand:${o.name}`;
+      const out = buffer(key, o.size);
+      if (!transposed.has(key)) {
+        operandRows(o, r0, C, out);
+        transposed.add(key);
+      }
+      return out;
+    };
+    for (const [name, { o, members, rows }] of byOperand) {
+      const m = o.size;
+      const Yt = stacked(members, rows);
+      const Xt = values(o);
+      const single = part?.get(name);
+      if (single) {
+        single.fill(0);
+        product(Xt, m, C, rows, stepMinMacs()).run(Yt, 0, rows, single, 0, m);
+        add(sums.get(name)!, single, 0);
+      } else product(Xt, m, C, rows, stepMinMacs()).run(Yt, 0, rows, sums.get(name)!, 0, m);
     }
+    for (const { node, n, weight, o } of diagonal) rowDots(stacked([{ node, n, row: 0 }], n), values(o), n, C, g.params[weight]);
   }
+  for (const [name, { o, members }] of byOperand)
+    for (const { n, weight, row } of members) add(g.params[weight], sums.get(name)!.subarray(row * o.size, (row + n) * o.size), 0);
 }
 
 // The loops of affineLeaves as functions of their own: V8 optimises each as a hot function (inside
@@ -543,8 +568,10 @@ function add(into: FloatArray, from: ArrayLike<number>, at: number): void {
  */
 function readUpstream(value: NestedInput, lead: readonly number[], B: number, n: number, what: string): Float64Array {
   const full = [...lead, B, n];
-  const shape = shapeOf(value, what);
-  const expected = B === 1 && shape.length === full.length - 1 ? [...lead, n] : full;
+  // The depth by the first elements only: toFlat checks the whole value (one walk, not two; a bad
+  // one is walked again there to name its problem).
+  const depth = leadingShape(value).length;
+  const expected = B === 1 && depth === full.length - 1 ? [...lead, n] : full;
   const hint = `Give ∂L/∂ in the trace's layout${B === 1 ? ` (or [${[...lead, n].join(", ")}] for one sequence)` : ""}.`;
   return toFlat(value, expected, what, "float64", hint) as Float64Array;
 }

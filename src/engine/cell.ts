@@ -7,7 +7,7 @@ import { checkDefinition, evalSize, sizeNames, type CellDef } from "../cells/def
 import { formatOf } from "../display/registry";
 import { DISPLAY, type MimeBundle } from "../display/protocol";
 import { errors, requireObject } from "../errors";
-import { allocate, BYTES, checkBytes, memoryLimit, shapeOf, toFlat, toShared, checkFinite, type DType, type FloatArray, type NestedInput } from "./arrays";
+import { allocate, BYTES, checkBytes, leadingShape, memoryLimit, shapeOf, toFlat, toShared, checkFinite, type DType, type FloatArray, type NestedInput } from "./arrays";
 import { checkInterventions, type Intervention } from "./interventions";
 import { initParams, paramShapes, readWeights, writeWeights, type Shape, type Weights } from "./params";
 import { partsFor, runSplit } from "./parallel";
@@ -203,7 +203,10 @@ export class Cell {
     if (this.def.inputs.length !== 1) throw errors.unsupported(`Running cell "${this.def.name}"`, "cells with several inputs need run({ … }) per input (not yet).");
     const In = this.size(this.def.inputs[0].size);
     const what = `input "${inputName}" of cell "${this.def.name}"`;
-    const shape = flat ? [flat.T, flat.B, In] : shapeOf(xs, what);
+    // The shape by the first elements, checked in full by toFlat below (one walk over the input, not
+    // two); an input refused here is walked by shapeOf first, so a ragged one is named as before.
+    let shape = flat ? [flat.T, flat.B, In] : leadingShape(xs);
+    if (!flat && (shape[0] === 0 || (shape.length !== 2 && shape.length !== 3))) shape = shapeOf(xs, what);
     if (shape[0] === 0) throw errors.emptySequence(`The ${what}`);
     if (typeof check !== "boolean") throw errors.badOption("checkFinite", check, "true or false");
     if (typeof reverse !== "boolean") throw errors.badOption("reverse", reverse, "true or false");
