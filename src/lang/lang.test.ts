@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { ArchlabError } from "../errors";
 import * as nn from "./index";
+import * as nd from "./nd";
 import { add, embedding, input, matmul, model, named, param, plus, sameSize, scan, size, tanh, times, transpose, softmax, inits, floorDiv, spectralRadius, type ND } from "./index";
 
 test("sizes are compared structurally: H+In equals In+H, 2*(H+1) equals 2*H+2", () => {
@@ -145,8 +146,7 @@ test("a length-1 axis broadcasts against an operand without that axis: [1, T, 1]
   assert.deepEqual(outputs.y, { shape: [1, 2, 1], data: Float64Array.of(0.5, 1.5) });
 });
 
-test("the reference matmul and the gradient's transposed products (nd.matmulT) equal the textbook triple loop exactly, broadcast batches included", async () => {
-  const nd = await import("./nd");
+test("the reference matmul and the gradient's transposed products (nd.matmulT) equal the textbook triple loop exactly, broadcast batches included", () => {
   const random = (shape: number[], seed: number): ND => ({ shape, data: Float64Array.from({ length: shape.reduce((p, d) => p * d, 1) }, (_, i) => Math.sin(seed * 7.1 + i * 1.3) * 3) });
   // out[q, i, j] = Σ_p a[q, i, p] b[q, p, j], summed over p in increasing order, with a's batch [2, 1] and b's [3] broadcast.
   const textbook = (a: ND, b: ND, m: number, k: number, n: number, aAt: (q: number, i: number, p: number) => number, bAt: (q: number, p: number, j: number) => number) => {

@@ -134,7 +134,7 @@ export const nlpRnn = entry<NlpRnnOptions>(
         for (let l = 1; l <= layers; l++) h = rnnLayer(`rnn${l}`, h, "NHidden", "NHidden").hs;
         const logits = block("out", "TiedLinear", () => named("logits", matmul(h, named("wT", transpose(E)))));
         const p = named("p", softmax(logits, "VocabSize"));
-        if (!o.loss) return { p };
+        if (!o.loss) return { p } as Record<string, Tensor>;
         return { p, loss: losses.crossEntropy(logits, input("next", ["B", "SeqLen"], { dtype: "int" }), "VocabSize") };
       },
       { seed: o.seed },

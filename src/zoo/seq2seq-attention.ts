@@ -2,7 +2,7 @@
  * Encoder–decoder with additive attention (Bahdanau, Cho & Bengio 2015), small: a tanh RNN encoder
  * over the source, then a decoder scan whose body reads all the encoder's states at every step.
  */
-import { add, block, concat, input, losses, matmul, model, named, param, reshape, scan, softmax, tanh } from "../lang";
+import { add, block, concat, input, losses, matmul, model, named, param, reshape, scan, softmax, tanh, type Tensor } from "../lang";
 import { errors } from "../errors";
 import { entry, whole } from "./entry";
 import { rnnLayer } from "./rnns";
@@ -81,8 +81,9 @@ export const seq2seqAttention = entry<Seq2SeqAttentionOptions>(
           },
           { kind: "AttentionDecoder" },
         );
-        if (!o.loss) return { o: out.o, alpha: out.alpha };
-        return { o: out.o, alpha: out.alpha, loss: losses.crossEntropy(out.o, input("targets", ["B", "T"], { dtype: "int" }), "NOut") };
+        const outputs: Record<string, Tensor> = { o: out.o, alpha: out.alpha };
+        if (!o.loss) return outputs;
+        return { ...outputs, loss: losses.crossEntropy(out.o, input("targets", ["B", "T"], { dtype: "int" }), "NOut") };
       },
       { seed: o.seed },
     );
