@@ -2,13 +2,15 @@
  * The zoo's sequence models learn: with a fixed seed, a few plain training steps (reference
  * forward run → model.backward → clipping → Adam, the same rules as torch.optim) lower the NLP
  * RNN's character-level loss on the shipped text below a stated value, and bring seq2seq with
- * attention to a stated token accuracy on sequence reversal. And the tied weight is one tensor: a
+ * attention to a stated token accuracy on sequence reversal — with its decoder started from zeros,
+ * attending along the anti-diagonal. And the tied weight is one tensor: a
  * step's gradient sums both of its uses, and the stepped value is what both uses read next.
  * Sizes are smaller than the notebooks' (CI has 2 cores).
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import seedrandom from "seedrandom";
+import { ArchlabError } from "../errors";
 import type { Model, ND } from "../lang";
 import { adam, clipGradNorm, tasks, type Optimizer } from "../train";
 import { nlpRnn } from "./rnns";
@@ -86,6 +88,21 @@ describe("the zoo's sequence models train (fixed seeds, a few plain Adam steps)"
     assert.ok(acc >= 0.9, `token accuracy on 200 fresh sequences: ${acc}`);
   });
 
+  it("seq2seq with the decoder started from zeros learns reversal's alignment: on 8 symbols of 8, ≥ 90% of tokens right and over 0.4 of the attention on the mirror-image source step at every target step (uniform: 0.125) after 150 steps", async () => {
+    const [A, S] = [8, 8];
+    const m = seq2seqAttention({ NIn: A, NOut: A, NHidden: 32, NAttention: 16, start: "zeros", loss: true, seed: 1 });
+    const train = reversal(A, S, 1);
+    const optimizer = adam({ lr: 0.03 });
+    for (let s = 0; s < 150; s++) await step(m, train(32), optimizer);
+    const test = reversal(A, S, 2)(200);
+    const { outputs } = await m.run(test, { backend: "reference" });
+    const acc = accuracy(outputs.o, test.targets);
+    assert.ok(acc >= 0.9, `token accuracy on 200 fresh sequences: ${acc}`);
+    const alpha = outputs.alpha; // [B, T, S]
+    const mirror = Array.from({ length: S }, (_, t) => test.targets.reduce((sum, _, b) => sum + alpha.data[(b * S + t) * S + (S - 1 - t)], 0) / test.targets.length);
+    assert.ok(mirror.every((w) => w > 0.4), `mean attention on source step S−1−t: ${mirror.map((w) => w.toFixed(2))}`);
+  });
+
   it("the tied weight is one tensor: its gradient is the sum of both uses', and a step changes what both uses read", async () => {
     const { V, batch } = textBatches(6, 3);
     const m = nlpRnn({ VocabSize: V, NHidden: 8, NLayers: 1, loss: true, seed: 2 });
@@ -111,5 +128,14 @@ describe("the zoo's sequence models train (fixed seeds, a few plain Adam steps)"
     const wT = again.trace.get("out/wT").data, x = again.trace.get("embedding/x").data;
     for (let v = 0; v < V; v++) for (let h = 0; h < H; h++) assert.equal(wT[h * V + v], E[v * H + h], "the output reads the stepped embedding, transposed");
     data.ids.flat().forEach((id, r) => { for (let h = 0; h < H; h++) assert.equal(x[r * H + h], E[id * H + h], "the lookup reads the stepped embedding"); });
+  });
+
+  it("seq2seq's training form and start option keep the documented inputs and outputs, and bad values are named", () => {
+    const m = seq2seqAttention({ NIn: 3, NOut: 3, NHidden: 4, NAttention: 2, start: "zeros", loss: true });
+    assert.deepEqual(m.graph.inputs.map((i) => i.name), ["src", "tgt", "targets"]);
+    assert.deepEqual(Object.keys(m.graph.outputs), ["o", "alpha", "loss"]);
+    assert.throws(() => seq2seqAttention({ start: "last" as never }), (e: unknown) => e instanceof ArchlabError && /start of zoo\.seq2seqAttention/.test(e.message));
+    assert.throws(() => seq2seqAttention({ loss: 1 as never }), (e: unknown) => e instanceof ArchlabError && /loss of zoo\.seq2seqAttention/.test(e.message));
+    assert.throws(() => nlpRnn({ loss: "yes" as never }), (e: unknown) => e instanceof ArchlabError && /loss of zoo\.nlpRnn/.test(e.message));
   });
 });
