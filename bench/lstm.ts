@@ -117,8 +117,19 @@ export async function benchLstm(log: (line: string) => void = () => {}): Promise
 
   log(`large LSTM (${size(large)}): ours float32 and float64, PyTorch, tf.layers.lstm on ${backend}`);
   const threads = partsFor(LSTM, { In: large.In, H: large.H }, large.T, large.B);
-  const oursLarge32 = await oursLstm(large.T, large.B, large.In, large.H, "float32", 3);
-  const oursLarge64 = await oursLstm(large.T, large.B, large.In, large.H, "float64", 3);
+  // Alternating rounds, each side keeping its best median, as for the small LSTM: with PyTorch
+  // measured once, a burst of someone else's load on one side could decide the float64 row (over 3× in 2 of 3 runs).
+  let oursLarge32 = Infinity;
+  let oursLarge64 = Infinity;
+  let torchLarge: ReturnType<typeof torchLstm> = "not measured";
+  let torchLargeMs: number | string = Infinity;
+  for (let round = 0; round < 3; round++) {
+    oursLarge32 = Math.min(oursLarge32, await oursLstm(large.T, large.B, large.In, large.H, "float32", 3));
+    oursLarge64 = Math.min(oursLarge64, await oursLstm(large.T, large.B, large.In, large.H, "float64", 3));
+    torchLarge = torchLstm(large.T, large.B, large.In, large.H, 5);
+    torchLargeMs = typeof torchLarge === "string" ? torchLarge : typeof torchLargeMs === "number" ? Math.min(torchLargeMs, torchLarge.ms) : torchLargeMs;
+    log(`  round ${round + 1}: float32 ${oursLarge32.toFixed(0)} ms, float64 ${oursLarge64.toFixed(0)} ms, PyTorch ${typeof torchLargeMs === "number" ? torchLargeMs.toFixed(0) + " ms" : torchLargeMs} (best so far)`);
+  }
   const oneThread = process.env.ARCHLAB_THREADS;
   process.env.ARCHLAB_THREADS = "1";
   const oursLarge32One = await oursLstm(large.T, large.B, large.In, large.H, "float32", 3);
@@ -128,15 +139,13 @@ export async function benchLstm(log: (line: string) => void = () => {}): Promise
   const previous = useNative(false);
   const oursLarge32Plain = native ? await oursLstm(large.T, large.B, large.In, large.H, "float32", 3) : NaN;
   useNative(previous);
-  const torchLarge = torchLstm(large.T, large.B, large.In, large.H, 5);
-  const torchLargeMs = typeof torchLarge === "string" ? torchLarge : torchLarge.ms;
   const layersLarge = await layersLstm(large.T, large.B, large.In, large.H, 2);
   const torchThreads = typeof torchLarge === "string" ? "" : `, ${torchLarge.threads} thread(s)`;
-  rows.push(compare(`LSTM trace ${size(large)} float32, ${threads} thread(s) vs PyTorch nn.LSTM (float32${torchThreads})`, oursLarge32, torchLargeMs, 3, "ratio ≤ 3"));
+  rows.push(compare(`LSTM trace ${size(large)} float32, ${threads} thread(s) vs PyTorch nn.LSTM (float32${torchThreads}); best of 3 alternating rounds`, oursLarge32, torchLargeMs, 3, "ratio ≤ 3"));
   rows.push(compare(`LSTM trace ${size(large)} float32, 1 thread vs PyTorch nn.LSTM`, oursLarge32One, torchLargeMs, 3, "ratio ≤ 3 (informative)"));
   if (native)
     rows.push(compare(`LSTM trace ${size(large)} float32, ${threads} thread(s), native kernels off (${backend} products) vs PyTorch nn.LSTM`, oursLarge32Plain, torchLargeMs, 3, "ratio ≤ 3 (informative)"));
-  rows.push(compare(`LSTM trace ${size(large)} float64, ${threads} thread(s) vs PyTorch nn.LSTM (float32)`, oursLarge64, torchLargeMs, 3, "ratio ≤ 3"));
+  rows.push(compare(`LSTM trace ${size(large)} float64, ${threads} thread(s) vs PyTorch nn.LSTM (float32); best of 3 alternating rounds`, oursLarge64, torchLargeMs, 3, "ratio ≤ 3"));
   rows.push(compare(`LSTM trace ${size(large)} float32 vs tf.layers.lstm (${backend})`, oursLarge32, layersLarge, 1, "ratio ≤ 1 (informative)"));
 
   log("long trace (T=100000, H=64)");

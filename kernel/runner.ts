@@ -14,6 +14,7 @@ import { createConverter, type Converter, type Diagnostic } from "tslab/dist/con
 import { createExecutor, type ConverterSet, type Executor } from "tslab/dist/executor";
 import type { CellScope } from "./cell-scope";
 import { kernelWork } from "./heartbeat";
+import { expandShorthands } from "./shorthand";
 import { attempt, diagnosticsError, interruptedError, thrownError, type ErrorContent } from "./errors";
 
 /** What running one cell produced. */
@@ -153,10 +154,15 @@ function converterSet(onDiagnostics: (diagnostics: readonly Diagnostic[]) => voi
   let node: Converter | undefined;
   let browser: Converter | undefined;
   // Type-checking is the kernel's own work: an interrupt waits for it (heartbeat.ts).
+  // Shorthands naming an earlier cell's declarations are written out first (shorthand.ts).
   const reporting = (converter: Converter): Converter => ({
     ...converter,
     convert(prevDecl, src) {
-      const result = kernelWork(() => converter.convert(prevDecl, src));
+      const result = kernelWork(() => {
+        const cell = expandShorthands(src, prevDecl);
+        const converted = converter.convert(prevDecl, cell.code);
+        return { ...converted, diagnostics: cell.diagnostics(converted.diagnostics) };
+      });
       onDiagnostics(result.diagnostics);
       return result;
     },

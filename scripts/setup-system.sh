@@ -12,7 +12,7 @@ packages=(
   chromium fonts-dejavu-core fonts-liberation fontconfig
   gcc make libc6-dev libopenblas-dev
 )
-if [ "${1:-}" = "--bench" ]; then packages+=(python3-torch libopenblas0-pthread); fi
+if [ "${1:-}" = "--bench" ]; then packages+=(python3-torch python3-torchvision libopenblas0-pthread); fi
 apt-get update
 apt-get install -y --no-install-recommends "${packages[@]}"
 # Debian's jupyterhub package enables a jupyterhub.service of its own (on port 8000): a class hub is

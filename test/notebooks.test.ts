@@ -49,7 +49,7 @@ describe("the teaching notebooks", () => {
   test("there are the lessons", () => {
     assert.deepEqual(
       names.map((n) => n.slice(0, 2)),
-      ["01", "02", "03", "04", "05", "06", "07", "08", "09", "10", "11", "12", "14"],
+      ["01", "02", "03", "04", "05", "06", "07", "08", "09", "10", "11", "12", "14", "16", "17", "18", "19"],
     );
   });
 
@@ -122,7 +122,48 @@ describe("the teaching notebooks", () => {
       const name = "14-attention.ipynb";
       checkAttentionNotebook(cellsOf(which === "committed" ? join(NOTEBOOKS, name) : executed.get(name)));
     });
+
+  for (const which of ["committed", "executed"] as const)
+    test(`17-generative.ipynb (${which}) shows what its text promises: the ELBO's terms before training, the VAE's loss halved and its KL term grown, the GAN near its equilibrium with its samples on the modes`, () => {
+      const name = "17-generative.ipynb";
+      checkGenerativeNotebook(cellsOf(which === "committed" ? join(NOTEBOOKS, name) : executed.get(name)));
+    });
+
+  for (const which of ["committed", "executed"] as const)
+    test(`19-genealogy.ipynb (${which}) shows what its text promises: the chart inline, CapsNet's 8 215 568 parameters, flat routing with the initial transforms and sharpening routing with larger ones`, () => {
+      const name = "19-genealogy.ipynb";
+      checkGenealogyNotebook(cellsOf(which === "committed" ? join(NOTEBOOKS, name) : executed.get(name)));
+    });
+
+  for (const which of ["committed", "executed"] as const)
+    test(`18-gradient-tricks.ipynb (${which}) shows what its text promises: the reversal multiplies by −λ; DANN beats source-only on every seed; DNI learns, more slowly than backprop; RAM learns where to look`, () => {
+      const name = "18-gradient-tricks.ipynb";
+      checkGradientTricksNotebook(cellsOf(which === "committed" ? join(NOTEBOOKS, name) : executed.get(name)));
+    });
 });
+
+/** Every claim the text of notebook 18 makes, checked on the numbers it shows. */
+function checkGradientTricksNotebook({ shown }: ReturnType<typeof cellsOf>) {
+  // The reversal: ∂L_d/∂f is −λ = −0.5 times ∂L_d/∂R(f), element by element.
+  const ratios = shown("probe.backward(").match(/ratio\s+(.*)/)![1].trim().split(/\s+/).filter((v) => v !== "—").map(Number);
+  assert.ok(ratios.length > 0 && ratios.every((r) => r === -0.5), `ratios ${ratios}`);
+  // DANN: per seed, the target accuracy with λ = 0.5 beats λ = 0 by 2 to 10 points; the source stays at or near 100%.
+  const dann = [...shown("dannRuns.push(").matchAll(/seed (\d), λ = ([\d.]+): source accuracy ([\d.]+)%, target accuracy ([\d.]+)%/g)].map((m) => ({ seed: m[1], lambda: Number(m[2]), source: Number(m[3]), target: Number(m[4]) }));
+  assert.equal(dann.length, 6);
+  for (const seed of ["1", "2", "3"]) {
+    const [without, withReversal] = [0, 0.5].map((l) => dann.find((d) => d.seed === seed && d.lambda === l)!);
+    const gain = withReversal.target - without.target;
+    assert.ok(gain >= 2 && gain <= 10, `seed ${seed}: gain ${gain} points`);
+    assert.ok(withReversal.source >= 95 && without.source >= 98, `seed ${seed}: source accuracies`);
+  }
+  // DNI learns without true gradients across layers, but ends behind backprop.
+  const dni = Object.fromEntries([...shown("trainDni(").matchAll(/^(.*): loss ([\d.]+), training accuracy ([\d.]+)%/gm)].map((m) => [m[1], { loss: Number(m[2]), accuracy: Number(m[3]) }]));
+  const [bp, sg] = [dni.backprop, dni["DNI (synthetic gradients)"]];
+  assert.ok(bp && sg && sg.loss < 0.66 && sg.accuracy >= 70 && bp.loss < sg.loss && bp.accuracy >= sg.accuracy, JSON.stringify(dni));
+  // RAM: trained well above the untrained model and chance (25%).
+  const ram = shown("zoo.trainRam(").match(/untrained ([\d.]+)%, trained ([\d.]+)%/)!;
+  assert.ok(Number(ram[2]) >= 60 && Number(ram[2]) > Number(ram[1]) + 25, ram[0]);
+}
 
 /** A notebook's code cells, found by a piece of their source: what they show as text, and their outputs. */
 function cellsOf(path: string | undefined) {
@@ -202,7 +243,8 @@ function checkTrainingNotebook({ outputs, shown, every }: ReturnType<typeof cell
 /** Every claim the text of notebook 11 makes, checked on what it shows. */
 function checkReservoirsNotebook({ outputs, shown }: ReturnType<typeof cellsOf>) {
   // The three diagrams side by side: red "t+1" recurrence edges — one in the ESN (h), none in the ELM, three in the LSM (v, s, r).
-  const html: string = outputs("sideBySide([esn, elm, lsm])")[0].data["text/html"];
+  const raw: string | string[] = outputs("sideBySide([esn, elm, lsm])")[0].data["text/html"];
+  const html = Array.isArray(raw) ? raw.join("") : raw;
   const svgs = [...html.matchAll(/src="data:image\/svg\+xml;base64,([^"]+)"/g)].map((m) => Buffer.from(m[1], "base64").toString("utf8"));
   assert.equal(svgs.length, 3);
   assert.deepEqual(svgs.map((svg) => (svg.match(/>t\+1</g) ?? []).length), [1, 0, 3]);
@@ -218,7 +260,9 @@ function checkReservoirsNotebook({ outputs, shown }: ReturnType<typeof cellsOf>)
   assert.ok(elm[0] > 0.99 && elm.slice(1).every((r: number) => r < 0.02), `the ELM recalls u[t] and nothing before it: ${elm}`);
   assert.ok(small.slice(0, 11).every((r: number) => r >= 0.99), `the small-input ESN recalls the last ten inputs almost perfectly: ${small}`);
   assert.ok(small[5] > elm[5] + 0.9 && small[40] < 0.05, `it remembers where the ELM does not, and forgets by k = 40: ${small}`);
-  const totals = shown("memory capacity MC");
+  const printed = shown("memory capacity MC").split("\n");
+  const lineOf = (start: string) => printed.find((l) => l.startsWith(start)) ?? assert.fail(`a line "${start}…" in ${printed.join("\n")}`);
+  const totals = lineOf("memory capacity MC");
   const mc = (label: string) => Number(totals.match(new RegExp(`${label} ([\\d.]+)`))![1]);
   const [mcSmall, mcLarge, mcElm] = [mc("ESN, input scale 0.1"), mc("ESN, input scale 1"), mc("ELM")];
   const sum = (c: number[]) => c.slice(1).reduce((s, v) => s + v, 0);
@@ -226,6 +270,61 @@ function checkReservoirsNotebook({ outputs, shown }: ReturnType<typeof cellsOf>)
   assert.ok(mcSmall > 20 && mcSmall < 22 && mcSmall <= 50, `about 21, under N = 50: ${totals}`);
   assert.ok(mcLarge > 0.4 * mcSmall && mcLarge < 0.6 * mcSmall, `larger inputs: about half: ${totals}`);
   assert.ok(mcElm < 0.1, `the ELM's capacity is about 0: ${totals}`);
+  const slopes = lineOf("mean tanh slope");
+  const slope = (scale: string) => Number(slopes.match(new RegExp(`input scale ${scale} ([\\d.]+)`))![1]);
+  assert.ok(slope("0.1") >= 0.99 && slope("1") > 0.85 && slope("1") < 0.95, `the units' mean slope: 0.99, then about 0.9: ${slopes}`);
+}
+
+/** The chart data of a cell's Vega-Lite output whose title includes `title`. */
+function chartValues(found: readonly any[], title: string): any[] {
+  const spec = found.map((o) => o.data?.["application/vnd.vegalite.v5+json"]).find((s) => s && String(s.title).includes(title));
+  assert.ok(spec, `a chart titled "${title}…"`);
+  return spec.data.values;
+}
+
+/** Every claim the text of notebook 17 makes, checked on what it shows. */
+function checkGenerativeNotebook({ outputs, shown }: ReturnType<typeof cellsOf>) {
+  // Before training: the reconstruction term near 784 ln 2, the KL term small.
+  const first = shown("const vaeRun = await vae.run");
+  const [recon, kl] = [/reconstruction ([\d.]+)/, /KL ([\d.]+)/].map((r) => Number(first.match(r)![1]));
+  assert.ok(Math.abs(recon - 784 * Math.LN2) < 0.05 * 784 * Math.LN2 && kl < 5, first);
+  // Training lowers the loss by more than half; the KL term grows from about 0.
+  const trained = shown("optimizer.step(");
+  const [from, to] = trained.match(/loss (\d+) → (\d+) nats/)!.slice(1).map(Number);
+  assert.ok(from > 500 && to < 0.5 * from, trained);
+  const klCurve = chartValues(outputs("optimizer.step("), "VAE training").filter((h) => h.term === "kl");
+  assert.ok(klCurve[0].nats < 1 && klCurve[klCurve.length - 1].nats > 2, `KL ${klCurve[0].nats} → ${klCurve[klCurve.length - 1].nats}`);
+  // The 1s and the 0s at opposite ends of the latent plane after training.
+  const mus = chartValues(outputs("const encoded ="), "after training");
+  const centre = (d: string) => ["z1", "z2"].map((k) => mus.filter((p) => p.digit === d).reduce((s, p) => s + p[k], 0) / mus.filter((p) => p.digit === d).length);
+  const all = ["z1", "z2"].map((k) => mus.reduce((s, p) => s + p[k], 0) / mus.length);
+  const spread = mus.reduce((s, p) => s + Math.hypot(p.z1 - all[0], p.z2 - all[1]), 0) / mus.length;
+  assert.ok(Math.hypot(centre("0")[0] - centre("1")[0], centre("0")[1] - centre("1")[1]) > 2 * spread, "0s and 1s apart");
+  assert.match(shown("const dec = zoo.vae"), /36 of 36 channels/);
+  // The GAN: near the equilibrium after training, on the modes.
+  const after = shown("optD.step(");
+  const lossD = Number(after.match(/lossD ([\d.]+)/)![1]);
+  const [dReal, dFake] = [/mean D\(x\) ([\d.]+)/, /mean D\(G\(z\)\) ([\d.]+)/].map((r) => Number(after.match(r)![1]));
+  assert.ok(Math.abs(lossD - 2 * Math.LN2) < 0.15 && Math.abs(dReal - 0.5) < 0.1 && Math.abs(dFake - 0.5) < 0.1, after);
+  const points = chartValues(outputs("optD.step("), "four Gaussians");
+  const nearMode = (p: any) => [0, 1, 2, 3].some((k) => Math.hypot(p.x - 2 * Math.cos((k * Math.PI) / 2), p.y - 2 * Math.sin((k * Math.PI) / 2)) < 0.5);
+  const share = (series: string) => points.filter((p) => p.series === series && nearMode(p)).length / points.filter((p) => p.series === series).length;
+  assert.ok(share("G(z) before") === 0 && points.filter((p) => p.series === "G(z) before").every((p) => Math.hypot(p.x, p.y) < 1), "a blob near the origin before training");
+  assert.ok(share("G(z) after") > 0.5, `most points on the modes after training: ${share("G(z) after")}`);
+}
+
+/** Every claim the text of notebook 19 makes, checked on what it shows. */
+function checkGenealogyNotebook({ outputs, shown }: ReturnType<typeof cellsOf>) {
+  const chart = outputs("zoo.genealogy()")[0].data;
+  assert.match([chart["text/html"]].flat().join(""), /<img src="data:image\/svg\+xml;base64,/);
+  for (const entry of ["zoo.capsNet", "zoo.vae", "zoo.gan", "zoo.ntm", "zoo.esn"]) assert.ok([chart["text/plain"]].flat().join("").includes(`${entry}:`), entry);
+  assert.match(shown("caps.summary"), /Total params: 8,215,568/);
+  const spreads = (text: string) => text.match(/after iterations 1, 2, 3: ([^\n]+)/)![1].split(", ").map(Number);
+  const initial = spreads(shown("const initial ="));
+  assert.ok(initial.every((v) => v < 1e-3), `the couplings stay at 1/10: ${initial}`);
+  const scaled = spreads(shown("*= 100"));
+  assert.ok(scaled[0] < 1e-3 && scaled[1] > 0.1 && scaled[2] > scaled[1], `routing sharpens: ${scaled}`);
+  assert.deepEqual(outputs("*= 100").filter((o) => o.data).map((o) => [o.data["text/plain"]].flat().join("")), [1, 2, 3].map((r) => `Matrix routing${r}/c [1152 × 10]`));
 }
 
 /** Every claim the text of notebook 12 makes, checked on what it shows. */

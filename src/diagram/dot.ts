@@ -108,7 +108,8 @@ function nodeAttrs(n: GraphNode, theme: Theme): string {
   const small = (text: string) => `<FONT POINT-SIZE="9" COLOR="${live ? font : theme.muted}">${htmlText(text)}</FONT>`;
   const rows: string[] = [];
   if (n.members) for (const m of n.members) rows.push(`<TD ALIGN="LEFT"><B>${htmlText(m.title)}</B></TD><TD ALIGN="RIGHT">${small(m.shape)}</TD>`);
-  else if (n.kind === "tensor") rows.push(`<TD><B>${htmlText(n.title)}</B></TD><TD>${small(n.shape ?? "")}</TD>`);
+  // A record without a shape has no shape cell: Graphviz drops a whole label whose cell holds an empty <FONT>.
+  else if (n.kind === "tensor") rows.push(`<TD><B>${htmlText(n.title)}</B></TD>${n.shape ? `<TD>${small(n.shape)}</TD>` : ""}`);
   else {
     const same = n.equation !== undefined && n.equation.replace(/\s/g, "") === n.title.replace(/\s/g, "");
     const head = n.equation !== undefined && !same ? `<B>${htmlText(n.title)}</B> = ${htmlText(n.equation)}` : `<B>${htmlText(n.equation ?? n.title)}</B>`;
@@ -151,5 +152,6 @@ function edgeAttrs(e: GraphEdge, theme: Theme): string {
     dir: e.reversed || e.beside ? "back" : undefined,
     tooltip: e.values ? preview(e.values, 8) : undefined,
     arrowhead: e.kind === "weight" ? "empty" : undefined,
+    weight: e.weight,
   });
 }

@@ -65,6 +65,8 @@ export interface GraphEdge {
    * outside the cell's box: it runs straight beside the box instead of across it.
    */
   beside?: boolean;
+  /** Graphviz's edge weight: a heavier edge is kept shorter and straighter (a chart's axis). */
+  weight?: number;
 }
 
 /** A box around nodes (one timestep, one layer). */

@@ -166,6 +166,28 @@ describe("model.backward", () => {
     assert.deepEqual(g.trace.get("outer/inner/g").shape, run.trace.get("outer/inner/g").shape);
   });
 
+  test("a masked scan (variable lengths: states carried over where the mask is 0) against finite differences", async () => {
+    const m = model("Masked", { In: 2, H: 3 }, () => {
+      const x = input("x", ["B", "T", "In"]);
+      const mask = input("mask", ["B", "T"]);
+      const W = param("W", ["In", "H"]);
+      const U = param("U", ["H", "H"]);
+      const { out, final } = scan("rnn", { x }, { h: fill(["B", "H"], 0) }, ({ x: xt }, { h }) => {
+        const hn = named("h", tanh(add(matmul(xt, W), matmul(h, U))));
+        return { state: { h: hn }, out: { h: hn } };
+      }, { mask });
+      return { loss: add(sum(mul(final.h, final.h)), mean(out.h)), last: final.h };
+    });
+    const next = random("masked");
+    const mask = { shape: [2, 4], data: Float64Array.of(1, 1, 1, 1, 1, 1, 0, 0) };
+    const { g, run } = await checkAgainstFiniteDifferences(m, { x: rand([2, 4, 2], next), mask }, { loss: 1 }, ["mask"]);
+    assert.deepEqual([...g.inputs.mask.data], new Array(8).fill(0), "a mask takes no gradient");
+    // The second row's final state is its state at step 1 (steps 2 and 3 masked): its inputs there do not reach it.
+    const last = m.backward(run, { last: 1 });
+    assert.deepEqual([...last.inputs.x.data.subarray(12, 16)], [0, 0, 0, 0]);
+    assert.ok(last.inputs.x.data.subarray(8, 12).every((v) => v !== 0));
+  });
+
   test("a fast (float32) run's gradients agree with the reference run's to float32 precision", async () => {
     const m = biRnn();
     const next = random("fast");

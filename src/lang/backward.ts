@@ -26,7 +26,7 @@ import type { Tensor } from "./graph";
 import * as nd from "./nd";
 import type { ND } from "./nd";
 import { OPS, type KernelContext, type OpSpec } from "./ops";
-import { ModelTrace, toND, type ModelRun, type ValueLike } from "./run";
+import { ModelTrace, hostRecorded, toND, type ModelRun, type Recorded, type ValueLike } from "./run";
 
 /** What {@link Model.backward} returns: ∂L/∂ of every parameter, input and node of one run. */
 export interface ModelGradients {
@@ -164,11 +164,11 @@ export function backwardGraph(graph: Graph, run: ModelRun, seeds?: Seeds): Model
   const needs = differentiable(l);
   const sizes = trace.sizes;
 
-  // The walk's position in each scan being gone through: its occurrence (index into the recorded steps) and position t.
-  const current = new Map<Tensor, { occ: number; t: number }>();
+  // The walk's position in each scan being gone through: the occurrence of its body's nodes (their index into the recorded steps).
+  const current = new Map<Tensor, number>();
   const occ = (n: Tensor) => {
     const s = l.owner.get(n);
-    return s ? current.get(s)!.occ : 0;
+    return s ? current.get(s)! : 0;
   };
   const grads = new Map<Tensor, (ND | undefined)[]>();
   const gradOf = (n: Tensor) => grads.get(n)?.[occ(n)];
@@ -180,7 +180,13 @@ export function backwardGraph(graph: Graph, run: ModelRun, seeds?: Seeds): Model
     const prev = list[o];
     list[o] = prev ? nd.zip(prev, g, (a, b) => a + b) : g;
   };
-  const value = (n: Tensor) => trace.steps(n.path)[occ(n)];
+  // Each node's recorded values (looked up once: a node's path is computed from its scopes).
+  const recordedOf = new Map<Tensor, readonly ND[]>();
+  const value = (n: Tensor) => {
+    let steps = recordedOf.get(n);
+    if (!steps) recordedOf.set(n, (steps = trace.steps(n.path)));
+    return steps[occ(n)];
+  };
 
   for (const [node, g] of readSeeds(graph, run, seeds)) add(node, g);
 
@@ -226,7 +232,7 @@ export function backwardGraph(graph: Graph, run: ModelRun, seeds?: Seeds): Model
     const dSeq = seqs.map((s) => (needs.has(s) ? nd.zeros(value(s).shape) : undefined));
     for (let k = length - 1; k >= 0; k--) {
       const t = info.reverse ? length - 1 - k : k;
-      current.set(node, { occ: o * length + k, t });
+      current.set(node, o * length + k);
       info.next.forEach((n, i) => add(n, dState[i]));
       info.outs.forEach((n, i) => add(n, dOut[i] && at(dOut[i], info.axis, t)));
       walk(info.body, t);
@@ -244,14 +250,18 @@ export function backwardGraph(graph: Graph, run: ModelRun, seeds?: Seeds): Model
   walk(graph.nodes, -1);
 
   // The gradient trace: every recorded node, every occurrence; zeros where no gradient reached.
-  const recorded = new Map<string, { node: Tensor; steps: ND[] }>();
+  const recorded = new Map<string, { node: Tensor; steps: Recorded[] }>();
   for (const path of trace.paths) {
     const node = trace.node(path);
     const list = grads.get(node) ?? [];
-    recorded.set(path, { node, steps: trace.steps(path).map((v, k) => list[k] ?? nd.zeros(v.shape)) });
+    recorded.set(path, { node, steps: hostRecorded(trace.steps(path).map((v, k) => list[k] ?? nd.zeros(v.shape))) });
   }
   const gradients = new ModelTrace(graph, sizes, recorded, trace.training);
-  const first = (n: Tensor) => gradients.steps(n.path)[0];
+  // Own copies: a rule may pass dy on unchanged (add, identity), so one array can be several nodes' gradient; these may be changed in place (clipping).
+  const first = (n: Tensor): ND => {
+    const g = gradients.steps(n.path)[0];
+    return { shape: g.shape, data: Float64Array.from(g.data) };
+  };
   return {
     params: Object.fromEntries(graph.params.filter((p) => p.attrs.kind === "trainable").map((p) => [p.path, first(p)])),
     inputs: Object.fromEntries(graph.inputs.filter((i) => i.dtype === "float").map((i) => [i.name, first(i)])),

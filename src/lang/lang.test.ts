@@ -90,6 +90,19 @@ test("summary: one row per top-level layer with concrete shapes and PyTorch's pa
   assert.equal(s.trainableParams, 20);
 });
 
+test("summary: a scan without sequences whose body reads an input is a row (a generator reading the input at every step)", () => {
+  const m = model("Gen", { In: 3, H: 4 }, () => {
+    const x = input("x", ["B", "In"]);
+    const W = param("W", ["In", "H"]);
+    const { final } = scan("gen", {}, { h: nn.fill(["B", "H"], 0) }, (_xs, { h }) => ({ state: { h: named("h", tanh(add(h, matmul(x, W)))) } }), { steps: 5 });
+    return { y: final.h };
+  });
+  assert.deepEqual(m.summary({ B: 2 }).rows.map((r) => [r.name, r.op, r.shape, r.params]), [
+    ["x", "Input", [2, 3], 0],
+    ["gen", "Scan", [2, 4], 12],
+  ]);
+});
+
 test("a tied embedding is one parameter used twice; the summary counts it once", async () => {
   const m = model("Tied", { V: 6, H: 3 }, () => {
     const ids = input("ids", ["B", "SeqLen"], { dtype: "int" });

@@ -4,7 +4,8 @@
 import seedrandom from "seedrandom";
 import { DISPLAY, type MimeBundle } from "../display/protocol";
 import { formatOf } from "../display/registry";
-import { ArchlabError } from "../errors";
+import { ArchlabError, errors } from "../errors";
+import { checkFinite, toFlat, toNested } from "../engine/arrays";
 import { backwardGraph, type ModelGradients, type Seeds } from "./backward";
 import { buildGraph, type Graph, type ScanInfo } from "./build";
 import { Tensor, scopePath } from "./graph";
@@ -48,6 +49,9 @@ declare module "../display/registry" {
   }
 }
 
+/** Ops that draw data out of nothing: sources of the data path, as inputs are. */
+const RANDOM_SOURCES = new Set(["randomNormal", "randomUniform"]);
+
 /** A model: one definition that computes, records every intermediate, and draws itself. */
 export class Model {
   /** @internal */
@@ -62,7 +66,42 @@ export class Model {
     return Object.fromEntries(this.graph.params.map((p) => [p.path, this.graph.values.get(p)!]));
   }
 
-  /** Runs the model on inputs given by input name (nested arrays or concrete arrays); every node is recorded. */
+  /**
+   * Every parameter's value (trainable, frozen and constant) as nested arrays, keyed by path with
+   * `.` for `/` (`enc.l0.W`) — the layout of `module.state_dict()` for a PyTorch module declaring
+   * the same parameters (same shapes) under the same module names; JSON-serialisable.
+   */
+  stateDict(): Record<string, unknown> {
+    return Object.fromEntries(this.graph.params.map((p) => {
+      const v = this.graph.values.get(p)!;
+      return [p.path.replaceAll("/", "."), toNested(v.data, v.shape)];
+    }));
+  }
+
+  /** Loads {@link stateDict}'s layout: every parameter, of its shape, finite; checked in full before anything changes. */
+  loadStateDict(stateDict: Record<string, unknown>): this {
+    const where = `the state dict of model ${this.name}`;
+    if (typeof stateDict !== "object" || stateDict === null || Array.isArray(stateDict)) throw errors.badOption("stateDict", stateDict, "an object of parameter name → nested numbers (model.stateDict()'s layout)");
+    const names = this.graph.params.map((p) => p.path.replaceAll("/", "."));
+    const extra = Object.keys(stateDict).filter((k) => !names.includes(k));
+    if (extra.length) throw errors.extraWeight(extra, where, names);
+    const loaded = this.graph.params.map((p, i) => {
+      const shape = this.graph.values.get(p)!.shape;
+      if (!Object.hasOwn(stateDict, names[i])) throw errors.missingWeight(names[i], where, shape);
+      const data = toFlat(stateDict[names[i]], shape, `tensor "${names[i]}" of ${where}`, "float64") as Float64Array;
+      checkFinite(data, `tensor "${names[i]}" of ${where}`);
+      return { shape, data };
+    });
+    this.graph.params.forEach((p, i) => this.graph.values.set(p, loaded[i]));
+    return this;
+  }
+
+  /**
+   * Runs the model on inputs given by input name (nested arrays or concrete arrays); every node is
+   * recorded. On the fast path the trace keeps each node's tfjs tensor until `trace.get` first reads
+   * it; `trace.dispose()` frees the rest at once (a run in a loop should, or past 256 MiB the oldest
+   * traces are read back to the host).
+   */
   run(inputs: Record<string, ValueLike>, options?: RunOptions): Promise<ModelRun> {
     return runGraph(this.graph, inputs, options);
   }
@@ -96,9 +135,12 @@ export class Model {
       while (s?.parent) s = s.parent;
       return s ? s.name : t.name;
     };
-    // Rows are the data path: nodes fed by an input (initial values made of constants are not layers).
+    // Rows are the data path: nodes fed by an input or by a random draw (a GAN's noise z is data too;
+    // initial values made of constants are not layers). A scan is fed too when its body reads a fed
+    // node directly (a decoder that generates from an encoder's outputs, RAM's glimpses of the image).
     const fed = new Set<Tensor>();
-    for (const t of this.graph.nodes) if (t.op === "input" || t.inputs.some((i) => fed.has(i))) fed.add(t);
+    const bodyReadsFed = (t: Tensor): boolean => t.op === "scan" && (t.attrs.scan as ScanInfo).body.some((n) => n.inputs.some((i) => fed.has(i)) || bodyReadsFed(n));
+    for (const t of this.graph.nodes) if (t.op === "input" || RANDOM_SOURCES.has(t.op) || t.inputs.some((i) => fed.has(i)) || bodyReadsFed(t)) fed.add(t);
     const order: string[] = [];
     const last = new Map<string, Tensor>();
     const kinds = new Map<string, string>();

@@ -91,29 +91,43 @@ function elementwise(dy: ND, x: ND, y: ND, dfdx: (x: number, y: number) => numbe
 }
 
 /**
- * An elementwise op of two broadcast operands. `partials(a, b, y)` are ∂y/∂a and ∂y/∂b at one
- * element; the gradient rule multiplies them by dy and sums each back over its operand's broadcast
- * axes.
+ * An elementwise op of two broadcast operands. `grads(dy, a, b, y)` are ∂L/∂a and ∂L/∂b at the
+ * result's shape (dy's; `nd.zip(dy, b, …)` stretches an operand to it); the rule then sums each
+ * back over its operand's broadcast axes.
  */
-function binary(symbol: string, f: (x: number, y: number) => number, fast: (tf: TF, a: tfc.Tensor, b: tfc.Tensor) => tfc.Tensor, partials: (a: number, b: number, y: number) => [number, number]): OpSpec {
+function binary(symbol: string, f: (x: number, y: number) => number, fast: (tf: TF, a: tfc.Tensor, b: tfc.Tensor) => tfc.Tensor, grads: (dy: ND, a: ND, b: ND, y: ND) => [ND, ND]): OpSpec {
   return {
     shape: (inputs, attrs) => ({ shape: broadcast(attrs.op, inputs[0], inputs[1]), dtype: "float" }),
     notation: ([a, b]) => `${a} ${symbol} ${b}`,
     ref: ([a, b]) => nd.zip(a, b, f),
     fast: (tf, [a, b]) => fast(tf, a, b),
     vjp(dy, [a, b], y) {
-      // Both operands stretched to the result's shape (dy's), then each partial times dy.
-      const [ea, eb] = [a, b].map((v) => nd.zip(v, dy, (x) => x));
-      const [da, db] = [nd.zeros(dy.shape), nd.zeros(dy.shape)];
-      for (let i = 0; i < dy.data.length; i++) {
-        if (dy.data[i] === 0) continue;
-        const [pa, pb] = partials(ea.data[i], eb.data[i], y.data[i]);
-        da.data[i] = dy.data[i] * pa;
-        db.data[i] = dy.data[i] * pb;
-      }
+      const [da, db] = grads(dy, a, b, y);
       return [nd.sumTo(da, a.shape), nd.sumTo(db, b.shape)];
     },
   };
+}
+
+/**
+ * Whether `v` is one float per channel of `x` (its last axis), as a bias is, and `x` is large
+ * enough for {@link channelAffine} to pay on the WebAssembly backend.
+ */
+function isChannelVector(tf: TF, v: tfc.Tensor, x: tfc.Tensor): boolean {
+  return v.rank === 1 && x.rank >= 2 && v.shape[0] === x.shape[x.rank - 1] && x.size >= 4096 && v.dtype === "float32" && x.dtype === "float32" && tf.getBackend() === "wasm";
+}
+
+/**
+ * x·scale + shift with one scale and shift per channel (the last axis; no scale: 1, exactly x +
+ * shift), as a 1×1 depthwise convolution with a bias: on tfjs-backend-wasm that is XNNPACK's, 3–5×
+ * faster than the backend's broadcasting add and its batchNorm (the two took a fifth of the
+ * ConvAutoEncoder's run). Any rank: the leading axes are flattened into the image's width.
+ */
+function channelAffine(tf: TF, x: tfc.Tensor, scale: tfc.Tensor | undefined, shift: tfc.Tensor): tfc.Tensor {
+  const C = x.shape[x.rank - 1];
+  const filter = (scale ? tf.reshape(scale, [1, 1, C, 1]) : tf.ones([1, 1, C, 1])) as tfc.Tensor4D;
+  const image = (x.rank === 4 ? x : tf.reshape(x, [1, 1, x.size / C, C])) as tfc.Tensor4D;
+  const y = tf.fused.depthwiseConv2d({ x: image, filter, strides: 1, pad: "valid", bias: shift });
+  return x.rank === 4 ? y : tf.reshape(y, x.shape);
 }
 
 /** The axis indices of named or numbered axes of `t` (`"S"`, `-1`, `["H", "W"]`). */
@@ -249,10 +263,11 @@ export const OPS = {
     vjp: (dy, [x], y, a) => [elementwise(dy, x, y, (v) => (v >= a.lo && v <= a.hi ? 1 : 0))],
   },
 
-  add: binary("+", (x, y) => x + y, (tf, a, b) => tf.add(a, b), () => [1, 1]),
-  sub: binary("−", (x, y) => x - y, (tf, a, b) => tf.sub(a, b), () => [1, -1]),
-  mul: binary("⊙", (x, y) => x * y, (tf, a, b) => tf.mul(a, b), (x, y) => [y, x]),
-  div: binary("/", (x, y) => x / y, (tf, a, b) => tf.div(a, b), (_x, y, q) => [1 / y, -q / y]),
+  add: binary("+", (x, y) => x + y, (tf, a, b) => (isChannelVector(tf, b, a) ? channelAffine(tf, a, undefined, b) : isChannelVector(tf, a, b) ? channelAffine(tf, b, undefined, a) : tf.add(a, b)), (dy) => [dy, dy]),
+  sub: binary("−", (x, y) => x - y, (tf, a, b) => tf.sub(a, b), (dy) => [dy, nd.map(dy, (g) => -g)]),
+  mul: binary("⊙", (x, y) => x * y, (tf, a, b) => tf.mul(a, b), (dy, a, b) => [nd.zip(dy, b, (g, v) => g * v), nd.zip(dy, a, (g, v) => g * v)]),
+  // ∂(a/b)/∂b = −(a/b)/b: the result over b.
+  div: binary("/", (x, y) => x / y, (tf, a, b) => tf.div(a, b), (dy, _a, b, q) => [nd.zip(dy, b, (g, v) => g / v), nd.zip(nd.zip(dy, q, (g, v) => -g * v), b, (g, v) => g / v)]),
   where: {
     shape: ([m, a, b]) => ({ shape: broadcast("where", { path: `${a.path} and ${b.path}`, shape: broadcast("where", a, b) }, m, 0, "the mask"), dtype: "float" }),
     notation: ([m, a, b]) => `${m} ? ${a} : ${b}`,
@@ -583,9 +598,11 @@ export const OPS = {
       return affine(nd.zip(centred, v, (c, s) => c / Math.sqrt(s + a.eps)), gamma, beta);
     },
     fast(tf, [x, gamma, beta, mean, variance], a, ctx) {
-      if (!ctx.training) return tf.batchNorm(x, mean, variance, beta, gamma, a.eps);
-      const m = tf.moments(x, x.shape.slice(0, -1).map((_, i) => i));
-      return tf.batchNorm(x, m.mean, m.variance, beta, gamma, a.eps);
+      const m = ctx.training ? tf.moments(x, x.shape.slice(0, -1).map((_, i) => i)) : { mean, variance };
+      if (tf.getBackend() !== "wasm" || x.size === 0) return tf.batchNorm(x, m.mean, m.variance, beta, gamma, a.eps);
+      // x·s + (β − μ·s) with s = γ/√(σ²+ε): one per channel, so the wasm backend's fast channel affine applies.
+      const scale = tf.mul(gamma, tf.rsqrt(tf.add(m.variance, a.eps)));
+      return channelAffine(tf, x, scale, tf.sub(beta, tf.mul(m.mean, scale)));
     },
     vjp: batchNormVjp,
   },

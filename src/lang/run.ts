@@ -39,6 +39,103 @@ declare module "../display/registry" {
   }
 }
 
+/**
+ * One recorded value. On the fast path it stays a tfjs tensor until it is first read: reading every
+ * node back to the host as the run computed it took ~40% of the ConvAutoEncoder's run, and a trace
+ * is mostly read at a few paths. Once read, the host copy is kept and the tensor freed.
+ */
+/** @internal */
+export class Recorded {
+  constructor(
+    private value: ND | undefined,
+    private tensor?: tfc.Tensor,
+    private readonly holding?: Holding,
+  ) {}
+
+  /** The value on the host (read back now if needed), or undefined once its trace was disposed unread. */
+  read(): ND | undefined {
+    if (!this.value && this.tensor) {
+      this.value = readTensor(this.tensor);
+      this.drop();
+    }
+    return this.value;
+  }
+
+  /** Frees the tensor (the host copy, if read, stays). */
+  drop() {
+    if (!this.tensor) return;
+    this.holding?.release(this.tensor);
+    this.tensor.dispose();
+    this.tensor = undefined;
+  }
+}
+
+/** @internal Host values as recorded values (a gradient trace's). */
+export const hostRecorded = (steps: readonly ND[]): Recorded[] => steps.map((v) => new Recorded(v));
+
+const readTensor = (t: tfc.Tensor): ND => ({ shape: t.shape, data: t.dataSync() as Float32Array });
+
+/**
+ * The tensors one fast run's trace holds unread. A tensor recorded under several paths (an
+ * identity op's result is its operand) is held once.
+ */
+class Holding {
+  private readonly held = new Map<tfc.Tensor, Recorded>();
+  /** Bytes of the tensors still held. */
+  bytes = 0;
+
+  /** Keeps a tensor past the run's tfjs scope until it is read or the trace disposed. */
+  hold(tf: typeof tfc, t: tfc.Tensor): Recorded {
+    let r = this.held.get(t);
+    if (!r) {
+      tf.keep(t);
+      this.held.set(t, (r = new Recorded(undefined, t, this)));
+      this.bytes += t.size * 4;
+    }
+    return r;
+  }
+
+  release(t: tfc.Tensor) {
+    if (this.held.delete(t)) this.bytes -= t.size * 4;
+    if (this.held.size === 0) HOLDINGS.delete(this);
+  }
+
+  /** Reads every held tensor back to the host (the values stay readable; the tensors are freed). */
+  settle() {
+    for (const r of [...this.held.values()]) r.read();
+    HOLDINGS.delete(this);
+  }
+
+  /** Frees every held tensor unread. */
+  dispose() {
+    for (const r of [...this.held.values()]) r.drop();
+    HOLDINGS.delete(this);
+  }
+}
+
+/** The holdings of every live trace, oldest first. */
+const HOLDINGS = new Set<Holding>();
+
+/**
+ * Bytes of unread tensors all traces may hold together: past it, the oldest traces' tensors are read
+ * back to the host (a host array is garbage-collected with its trace; a tensor of the WebAssembly
+ * backend is freed only by dispose, and the backend's memory never shrinks).
+ */
+const HELD_BUDGET = 2 ** 28;
+
+/** A trace the program dropped without disposing frees its tensors when garbage-collected. */
+const COLLECTED = new FinalizationRegistry<Holding>((h) => h.dispose());
+
+/** Reads the oldest traces' unread tensors back to the host until at most `limit` bytes stay held. */
+function settleHoldings(limit: number) {
+  let total = [...HOLDINGS].reduce((s, h) => s + h.bytes, 0);
+  for (const h of HOLDINGS) {
+    if (total <= limit) break;
+    total -= h.bytes;
+    h.settle();
+  }
+}
+
 /** Every node's value in one run, keyed by path. */
 export class ModelTrace {
   /** @internal */
@@ -46,10 +143,13 @@ export class ModelTrace {
     readonly graph: Graph,
     /** The sizes of this run (the model's and the inputs'). */
     readonly sizes: Readonly<Record<string, number>>,
-    private readonly values: Map<string, { node: Tensor; steps: ND[] }>,
+    private readonly values: Map<string, { node: Tensor; steps: Recorded[] }>,
     /** @internal Whether the run was in training mode (dropout's and batch norm's gradient rules read it). */
     readonly training = false,
-  ) {}
+    private readonly holding?: Holding,
+  ) {
+    if (holding) COLLECTED.register(this, holding, holding);
+  }
 
   /** Every recorded path, in creation order. */
   get paths(): string[] {
@@ -66,7 +166,7 @@ export class ModelTrace {
    * in the order the steps ran (a reversed scan's step 0 is the last position, as cell traces do).
    */
   get(path: string): ND {
-    const { steps } = this.entry(path);
+    const steps = this.entry(path).steps.map((r) => r.read() ?? this.disposedError(path));
     if (steps.length === 1 && !this.inScan(path)) return steps[0];
     const one = steps[0];
     const out = nd.zeros([steps.length, ...one.shape], `the trace of ${path}`);
@@ -80,13 +180,23 @@ export class ModelTrace {
    * is its last position), and for a nested scan's body, the inner steps of each outer step in turn.
    */
   steps(path: string): readonly ND[] {
-    return this.entry(path).steps;
+    return this.entry(path).steps.map((r) => r.read() ?? this.disposedError(path));
   }
 
   /** Whether a path is inside a scan body (recorded once per step). */
   inScan(path: string): boolean {
     for (let s = this.entry(path).node.scope; s; s = s.parent) if (s.isScan) return true;
     return false;
+  }
+
+  /**
+   * Frees the values not read yet (the fast path keeps them as tfjs tensors until first read);
+   * values already read stay readable. A trace dropped without dispose is freed when garbage-collected.
+   */
+  dispose(): void {
+    if (!this.holding) return;
+    this.holding.dispose();
+    COLLECTED.unregister(this.holding);
   }
 
   /** Shows the recorded paths and shapes in Jupyter (the format the package root registers). */
@@ -98,6 +208,10 @@ export class ModelTrace {
     const e = this.values.get(path);
     if (!e) throw new ArchlabError("unknown-node", `The trace of ${this.graph.name} has no node ${JSON.stringify(path)}. Its nodes: ${this.paths.slice(0, 30).join(", ")}${this.paths.length > 30 ? ", …" : ""}.`);
     return e;
+  }
+
+  private disposedError(path: string): never {
+    throw new ArchlabError("disposed", `The trace of ${this.graph.name} was disposed before ${path} was read (trace.dispose() frees the values not read yet). Read it before disposing, or run the model again.`);
   }
 }
 
@@ -111,6 +225,8 @@ export interface ModelRun {
 interface Values<V> {
   from(v: ND): V;
   read(v: V): ND;
+  /** A value as the trace records it: read now, or (the fast path) held until first read. */
+  record(v: V): Recorded;
   kernel(spec: OpSpec, inputs: V[], attrs: Record<string, unknown>, ctx: KernelContext): V;
   /** Index `t` of `axis`, the axis removed. */
   at(v: V, axis: number, t: number): V;
@@ -126,6 +242,7 @@ interface Values<V> {
 const reference: Values<ND> = {
   from: (v) => v,
   read: (v) => v,
+  record: (v) => new Recorded(v),
   kernel: (spec, inputs, attrs, ctx) => spec.ref(inputs, attrs, ctx),
   at(v, axis, t) {
     const s = nd.slice(v, axis, t, 1);
@@ -141,10 +258,11 @@ const reference: Values<ND> = {
   room: () => undefined,
 };
 
-function fastValues(tf: typeof tfc): Values<tfc.Tensor> {
+function fastValues(tf: typeof tfc, holding: Holding): Values<tfc.Tensor> {
   return {
     from: (v) => tf.tensor(v.data instanceof Float32Array ? v.data : Float32Array.from(v.data), [...v.shape], "float32"),
-    read: (v) => ({ shape: v.shape, data: v.dataSync() as Float32Array }),
+    read: readTensor,
+    record: (v) => holding.hold(tf, v),
     kernel(spec, inputs, attrs, ctx) {
       if (spec.fast) return spec.fast(tf, inputs, attrs, ctx);
       const out = spec.ref(inputs.map((v) => ({ shape: v.shape, data: Float64Array.from(v.dataSync()) })), attrs, ctx);
@@ -183,7 +301,12 @@ function checkAllocatable<V>(node: Tensor, sizes: Record<string, number>, values
   if (shape.some((d) => d < 0 || !Number.isInteger(d)))
     throw new ArchlabError("shape", `${node.path} (${node.op}) would have shape ${showShape(node.shape)} = [${shape.join(", ")}], a negative length: with these sizes its input is smaller than its window or slice.`);
   if (n > nd.MAX_ELEMENTS) throw new ArchlabError("too-large", `${what()}, more than one tensor can hold (${nd.MAX_ELEMENTS.toLocaleString("en-US")} elements). ${smaller}.`);
-  const room = values.room();
+  let room = values.room();
+  if (room && bytes > room.free && HOLDINGS.size > 0) {
+    // Earlier traces' unread tensors share this memory: read them back to the host, then look again.
+    settleHoldings(0);
+    room = values.room();
+  }
   if (room && bytes > room.free)
     throw new ArchlabError(
       "too-large",
@@ -255,34 +378,46 @@ export async function runGraph(graph: Graph, inputs: Record<string, ValueLike>, 
   const sizes = bindSizes(graph, given, options.sizes ?? {});
   if ((options.backend ?? "fast") === "reference") return interpret(graph, given, sizes, options, reference);
   const tf = await tensorflow();
-  const values = fastValues(tf);
+  const holding = new Holding();
   tf.engine().startScope();
   try {
-    return interpret(graph, given, sizes, options, values);
+    const run = interpret(graph, given, sizes, options, fastValues(tf, holding), holding);
+    if (holding.bytes > 0) HOLDINGS.add(holding);
+    settleHoldings(Math.max(HELD_BUDGET, holding.bytes));
+    return run;
+  } catch (e) {
+    holding.dispose();
+    throw e;
   } finally {
     tf.engine().endScope();
   }
 }
 
-function interpret<V>(graph: Graph, given: Map<Tensor, ND>, sizes: Record<string, number>, options: RunOptions, values: Values<V>): ModelRun {
+function interpret<V>(graph: Graph, given: Map<Tensor, ND>, sizes: Record<string, number>, options: RunOptions, values: Values<V>, holding?: Holding): ModelRun {
   const env = new Map<Tensor, V>();
-  const recorded = new Map<string, { node: Tensor; steps: ND[] }>();
+  const recorded = new Map<string, { node: Tensor; steps: Recorded[] }>();
+  /** Each node's last record (an output is read from it). */
+  const last = new Map<Tensor, Recorded>();
   const scanResults = new Map<Tensor, { outs: V[]; finals: V[] }>();
   const training = options.training ?? false;
 
   const record = (node: Tensor, v: V, step: number) => {
-    const value = values.read(v);
+    const shape = values.shape(v);
     const expected = evalShape(node.shape, sizes, node.path);
-    if (expected.length !== value.shape.length || expected.some((d, i) => d !== value.shape[i]))
-      throw new ArchlabError("shape", `${node.path} (${node.op}) computed shape [${value.shape.join(", ")}], but its definition says ${showShape(node.shape)} = [${expected.join(", ")}].`);
+    if (expected.length !== shape.length || expected.some((d, i) => d !== shape[i]))
+      throw new ArchlabError("shape", `${node.path} (${node.op}) computed shape [${shape.join(", ")}], but its definition says ${showShape(node.shape)} = [${expected.join(", ")}].`);
+    let r: Recorded;
     if (options.checkFinite) {
+      const value = values.read(v);
       const bad = value.data.findIndex((x) => !Number.isFinite(x));
       if (bad >= 0)
         throw new ArchlabError("non-finite", `${node.path} (${node.op}) computed ${value.data[bad]} at element ${bad}${step >= 0 ? ` at step ${step}` : ""}: the first non-finite value of this run.`);
-    }
+      r = new Recorded(value);
+    } else r = values.record(v);
     let entry = recorded.get(node.path);
     if (!entry) recorded.set(node.path, (entry = { node, steps: [] }));
-    entry.steps.push(value);
+    entry.steps.push(r);
+    last.set(node, r);
   };
 
   const evaluate = (nodes: readonly Tensor[], step: number) => {
@@ -350,6 +485,6 @@ function interpret<V>(graph: Graph, given: Map<Tensor, ND>, sizes: Record<string
   };
 
   evaluate(graph.nodes, -1);
-  const outputs = Object.fromEntries(Object.entries(graph.outputs).map(([k, t]) => [k, values.read(env.get(t)!)]));
-  return { outputs, trace: new ModelTrace(graph, sizes, recorded, training) };
+  const outputs = Object.fromEntries(Object.entries(graph.outputs).map(([k, t]) => [k, last.get(t)?.read() ?? values.read(env.get(t)!)]));
+  return { outputs, trace: new ModelTrace(graph, sizes, recorded, training, holding) };
 }

@@ -6,6 +6,8 @@
  */
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
+import seedrandom from "seedrandom";
+import { build, fixture, values } from "./fixtures/cases";
 import type { ND } from "./nd";
 import { OPS, type KernelContext, type OpSpec } from "./ops";
 
@@ -117,5 +119,28 @@ describe("gradient rules where finite differences cannot look", () => {
     const { out, grads } = vjpOf("transpose", [x], { perm }, (y) => y);
     assert.equal(out.shape.join(), "4,2,3");
     assert.deepEqual(grads[0], { shape: [2, 3, 4], data: Float64Array.from(x.data) }, "the gradient of the result itself is the operand back");
+  });
+
+  test("the rules read the recorded values without changing them, accept float32 values (the fast path's), and return fresh float64 arrays", async () => {
+    const ops = new Set(["where", "norm", "softmax", "logSoftmax", "maskedSoftmax", "cosine", "concat", "slice", "reshape", "transpose", "gather", "oneHot", "roll"]);
+    const cases = fixture.cases.filter((c) => ops.has(build(c).graph.nodes.at(-1)!.op));
+    assert.ok(cases.length >= 20, `${cases.length} cases`);
+    for (const c of cases) {
+      const m = build(c);
+      const run = await m.run(values(c), { backend: "reference" });
+      const random = seedrandom(c.name);
+      for (const node of m.graph.nodes.filter((n) => ops.has(n.op))) {
+        const spec = OPS[node.op as keyof typeof OPS] as OpSpec;
+        const f32 = (v: ND): ND => ({ shape: v.shape, data: Float32Array.from(v.data) });
+        const inputs = node.inputs.map((t) => f32(run.trace.get(t.path)));
+        const out = f32(run.trace.get(node.path));
+        const dy: ND = { shape: out.shape, data: Float32Array.from(out.data, () => random() - 0.5) };
+        const before = [...inputs, out, dy].map((v) => Float32Array.from(v.data));
+        const grads = spec.vjp!(dy, inputs, out, node.attrs as Record<string, unknown>, { ...ctx, path: node.path, sizes: run.trace.sizes });
+        [...inputs, out, dy].forEach((v, i) => assert.deepEqual(v.data, before[i], `${c.name}: ${node.op} left its operands, result and dy as they were`));
+        for (const g of grads.filter((g) => g !== undefined))
+          assert.ok(g!.data instanceof Float64Array && ![...inputs, out, dy].some((v) => v.data === g!.data), `${c.name}: ${node.op} returns a new float64 array`);
+      }
+    }
   });
 });
