@@ -49,7 +49,7 @@ describe("the teaching notebooks", () => {
   test("there are the lessons", () => {
     assert.deepEqual(
       names.map((n) => n.slice(0, 2)),
-      ["01", "02", "03", "04", "05", "06", "07", "08", "09", "10", "11", "16", "17", "18", "19"],
+      ["01", "02", "03", "04", "05", "06", "07", "08", "09", "10", "11", "12", "14", "16", "17", "18", "19"],
     );
   });
 
@@ -109,6 +109,18 @@ describe("the teaching notebooks", () => {
     test(`11-reservoirs.ipynb (${which}) shows what its text promises: recurrence only in the ESN and LSM, only readouts trained; the ESN remembers, the ELM recalls only the present`, () => {
       const name = "11-reservoirs.ipynb";
       checkReservoirsNotebook(cellsOf(which === "committed" ? join(NOTEBOOKS, name) : executed.get(name)));
+    });
+
+  for (const which of ["committed", "executed"] as const)
+    test(`12-time-and-language-rnns.ipynb (${which}) shows what its text promises: the reference's shapes, one tied matrix; trained below the unigram entropy; it writes words of the page`, () => {
+      const name = "12-time-and-language-rnns.ipynb";
+      checkLanguageRnnNotebook(cellsOf(which === "committed" ? join(NOTEBOOKS, name) : executed.get(name)));
+    });
+
+  for (const which of ["committed", "executed"] as const)
+    test(`14-attention.ipynb (${which}) shows what its text promises: reversal learned to 90% token accuracy, the anti-diagonal alignment, GNMT's bidirectional and residual layers`, () => {
+      const name = "14-attention.ipynb";
+      checkAttentionNotebook(cellsOf(which === "committed" ? join(NOTEBOOKS, name) : executed.get(name)));
     });
 
   for (const which of ["committed", "executed"] as const)
@@ -313,4 +325,43 @@ function checkGenealogyNotebook({ outputs, shown }: ReturnType<typeof cellsOf>) 
   const scaled = spreads(shown("*= 100"));
   assert.ok(scaled[0] < 1e-3 && scaled[1] > 0.1 && scaled[2] > scaled[1], `routing sharpens: ${scaled}`);
   assert.deepEqual(outputs("*= 100").filter((o) => o.data).map((o) => [o.data["text/plain"]].flat().join("")), [1, 2, 3].map((r) => `Matrix routing${r}/c [1152 × 10]`));
+}
+
+/** Every claim the text of notebook 12 makes, checked on what it shows. */
+function checkLanguageRnnNotebook({ shown }: ReturnType<typeof cellsOf>) {
+  // The reference's shapes; the tied embedding counted once (1000·64 + 2 layers · (2·64² + 2·64)).
+  const time = shown("timeRnn.summary(");
+  for (const shape of ["[1, 7, 8]", "[1, 7, 32]", "[1, 7, 4]"]) assert.ok(time.includes(shape), `TimeRNN summary shows ${shape}: ${time}`);
+  const nlp = shown("nlpRnn.summary(");
+  assert.ok(nlp.includes("[1, 7, 1000]") && /Total params: 80,640/.test(nlp), nlp);
+  // Untrained ≈ log₂ V; trained below the text's unigram entropy.
+  const start = shown("const before = await bits()");
+  const [, V, untrained, log2V, unigram] = start.match(/(\d+) characters; untrained: ([\d.]+) bits\/char \(log₂ V = ([\d.]+)\); unigram entropy of the text ([\d.]+)/)!.map(Number);
+  assert.ok(V > 30 && Math.abs(untrained - log2V) < 0.3, start);
+  const end = shown("const after = await bits()");
+  const after = Number(end.match(/([\d.]+) after/)![1]);
+  assert.ok(after < unigram - 0.5, `trained below the unigram entropy ${unigram}: ${end}`);
+  // Words of the page come back: over half of the greedy text's words, over a third of the sampled text's.
+  const words = shown("words of the page:");
+  const [greedy, sampled] = [...words.matchAll(/(\d+) of (\d+)/g)].map(([, real, all]) => Number(real) / Number(all));
+  assert.ok(greedy > 0.5 && sampled > 1 / 3, words);
+  assert.match(shown("`trained to"), /^'?trained to [\d.]+ bits\/char in \d+ s/);
+}
+
+/** Every claim the text of notebook 14 makes, checked on what it shows. */
+function checkAttentionNotebook({ outputs, shown }: ReturnType<typeof cellsOf>) {
+  const result = shown("const trained = await testAccuracy()");
+  const [, chance, trained] = result.match(/([\d.]+)% untrained, ([\d.]+)% after/)!.map(Number);
+  assert.ok(chance < 30 && trained >= 90, result);
+  assert.match(result, /90% first reached at step \d+, after \d+ s/);
+  const greedy = shown("const decoded = await decode(");
+  assert.ok(Number(greedy.match(/([\d.]+)% of tokens right/)![1]) >= 80, greedy);
+  // The alignment: every target step's mean weight on its mirror-image source step is most of the weight.
+  const mirror = [...shown("const onMirror").matchAll(/mean α ([\d.]+)/g)].map((m) => Number(m[1]));
+  assert.equal(mirror.length, 8);
+  assert.ok(mirror.every((w) => w > 0.5), `mean α on the anti-diagonal: ${mirror}`);
+  assert.ok(outputs("\"decoder/alpha\"").length > 0, "the attention matrix is plotted");
+  // GNMT: the bidirectional bottom layer and residual layers in the summary.
+  const gnmt = shown("gnmt.summary(");
+  assert.ok(/BiLSTM/.test(gnmt) && (gnmt.match(/ResidualLSTM/g) ?? []).length >= 2, gnmt);
 }

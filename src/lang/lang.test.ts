@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { ArchlabError } from "../errors";
 import * as nn from "./index";
+import * as nd from "./nd";
 import { add, embedding, input, matmul, model, named, param, plus, sameSize, scan, size, tanh, times, transpose, softmax, inits, floorDiv, spectralRadius, type ND } from "./index";
 
 test("sizes are compared structurally: H+In equals In+H, 2*(H+1) equals 2*H+2", () => {
@@ -156,4 +157,28 @@ test("a length-1 axis broadcasts against an operand without that axis: [1, T, 1]
   assert.deepEqual(m.graph.outputs.z.shape.map((s) => s.key), ["2", "3"]);
   const { outputs } = await m.run({ x: [[[1], [2]]], v: [[1], [2]] }, { backend: "reference" });
   assert.deepEqual(outputs.y, { shape: [1, 2, 1], data: Float64Array.of(0.5, 1.5) });
+});
+
+test("the reference matmul and the gradient's transposed products (nd.matmulT) equal the textbook triple loop exactly, broadcast batches included", () => {
+  const random = (shape: number[], seed: number): ND => ({ shape, data: Float64Array.from({ length: shape.reduce((p, d) => p * d, 1) }, (_, i) => Math.sin(seed * 7.1 + i * 1.3) * 3) });
+  // out[q, i, j] = Σ_p a[q, i, p] b[q, p, j], summed over p in increasing order, with a's batch [2, 1] and b's [3] broadcast.
+  const textbook = (a: ND, b: ND, m: number, k: number, n: number, aAt: (q: number, i: number, p: number) => number, bAt: (q: number, p: number, j: number) => number) => {
+    const out: number[] = [];
+    for (let q = 0; q < 6; q++) for (let i = 0; i < m; i++) for (let j = 0; j < n; j++) {
+      let s = 0;
+      for (let p = 0; p < k; p++) s += a.data[aAt(q, i, p)] * b.data[bAt(q, p, j)];
+      out.push(s);
+    }
+    return out;
+  };
+  const [m, k, n] = [4, 5, 3];
+  const a = random([2, 1, m, k], 1), b = random([3, k, n], 2);
+  const qa = (q: number) => Math.floor(q / 3), qb = (q: number) => q % 3;
+  assert.deepEqual(Array.from(nd.matmul(a, b).data), textbook(a, b, m, k, n, (q, i, p) => (qa(q) * m + i) * k + p, (q, p, j) => (qb(q) * k + p) * n + j));
+  // a bᵀ with b stored [3, n, k]; aᵀ b with a stored [2, 1, k, m].
+  const bt = random([3, n, k], 3), at = random([2, 1, k, m], 4);
+  assert.deepEqual(nd.matmulT(a, bt, "b").shape, [2, 3, m, n]);
+  assert.deepEqual(Array.from(nd.matmulT(a, bt, "b").data), textbook(a, bt, m, k, n, (q, i, p) => (qa(q) * m + i) * k + p, (q, p, j) => (qb(q) * n + j) * k + p));
+  assert.deepEqual(Array.from(nd.matmulT(at, b, "a").data), textbook(at, b, m, k, n, (q, i, p) => (qa(q) * k + p) * m + i, (q, p, j) => (qb(q) * k + p) * n + j));
+  assert.throws(() => nd.matmulT(a, b, "b"), (e: ArchlabError) => e.code === "shape" && /inner sizes differ/.test(e.message));
 });

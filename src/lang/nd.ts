@@ -62,15 +62,20 @@ export function broadcastShape(a: readonly number[], b: readonly number[]): numb
 function broadcastIndex(from: readonly number[], shape: readonly number[]): Int32Array {
   const n = count(shape);
   const out = new Int32Array(n);
+  const r = shape.length;
+  // The step in `from` of each axis of `shape` (0 where `from` lacks the axis or has length 1),
+  // and the index carried along as the axes count up (no loop over the axes per element).
   const fs = strides(from);
-  const offset = shape.length - from.length;
-  const idx = new Array<number>(shape.length).fill(0);
+  const offset = r - from.length;
+  const step = shape.map((_, d) => (d < offset || from[d - offset] === 1 ? 0 : fs[d - offset]));
+  const idx = new Array<number>(r).fill(0);
+  let f = 0;
   for (let i = 0; i < n; i++) {
-    let f = 0;
-    for (let d = 0; d < from.length; d++) if (from[d] !== 1) f += idx[d + offset] * fs[d];
     out[i] = f;
-    for (let d = shape.length - 1; d >= 0; d--) {
+    for (let d = r - 1; d >= 0; d--) {
+      f += step[d];
       if (++idx[d] < shape[d]) break;
+      f -= step[d] * shape[d];
       idx[d] = 0;
     }
   }
@@ -155,8 +160,28 @@ export function transpose(a: ND, perm: readonly number[]): ND {
 
 /** Batched matrix product [..., m, k] × [..., k, n] → [..., m, n], batch axes broadcast. */
 export function matmul(a: ND, b: ND): ND {
-  const [m, k] = a.shape.slice(-2);
-  const [k2, n] = b.shape.slice(-2);
+  return product(a, b, false, false);
+}
+
+/**
+ * The products a matmul's gradient needs, without transposing an operand first: `a bᵀ`
+ * ([…, m, n] × […, k, n] → […, m, k]) when `transB`, `aᵀ b` ([…, k, m] × […, k, n] → […, m, n])
+ * when `transA`. Each entry is the same sum in the same order as `matmul` of the transposed
+ * operand, so the results are identical.
+ */
+export function matmulT(a: ND, b: ND, transpose: "a" | "b"): ND {
+  return product(a, b, transpose === "a", transpose === "b");
+}
+
+/**
+ * [..., m, k] × [..., k, n] per batch, with either operand read transposed. Each entry is summed
+ * over p in increasing order, as the textbook loop does; the loops run along contiguous memory:
+ * i, p, j (rows of b and of the result) for b as stored, i, j, p (rows of both) for b transposed.
+ */
+function product(a: ND, b: ND, transA: boolean, transB: boolean): ND {
+  const ra = a.shape.length, rb = b.shape.length;
+  const [m, k] = transA ? [a.shape[ra - 1], a.shape[ra - 2]] : [a.shape[ra - 2], a.shape[ra - 1]];
+  const [k2, n] = transB ? [b.shape[rb - 1], b.shape[rb - 2]] : [b.shape[rb - 2], b.shape[rb - 1]];
   if (k !== k2) throw new ArchlabError("shape", `matmul: inner sizes differ, [${a.shape}] × [${b.shape}].`);
   const batch = broadcastShape(a.shape.slice(0, -2), b.shape.slice(0, -2));
   if (!batch) throw new ArchlabError("shape", `matmul: batch axes of [${a.shape}] and [${b.shape}] do not broadcast.`);
@@ -164,16 +189,29 @@ export function matmul(a: ND, b: ND): ND {
   const ia = broadcastIndex(a.shape.slice(0, -2), batch);
   const ib = broadcastIndex(b.shape.slice(0, -2), batch);
   const nb = count(batch);
+  const A = a.data, B = b.data, O = out.data;
+  // Element (i, p) of a's matrix is A[ao + i·ai + p·ap].
+  const [ai, ap] = transA ? [1, m] : [k, 1];
   for (let q = 0; q < nb; q++) {
     const ao = ia[q] * m * k;
     const bo = ib[q] * k * n;
     const oo = q * m * n;
-    for (let i = 0; i < m; i++)
-      for (let j = 0; j < n; j++) {
-        let s = 0;
-        for (let p = 0; p < k; p++) s += a.data[ao + i * k + p] * b.data[bo + p * n + j];
-        out.data[oo + i * n + j] = s;
+    for (let i = 0; i < m; i++) {
+      const row = oo + i * n, aRow = ao + i * ai;
+      if (transB) {
+        for (let j = 0; j < n; j++) {
+          const bRow = bo + j * k;
+          let s = 0;
+          for (let p = 0; p < k; p++) s += A[aRow + p * ap] * B[bRow + p];
+          O[row + j] = s;
+        }
+      } else {
+        for (let p = 0; p < k; p++) {
+          const x = A[aRow + p * ap], bRow = bo + p * n;
+          for (let j = 0; j < n; j++) O[row + j] += x * B[bRow + j];
+        }
       }
+    }
   }
   return out;
 }

@@ -300,7 +300,7 @@ export const OPS = {
       return tf.matMul(tf.broadcastTo(a, [...batch, ...a.shape.slice(-2)]), tf.broadcastTo(b, [...batch, ...b.shape.slice(-2)]));
     },
     // ∂a = dy bᵀ, ∂b = aᵀ dy, each summed over the batch axes its operand was broadcast along.
-    vjp: (dy, [a, b]) => [nd.sumTo(nd.matmul(dy, swapLast(b)), a.shape), nd.sumTo(nd.matmul(swapLast(a), dy), b.shape)],
+    vjp: (dy, [a, b]) => [nd.sumTo(nd.matmulT(dy, b, "b"), a.shape), nd.sumTo(nd.matmulT(a, dy, "a"), b.shape)],
   },
   dot: {
     shape([a, b]): { shape: Shape; dtype: DType } {
@@ -709,12 +709,6 @@ function softmaxRef(x: ND, axis: number, log: boolean): ND {
   const shifted = nd.zip(x, m, (v, mu) => v - mu);
   const lse = nd.reduce(shifted, [axis], 0, (s, v) => s + Math.exp(v), Math.log, true);
   return nd.zip(shifted, lse, (v, l) => (log ? v - l : Math.exp(v - l)));
-}
-
-/** x with its last two axes swapped (a matrix transposed, batch axes kept). */
-function swapLast(x: ND): ND {
-  const r = x.shape.length;
-  return nd.transpose(x, x.shape.map((_, i) => (i === r - 2 ? r - 1 : i === r - 1 ? r - 2 : i)));
 }
 
 /** x's shape with the reduced axes kept as length 1. */

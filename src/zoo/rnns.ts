@@ -3,7 +3,8 @@
  * linear head over every step) and the NLP RNN (word ids → embedding → RNN cells → output through
  * the embedding's transpose). Each layer is a scan over time of PyTorch's nn.RNN step.
  */
-import { add, embedding, input, matmul, model, named, param, scan, softmax, transpose, tanh, zeros, block, type Tensor } from "../lang";
+import { add, embedding, input, losses, matmul, model, named, param, scan, softmax, transpose, tanh, zeros, block, type Tensor } from "../lang";
+import { errors } from "../errors";
 import { entry, whole } from "./entry";
 
 /**
@@ -81,6 +82,12 @@ export interface NlpRnnOptions {
   VocabSize?: number;
   NHidden?: number;
   NLayers?: number;
+  /**
+   * The training form (default false): adds an int input `next` [B, SeqLen] (the id that follows
+   * each input id) and a scalar output `loss`, the cross-entropy of the logits against it
+   * (`nn.losses.crossEntropy`). The reference's input and output `p` are unchanged.
+   */
+  loss?: boolean;
   seed?: number;
 }
 
@@ -94,6 +101,11 @@ export interface NlpRnnOptions {
  * const m = zoo.nlpRnn({ VocabSize: 50, NHidden: 16, NLayers: 2 });
  * const { outputs } = await m.run({ ids: [[3, 1, 4, 1]] });
  * outputs.p.shape; // [1, 4, 50]
+ *
+ * // Trained as a language model: predict each next id.
+ * const lm = zoo.nlpRnn({ VocabSize: 50, NHidden: 16, loss: true });
+ * const run = await lm.run({ ids: [[3, 1, 4]], next: [[1, 4, 1]] });
+ * lm.backward(run, { loss: 1 }).params["embedding/w"]; // one gradient for both uses
  */
 export const nlpRnn = entry<NlpRnnOptions>(
   "nlpRnn",
@@ -104,8 +116,9 @@ export const nlpRnn = entry<NlpRnnOptions>(
     family: "rnn",
     parents: ["timeRnn"],
   },
-  { VocabSize: 1000, NHidden: 64, NLayers: 2, seed: 0 },
+  { VocabSize: 1000, NHidden: 64, NLayers: 2, loss: false, seed: 0 },
   (o) => {
+    if (typeof o.loss !== "boolean") throw errors.badOption("loss of zoo.nlpRnn", o.loss, "true (add the input next and the output loss) or false");
     const sizes = { VocabSize: whole("nlpRnn", "VocabSize", o.VocabSize), NHidden: whole("nlpRnn", "NHidden", o.NHidden) };
     const layers = whole("nlpRnn", "NLayers", o.NLayers);
     return model(
@@ -120,7 +133,9 @@ export const nlpRnn = entry<NlpRnnOptions>(
         let h = x;
         for (let l = 1; l <= layers; l++) h = rnnLayer(`rnn${l}`, h, "NHidden", "NHidden").hs;
         const logits = block("out", "TiedLinear", () => named("logits", matmul(h, named("wT", transpose(E)))));
-        return { p: named("p", softmax(logits, "VocabSize")) };
+        const p = named("p", softmax(logits, "VocabSize"));
+        if (!o.loss) return { p } as Record<string, Tensor>;
+        return { p, loss: losses.crossEntropy(logits, input("next", ["B", "SeqLen"], { dtype: "int" }), "VocabSize") };
       },
       { seed: o.seed },
     );

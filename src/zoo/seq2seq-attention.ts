@@ -2,7 +2,8 @@
  * Encoder–decoder with additive attention (Bahdanau, Cho & Bengio 2015), small: a tanh RNN encoder
  * over the source, then a decoder scan whose body reads all the encoder's states at every step.
  */
-import { add, block, concat, input, matmul, model, named, param, reshape, scan, softmax, tanh } from "../lang";
+import { add, block, concat, input, losses, matmul, model, named, param, reshape, scan, softmax, tanh, zeros, type Tensor } from "../lang";
+import { errors } from "../errors";
 import { entry, whole } from "./entry";
 import { rnnLayer } from "./rnns";
 
@@ -16,6 +17,17 @@ export interface Seq2SeqAttentionOptions {
   NHidden?: number;
   /** Size of the attention's hidden layer. */
   NAttention?: number;
+  /**
+   * The training form (default false): adds an int input `targets` [B, T] (the class of each
+   * target step among NOut) and a scalar output `loss`, the cross-entropy of the scores `o`
+   * against it (`nn.losses.crossEntropy`). The other inputs and outputs are unchanged.
+   */
+  loss?: boolean;
+  /**
+   * The decoder's first state (default "encoder"): the encoder's last state, or "zeros" — then all
+   * the decoder learns of the source reaches it through the attention.
+   */
+  start?: "encoder" | "zeros";
   seed?: number;
 }
 
@@ -46,8 +58,10 @@ export const seq2seqAttention = entry<Seq2SeqAttentionOptions>(
     family: "attention",
     parents: ["timeRnn"],
   },
-  { NIn: 4, NOut: 4, NHidden: 16, NAttention: 8, seed: 0 },
+  { NIn: 4, NOut: 4, NHidden: 16, NAttention: 8, loss: false, start: "encoder", seed: 0 },
   (o) => {
+    if (typeof o.loss !== "boolean") throw errors.badOption("loss of zoo.seq2seqAttention", o.loss, "true (add the input targets and the output loss) or false");
+    if (o.start !== "encoder" && o.start !== "zeros") throw errors.badOption("start of zoo.seq2seqAttention", o.start, `"encoder" (the decoder starts from the encoder's last state) or "zeros"`);
     const sizes = Object.fromEntries((["NIn", "NOut", "NHidden", "NAttention"] as const).map((k) => [k, whole("seq2seqAttention", k, o[k])]));
     return model(
       "Seq2SeqAttention",
@@ -60,7 +74,7 @@ export const seq2seqAttention = entry<Seq2SeqAttentionOptions>(
         const { out } = scan(
           "decoder",
           { y: tgt },
-          { s: hN },
+          { s: o.start === "encoder" ? hN : zeros(["B", "NHidden"]) },
           ({ y }, { s }) => {
             const q = named("q", reshape(matmul(s, param("W_a", ["NHidden", "NAttention"])), ["B", 1, "NAttention"]));
             const e = named("e", reshape(matmul(tanh(add(K, q)), param("v_a", ["NAttention", 1])), ["B", "S"]));
@@ -73,7 +87,9 @@ export const seq2seqAttention = entry<Seq2SeqAttentionOptions>(
           },
           { kind: "AttentionDecoder" },
         );
-        return { o: out.o, alpha: out.alpha };
+        const outputs: Record<string, Tensor> = { o: out.o, alpha: out.alpha };
+        if (!o.loss) return outputs;
+        return { ...outputs, loss: losses.crossEntropy(out.o, input("targets", ["B", "T"], { dtype: "int" }), "NOut") };
       },
       { seed: o.seed },
     );
