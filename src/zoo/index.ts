@@ -32,3 +32,5 @@ export { babi, babiIds, BABI_VOCAB, BABI_SENTENCE_WORDS } from "./babi";
 export type { BabiOptions, BabiStory } from "./babi";
 export { gnmt } from "./gnmt";
 export type { GnmtOptions } from "./gnmt";
+export { copyBits } from "./copy-bits";
+export type { CopyBitsOptions } from "./copy-bits";
