@@ -180,7 +180,13 @@ export function backwardGraph(graph: Graph, run: ModelRun, seeds?: Seeds): Model
     const prev = list[o];
     list[o] = prev ? nd.zip(prev, g, (a, b) => a + b) : g;
   };
-  const value = (n: Tensor) => trace.steps(n.path)[occ(n)];
+  // Each node's recorded values (looked up once: a node's path is computed from its scopes).
+  const recordedOf = new Map<Tensor, readonly ND[]>();
+  const value = (n: Tensor) => {
+    let steps = recordedOf.get(n);
+    if (!steps) recordedOf.set(n, (steps = trace.steps(n.path)));
+    return steps[occ(n)];
+  };
 
   for (const [node, g] of readSeeds(graph, run, seeds)) add(node, g);
 

@@ -79,6 +79,12 @@ function broadcastIndex(from: readonly number[], shape: readonly number[]): Int3
 
 /** Elementwise f over two broadcast arrays. */
 export function zip(a: ND, b: ND, f: (x: number, y: number) => number): ND {
+  if (a.shape.length === b.shape.length && a.shape.every((d, i) => d === b.shape[i])) {
+    // Same shapes (most calls): no index maps.
+    const out = zeros(a.shape);
+    for (let i = 0; i < out.data.length; i++) out.data[i] = f(a.data[i], b.data[i]);
+    return out;
+  }
   const shape = broadcastShape(a.shape, b.shape);
   if (!shape) throw new ArchlabError("shape", `Shapes [${a.shape}] and [${b.shape}] do not broadcast.`);
   const out = zeros(shape);

@@ -91,26 +91,18 @@ function elementwise(dy: ND, x: ND, y: ND, dfdx: (x: number, y: number) => numbe
 }
 
 /**
- * An elementwise op of two broadcast operands. `partials(a, b, y)` are ∂y/∂a and ∂y/∂b at one
- * element; the gradient rule multiplies them by dy and sums each back over its operand's broadcast
- * axes.
+ * An elementwise op of two broadcast operands. `grads(dy, a, b, y)` are ∂L/∂a and ∂L/∂b at the
+ * result's shape (dy's; `nd.zip(dy, b, …)` stretches an operand to it); the rule then sums each
+ * back over its operand's broadcast axes.
  */
-function binary(symbol: string, f: (x: number, y: number) => number, fast: (tf: TF, a: tfc.Tensor, b: tfc.Tensor) => tfc.Tensor, partials: (a: number, b: number, y: number) => [number, number]): OpSpec {
+function binary(symbol: string, f: (x: number, y: number) => number, fast: (tf: TF, a: tfc.Tensor, b: tfc.Tensor) => tfc.Tensor, grads: (dy: ND, a: ND, b: ND, y: ND) => [ND, ND]): OpSpec {
   return {
     shape: (inputs, attrs) => ({ shape: broadcast(attrs.op, inputs[0], inputs[1]), dtype: "float" }),
     notation: ([a, b]) => `${a} ${symbol} ${b}`,
     ref: ([a, b]) => nd.zip(a, b, f),
     fast: (tf, [a, b]) => fast(tf, a, b),
     vjp(dy, [a, b], y) {
-      // Both operands stretched to the result's shape (dy's), then each partial times dy.
-      const [ea, eb] = [a, b].map((v) => nd.zip(v, dy, (x) => x));
-      const [da, db] = [nd.zeros(dy.shape), nd.zeros(dy.shape)];
-      for (let i = 0; i < dy.data.length; i++) {
-        if (dy.data[i] === 0) continue;
-        const [pa, pb] = partials(ea.data[i], eb.data[i], y.data[i]);
-        da.data[i] = dy.data[i] * pa;
-        db.data[i] = dy.data[i] * pb;
-      }
+      const [da, db] = grads(dy, a, b, y);
       return [nd.sumTo(da, a.shape), nd.sumTo(db, b.shape)];
     },
   };
@@ -249,10 +241,11 @@ export const OPS = {
     vjp: (dy, [x], y, a) => [elementwise(dy, x, y, (v) => (v >= a.lo && v <= a.hi ? 1 : 0))],
   },
 
-  add: binary("+", (x, y) => x + y, (tf, a, b) => tf.add(a, b), () => [1, 1]),
-  sub: binary("−", (x, y) => x - y, (tf, a, b) => tf.sub(a, b), () => [1, -1]),
-  mul: binary("⊙", (x, y) => x * y, (tf, a, b) => tf.mul(a, b), (x, y) => [y, x]),
-  div: binary("/", (x, y) => x / y, (tf, a, b) => tf.div(a, b), (_x, y, q) => [1 / y, -q / y]),
+  add: binary("+", (x, y) => x + y, (tf, a, b) => tf.add(a, b), (dy) => [dy, dy]),
+  sub: binary("−", (x, y) => x - y, (tf, a, b) => tf.sub(a, b), (dy) => [dy, nd.map(dy, (g) => -g)]),
+  mul: binary("⊙", (x, y) => x * y, (tf, a, b) => tf.mul(a, b), (dy, a, b) => [nd.zip(dy, b, (g, v) => g * v), nd.zip(dy, a, (g, v) => g * v)]),
+  // ∂(a/b)/∂b = −(a/b)/b: the result over b.
+  div: binary("/", (x, y) => x / y, (tf, a, b) => tf.div(a, b), (dy, _a, b, q) => [nd.zip(dy, b, (g, v) => g / v), nd.zip(nd.zip(dy, q, (g, v) => -g * v), b, (g, v) => g / v)]),
   where: {
     shape: ([m, a, b]) => ({ shape: broadcast("where", { path: `${a.path} and ${b.path}`, shape: broadcast("where", a, b) }, m, 0, "the mask"), dtype: "float" }),
     notation: ([m, a, b]) => `${m} ? ${a} : ${b}`,

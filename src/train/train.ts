@@ -27,6 +27,8 @@ import { loadTorchStateDict, torchStateDict, type StateDict } from "../io/torch"
 import { LOSSES, type Loss, type LossKind } from "./losses";
 import { adam, clipGradNorm, type Optimizer, type Tensors } from "./optimizers";
 import type { Task } from "./tasks";
+import { Model } from "../lang/model";
+import type { ValueLike } from "../lang/run";
 
 /** Options of {@link readout}. */
 export interface ReadoutOptions {
@@ -204,8 +206,8 @@ export interface TrainOptions {
 }
 
 /** What {@link train} resolves to. */
-export interface TrainResult {
-  model: Readout;
+export interface TrainResult<M = Readout> {
+  model: M;
   /** The loss of every finished step. */
   losses: number[];
   /** Steps finished. */
@@ -300,27 +302,64 @@ const turn = () => new Promise<void>((resolve) => setImmediate(resolve));
  * const result = await train(model, task, { steps: 300, optimizer: adam({ lr: 1e-2 }), clip: 1 });
  * result.losses.at(-1); // the last batch's MSE
  * model.stateDict();    // { "rnn.weight_ih_l0": …, "head.weight": …, "head.bias": … }
+ *
+ * A model of the language (`nn.model`) trains the same way when its definition outputs a scalar
+ * loss (`nn.losses`): `batches(step)` gives each step's inputs by name (or pass a task: inputs `x`
+ * and `y`), and its trainable parameters are updated in place.
+ *
+ * @example
+ * const xor = nn.model("XOR", { H: 4 }, () => {
+ *   const x = nn.input("x", ["B", 2]), y = nn.input("y", ["B", 1]);
+ *   const h = nn.tanh(nn.add(nn.matmul(x, nn.param("W1", [2, "H"])), nn.param("b1", ["H"])));
+ *   const logit = nn.add(nn.matmul(h, nn.param("W2", ["H", 1])), nn.param("b2", [1]));
+ *   return { loss: nn.losses.binaryCrossEntropy(logit, y), logit };
+ * });
+ * await train(xor, () => ({ x: [[0, 0], [0, 1], [1, 0], [1, 1]], y: [[0], [1], [1], [0]] }), { steps: 300, optimizer: adam({ lr: 0.05 }) });
  */
-export async function train(model: Readout, task: Task, options: TrainOptions): Promise<TrainResult> {
-  if (!(model instanceof Readout)) throw errors.badOption("model of train", model, "a cell with a readout: readout(cell(...), { outputSize: task.outputSize })");
+export async function train(model: Readout, task: Task, options: TrainOptions): Promise<TrainResult>;
+export async function train(model: Model, batches: Batches | Task, options: ModelTrainOptions): Promise<TrainResult<Model>>;
+export async function train(model: Readout | Model, data: Task | Batches, options: TrainOptions | ModelTrainOptions): Promise<TrainResult<Readout> | TrainResult<Model>> {
+  if (model instanceof Model) return trainModel(model, data, options as ModelTrainOptions);
+  const task = data as Task;
+  if (!(model instanceof Readout)) throw errors.badOption("model of train", model, "a model of the language (nn.model(…)) whose definition outputs a scalar loss, or a cell with a readout: readout(cell(...), { outputSize: task.outputSize })");
   requireObject("task of train", task, "a task from tasks.adding(…), tasks.copy(…), …");
   requireObject("options of train", options, "{ steps, batchSize?, loss?, optimizer?, clip?, onStep?, signal?, progress? }");
-  const { steps, batchSize = 32, optimizer = adam({ lr: 1e-2 }), clip, onStep, signal, every = 500 } = options;
-  if (!Number.isInteger(steps) || steps < 1) throw errors.badOption("steps of train", steps, "a positive integer");
+  const { batchSize = 32 } = options as TrainOptions;
   if (!Number.isInteger(batchSize) || batchSize < 1) throw errors.badOption("batchSize of train", batchSize, "a positive integer");
-  const lossOption = options.loss ?? task.loss;
+  const lossOption = (options as TrainOptions).loss ?? task.loss;
   const loss = typeof lossOption === "function" ? lossOption : LOSSES[lossOption];
   if (!loss) throw errors.badOption("loss of train", lossOption, Object.keys(LOSSES).map((k) => `"${k}"`).join(" | ") + " or a loss function");
   if (model.cell.size("In") !== task.inputSize) throw errors.badOption("model of train", `a cell with inputSize ${model.cell.size("In")}`, `inputSize ${task.inputSize} (task ${task.name})`);
   if (model.outputSize !== task.outputSize) throw errors.badOption("model of train", `a readout with outputSize ${model.outputSize}`, `outputSize ${task.outputSize} (task ${task.name})`);
-  const progress = options.progress ?? (hasPublisher() ? "notebook" : "bar");
+  checkSteps(options);
+  return loop(model, task.name, options, model.parameters(), () => lossAndGradients(model, task, loss, batchSize), (params) => model.setParameters(params));
+}
 
+function checkSteps(options: { steps: number }) {
+  if (!Number.isInteger(options.steps) || options.steps < 1) throw errors.badOption("steps of train", options.steps, "a positive integer");
+}
+
+/**
+ * The training loop both kinds of model share: per step, the loss and gradients at the current
+ * weights (`compute`), clipping, the optimiser's update of `params` in place, and `apply` giving
+ * the model the new weights — so the model holds the last finished step's weights at every moment.
+ */
+async function loop<M>(
+  model: M,
+  name: string,
+  options: Pick<TrainOptions, "steps" | "optimizer" | "clip" | "onStep" | "signal" | "progress" | "every">,
+  params: Tensors,
+  compute: (step: number) => { value: number; grads: Tensors } | Promise<{ value: number; grads: Tensors }>,
+  apply: (params: Tensors) => void,
+): Promise<TrainResult<M>> {
+  const { steps, optimizer = adam({ lr: 1e-2 }), clip, onStep, signal, every = 500 } = options;
+  const progress = options.progress ?? (hasPublisher() ? "notebook" : "bar");
   const losses: number[] = [];
   const start = performance.now();
   const elapsed = () => (performance.now() - start) / 1000;
-  const view = progress === "notebook" ? new Progress(task.name) : undefined;
+  const view = progress === "notebook" ? new Progress(name) : undefined;
   // Off a terminal (a log), the bar prints a line every 2 s.
-  const bar = progress === "bar" ? new SingleBar({ format: `train ${task.name} [{bar}] {value}/{total} | loss {loss} | {rate} steps/s | ETA {eta_formatted}`, stream: process.stderr, noTTYOutput: true, notTTYSchedule: 2000 }) : undefined;
+  const bar = progress === "bar" ? new SingleBar({ format: `train ${name} [{bar}] {value}/{total} | loss {loss} | {rate} steps/s | ETA {eta_formatted}`, stream: process.stderr, noTTYOutput: true, notTTYSchedule: 2000 }) : undefined;
   // Outside the kernel (which has its own interrupt), Ctrl-C ends training after the current step;
   // a second Ctrl-C ends the process as usual.
   let interrupted = false;
@@ -328,7 +367,6 @@ export async function train(model: Readout, task: Task, options: TrainOptions): 
   if (!hasPublisher()) process.once("SIGINT", onSigint);
   bar?.start(steps, 0, { loss: "…", rate: "…" });
   let next = -Infinity;
-  const params = model.parameters();
   let stopped = false;
   try {
     while (losses.length < steps) {
@@ -336,12 +374,12 @@ export async function train(model: Readout, task: Task, options: TrainOptions): 
         stopped = true;
         break;
       }
-      const { value, grads } = lossAndGradients(model, task, loss, batchSize);
-      if (!Number.isFinite(value)) throw errors.unsupported(`Training ${task.name} at step ${losses.length + 1}`, `the loss is ${value}. Lower the learning rate or set clip; the model keeps the weights of step ${losses.length}.`);
+      const { value, grads } = await compute(losses.length);
+      if (!Number.isFinite(value)) throw errors.unsupported(`Training ${name} at step ${losses.length + 1}`, `the loss is ${value}. Lower the learning rate or set clip; the model keeps the weights of step ${losses.length}.`);
       const gradNorm = clip === undefined ? Math.sqrt(Object.values(grads).reduce((s, g) => s + g.reduce((a, v) => a + v * v, 0), 0)) : clipGradNorm(grads, clip);
       const lr = optimizer.lr;
       optimizer.step(params, grads);
-      model.setParameters(params);
+      apply(params);
       losses.push(value);
       const step = losses.length;
       bar?.update(step, { loss: value.toPrecision(4), rate: (step / elapsed()).toFixed(1) });
@@ -364,8 +402,64 @@ export async function train(model: Readout, task: Task, options: TrainOptions): 
     process.off("SIGINT", onSigint);
   }
   const result = { model, losses, steps: losses.length, stopped, seconds: elapsed() };
-  const summary = `${stopped ? "stopped after" : "trained"} ${result.steps} steps on ${task.name} in ${seconds(result.seconds)}` + (losses.length ? `, last batch loss ${losses.at(-1)!.toPrecision(4)}` : "");
+  const summary = `${stopped ? "stopped after" : "trained"} ${result.steps} steps on ${name} in ${seconds(result.seconds)}` + (losses.length ? `, last batch loss ${losses.at(-1)!.toPrecision(4)}` : "");
   return { ...result, [DISPLAY]: () => ({ "text/plain": summary }) };
+}
+
+/** A model's inputs for each step (`step` counts the finished steps, from 0): a batch by input name. */
+export type Batches = (step: number) => Record<string, ValueLike> | Promise<Record<string, ValueLike>>;
+
+/** Options of {@link train} for a model of the language. */
+export interface ModelTrainOptions extends Pick<TrainOptions, "steps" | "optimizer" | "clip" | "onStep" | "signal" | "progress" | "every"> {
+  /** The scalar output minimised (default "loss"). */
+  output?: string;
+  /** The forward pass's interpreter: "reference" (float64, the default) or "fast" (tfjs, float32 values; gradients float64). */
+  backend?: "reference" | "fast";
+  /** Sequences a step when training on a task (default 32). */
+  batchSize?: number;
+}
+
+/**
+ * A task as a model's batches: `x` gets the task's inputs `[T, B, In]` (time first) and `y` its
+ * targets (see tasks.ts for their shapes); the model must declare inputs named `x` and `y`.
+ */
+function taskBatches(model: Model, task: Task, batchSize: number): Batches {
+  const names = model.graph.inputs.map((i) => i.name);
+  if (!names.includes("x") || !names.includes("y"))
+    throw errors.badOption("model of train", `a model with inputs ${names.join(", ")}`, `inputs named x (the task's inputs [T, B, ${task.inputSize}]) and y (its targets) to train on task ${task.name}; or give batches as a function step → { input: value }`);
+  return () => {
+    const { xs, targets } = task.batch(batchSize);
+    return { x: xs, y: targets };
+  };
+}
+
+/**
+ * Trains a model of the language whose definition outputs a scalar loss: every step runs it on the
+ * step's batch (in training mode: dropout drops, batch norm uses batch statistics), takes the
+ * gradient of the loss by `model.backward` and updates the trainable parameters.
+ */
+async function trainModel(model: Model, data: Batches | Task, options: ModelTrainOptions): Promise<TrainResult<Model>> {
+  requireObject("options of train", options, "{ steps, optimizer?, clip?, output?, backend?, onStep?, signal?, progress? }");
+  checkSteps(options);
+  const { output = "loss", backend = "reference", batchSize = 32 } = options;
+  if (!Object.hasOwn(model.graph.outputs, output))
+    throw errors.badOption("output of train", output, `the name of the model's scalar loss output (its outputs: ${Object.keys(model.graph.outputs).join(", ")})`);
+  if (backend !== "reference" && backend !== "fast") throw errors.badOption("backend of train", backend, `"reference" or "fast"`);
+  if (!Number.isInteger(batchSize) || batchSize < 1) throw errors.badOption("batchSize of train", batchSize, "a positive integer");
+  const batches = typeof data === "function" ? data : data && typeof data === "object" && typeof (data as Task).batch === "function" ? taskBatches(model, data as Task, batchSize) : undefined;
+  if (!batches) throw errors.badOption("batches of train", data, "a function step → { inputName: value } giving each step's batch, or a task (tasks.adding(…))");
+  const trainable = model.graph.params.filter((p) => p.attrs.kind === "trainable");
+  const params: Tensors = Object.fromEntries(trainable.map((p) => [p.path, Float64Array.from(model.graph.values.get(p)!.data)]));
+  const compute = async (step: number) => {
+    const run = await model.run(await batches(step), { backend, training: true });
+    const loss = run.outputs[output];
+    if (loss.shape.length !== 0) throw errors.badOption("output of train", `${output} of shape [${loss.shape.join(", ")}]`, "a scalar loss (shape []): reduce it with mean or sum, or use nn.losses");
+    const g = model.backward(run, { [output]: 1 });
+    return { value: loss.data[0], grads: Object.fromEntries(trainable.map((p) => [p.path, g.params[p.path].data as Float64Array])) };
+  };
+  // The model gets copies: the optimiser changes `params` in place, and earlier runs' traces keep the values they ran with.
+  const apply = (updated: Tensors) => trainable.forEach((p) => model.graph.values.set(p, { shape: model.graph.values.get(p)!.shape, data: Float64Array.from(updated[p.path]) }));
+  return loop(model, model.name, options, params, compute, apply);
 }
 
 /** @internal For tests: the live view's chart without a kernel. */
