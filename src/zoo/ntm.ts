@@ -101,12 +101,13 @@ export const ntm = entry<NtmOptions>(
               const logit = named("logit", add(matmul(concat([h, rn], -1), param("W", ["NController+W", "NOutput"])), param("b", ["NOutput"])));
               return { y: named("y", sigmoid(logit)), logit };
             });
-            return { state: { M: Mn, r: rn, wr: wRead, ww: w }, out: o.training ? { y, logit } : { y } };
+            return { state: { M: Mn, r: rn, wr: wRead, ww: w }, out: (o.training ? { y, logit } : { y }) as Record<string, Tensor> };
           },
           { kind: "NTM" },
         );
-        if (!o.training) return { y: out.y };
-        return { y: out.y, loss: losses.binaryCrossEntropy(out.logit, input("target", ["B", "SeqLen", "NOutput"])) };
+        const outputs: Record<string, Tensor> = { y: out.y };
+        if (o.training) outputs.loss = losses.binaryCrossEntropy(out.logit, input("target", ["B", "SeqLen", "NOutput"]));
+        return outputs;
       },
       { seed: o.seed },
     );
