@@ -34,3 +34,5 @@ export { gnmt } from "./gnmt";
 export type { GnmtOptions } from "./gnmt";
 export { copyBits } from "./copy-bits";
 export type { CopyBitsOptions } from "./copy-bits";
+export { digits, digitsAvailable } from "./digits";
+export type { DigitsOptions, Digits } from "./digits";
