@@ -66,7 +66,7 @@ test("NTM learns to copy: a tiny NTM's bit error rate on held-out sequences fall
   assert.ok(result.losses.slice(-20).reduce((a, b) => a + b, 0) / 20 < result.losses.slice(0, 20).reduce((a, b) => a + b, 0) / 20 / 2, "the loss halves");
 });
 
-test("the small convolutional autoencoder learns to reconstruct digits: test MSE below a third of the all-background output's in 60 steps", async () => {
+test("the small convolutional autoencoder learns to reconstruct digits: test MSE below half the all-background output’s in 60 steps", async () => {
   const shrink = (count: number, start: number) => {
     // 28×28 → 14×14 by 2×2 means, in a 16×16 frame (as notebook 15).
     const { x } = digits({ count, start, layout: "image" });
@@ -91,5 +91,5 @@ test("the small convolutional autoencoder learns to reconstruct digits: test MSE
     return { x: { shape: [16, 16, 16, 1], data: trainSet.data.slice(from, from + 16 * 256) } };
   }, { steps: 60, optimizer: adam({ lr: 0.01 }), progress: "none" });
   const after = await testMse();
-  assert.ok(after < background / 3, `test MSE after training ${after}; all-background ${background}, untrained ${before}`);
+  assert.ok(after < background / 2, `test MSE after training ${after}; all-background ${background}, untrained ${before}`);
 });
