@@ -93,3 +93,17 @@ test("the small convolutional autoencoder learns to reconstruct digits: test MSE
   const after = await testMse();
   assert.ok(after < background / 2, `test MSE after training ${after}; all-background ${background}, untrained ${before}`);
 });
+
+test("the training forms' options and the copy task's sizes: named errors", () => {
+  assert.throws(() => ntm({ training: "yes" as never }), (e: Error) => e.name === "ArchlabError" && /training of zoo\.ntm/.test(e.message));
+  assert.throws(() => convAutoEncoder({ channels: 0 }), (e: Error) => e.name === "ArchlabError" && /channels of zoo\.convAutoEncoder/.test(e.message));
+  assert.throws(() => convAutoEncoder({ training: 1 as never }), (e: Error) => e.name === "ArchlabError" && /training of zoo\.convAutoEncoder/.test(e.message));
+  assert.throws(() => copyBits({ length: 0 }), (e: Error) => e.name === "ArchlabError" && /length of zoo\.copyBits/.test(e.message));
+  assert.throws(() => copyBits({ bit: 4 } as never), (e: Error) => e.name === "ArchlabError" && /bit/.test(e.message));
+  // The training form adds the target input and the loss output, and leaves y as it was.
+  const plain = ntm({ NInput: 3, NOutput: 2, N: 4, W: 3, NController: 4, seed: 3 });
+  const trained = ntm({ NInput: 3, NOutput: 2, N: 4, W: 3, NController: 4, seed: 3, training: true });
+  assert.deepEqual(Object.keys(plain.graph.outputs), ["y"]);
+  assert.deepEqual(Object.keys(trained.graph.outputs).sort(), ["loss", "y"]);
+  assert.deepEqual(trained.graph.inputs.map((i) => i.name).sort(), ["target", "x"]);
+});
