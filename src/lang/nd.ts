@@ -309,7 +309,7 @@ function convTaps(xShape: readonly number[], wShape: readonly number[], stride: 
 
 /** One input pixel's Cin channels times one kernel tap's [Cin, Cout] weights, added to one output pixel's Cout channels. */
 function convPair(x: ND, w: ND, out: ND, xi: number, wi: number, o: number) {
-  const [C, CO] = w.shape.slice(2);
+  const C = w.shape[2], CO = w.shape[3]; // not destructured from a slice: this runs once per pixel and tap
   for (let c = 0; c < C; c++) {
     const v = x.data[xi + c];
     if (v === 0) continue;
@@ -419,7 +419,7 @@ export function conv2dTransposeBackward(x: ND, w: ND, dy: ND, stride: number, pa
 
 /** The gradient of one {@link convPair}: out += x·w, so dx += w·dy and dw += x ⊗ dy. */
 function convPairBackward(x: ND, w: ND, dy: ND, dx: ND, dw: ND, xi: number, wi: number, o: number) {
-  const [C, CO] = w.shape.slice(2);
+  const C = w.shape[2], CO = w.shape[3]; // not destructured from a slice: this runs once per pixel and tap
   for (let c = 0; c < C; c++) {
     const v = x.data[xi + c];
     let s = 0;

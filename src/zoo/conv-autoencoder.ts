@@ -3,7 +3,7 @@
  * image three times, three UpConvBlocks double it back, a tanh maps to [−1, 1]. Images are NHWC,
  * as the reference's listing writes them ([B, 256, 256, 3]).
  */
-import { add, batchNorm, conv2d, input, inits, layer, maxPool, model, named, param, relu, tanh, upsample, type Tensor } from "../lang";
+import { add, batchNorm, losses, conv2d, input, inits, layer, maxPool, model, named, param, relu, tanh, upsample, type Tensor } from "../lang";
 import { errors } from "../errors";
 import { entry, whole } from "./entry";
 
@@ -28,8 +28,15 @@ export interface ConvAutoEncoderOptions {
   /** Image height and width (default 256, the reference's; a multiple of 8). */
   height?: number;
   width?: number;
+  /** Image channels in and out (default 3, the reference's RGB; 1 for grey digits). */
+  channels?: number;
   /** Seed of the initial weights (default 0). */
   seed?: number;
+  /**
+   * The training form (default false): adds the output `loss`, the mean squared error of the
+   * reconstruction `y` against the input `x` (`losses.mse`) — an autoencoder's target is its input.
+   */
+  training?: boolean;
 }
 
 /**
@@ -54,22 +61,27 @@ export const convAutoEncoder = entry<ConvAutoEncoderOptions>(
     family: "cnn",
     parents: [],
   },
-  { height: 256, width: 256, seed: 0 },
-  ({ height, width, seed }) => {
+  { height: 256, width: 256, channels: 3, seed: 0, training: false },
+  ({ height, width, channels, seed, training }) => {
+    whole("convAutoEncoder", "channels", channels);
+    if (typeof training !== "boolean") throw errors.badOption("training of zoo.convAutoEncoder", training, "true or false");
     for (const [k, v] of Object.entries({ height, width }))
       if (whole("convAutoEncoder", k, v, 8) % 8 !== 0) throw errors.badOption(`${k} of zoo.convAutoEncoder`, v, "a multiple of 8 (the encoder halves the image three times)");
     return model(
       "ConvAutoEncoder",
       {},
       () => {
-        let x = input("x", ["B", height, width, 3]);
-        x = convBlock("enc1", x, 3, 16);
+        const image = input("x", ["B", height, width, channels]);
+        let x = convBlock("enc1", image, channels, 16);
         x = convBlock("enc2", x, 16, 32);
         x = convBlock("enc3", x, 32, 32);
         x = upConvBlock("dec1", x, 32, 32);
         x = upConvBlock("dec2", x, 32, 16);
-        x = upConvBlock("dec3", x, 16, 3);
-        return { y: named("y", tanh(x)) };
+        x = upConvBlock("dec3", x, 16, channels);
+        const y = named("y", tanh(x));
+        const outputs: Record<string, Tensor> = { y };
+        if (training) outputs.loss = losses.mse(y, image);
+        return outputs;
       },
       { seed },
     );

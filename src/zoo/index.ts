@@ -54,3 +54,5 @@ export { ram, glimpse } from "./ram";
 export type { RamOptions } from "./ram";
 export { twoMoons, spiral, brightSquares, accuracy, argmaxRows, withWeights, trainDann, dniGradients, trainDni, ramWithWeights, trainRam } from "./tricks-train";
 export type { Points } from "./tricks-train";
+export { copyBits } from "./copy-bits";
+export type { CopyBitsOptions } from "./copy-bits";

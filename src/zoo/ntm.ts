@@ -13,7 +13,8 @@
  * controller is one tanh layer over [x_t, r_{t−1}] (the paper's feed-forward controller), and the
  * output is y = σ([h, r] W_y + b_y).
  */
-import { add, block, concat, cosine, div, exp, input, log, matmul, model, mul, named, outer, param, reshape, roll, scan, sigmoid, slice, softmax, softplus, sub, sum, tanh, fill, type Model, type Tensor } from "../lang";
+import { add, block, losses, concat, cosine, div, exp, input, log, matmul, model, mul, named, outer, param, reshape, roll, scan, sigmoid, slice, softmax, softplus, sub, sum, tanh, fill, type Model, type Tensor } from "../lang";
+import { errors } from "../errors";
 import { entry, sizeOptions } from "./entry";
 import { controller, linear } from "./memory-parts";
 
@@ -28,6 +29,12 @@ export interface NtmOptions {
   /** Controller units (default 32). */
   NController?: number;
   seed?: number;
+  /**
+   * The training form (default false): adds the input `target` [B, SeqLen, NOutput] (bits in
+   * [0, 1]) and the output `loss`, the binary cross-entropy of the output's logits against it
+   * (`losses.binaryCrossEntropy`, averaged over every step and bit). `y` and the trace are as without it.
+   */
+  training?: boolean;
 }
 
 /** A head's addressing (§3.3) from the controller's h: returns the weighting [B, N] and records every step's intermediates. */
@@ -61,8 +68,9 @@ function address(name: string, h: Tensor, M: Tensor, wPrev: Tensor): Tensor {
 export const ntm = entry<NtmOptions>(
   "ntm",
   { title: "Neural Turing Machine", citation: "Graves, Wayne & Danihelka, Neural Turing Machines, arXiv:1410.5401, 2014", year: 2014, family: "memory", parents: [] },
-  { NInput: 8, NOutput: 8, N: 16, W: 8, NController: 32, seed: 0 },
+  { NInput: 8, NOutput: 8, N: 16, W: 8, NController: 32, seed: 0, training: false },
   (o): Model => {
+    if (typeof o.training !== "boolean") throw errors.badOption("training of zoo.ntm", o.training, "true or false");
     const sizes = sizeOptions("ntm", o, ["NInput", "NOutput", "N", "W", "NController"], { N: 2 });
     return model(
       "NTM",
@@ -89,14 +97,17 @@ export const ntm = entry<NtmOptions>(
             // Read from the memory just written.
             const wRead = address("read", h, Mn, wr);
             const rn = named("r", reshape(matmul(reshape(wRead, ["B", 1, "N"]), Mn), ["B", "W"]));
-            const y = block("output", "Readout", () =>
-              named("y", sigmoid(add(matmul(concat([h, rn], -1), param("W", ["NController+W", "NOutput"])), param("b", ["NOutput"])))),
-            );
-            return { state: { M: Mn, r: rn, wr: wRead, ww: w }, out: { y } };
+            const { y, logit } = block("output", "Readout", () => {
+              const logit = named("logit", add(matmul(concat([h, rn], -1), param("W", ["NController+W", "NOutput"])), param("b", ["NOutput"])));
+              return { y: named("y", sigmoid(logit)), logit };
+            });
+            return { state: { M: Mn, r: rn, wr: wRead, ww: w }, out: (o.training ? { y, logit } : { y }) as Record<string, Tensor> };
           },
           { kind: "NTM" },
         );
-        return { y: out.y };
+        const outputs: Record<string, Tensor> = { y: out.y };
+        if (o.training) outputs.loss = losses.binaryCrossEntropy(out.logit, input("target", ["B", "SeqLen", "NOutput"]));
+        return outputs;
       },
       { seed: o.seed },
     );
