@@ -36,7 +36,7 @@ export interface ConvAutoEncoderOptions {
    * The training form (default false): adds the output `loss`, the mean squared error of the
    * reconstruction `y` against the input `x` (`losses.mse`) — an autoencoder's target is its input.
    */
-  training?: boolean;
+  loss?: boolean;
 }
 
 /**
@@ -61,10 +61,10 @@ export const convAutoEncoder = entry<ConvAutoEncoderOptions>(
     family: "cnn",
     parents: [],
   },
-  { height: 256, width: 256, channels: 3, seed: 0, training: false },
-  ({ height, width, channels, seed, training }) => {
+  { height: 256, width: 256, channels: 3, seed: 0, loss: false },
+  ({ height, width, channels, seed, loss }) => {
     whole("convAutoEncoder", "channels", channels);
-    if (typeof training !== "boolean") throw errors.badOption("training of zoo.convAutoEncoder", training, "true or false");
+    if (typeof loss !== "boolean") throw errors.badOption("loss of zoo.convAutoEncoder", loss, "true or false");
     for (const [k, v] of Object.entries({ height, width }))
       if (whole("convAutoEncoder", k, v, 8) % 8 !== 0) throw errors.badOption(`${k} of zoo.convAutoEncoder`, v, "a multiple of 8 (the encoder halves the image three times)");
     return model(
@@ -80,7 +80,7 @@ export const convAutoEncoder = entry<ConvAutoEncoderOptions>(
         x = upConvBlock("dec3", x, 16, channels);
         const y = named("y", tanh(x));
         const outputs: Record<string, Tensor> = { y };
-        if (training) outputs.loss = losses.mse(y, image);
+        if (loss) outputs.loss = losses.mse(y, image);
         return outputs;
       },
       { seed },

@@ -34,7 +34,7 @@ export interface NtmOptions {
    * [0, 1]) and the output `loss`, the binary cross-entropy of the output's logits against it
    * (`losses.binaryCrossEntropy`, averaged over every step and bit). `y` and the trace are as without it.
    */
-  training?: boolean;
+  loss?: boolean;
 }
 
 /** A head's addressing (§3.3) from the controller's h: returns the weighting [B, N] and records every step's intermediates. */
@@ -68,9 +68,9 @@ function address(name: string, h: Tensor, M: Tensor, wPrev: Tensor): Tensor {
 export const ntm = entry<NtmOptions>(
   "ntm",
   { title: "Neural Turing Machine", citation: "Graves, Wayne & Danihelka, Neural Turing Machines, arXiv:1410.5401, 2014", year: 2014, family: "memory", parents: [] },
-  { NInput: 8, NOutput: 8, N: 16, W: 8, NController: 32, seed: 0, training: false },
+  { NInput: 8, NOutput: 8, N: 16, W: 8, NController: 32, seed: 0, loss: false },
   (o): Model => {
-    if (typeof o.training !== "boolean") throw errors.badOption("training of zoo.ntm", o.training, "true or false");
+    if (typeof o.loss !== "boolean") throw errors.badOption("loss of zoo.ntm", o.loss, "true or false");
     const sizes = sizeOptions("ntm", o, ["NInput", "NOutput", "N", "W", "NController"], { N: 2 });
     return model(
       "NTM",
@@ -101,12 +101,12 @@ export const ntm = entry<NtmOptions>(
               const logit = named("logit", add(matmul(concat([h, rn], -1), param("W", ["NController+W", "NOutput"])), param("b", ["NOutput"])));
               return { y: named("y", sigmoid(logit)), logit };
             });
-            return { state: { M: Mn, r: rn, wr: wRead, ww: w }, out: (o.training ? { y, logit } : { y }) as Record<string, Tensor> };
+            return { state: { M: Mn, r: rn, wr: wRead, ww: w }, out: (o.loss ? { y, logit } : { y }) as Record<string, Tensor> };
           },
           { kind: "NTM" },
         );
         const outputs: Record<string, Tensor> = { y: out.y };
-        if (o.training) outputs.loss = losses.binaryCrossEntropy(out.logit, input("target", ["B", "SeqLen", "NOutput"]));
+        if (o.loss) outputs.loss = losses.binaryCrossEntropy(out.logit, input("target", ["B", "SeqLen", "NOutput"]));
         return outputs;
       },
       { seed: o.seed },

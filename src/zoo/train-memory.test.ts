@@ -16,7 +16,7 @@ import { ntm } from "./ntm";
 const nd = (v: number[][][]) => ({ shape: [v.length, v[0].length, v[0][0].length], data: Float64Array.from(v.flat(2)) });
 
 test("NTM training form: ∂loss/∂(every parameter) equals central finite differences of the whole NTM", async () => {
-  const net = ntm({ NInput: 3, NOutput: 2, N: 4, W: 3, NController: 4, training: true, seed: 3 });
+  const net = ntm({ NInput: 3, NOutput: 2, N: 4, W: 3, NController: 4, loss: true, seed: 3 });
   const { x, target } = copyBits({ count: 2, bits: 2, length: 2, seed: 5 });
   const inputs = { x: nd(x), target: nd(target) };
   const g = net.backward(await net.run(inputs, { backend: "reference" }), { loss: 1 });
@@ -53,7 +53,7 @@ async function bitErrorRate(net: ReturnType<typeof ntm>, batch: ReturnType<typeo
 }
 
 test("NTM learns to copy: a tiny NTM's bit error rate on held-out sequences falls from about ½ to below 0.2 in 200 steps", async () => {
-  const net = ntm({ NInput: 3, NOutput: 2, N: 8, W: 4, NController: 16, training: true, seed: 1 });
+  const net = ntm({ NInput: 3, NOutput: 2, N: 8, W: 4, NController: 16, loss: true, seed: 1 });
   const heldOut = copyBits({ count: 64, bits: 2, length: 2, seed: 99 });
   const before = await bitErrorRate(net, heldOut);
   assert.ok(before > 0.3, `the untrained NTM guesses: ${before}`);
@@ -81,7 +81,7 @@ test("the small convolutional autoencoder learns to reconstruct digits: test MSE
   };
   const trainSet = shrink(480, 0);
   const testSet = shrink(32, 5000);
-  const net = convAutoEncoder({ height: 16, width: 16, channels: 1, training: true, seed: 1 });
+  const net = convAutoEncoder({ height: 16, width: 16, channels: 1, loss: true, seed: 1 });
   const testMse = async () => (await net.run({ x: testSet }, { training: true })).outputs.loss.data[0];
   const background = testSet.data.reduce((s, v) => s + v * v, 0) / testSet.data.length;
   const before = await testMse();
@@ -95,14 +95,14 @@ test("the small convolutional autoencoder learns to reconstruct digits: test MSE
 });
 
 test("the training forms' options and the copy task's sizes: named errors", () => {
-  assert.throws(() => ntm({ training: "yes" as never }), (e: Error) => e.name === "ArchlabError" && /training of zoo\.ntm/.test(e.message));
+  assert.throws(() => ntm({ loss: "yes" as never }), (e: Error) => e.name === "ArchlabError" && /loss of zoo\.ntm/.test(e.message));
   assert.throws(() => convAutoEncoder({ channels: 0 }), (e: Error) => e.name === "ArchlabError" && /channels of zoo\.convAutoEncoder/.test(e.message));
-  assert.throws(() => convAutoEncoder({ training: 1 as never }), (e: Error) => e.name === "ArchlabError" && /training of zoo\.convAutoEncoder/.test(e.message));
+  assert.throws(() => convAutoEncoder({ loss: 1 as never }), (e: Error) => e.name === "ArchlabError" && /loss of zoo\.convAutoEncoder/.test(e.message));
   assert.throws(() => copyBits({ length: 0 }), (e: Error) => e.name === "ArchlabError" && /length of zoo\.copyBits/.test(e.message));
   assert.throws(() => copyBits({ bit: 4 } as never), (e: Error) => e.name === "ArchlabError" && /bit/.test(e.message));
   // The training form adds the target input and the loss output, and leaves y as it was.
   const plain = ntm({ NInput: 3, NOutput: 2, N: 4, W: 3, NController: 4, seed: 3 });
-  const trained = ntm({ NInput: 3, NOutput: 2, N: 4, W: 3, NController: 4, seed: 3, training: true });
+  const trained = ntm({ NInput: 3, NOutput: 2, N: 4, W: 3, NController: 4, seed: 3, loss: true });
   assert.deepEqual(Object.keys(plain.graph.outputs), ["y"]);
   assert.deepEqual(Object.keys(trained.graph.outputs).sort(), ["loss", "y"]);
   assert.deepEqual(trained.graph.inputs.map((i) => i.name).sort(), ["target", "x"]);
