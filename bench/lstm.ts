@@ -42,13 +42,16 @@ function oursLstm(T: number, B: number, In: number, H: number, dtype: DType, rep
   return median(() => lstm.run(xs), { warmup: 2, repeats });
 }
 
+/** An LSTM benchmark's sizes. */
+type LstmSize = { T: number; B: number; In: number; H: number };
+
 /**
  * The PyTorch user's path (issue 12, "Compute"): `fromTorch(…).forward(x)` with nested arrays in
  * and out, trace included, against PyTorch's fused nn.LSTM forward. The machine may be shared: the
  * two are measured in alternating rounds (a median each), each keeping its best round, so a burst
  * of someone else's load does not land on one side only.
  */
-export async function torchForwardRow({ T, B, In, H }: { T: number; B: number; In: number; H: number }, log: (line: string) => void): Promise<BenchRow> {
+export async function torchForwardRow({ T, B, In, H }: LstmSize, log: (line: string) => void): Promise<BenchRow> {
   const rounds = 5;
   const repeats = 21;
   const xs = sequence(T, B, In);
@@ -63,6 +66,26 @@ export async function torchForwardRow({ T, B, In, H }: { T: number; B: number; I
   }
   const name = `fromTorch(LSTM).forward(x) T=${T} B=${B} In=${In} H=${H}, nested arrays in and out, trace included, vs PyTorch nn.LSTM (float32, fused, no trace); best of ${rounds} alternating rounds`;
   return compare(name, ours, reference, 0.5, "ratio ≤ 0.5 (2× faster)");
+}
+
+/**
+ * Ours (float64 and float32) and PyTorch's nn.LSTM at one size in alternating rounds, each side
+ * keeping its best median: the machine may be shared, and a burst of load then hits both sides.
+ * `torch` is PyTorch's last report (its thread count), or why it could not run.
+ */
+async function alternatingLstm({ T, B, In, H }: LstmSize, rounds: number, repeats: number, torchRepeats: number, log?: (line: string) => void) {
+  let f64 = Infinity;
+  let f32 = Infinity;
+  let torch: ReturnType<typeof torchLstm> = "not measured";
+  let torchMs: number | string = Infinity;
+  for (let round = 0; round < rounds; round++) {
+    f32 = Math.min(f32, await oursLstm(T, B, In, H, "float32", repeats));
+    f64 = Math.min(f64, await oursLstm(T, B, In, H, "float64", repeats));
+    torch = torchLstm(T, B, In, H, torchRepeats);
+    torchMs = typeof torch === "string" ? torch : typeof torchMs === "number" ? Math.min(torchMs, torch.ms) : torchMs;
+    log?.(`  round ${round + 1}: float32 ${f32.toFixed(0)} ms, float64 ${f64.toFixed(0)} ms, PyTorch ${typeof torchMs === "number" ? torchMs.toFixed(0) + " ms" : torchMs} (best so far)`);
+  }
+  return { f64, f32, torchMs, torch };
 }
 
 /** A long trace: its memory and the live tensor count before and after. */
@@ -96,17 +119,7 @@ export async function benchLstm(log: (line: string) => void = () => {}): Promise
   const size = ({ T, B, In, H }: typeof small) => `T=${T} B=${B} In=${In} H=${H}`;
 
   log(`small LSTM (${size(small)}): ours, PyTorch, tf.layers.lstm on ${backend}`);
-  // Alternating rounds, each side keeping its best median, as torchForwardRow does: the machine may be shared.
-  let oursSmall = Infinity;
-  let oursSmall32 = Infinity;
-  let torchSmall: ReturnType<typeof torchLstm> = "not measured";
-  let torchSmallMs: number | string = Infinity;
-  for (let round = 0; round < 5; round++) {
-    oursSmall = Math.min(oursSmall, await oursLstm(small.T, small.B, small.In, small.H, "float64", 21));
-    oursSmall32 = Math.min(oursSmall32, await oursLstm(small.T, small.B, small.In, small.H, "float32", 21));
-    torchSmall = torchLstm(small.T, small.B, small.In, small.H, 21);
-    torchSmallMs = typeof torchSmall === "string" ? torchSmall : typeof torchSmallMs === "number" ? Math.min(torchSmallMs, torchSmall.ms) : torchSmallMs;
-  }
+  const { f64: oursSmall, f32: oursSmall32, torchMs: torchSmallMs, torch: torchSmall } = await alternatingLstm(small, 5, 21, 21);
   const layersSmall = await layersLstm(small.T, small.B, small.In, small.H, 5);
   rows.push(compare(`LSTM trace ${size(small)} float64 vs PyTorch nn.LSTM (float32, fused, no trace); best of 5 alternating rounds`, oursSmall, torchSmallMs, 0.5, "ratio ≤ 0.5 (2× faster)"));
   rows.push(compare(`LSTM trace ${size(small)} float32 vs PyTorch nn.LSTM; best of 5 alternating rounds`, oursSmall32, torchSmallMs, 0.5, "ratio ≤ 0.5 (2× faster)"));
@@ -117,19 +130,8 @@ export async function benchLstm(log: (line: string) => void = () => {}): Promise
 
   log(`large LSTM (${size(large)}): ours float32 and float64, PyTorch, tf.layers.lstm on ${backend}`);
   const threads = partsFor(LSTM, { In: large.In, H: large.H }, large.T, large.B);
-  // Alternating rounds, each side keeping its best median, as for the small LSTM: with PyTorch
-  // measured once, a burst of someone else's load on one side could decide the float64 row (over 3× in 2 of 3 runs).
-  let oursLarge32 = Infinity;
-  let oursLarge64 = Infinity;
-  let torchLarge: ReturnType<typeof torchLstm> = "not measured";
-  let torchLargeMs: number | string = Infinity;
-  for (let round = 0; round < 3; round++) {
-    oursLarge32 = Math.min(oursLarge32, await oursLstm(large.T, large.B, large.In, large.H, "float32", 3));
-    oursLarge64 = Math.min(oursLarge64, await oursLstm(large.T, large.B, large.In, large.H, "float64", 3));
-    torchLarge = torchLstm(large.T, large.B, large.In, large.H, 5);
-    torchLargeMs = typeof torchLarge === "string" ? torchLarge : typeof torchLargeMs === "number" ? Math.min(torchLargeMs, torchLarge.ms) : torchLargeMs;
-    log(`  round ${round + 1}: float32 ${oursLarge32.toFixed(0)} ms, float64 ${oursLarge64.toFixed(0)} ms, PyTorch ${typeof torchLargeMs === "number" ? torchLargeMs.toFixed(0) + " ms" : torchLargeMs} (best so far)`);
-  }
+  // With PyTorch measured once, a burst of someone else's load on one side could decide the float64 row (over 3× in 2 of 3 runs).
+  const { f64: oursLarge64, f32: oursLarge32, torchMs: torchLargeMs, torch: torchLarge } = await alternatingLstm(large, 3, 3, 5, log);
   const oneThread = process.env.ARCHLAB_THREADS;
   process.env.ARCHLAB_THREADS = "1";
   const oursLarge32One = await oursLstm(large.T, large.B, large.In, large.H, "float32", 3);
