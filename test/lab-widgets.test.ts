@@ -63,7 +63,14 @@ describe('live widgets in JupyterLab 4.6.3', { skip, timeout: 8 * stepTimeout },
   async function runCell(n: number, text: string | RegExp): Promise<string> {
     const prompt = codeCell(n).locator('.jp-InputPrompt');
     const before = (await prompt.innerText()).trim();
-    await prompt.click();
+    // While the player plays, cell 1's output re-renders and can move cell n under the pointer
+    // between Playwright's stability check and its click: click until cell n is the active cell,
+    // so that "Run Selected Cell" runs cell n and not its neighbour.
+    for (let attempt = 0; ; attempt++) {
+      await prompt.click();
+      if (await codeCell(n).evaluate((el) => el.classList.contains('jp-mod-active'))) break;
+      if (attempt === 10) throw new Error(`cell ${n} did not become the active cell after 10 clicks on its prompt`);
+    }
     await menu('Run', /^Run Selected Cell/);
     await codeCell(n).locator('.jp-InputPrompt', { hasText: /\[\d+\]/, hasNotText: before }).waitFor();
     const output = codeCell(n).locator('.jp-OutputArea-output', { hasText: text }).first();
