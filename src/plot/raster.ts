@@ -32,33 +32,40 @@ export interface Raster {
 }
 
 /**
+ * A PNG of `rows` × `cols` cells coloured in the scale (cells whose value is not finite stay
+ * transparent), each cell `scaleY` × `scaleX` pixels so that viewers stretching the image keep cells
+ * sharp. `value(r, c)` reads the cell at row r, column c, whatever the caller's layout.
+ */
+export async function cellsPng(value: (r: number, c: number) => number, rows: number, cols: number, color: { scheme: string; domain: readonly [number, number] }, { scaleX = 1, scaleY = 1 } = {}): Promise<Buffer> {
+  const colours = await lut(color.scheme);
+  const [lo, hi] = color.domain;
+  const span = hi - lo || 1;
+  const width = cols * scaleX;
+  const png = new PNG({ width, height: rows * scaleY, colorType: 6 });
+  for (let r = 0; r < rows; r++)
+    for (let c = 0; c < cols; c++) {
+      const v = value(r, c);
+      if (!Number.isFinite(v)) continue; // pngjs starts with every pixel transparent
+      const k = Math.round(Math.min(1, Math.max(0, (v - lo) / span)) * 255) * 3;
+      for (let y = r * scaleY; y < (r + 1) * scaleY; y++)
+        for (let x = c * scaleX; x < (c + 1) * scaleX; x++) {
+          const o = (y * width + x) * 4;
+          png.data[o] = colours[k];
+          png.data[o + 1] = colours[k + 1];
+          png.data[o + 2] = colours[k + 2];
+          png.data[o + 3] = 255;
+        }
+    }
+  return PNG.sync.write(png);
+}
+
+/**
  * Rasterises a panel: at most `maxColumns` columns (each the mean of `window` steps), one row per
  * unit, each row repeated `rowHeight` times so browsers do not blur units into each other.
  */
 export async function rasterise(p: Panel, color: { scheme: string; domain: readonly [number, number] }, { maxColumns, rowHeight }: { maxColumns: number; rowHeight: number }): Promise<Raster> {
   const window = Math.ceil(p.T / Math.max(1, maxColumns));
   const { columns, means } = windowMeans(p, window);
-  const colours = await lut(color.scheme);
-  const [lo, hi] = color.domain;
-  const span = hi - lo || 1;
-  const k = Math.max(1, Math.floor(rowHeight));
-  const png = new PNG({ width: columns, height: p.n * k, colorType: 6 });
-  for (let u = 0; u < p.n; u++) {
-    for (let c = 0; c < columns; c++) {
-      const v = means[c * p.n + u];
-      const idx = Number.isNaN(v) ? -1 : Math.round(Math.min(1, Math.max(0, (v - lo) / span)) * 255) * 3;
-      for (let r = 0; r < k; r++) {
-        const o = ((u * k + r) * columns + c) * 4;
-        if (idx < 0) png.data[o + 3] = 0;
-        else {
-          png.data[o] = colours[idx];
-          png.data[o + 1] = colours[idx + 1];
-          png.data[o + 2] = colours[idx + 2];
-          png.data[o + 3] = 255;
-        }
-      }
-    }
-  }
-  const bytes = PNG.sync.write(png);
+  const bytes = await cellsPng((u, c) => means[c * p.n + u], p.n, columns, color, { scaleY: Math.max(1, Math.floor(rowHeight)) });
   return { url: dataUri("image/png", bytes), columns, window, bytes: bytes.length };
 }

@@ -8,13 +8,12 @@
  *
  * Colours follow the op's value range from the op table (σ in [0, 1], tanh in [−1, 1]).
  */
-import { PNG } from "pngjs";
 import { dataUri } from "../display/html";
 import { ArchlabError, errors } from "../errors";
 import type { ModelTrace } from "../lang/run";
 import { OPS, type OpSpec } from "../lang/ops";
 import { Chart } from "./chart";
-import { lut } from "./raster";
+import { cellsPng } from "./raster";
 import { CONFIG, SCHEMA, colorScale, type ValueRange } from "./spec";
 
 /** Options of {@link tensor}. */
@@ -47,22 +46,9 @@ function extentOf(values: ArrayLike<number>): [number, number] {
   return lo <= hi ? [lo, hi] : [0, 1];
 }
 
-/**
- * A rows × columns grid as a PNG data URI in the colour scale (non-finite cells transparent), each
- * cell `scale` × `scale` pixels so that viewers stretching the image keep the cells sharp.
- */
+/** A rows × columns grid (row-major values) as a PNG data URI, each cell `scale` × `scale` pixels. */
 async function image(values: ArrayLike<number>, rows: number, cols: number, color: { scheme: string; domain: readonly [number, number] }, scale = 1): Promise<string> {
-  const colours = await lut(color.scheme);
-  const [lo, hi] = color.domain;
-  const png = new PNG({ width: cols * scale, height: rows * scale, colorType: 6 });
-  for (let r = 0; r < rows * scale; r++)
-    for (let c = 0; c < cols * scale; c++) {
-      const v = values[Math.floor(r / scale) * cols + Math.floor(c / scale)];
-      if (!Number.isFinite(v)) continue;
-      const k = Math.round(Math.min(1, Math.max(0, (v - lo) / (hi - lo || 1))) * 255) * 3;
-      png.data.set([colours[k], colours[k + 1], colours[k + 2], 255], (r * cols * scale + c) * 4);
-    }
-  return dataUri("image/png", PNG.sync.write(png));
+  return dataUri("image/png", await cellsPng((r, c) => values[r * cols + c], rows, cols, color, { scaleX: scale, scaleY: scale }));
 }
 
 /** The whole-number magnification that makes an image of `n` cells at least `pixels` wide (at most 8). */
