@@ -121,7 +121,9 @@ export const errors = {
   notATrace: (where: string, value: unknown) =>
     new ArchlabError(
       "not-a-trace",
-      `${where} expects a Trace (what cell.run(xs) returns, or a stepper's .trace), got ${describeValue(value)}.`,
+      `${where} expects a Trace (what cell.run(xs) returns, or a stepper's .trace), got ${describeValue(value)}.` +
+        // A model's trace (of values or of gradients) has its own plot, which picks units × time, matrices or feature maps by the node's axes.
+        ((value as object | null)?.constructor?.name === "ModelTrace" ? " A model's trace (model.run(…).trace, or model.backward(…).trace for gradients) is drawn by plot.tensor(trace, path)." : ""),
     ),
   overBudget: (what: string, marks: number, budget: number, hint: string) =>
     new ArchlabError(

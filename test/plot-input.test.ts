@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { ArchlabError, cell, LSTM, plot } from "../src";
+import { ArchlabError, cell, LSTM, plot, zoo } from "../src";
 import { traces, wave } from "./support/plot";
 
 const code = (c: string) => (e: unknown) => e instanceof ArchlabError && e.code === c;
@@ -110,6 +110,9 @@ describe("plots of something that is not a trace", () => {
       await assert.rejects(make(), (e: unknown) => e instanceof ArchlabError && e.code === "not-a-trace" && e.message.startsWith(`${where} expects a Trace`), where);
     await assert.rejects(plot.heatmap({} as never), /got an object \(Object\) with keys \[\]/);
     await assert.rejects(plot.states(s as never), /got an object \(Stepper\)/);
+    // A model's trace is not a cell trace: the error names the plot that draws it.
+    const modelRun = await zoo.elm({ NInput: 2, NHidden: 3, NOutput: 1 }).run({ x: [[0.5, -1]] }, { backend: "reference" });
+    await assert.rejects(plot.heatmap(modelRun.trace as never), /got an object \(ModelTrace\).*is drawn by plot\.tensor\(trace, path\)\./);
     await assert.rejects(plot.compare(undefined as never), code("bad-option"));
   });
 });
