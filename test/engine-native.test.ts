@@ -7,6 +7,7 @@ import { gemmJS, NATIVE_MIN_MACS, productKind } from "../src/engine/gemm";
 import { nativeBlas, nativeInfo, useNative, type NativeBlas } from "../src/engine/native";
 import { generate, NATIVE_MIN_VALUES, plan } from "../src/engine/program";
 import { currentBackend } from "../src/engine/backend";
+import { tensorflow } from "../src/engine/tensorflow";
 import * as nd from "../src/lang/nd";
 import { zoo } from "../src";
 import type { Model } from "../src/lang";
@@ -202,6 +203,24 @@ describe("native conv2d (im2col + OpenBLAS sgemm) against the float64 reference 
   });
 });
 
+describe("native narrow (float64 → float32, the fast path's parameters)", () => {
+  it("rounds exactly as Math.fround: ties to even, subnormals, overflow to ±Infinity, NaN, −0", () => {
+    const specials = [0, -0, 1, -1, 1 + 2 ** -24, 1 + 3 * 2 ** -24, 1e-40, -1e-45, 1e-46, 3.4028235677973366e38, 3.5e38, -1e300, Infinity, -Infinity, NaN, Math.PI];
+    const a = Float64Array.from([...specials, ...random(Float64Array, 5000, 31, 1e3)]);
+    const out = new Float32Array(a.length + 1).fill(7);
+    nativeBlas()!.narrow(a, out);
+    for (let k = 0; k < a.length; k++) assert.ok(Object.is(out[k], Math.fround(a[k])), `${a[k]}: ${out[k]} vs Math.fround's ${Math.fround(a[k])}`);
+    assert.equal(out[a.length], 7, "nothing written past A's length");
+  });
+
+  it("refuses other array types and a short output", () => {
+    const blas = nativeBlas()!;
+    assert.throws(() => blas.narrow(new Float32Array(2) as unknown as Float64Array, new Float32Array(2)), (e: Error) => e instanceof TypeError && /narrow: A must be a Float64Array and O a Float32Array/.test(e.message));
+    assert.throws(() => blas.narrow(new Float64Array(3), new Float32Array(2)), (e: Error) => e instanceof RangeError && /narrow: out of bounds \(O: 2 values, needs 3\)/.test(e.message));
+    assert.throws(() => (blas.narrow as (...a: unknown[]) => void)(new Float64Array(3)), /narrow\(A, O\) takes 2 arguments/);
+  });
+});
+
 describe("the fast path's convolutions compute the same with and without the native conv2d", () => {
   before(() => selectBackend());
   after(() => useNative(true));
@@ -215,6 +234,12 @@ describe("the fast path's convolutions compute the same with and without the nat
       runs.push(await m.run({ x }));
     }
     useNative(true);
+    // The native results live as tfjs tensors like tfjs's own: a run's trace disposed frees them all.
+    const tf = await tensorflow();
+    const held = () => [tf.memory().numTensors, tf.engine().backend.numDataIds()];
+    const before = held();
+    for (let i = 0; i < 2; i++) (await m.run({ x })).trace.dispose();
+    assert.deepEqual(held(), before, "no tensor nor backend buffer left behind");
     const [a, b] = runs.map((r) => r.trace);
     const paths = a.paths.filter((p) => a.node(p).op === "conv2d" || Object.values(m.graph.outputs).includes(a.node(p)));
     assert.ok(paths.length > 3);
@@ -227,6 +252,7 @@ describe("the fast path's convolutions compute the same with and without the nat
         bitsDiffer ||= u[k] !== v[k];
       }
     }
+    runs.forEach((r) => r.trace.dispose());
     // The two are different computations (another order of the sums): on the WebAssembly or CPU
     // backend some value differs in its last bits, which shows the native path ran. On tfjs-node
     // (which keeps its own kernels) both runs are tfjs's and equal.

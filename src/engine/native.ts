@@ -29,6 +29,8 @@ export interface NativeBlas {
    * X [B, H, W, C], Wt [KH, KW, C, CO], Out [B, OH, OW, CO] (im2col + sgemm).
    */
   conv2d(X: Float32Array, Wt: Float32Array, Out: Float32Array, geometry: readonly [B: number, H: number, W: number, C: number, KH: number, KW: number, CO: number, stride: number, padTop: number, padLeft: number, dilation: number, OH: number, OW: number]): void;
+  /** `O[k] = A[k]` rounded to float32 (to nearest, as `Math.fround`) for k < A.length. */
+  narrow(A: Float64Array, O: Float32Array): void;
 }
 
 /** Whether the native products are in use, and why (or why not). */

@@ -8,12 +8,10 @@
  * are at the end: each checks its operands through the table's shape rule and adds one node.
  */
 import type * as tfc from "@tensorflow/tfjs-core";
-import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
 import seedrandom from "seedrandom";
 import { ArchlabError, show } from "../errors";
-import { currentBackend } from "../engine/backend";
-import { nativeBlas, type NativeBlas } from "../engine/native";
 import { addNode } from "./build";
+import { nativeConv2d, nativeConvolution } from "./fast-native";
 import { Tensor, shapeError, type DType } from "./graph";
 import * as nd from "./nd";
 import { type ND } from "./nd";
@@ -191,40 +189,6 @@ function padOf(op: string, p: unknown): number | "same" | "valid" {
 function whole(op: string, option: string, v: unknown, min: number): number {
   if (typeof v !== "number" || !Number.isInteger(v) || v < min) throw new ArchlabError("bad-option", `${op}: ${option} must be a whole number ≥ ${min}, not ${show(v)}.`);
   return v;
-}
-
-/**
- * The native binding for a float32 convolution on the WebAssembly or CPU backend, when it is
- * loaded: tfjs-backend-wasm's convolution (XNNPACK) runs on one thread, OpenBLAS's on every core
- * (ResNet-18's forward: ~5× faster on two cores). tfjs-node's own kernels are as fast; they stay.
- */
-function nativeConvolution(x: tfc.Tensor, w: tfc.Tensor): NativeBlas | undefined {
-  if (x.dtype !== "float32" || w.dtype !== "float32" || currentBackend() === "tensorflow") return undefined;
-  return nativeBlas();
-}
-
-/**
- * {@link nd.conv2d} in float32 by the native binding. On the WebAssembly backend the binding reads
- * the operands and writes the result in the backend's own memory: its `dataSync` copies (~40 ms for
- * ResNet-18's 11 M filter values, as long as the convolutions themselves) are skipped. The result
- * is allocated first: an allocation may grow that memory, which detaches earlier views of it.
- */
-function nativeConv2d(tf: typeof tfc, blas: NativeBlas, x: tfc.Tensor, w: tfc.Tensor, stride: number, pad: number | "same" | "valid", dilation: number): tfc.Tensor {
-  const [B, H, W, C] = x.shape;
-  const [KH, KW, , CO] = w.shape;
-  const [top, , OH] = nd.padding(pad, H, (KH - 1) * dilation + 1, stride);
-  const [left, , OW] = nd.padding(pad, W, (KW - 1) * dilation + 1, stride);
-  const geometry = [B, H, W, C, KH, KW, CO, stride, top, left, dilation, OH, OW] as const;
-  if (currentBackend() === "wasm") {
-    const wasm = tf.backend() as BackendWasm;
-    const out = wasm.makeOutput([B, OH, OW, CO], "float32");
-    const view = (t: tfc.TensorInfo) => wasm.typedArrayFromHeap(t) as Float32Array;
-    blas.conv2d(view(x), view(w), view(out), geometry);
-    return tf.engine().makeTensorFromTensorInfo(out);
-  }
-  const out = new Float32Array(B * OH * OW * CO);
-  blas.conv2d(x.dataSync() as Float32Array, w.dataSync() as Float32Array, out, geometry);
-  return tf.tensor(out, [B, OH, OW, CO], "float32");
 }
 
 /** The op table. */

@@ -8,7 +8,8 @@
  *   precision (as archlab's JavaScript computes them), with glibc's vector math library (libmvec,
  *   4 doubles per call, within 4 ulp) on x86-64 CPUs with AVX2, else glibc's scalar exp and tanh;
  * - conv2d: an NHWC float32 convolution as one sgemm per block of output rows, after copying each
- *   output pixel's input taps side by side (im2col: copies and zeros only, no arithmetic).
+ *   output pixel's input taps side by side (im2col: copies and zeros only, no arithmetic);
+ * - narrow: float64 values rounded to float32 (a C cast, to nearest as Math.fround).
  *
  * Every offset and length is checked against the arrays before BLAS touches them, so a wrong call
  * is a RangeError or TypeError in JavaScript, never a write outside an array.
@@ -232,7 +233,7 @@ static napi_value info(napi_env env, napi_callback_info cb) {
   return out;
 }
 
-/* ───────────────── conv2d: NHWC convolution as im2col + sgemm (the zoo's fast path) ───────────────── */
+/* ───────────────── conv2d and narrow: the language's fast path (the zoo's convolutions) ───────────────── */
 
 /*
  * conv2d(X, Wt, Out, geometry), geometry = [B, H, W, C, KH, KW, CO, stride, padTop, padLeft, dilation, OH, OW]:
@@ -347,7 +348,38 @@ static napi_value conv2d(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
-/* ───────────────── end of conv2d ───────────────── */
+/*
+ * narrow(A, O): O[k] = A[k] rounded to float32 (to nearest, as Math.fround) for k < A.length, A a
+ * Float64Array, O a Float32Array at least as long: a model's parameters on their way to the fast
+ * path (~6× faster than `new Float32Array(A)` in V8, and it can write into tfjs-wasm's heap).
+ */
+static napi_value narrow(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc != 2) {
+    napi_throw_type_error(env, "ARCHLAB_NATIVE", "narrow(A, O) takes 2 arguments");
+    return NULL;
+  }
+  Array A, O;
+  if (!array_arg(env, argv[0], "narrow", "A", &A) || !array_arg(env, argv[1], "narrow", "O", &O)) return NULL;
+  if (A.type != napi_float64_array || O.type != napi_float32_array) {
+    napi_throw_type_error(env, "ARCHLAB_NATIVE", "narrow: A must be a Float64Array and O a Float32Array");
+    return NULL;
+  }
+  if (O.length < A.length) {
+    char msg[128];
+    snprintf(msg, sizeof msg, "narrow: out of bounds (O: %zu values, needs %zu)", O.length, A.length);
+    napi_throw_range_error(env, "ARCHLAB_NATIVE", msg);
+    return NULL;
+  }
+  const double *a = A.data;
+  float *o = O.data;
+  for (size_t k = 0; k < A.length; k++) o[k] = (float)a[k];
+  return NULL;
+}
+
+/* ───────────────── end of conv2d and narrow ───────────────── */
 
 NAPI_MODULE_INIT() {
   napi_property_descriptor props[] = {
@@ -356,6 +388,7 @@ NAPI_MODULE_INIT() {
       {"setThreads", NULL, set_threads, NULL, NULL, NULL, napi_enumerable, NULL},
       {"info", NULL, info, NULL, NULL, NULL, napi_enumerable, NULL},
       {"conv2d", NULL, conv2d, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"narrow", NULL, narrow, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   if (napi_define_properties(env, exports, sizeof props / sizeof props[0], props) != napi_ok) return NULL;
   return exports;
