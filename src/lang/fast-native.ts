@@ -14,12 +14,19 @@ import { type ND } from "./nd";
 const heapView = (wasm: BackendWasm, t: tfc.TensorInfo) => wasm.typedArrayFromHeap(t) as Float32Array;
 
 /**
- * The native binding for a float32 convolution on the WebAssembly or CPU backend, when it is
- * loaded: tfjs-backend-wasm's convolution (XNNPACK) runs on one thread, OpenBLAS's on every core
- * (ResNet-18's forward: ~5× faster on two cores). tfjs-node's own kernels are as fast; they stay.
+ * Output channels from which a convolution goes native. OpenBLAS's product is slow for a narrow
+ * result (measured on two cores: 256×256 3→16 and 16→3 and 128×128 32→16 took 1.2–2.1× XNNPACK's
+ * time), fast from 32 (128×128 16→32: 0.45×; ResNet-18's 64–512: 0.2–0.6×).
+ */
+export const NATIVE_MIN_COUT = 32;
+
+/**
+ * The native binding for a float32 convolution with at least {@link NATIVE_MIN_COUT} output
+ * channels on the WebAssembly or CPU backend, when it is loaded: tfjs-backend-wasm's convolution
+ * (XNNPACK) runs on one thread, OpenBLAS's on every core. tfjs-node's own kernels are as fast; they stay.
  */
 export function nativeConvolution(x: tfc.Tensor, w: tfc.Tensor): NativeBlas | undefined {
-  if (x.dtype !== "float32" || w.dtype !== "float32" || currentBackend() === "tensorflow") return undefined;
+  if (x.dtype !== "float32" || w.dtype !== "float32" || (w.shape[3] ?? 0) < NATIVE_MIN_COUT || currentBackend() === "tensorflow") return undefined;
   return nativeBlas();
 }
 
