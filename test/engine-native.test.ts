@@ -10,6 +10,7 @@ import { currentBackend } from "../src/engine/backend";
 import { tensorflow } from "../src/engine/tensorflow";
 import * as nd from "../src/lang/nd";
 import { zoo } from "../src";
+import * as nn from "../src/lang";
 import type { Model } from "../src/lang";
 
 /** A deterministic pseudo-random array (xorshift), values in [−scale, scale). */
@@ -258,6 +259,22 @@ describe("the fast path's convolutions compute the same with and without the nat
     // (which keeps its own kernels) both runs are tfjs's and equal.
     assert.equal(bitsDiffer, currentBackend() !== "tensorflow");
   }
+
+  it("the op's options (stride, number / same / valid padding, dilation, 1×1) as the float64 reference computes them, ≥ 32 output channels", async () => {
+    const cases: [number, number | "same" | "valid", number, number, number][] = [
+      // stride, padding, dilation, kernel, output channels
+      [2, "same", 1, 4, 32], [2, "same", 1, 5, 32], [1, "same", 2, 3, 33], [2, "valid", 1, 3, 40], [3, 2, 2, 3, 32], [1, 0, 1, 1, 64], [2, 0, 1, 1, 35],
+    ];
+    for (const [stride, padding, dilation, k, cout] of cases) {
+      const m = nn.model("conv", {}, () => ({ y: nn.conv2d(nn.input("x", ["B", 11, 10, 5]), nn.param("w", [k, k, 5, cout]), { stride, padding, dilation }) }));
+      const x = { shape: [2, 11, 10, 5], data: Float64Array.from({ length: 2 * 11 * 10 * 5 }, (_, i) => Math.fround(Math.cos(0.3 * i))) };
+      m.graph.values.get(m.graph.params[0])!.data.forEach((v, i, a) => (a[i] = Math.fround(v)));
+      const [fast, ref] = [(await m.run({ x })).outputs.y, (await m.run({ x }, { backend: "reference" })).outputs.y];
+      const what = `stride ${stride}, padding ${padding}, dilation ${dilation}, ${k}×${k} → ${cout}`;
+      assert.deepEqual(fast.shape, ref.shape, what);
+      for (let i = 0; i < ref.data.length; i++) assert.ok(Math.abs(fast.data[i] - ref.data[i]) <= 1e-5 * (1 + Math.abs(ref.data[i])), `${what} [${i}]: ${fast.data[i]} vs ${ref.data[i]}`);
+    }
+  });
 
   it("ResNet-18 at [2, 32, 32, 3]: every convolution (7×7 stride 2, 3×3 strides 1 and 2, 1×1 stride 2) and the logits", async () => {
     await compare(zoo.resnet18({ height: 32, width: 32 }), 32);
