@@ -247,15 +247,24 @@ static napi_value info(napi_env env, napi_callback_info cb) {
 #define CONV_GEOMETRY 13
 #define CONV_BLOCK ((size_t)1 << 23)
 
+/* Reads exactly n arguments into argv; else throws "<usage> takes <n> arguments" and returns 0. */
+static int exact_args(napi_env env, napi_callback_info info, size_t n, napi_value *argv, const char *usage) {
+  size_t argc = n;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok) {
+    napi_throw_error(env, "ARCHLAB_NATIVE", "archlab native BLAS: a Node-API call failed");
+    return 0;
+  }
+  if (argc == n) return 1;
+  char msg[96];
+  snprintf(msg, sizeof msg, "%s takes %zu arguments", usage, n);
+  napi_throw_type_error(env, "ARCHLAB_NATIVE", msg);
+  return 0;
+}
+
 static napi_value conv2d(napi_env env, napi_callback_info info) {
   static const char *names[CONV_GEOMETRY] = {"B", "H", "W", "C", "KH", "KW", "CO", "stride", "padTop", "padLeft", "dilation", "OH", "OW"};
-  size_t argc = 4;
   napi_value argv[4];
-  CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  if (argc != 4) {
-    napi_throw_type_error(env, "ARCHLAB_NATIVE", "conv2d(X, Wt, Out, geometry) takes 4 arguments");
-    return NULL;
-  }
+  if (!exact_args(env, info, 4, argv, "conv2d(X, Wt, Out, geometry)")) return NULL;
   Array X, Wt, Out;
   if (!array_arg(env, argv[0], "conv2d", "X", &X) || !array_arg(env, argv[1], "conv2d", "Wt", &Wt) || !array_arg(env, argv[2], "conv2d", "Out", &Out)) return NULL;
   if (X.type != napi_float32_array || Wt.type != napi_float32_array || Out.type != napi_float32_array) {
@@ -354,13 +363,8 @@ static napi_value conv2d(napi_env env, napi_callback_info info) {
  * path (~6× faster than `new Float32Array(A)` in V8, and it can write into tfjs-wasm's heap).
  */
 static napi_value narrow(napi_env env, napi_callback_info info) {
-  size_t argc = 2;
   napi_value argv[2];
-  CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  if (argc != 2) {
-    napi_throw_type_error(env, "ARCHLAB_NATIVE", "narrow(A, O) takes 2 arguments");
-    return NULL;
-  }
+  if (!exact_args(env, info, 2, argv, "narrow(A, O)")) return NULL;
   Array A, O;
   if (!array_arg(env, argv[0], "narrow", "A", &A) || !array_arg(env, argv[1], "narrow", "O", &O)) return NULL;
   if (A.type != napi_float64_array || O.type != napi_float32_array) {
