@@ -4,7 +4,8 @@
  * recorded (each block's output among them, read back to the host; the other nodes' values stay tfjs
  * tensors until the trace is disposed), against PyTorch's forward of the same model keeping
  * every block's output, measured in this run (bench/torch_cae.py, bench/torch_resnet.py). Aim:
- * ratio ≤ 3.
+ * ratio ≤ 3. Where the native binding is built, convolutions of 32 output channels or more run on
+ * OpenBLAS's threads instead of tfjs-wasm's single one (src/lang/fast-native.ts).
  */
 import { zoo } from "../src";
 import type { Model } from "../src/lang";

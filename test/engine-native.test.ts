@@ -6,6 +6,12 @@ import { EXPRESSION } from "../src/cells/ops";
 import { gemmJS, NATIVE_MIN_MACS, productKind } from "../src/engine/gemm";
 import { nativeBlas, nativeInfo, useNative, type NativeBlas } from "../src/engine/native";
 import { generate, NATIVE_MIN_VALUES, plan } from "../src/engine/program";
+import { currentBackend } from "../src/engine/backend";
+import { tensorflow } from "../src/engine/tensorflow";
+import * as nd from "../src/lang/nd";
+import { zoo } from "../src";
+import * as nn from "../src/lang";
+import type { Model } from "../src/lang";
 
 /** A deterministic pseudo-random array (xorshift), values in [−scale, scale). */
 function random(T: typeof Float32Array | typeof Float64Array, n: number, seed: number, scale = 1) {
@@ -130,4 +136,151 @@ describe("a large run computes the same trace with and without the native kernel
       }
     });
   }
+});
+
+describe("native conv2d (im2col + OpenBLAS sgemm) against the float64 reference kernel", () => {
+  let blas: NativeBlas;
+  before(() => {
+    assert.ok(nativeInfo().loaded, nativeInfo().detail);
+    blas = nativeBlas()!;
+  });
+
+  type Pad = number | "same" | "valid";
+  /** The binding's result and nd.conv2d's (float64, on the same float32 values), and Σ|x·w| per output (the rounding's scale). */
+  function both(B: number, H: number, W: number, C: number, KH: number, KW: number, CO: number, stride: number, pad: Pad, dilation: number, seed: number) {
+    const x = random(Float32Array, B * H * W * C, seed) as Float32Array;
+    const w = random(Float32Array, KH * KW * C * CO, seed + 1) as Float32Array;
+    const [top, , OH] = nd.padding(pad, H, (KH - 1) * dilation + 1, stride);
+    const [left, , OW] = nd.padding(pad, W, (KW - 1) * dilation + 1, stride);
+    const out = new Float32Array(B * OH * OW * CO).fill(NaN); // overwritten, not added to
+    blas.conv2d(x, w, out, [B, H, W, C, KH, KW, CO, stride, top, left, dilation, OH, OW]);
+    const nd64 = (a: Float32Array, shape: number[], f = (v: number) => v) => ({ shape, data: Float64Array.from(a, f) });
+    const ref = nd.conv2d(nd64(x, [B, H, W, C]), nd64(w, [KH, KW, C, CO]), stride, pad, dilation);
+    const scale = nd.conv2d(nd64(x, [B, H, W, C], Math.abs), nd64(w, [KH, KW, C, CO], Math.abs), stride, pad, dilation);
+    return { out, ref, scale };
+  }
+
+  const cases: [string, number, number, number, number, number, number, number, number, Pad, number][] = [
+    // what, B, H, W, C, KH, KW, CO, stride, padding, dilation
+    ["1×1 stride 1 (one gemm on the input itself), batch 2", 2, 5, 6, 5, 1, 1, 7, 1, 0, 1],
+    ["1×1 stride 2 (ResNet's downsampling shortcut)", 1, 7, 7, 3, 1, 1, 4, 2, 0, 1],
+    ["1×1 with padding 2 (a zero border)", 1, 4, 3, 3, 1, 1, 2, 1, 2, 1],
+    ["3×3 padding 1, batch 2, 3 channels", 2, 6, 5, 3, 3, 3, 5, 1, 1, 1],
+    ["3×3 stride 2 padding 1, odd sizes", 1, 9, 8, 6, 3, 3, 4, 2, 1, 1],
+    ["7×7 stride 2 padding 3, 3 channels (ResNet's stem)", 1, 17, 15, 3, 7, 7, 8, 2, 3, 1],
+    ["3×3 dilation 2 padding 2, batch 2", 2, 9, 10, 5, 3, 3, 3, 1, 2, 2],
+    ["3×2 stride 2 padding 1 dilation 3", 1, 13, 11, 5, 3, 2, 6, 2, 1, 3],
+    ['4×4 stride 2 "same" (more padding after than before)', 1, 8, 7, 3, 4, 4, 5, 2, "same", 1],
+    ['2×3 "valid"', 1, 6, 6, 2, 2, 3, 3, 1, "valid", 1],
+    ["kernel wider than the image with padding (taps outside on both sides)", 1, 3, 2, 2, 5, 5, 3, 1, 2, 1],
+    ["3×3 on 256×256, batch 2: several blocks of output rows, the last one partial", 2, 256, 256, 16, 3, 3, 4, 1, 1, 1],
+  ];
+  cases.forEach(([what, ...c], i) =>
+    it(what, () => {
+      const { out, ref, scale } = both(...c, 20 + 2 * i);
+      assert.equal(out.length, ref.data.length);
+      for (let k = 0; k < ref.data.length; k++)
+        assert.ok(Math.abs(out[k] - ref.data[k]) <= 1e-6 * (scale.data[k] + 1e-3), `element ${k}: native ${out[k]}, reference ${ref.data[k]} (Σ|x·w| = ${scale.data[k]})`);
+    }),
+  );
+
+  it("refuses bad arguments with a named error before touching memory", () => {
+    const x = new Float32Array(2 * 4 * 4 * 3), w = new Float32Array(3 * 3 * 3 * 5), out = new Float32Array(2 * 4 * 4 * 5).fill(7);
+    const g = [2, 4, 4, 3, 3, 3, 5, 1, 1, 1, 1, 4, 4];
+    const call = (...args: unknown[]) => () => (blas.conv2d as (...a: unknown[]) => void)(...args);
+    assert.throws(call(x, w, out), (e: Error) => e instanceof TypeError && /conv2d\(X, Wt, Out, geometry\) takes 4 arguments/.test(e.message));
+    assert.throws(call(new Float64Array(x.length), w, out, g), (e: Error) => e instanceof TypeError && /X, Wt and Out must all be Float32Array/.test(e.message));
+    assert.throws(call([1, 2], w, out, g), /conv2d: X must be a Float32Array or Float64Array/);
+    assert.throws(call(x, w, out, g.slice(0, 12)), /geometry must be an array \[B, H, W, C, KH, KW, CO, stride, padTop, padLeft, dilation, OH, OW\]/);
+    assert.throws(call(x, w, out, new Float64Array(g)), /geometry must be an array/);
+    assert.throws(call(x, w, out, g.map((v, i) => (i === 7 ? 0 : v))), (e: Error) => e instanceof RangeError && /stride and dilation must be at least 1/.test(e.message));
+    assert.throws(call(x, w, out, g.map((v, i) => (i === 10 ? 1.5 : v))), /conv2d: dilation must be an integer in \[0, 2\^31\)/);
+    assert.throws(call(x, w, out, g.map((v, i) => (i === 8 ? -1 : v))), /conv2d: padTop must be an integer/);
+    assert.throws(call(x, w, out, g.map((v, i) => (i === 0 ? 3 : v))), (e: Error) => e instanceof RangeError && /out of bounds \(X: 96 values, needs 144/.test(e.message));
+    assert.throws(call(x, w, out, g.map((v, i) => (i === 6 ? 6 : v))), /out of bounds \(X: 96 values, needs 96; Wt: 135, needs 162/);
+    assert.throws(call(x, w, out, g.map((v, i) => (i === 11 ? 5 : v))), /Out: 160, needs 200\)/);
+    assert.throws(call(x, w, out, g.map((v, i) => (i === 1 ? 2 ** 31 : v))), /H must be an integer in \[0, 2\^31\)/);
+    assert.deepEqual(new Set(out), new Set([7]), "nothing was written");
+  });
+});
+
+describe("native narrow (float64 → float32, the fast path's parameters)", () => {
+  it("rounds exactly as Math.fround: ties to even, subnormals, overflow to ±Infinity, NaN, −0", () => {
+    const specials = [0, -0, 1, -1, 1 + 2 ** -24, 1 + 3 * 2 ** -24, 1e-40, -1e-45, 1e-46, 3.4028235677973366e38, 3.5e38, -1e300, Infinity, -Infinity, NaN, Math.PI];
+    const a = Float64Array.from([...specials, ...random(Float64Array, 5000, 31, 1e3)]);
+    const out = new Float32Array(a.length + 1).fill(7);
+    nativeBlas()!.narrow(a, out);
+    for (let k = 0; k < a.length; k++) assert.ok(Object.is(out[k], Math.fround(a[k])), `${a[k]}: ${out[k]} vs Math.fround's ${Math.fround(a[k])}`);
+    assert.equal(out[a.length], 7, "nothing written past A's length");
+  });
+
+  it("refuses other array types and a short output", () => {
+    const blas = nativeBlas()!;
+    assert.throws(() => blas.narrow(new Float32Array(2) as unknown as Float64Array, new Float32Array(2)), (e: Error) => e instanceof TypeError && /narrow: A must be a Float64Array and O a Float32Array/.test(e.message));
+    assert.throws(() => blas.narrow(new Float64Array(3), new Float32Array(2)), (e: Error) => e instanceof RangeError && /narrow: out of bounds \(O: 2 values, needs 3\)/.test(e.message));
+    assert.throws(() => (blas.narrow as (...a: unknown[]) => void)(new Float64Array(3)), /narrow\(A, O\) takes 2 arguments/);
+  });
+});
+
+describe("the fast path's convolutions compute the same with and without the native conv2d", () => {
+  before(() => selectBackend());
+  after(() => useNative(true));
+
+  /** Every conv2d node's value and the outputs, native on and off; how far apart, relative to each value's largest magnitude. */
+  async function compare(m: Model, side: number) {
+    const x = { shape: [2, side, side, 3], data: Float32Array.from({ length: 2 * side * side * 3 }, (_, i) => Math.sin(0.37 * i)) };
+    const runs = [];
+    for (const on of [true, false]) {
+      useNative(on);
+      runs.push(await m.run({ x }));
+    }
+    useNative(true);
+    // The native results live as tfjs tensors like tfjs's own: a run's trace disposed frees them all.
+    const tf = await tensorflow();
+    const held = () => [tf.memory().numTensors, tf.engine().backend.numDataIds()];
+    const before = held();
+    for (let i = 0; i < 2; i++) (await m.run({ x })).trace.dispose();
+    assert.deepEqual(held(), before, "no tensor nor backend buffer left behind");
+    const [a, b] = runs.map((r) => r.trace);
+    const paths = a.paths.filter((p) => a.node(p).op === "conv2d" || Object.values(m.graph.outputs).includes(a.node(p)));
+    assert.ok(paths.length > 3);
+    let bitsDiffer = false;
+    for (const p of paths) {
+      const [u, v] = [a.get(p).data, b.get(p).data];
+      const big = Math.max(...Array.from(v, Math.abs));
+      for (let k = 0; k < u.length; k++) {
+        assert.ok(Math.abs(u[k] - v[k]) <= 1e-4 * big, `${p}[${k}]: native ${u[k]}, tfjs ${v[k]} (largest |value| ${big})`);
+        bitsDiffer ||= u[k] !== v[k];
+      }
+    }
+    runs.forEach((r) => r.trace.dispose());
+    // The two are different computations (another order of the sums): on the WebAssembly or CPU
+    // backend some value differs in its last bits, which shows the native path ran. On tfjs-node
+    // (which keeps its own kernels) both runs are tfjs's and equal.
+    assert.equal(bitsDiffer, currentBackend() !== "tensorflow");
+  }
+
+  it("the op's options (stride, number / same / valid padding, dilation, 1×1) as the float64 reference computes them, ≥ 32 output channels", async () => {
+    const cases: [number, number | "same" | "valid", number, number, number][] = [
+      // stride, padding, dilation, kernel, output channels
+      [2, "same", 1, 4, 32], [2, "same", 1, 5, 32], [1, "same", 2, 3, 33], [2, "valid", 1, 3, 40], [3, 2, 2, 3, 32], [1, 0, 1, 1, 64], [2, 0, 1, 1, 35],
+    ];
+    for (const [stride, padding, dilation, k, cout] of cases) {
+      const m = nn.model("conv", {}, () => ({ y: nn.conv2d(nn.input("x", ["B", 11, 10, 5]), nn.param("w", [k, k, 5, cout]), { stride, padding, dilation }) }));
+      const x = { shape: [2, 11, 10, 5], data: Float64Array.from({ length: 2 * 11 * 10 * 5 }, (_, i) => Math.fround(Math.cos(0.3 * i))) };
+      m.graph.values.get(m.graph.params[0])!.data.forEach((v, i, a) => (a[i] = Math.fround(v)));
+      const [fast, ref] = [(await m.run({ x })).outputs.y, (await m.run({ x }, { backend: "reference" })).outputs.y];
+      const what = `stride ${stride}, padding ${padding}, dilation ${dilation}, ${k}×${k} → ${cout}`;
+      assert.deepEqual(fast.shape, ref.shape, what);
+      for (let i = 0; i < ref.data.length; i++) assert.ok(Math.abs(fast.data[i] - ref.data[i]) <= 1e-5 * (1 + Math.abs(ref.data[i])), `${what} [${i}]: ${fast.data[i]} vs ${ref.data[i]}`);
+    }
+  });
+
+  it("ResNet-18 at [2, 32, 32, 3]: every convolution (7×7 stride 2, 3×3 strides 1 and 2, 1×1 stride 2) and the logits", async () => {
+    await compare(zoo.resnet18({ height: 32, width: 32 }), 32);
+  });
+
+  it("ConvAutoEncoder at [2, 32, 32, 3]: every convolution and the output", async () => {
+    await compare(zoo.convAutoEncoder({ height: 32, width: 32 }), 32);
+  });
 });

@@ -23,6 +23,14 @@ export interface NativeBlas {
   setThreads(n: number): number;
   /** OpenBLAS's description of its build (e.g. "OpenBLAS 0.3.21 DYNAMIC_ARCH NO_AFFINITY Haswell MAX_THREADS=64") and its threads per product. */
   info(): { config: string; threads: number };
+  /**
+   * A float32 NHWC convolution, Out overwritten: `Out[b, oy, ox, co] = Σ X[b, oy·stride − padTop + ky·dilation,
+   * ox·stride − padLeft + kx·dilation, c] · Wt[ky, kx, c, co]` over the taps inside the image, with
+   * X [B, H, W, C], Wt [KH, KW, C, CO], Out [B, OH, OW, CO] (im2col + sgemm).
+   */
+  conv2d(X: Float32Array, Wt: Float32Array, Out: Float32Array, geometry: readonly [B: number, H: number, W: number, C: number, KH: number, KW: number, CO: number, stride: number, padTop: number, padLeft: number, dilation: number, OH: number, OW: number]): void;
+  /** `O[k] = A[k]` rounded to float32 (to nearest, as `Math.fround`) for k < A.length. */
+  narrow(A: Float64Array, O: Float32Array): void;
 }
 
 /** Whether the native products are in use, and why (or why not). */

@@ -11,6 +11,7 @@ import type * as tfc from "@tensorflow/tfjs-core";
 import seedrandom from "seedrandom";
 import { ArchlabError, show } from "../errors";
 import { addNode } from "./build";
+import { nativeConv2d, nativeConvolution } from "./fast-native";
 import { Tensor, shapeError, type DType } from "./graph";
 import * as nd from "./nd";
 import { type ND } from "./nd";
@@ -543,6 +544,8 @@ export const OPS = {
     notation: ([x, w]) => `${w} ⋆ ${x}`,
     ref: ([x, w], a) => nd.conv2d(x, w, a.stride, a.padding, a.dilation),
     fast(tf, [x, w], a) {
+      const blas = nativeConvolution(x, w);
+      if (blas) return nativeConv2d(tf, blas, x, w, a.stride, a.padding, a.dilation);
       // Padding that keeps the size (K3 P1 at stride 1) is given as "same": tfjs-wasm runs it ~15% faster than the explicit form.
       const keeps = typeof a.padding === "number" && a.stride === 1 && w.shape[0] === w.shape[1] && 2 * a.padding === (w.shape[0] - 1) * a.dilation;
       const pad = keeps ? "same" : typeof a.padding === "number" ? [[0, 0], [a.padding, a.padding], [a.padding, a.padding], [0, 0]] : a.padding;

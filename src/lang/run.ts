@@ -12,6 +12,7 @@ import { currentBackend } from "../engine/backend";
 import { tensorflow } from "../engine/tensorflow";
 import type { Graph, ScanInfo } from "./build";
 import type { Tensor } from "./graph";
+import { float32Tensor } from "./fast-native";
 import * as nd from "./nd";
 import { type ND } from "./nd";
 import { OPS, type KernelContext, type OpSpec } from "./ops";
@@ -260,7 +261,7 @@ const reference: Values<ND> = {
 
 function fastValues(tf: typeof tfc, holding: Holding): Values<tfc.Tensor> {
   return {
-    from: (v) => tf.tensor(v.data instanceof Float32Array ? v.data : Float32Array.from(v.data), [...v.shape], "float32"),
+    from: (v) => float32Tensor(tf, v),
     read: readTensor,
     record: (v) => holding.hold(tf, v),
     kernel(spec, inputs, attrs, ctx) {

@@ -6,7 +6,10 @@
  *   archlab stores weights), straight on the typed arrays' memory — no copies;
  * - unary: the logistic sigmoid `1 / (1 + exp(−x))` and `tanh(x)` over an array, in double
  *   precision (as archlab's JavaScript computes them), with glibc's vector math library (libmvec,
- *   4 doubles per call, within 4 ulp) on x86-64 CPUs with AVX2, else glibc's scalar exp and tanh.
+ *   4 doubles per call, within 4 ulp) on x86-64 CPUs with AVX2, else glibc's scalar exp and tanh;
+ * - conv2d: an NHWC float32 convolution as one sgemm per block of output rows, after copying each
+ *   output pixel's input taps side by side (im2col: copies and zeros only, no arithmetic);
+ * - narrow: float64 values rounded to float32 (a C cast, to nearest as Math.fround).
  *
  * Every offset and length is checked against the arrays before BLAS touches them, so a wrong call
  * is a RangeError or TypeError in JavaScript, never a write outside an array.
@@ -16,6 +19,7 @@
 #include <node_api.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* OpenBLAS's own controls (declared in its cblas.h; repeated here so another CBLAS fails to link, not to compile oddly). */
@@ -229,12 +233,166 @@ static napi_value info(napi_env env, napi_callback_info cb) {
   return out;
 }
 
+/* ───────────────── conv2d and narrow: the language's fast path (the zoo's convolutions) ───────────────── */
+
+/*
+ * conv2d(X, Wt, Out, geometry), geometry = [B, H, W, C, KH, KW, CO, stride, padTop, padLeft, dilation, OH, OW]:
+ * Out[b, oy, ox, co] = Σ X[b, oy·stride − padTop + ky·dilation, ox·stride − padLeft + kx·dilation, c] · Wt[ky, kx, c, co]
+ * over the taps inside the image (the rest is zero padding), all float32, row-major NHWC and
+ * [KH, KW, C, CO] as archlab stores filters. Out is overwritten. A 1×1 stride-1 unpadded convolution
+ * is one sgemm on X itself; any other copies each output pixel's taps (C contiguous values each in
+ * NHWC) into a row of a column matrix, a block of output rows at a time (at most CONV_BLOCK floats),
+ * and multiplies it by the filter viewed as [KH·KW·C, CO] — OpenBLAS's threads share the product.
+ */
+#define CONV_GEOMETRY 13
+#define CONV_BLOCK ((size_t)1 << 23)
+
+/* Reads exactly n arguments into argv; else throws "<usage> takes <n> arguments" and returns 0. */
+static int exact_args(napi_env env, napi_callback_info info, size_t n, napi_value *argv, const char *usage) {
+  size_t argc = n;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok) {
+    napi_throw_error(env, "ARCHLAB_NATIVE", "archlab native BLAS: a Node-API call failed");
+    return 0;
+  }
+  if (argc == n) return 1;
+  char msg[96];
+  snprintf(msg, sizeof msg, "%s takes %zu arguments", usage, n);
+  napi_throw_type_error(env, "ARCHLAB_NATIVE", msg);
+  return 0;
+}
+
+static napi_value conv2d(napi_env env, napi_callback_info info) {
+  static const char *names[CONV_GEOMETRY] = {"B", "H", "W", "C", "KH", "KW", "CO", "stride", "padTop", "padLeft", "dilation", "OH", "OW"};
+  napi_value argv[4];
+  if (!exact_args(env, info, 4, argv, "conv2d(X, Wt, Out, geometry)")) return NULL;
+  Array X, Wt, Out;
+  if (!array_arg(env, argv[0], "conv2d", "X", &X) || !array_arg(env, argv[1], "conv2d", "Wt", &Wt) || !array_arg(env, argv[2], "conv2d", "Out", &Out)) return NULL;
+  if (X.type != napi_float32_array || Wt.type != napi_float32_array || Out.type != napi_float32_array) {
+    napi_throw_type_error(env, "ARCHLAB_NATIVE", "conv2d: X, Wt and Out must all be Float32Array");
+    return NULL;
+  }
+  bool is_array;
+  uint32_t n;
+  if (napi_is_array(env, argv[3], &is_array) != napi_ok || !is_array || napi_get_array_length(env, argv[3], &n) != napi_ok || n != CONV_GEOMETRY) {
+    napi_throw_type_error(env, "ARCHLAB_NATIVE", "conv2d: geometry must be an array [B, H, W, C, KH, KW, CO, stride, padTop, padLeft, dilation, OH, OW]");
+    return NULL;
+  }
+  int64_t g[CONV_GEOMETRY];
+  for (uint32_t i = 0; i < CONV_GEOMETRY; i++) {
+    napi_value v;
+    CHECK(env, napi_get_element(env, argv[3], i, &v));
+    if (!int_arg(env, v, "conv2d", names[i], &g[i])) return NULL;
+  }
+  const int64_t B = g[0], H = g[1], W = g[2], C = g[3], KH = g[4], KW = g[5], CO = g[6], stride = g[7], pt = g[8], pl = g[9], dil = g[10], OH = g[11], OW = g[12];
+  if (stride < 1 || dil < 1) {
+    napi_throw_range_error(env, "ARCHLAB_NATIVE", "conv2d: stride and dilation must be at least 1");
+    return NULL;
+  }
+  /* Every factor is below 2^31, so each product of two fits; the three- and four-way ones are checked against the arrays as doubles first. */
+  const double xNeed = (double)B * H * W * C, wNeed = (double)KH * KW * C * CO, oNeed = (double)B * OH * OW * CO;
+  if (xNeed > (double)X.length || wNeed > (double)Wt.length || oNeed > (double)Out.length) {
+    char msg[256];
+    snprintf(msg, sizeof msg, "conv2d: out of bounds (X: %zu values, needs %.0f; Wt: %zu, needs %.0f; Out: %zu, needs %.0f)", X.length, xNeed,
+             Wt.length, wNeed, Out.length, oNeed);
+    napi_throw_range_error(env, "ARCHLAB_NATIVE", msg);
+    return NULL;
+  }
+  const float *x = X.data, *w = Wt.data;
+  float *out = Out.data;
+  const int64_t K = KH * KW * C, M = B * OH * OW;
+  if (M == 0 || CO == 0) return NULL;
+  if (M > 2147483647 || K > 2147483647) {
+    napi_throw_range_error(env, "ARCHLAB_NATIVE", "conv2d: B·OH·OW and KH·KW·C must each be below 2^31");
+    return NULL;
+  }
+  if (K == 0) {
+    memset(out, 0, (size_t)M * CO * sizeof(float));
+    return NULL;
+  }
+  if (KH == 1 && KW == 1 && stride == 1 && pt == 0 && pl == 0 && OH == H && OW == W) {
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)M, (int)CO, (int)C, 1.0f, x, (int)C, w, (int)CO, 0.0f, out, (int)CO);
+    return NULL;
+  }
+  /* Output rows (one b, oy each) per block: as many as fit in CONV_BLOCK floats of columns, at least one. */
+  const int64_t rowFloats = OW * K;
+  int64_t rows = (int64_t)(CONV_BLOCK / (size_t)rowFloats);
+  if (rows < 1) rows = 1;
+  if (rows > B * OH) rows = B * OH;
+  if ((double)rows * rowFloats > 2147483647.0) {
+    napi_throw_range_error(env, "ARCHLAB_NATIVE", "conv2d: one output row's column matrix is too large (OW·KH·KW·C ≥ 2^31)");
+    return NULL;
+  }
+  float *cols = malloc((size_t)(rows * rowFloats) * sizeof(float));
+  if (!cols) {
+    napi_throw_error(env, "ARCHLAB_NATIVE", "conv2d: out of memory for the column matrix");
+    return NULL;
+  }
+  for (int64_t r0 = 0; r0 < B * OH; r0 += rows) {
+    const int64_t nr = r0 + rows <= B * OH ? rows : B * OH - r0;
+    float *row = cols;
+    for (int64_t r = r0; r < r0 + nr; r++) {
+      const int64_t b = r / OH, oy = r % OH;
+      for (int64_t ox = 0; ox < OW; ox++)
+        for (int64_t ky = 0; ky < KH; ky++, row += KW * C) {
+          const int64_t y = oy * stride - pt + ky * dil, x0 = ox * stride - pl;
+          /* The taps kx in [lo, hi) fall inside the image; without dilation they are KW·C contiguous floats of X. */
+          int64_t lo = 0, hi = KW;
+          while (lo < KW && x0 + lo * dil < 0) lo++;
+          while (hi > lo && x0 + (hi - 1) * dil >= W) hi--;
+          if (y < 0 || y >= H) lo = hi = KW;
+          memset(row, 0, (size_t)(lo * C) * sizeof(float));
+          memset(row + hi * C, 0, (size_t)((KW - hi) * C) * sizeof(float));
+          if (hi == lo) continue;
+          const float *first = x + ((b * H + y) * W + x0 + lo * dil) * C; /* tap lo: inside the image */
+          if (dil == 1)
+            memcpy(row + lo * C, first, (size_t)((hi - lo) * C) * sizeof(float));
+          else
+            for (int64_t kx = lo; kx < hi; kx++) memcpy(row + kx * C, first + (kx - lo) * dil * C, (size_t)C * sizeof(float));
+        }
+    }
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)(nr * OW), (int)CO, (int)K, 1.0f, cols, (int)K, w, (int)CO, 0.0f,
+                out + r0 * OW * CO, (int)CO);
+  }
+  free(cols);
+  return NULL;
+}
+
+/*
+ * narrow(A, O): O[k] = A[k] rounded to float32 (to nearest, as Math.fround) for k < A.length, A a
+ * Float64Array, O a Float32Array at least as long: a model's parameters on their way to the fast
+ * path (~6× faster than `new Float32Array(A)` in V8, and it can write into tfjs-wasm's heap).
+ */
+static napi_value narrow(napi_env env, napi_callback_info info) {
+  napi_value argv[2];
+  if (!exact_args(env, info, 2, argv, "narrow(A, O)")) return NULL;
+  Array A, O;
+  if (!array_arg(env, argv[0], "narrow", "A", &A) || !array_arg(env, argv[1], "narrow", "O", &O)) return NULL;
+  if (A.type != napi_float64_array || O.type != napi_float32_array) {
+    napi_throw_type_error(env, "ARCHLAB_NATIVE", "narrow: A must be a Float64Array and O a Float32Array");
+    return NULL;
+  }
+  if (O.length < A.length) {
+    char msg[128];
+    snprintf(msg, sizeof msg, "narrow: out of bounds (O: %zu values, needs %zu)", O.length, A.length);
+    napi_throw_range_error(env, "ARCHLAB_NATIVE", msg);
+    return NULL;
+  }
+  const double *a = A.data;
+  float *o = O.data;
+  for (size_t k = 0; k < A.length; k++) o[k] = (float)a[k];
+  return NULL;
+}
+
+/* ───────────────── end of conv2d and narrow ───────────────── */
+
 NAPI_MODULE_INIT() {
   napi_property_descriptor props[] = {
       {"gemm", NULL, gemm, NULL, NULL, NULL, napi_enumerable, NULL},
       {"unary", NULL, unary, NULL, NULL, NULL, napi_enumerable, NULL},
       {"setThreads", NULL, set_threads, NULL, NULL, NULL, napi_enumerable, NULL},
       {"info", NULL, info, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"conv2d", NULL, conv2d, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"narrow", NULL, narrow, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   if (napi_define_properties(env, exports, sizeof props / sizeof props[0], props) != napi_ok) return NULL;
   return exports;
