@@ -64,6 +64,49 @@ describe("native kernels (OpenBLAS products, glibc vector sigmoid/tanh)", () => 
     assert.deepEqual([...C], [0, 0, 0, 0], "nothing was written");
   });
 
+  it("gemmTN adds Aᵀ B into C like archlab's JavaScript kernel on transposed copies, with offsets and strides, in float64 and float32", () => {
+    for (const [T, tol] of [[Float64Array, 1e-13], [Float32Array, 1e-5]] as const) {
+      for (const [K, M, N, lda, ldb, ldc, aOff, bOff, cOff] of [[1, 1, 1, 1, 1, 1, 0, 0, 0], [33, 7, 5, 9, 6, 8, 3, 1, 2], [3200, 32, 8, 32, 8, 8, 64, 0, 0], [0, 3, 4, 3, 4, 4, 0, 0, 0]]) {
+        const A = random(T, aOff + K * lda, 4 + M);
+        const Bm = random(T, bOff + K * ldb, 5 + N);
+        const C0 = random(T, cOff + (M - 1) * ldc + N + 3, 6 + K);
+        const ours = C0.slice();
+        const ref = C0.slice();
+        blas.gemmTN(A, aOff, lda, Bm, bOff, ldb, K, M, N, ours, cOff, ldc);
+        // The reference: Aᵀ [M, K] and Bᵀ [N, K] copied out, then C += Aᵀ (Bᵀ)ᵀ by the JavaScript kernel.
+        const At = new T(M * K);
+        const Bt = new T(N * K);
+        for (let k = 0; k < K; k++) {
+          for (let i = 0; i < M; i++) At[i * K + k] = A[aOff + k * lda + i];
+          for (let j = 0; j < N; j++) Bt[j * K + k] = Bm[bOff + k * ldb + j];
+        }
+        gemmJS({ A: At, aOff: 0, M, K, W: Bt, N, C: ref, cOff, ldc });
+        let worst = 0;
+        for (let k = 0; k < ref.length; k++) worst = Math.max(worst, Math.abs(ours[k] - ref[k]) / Math.max(1, Math.abs(ref[k])));
+        // sgemm sums in single precision: its rounding grows with the √K of a random-signed sum.
+        assert.ok(worst <= tol * Math.sqrt(Math.max(K, 1)), `${T.name} K=${K} M=${M} N=${N}: differs by ${worst}`);
+        for (let i = 0; i < M; i++) for (let j = N; j < ldc && cOff + i * ldc + j < ref.length; j++) assert.equal(ours[cOff + i * ldc + j], C0[cOff + i * ldc + j]);
+      }
+    }
+  });
+
+  it("gemmTN refuses calls that would read or write outside an array, bad strides or mixed precisions, before BLAS runs", () => {
+    const A = new Float64Array(6);
+    const Bm = new Float64Array(6);
+    const C = new Float64Array(4);
+    // A is [K = 3, lda = 2]: from aOff 1 it needs 7 values.
+    assert.throws(() => blas.gemmTN(A, 1, 2, Bm, 0, 2, 3, 2, 2, C, 0, 2), (e: Error) => e instanceof RangeError && /out of bounds.*A: 6 values, needs 7/.test(e.message));
+    assert.throws(() => blas.gemmTN(A, 0, 2, Bm, 1, 2, 3, 2, 2, C, 0, 2), /out of bounds.*B: 6, needs 7/);
+    assert.throws(() => blas.gemmTN(A, 0, 2, Bm, 0, 2, 3, 2, 2, C, 1, 2), /out of bounds.*C: 4, needs 5/);
+    assert.throws(() => blas.gemmTN(A, 0, 1, Bm, 0, 2, 3, 2, 2, C, 0, 2), /lda \(1\) must be at least M \(2\)/);
+    assert.throws(() => blas.gemmTN(A, 0, 2, Bm, 0, 2, 3, 2, 2, C, 0, 1), /ldc \(1\) at least N \(2\)/);
+    assert.throws(() => blas.gemmTN(A, 0, 2, new Float32Array(6), 0, 2, 3, 2, 2, C, 0, 2), (e: Error) => e instanceof TypeError && /must all be Float32Array or all Float64Array/.test(e.message));
+    assert.throws(() => blas.gemmTN(A, 0, 2, Bm, 0, 2, -3, 2, 2, C, 0, 2), /K must be an integer/);
+    assert.throws(() => blas.gemmTN(A, 0, 2, [1, 2] as unknown as Float64Array, 0, 2, 1, 1, 1, C, 0, 2), /B must be a Float32Array or Float64Array/);
+    assert.throws(() => (blas.gemmTN as (...a: unknown[]) => void)(A, 0, 2), /takes 12 arguments/);
+    assert.deepEqual([...C], [0, 0, 0, 0], "nothing was written");
+  });
+
   it("sigmoid and tanh: float32 results identical to archlab's JavaScript, float64 within 4 ulp, over the whole range", () => {
     const specials = [0, -0, 1e-300, -1e-300, 1e-8, -1e-8, 0.5, -0.5, 20, -20, 40, -40, 709, -709, 745, -745, 800, -800, 1e300, -1e300];
     for (const T of [Float32Array, Float64Array]) {

@@ -24,8 +24,8 @@ import { evalSize, type CellDef } from "../cells/define";
 import { VJP, type VjpArgs, type VjpOperand } from "../cells/gradients";
 import { errors, requireObject } from "../errors";
 import { allocate, leadingShape, toFlat, toNested, type DType, type FloatArray, type NestedInput } from "./arrays";
-import { product } from "./gemm";
-import { nativeBlas } from "./native";
+import { gemmTNNative, product } from "./gemm";
+import { nativeBlas, type NativeBlas } from "./native";
 import { paramShapes, writeWeights, type Weights } from "./params";
 import { derivedDefinition, TAPES, Trace } from "./trace";
 
@@ -88,15 +88,15 @@ function tapeOf(trace: Trace, where: string) {
 }
 
 /**
- * Gradient buffers of a trace, all zero: every input and node `[T, B, size]`, every state `[B, size]`
- * (in `dtype`), every parameter (float64).
+ * Gradient buffers of a trace, all zero: every input (except those in `later`, made when first read)
+ * and node `[T, B, size]`, every state `[B, size]` (in `dtype`), every parameter (float64).
  */
-function zeroGradients(trace: Trace, params: Readonly<Record<string, FloatArray>>, seeds: Seeds, dtype: DType = "float64"): RawGradients {
+function zeroGradients(trace: Trace, params: Readonly<Record<string, FloatArray>>, seeds: Seeds, dtype: DType = "float64", later: ReadonlySet<string> = new Set()): RawGradients {
   const { def, sizes, batch: B } = trace;
   const T = trace.length;
   const size = (expr: string) => evalSize(expr, sizes);
   const values: Record<string, FloatArray> = {};
-  for (const x of [...def.inputs, ...def.nodes]) values[x.name] = allocate(dtype, T * B * size(x.size));
+  for (const x of [...def.inputs, ...def.nodes]) if (!later.has(x.name)) values[x.name] = allocate(dtype, T * B * size(x.size));
   const initial = Object.fromEntries(def.states.map((s) => [s.name, allocate(dtype, B * size(s.size))]));
   const paramGrads = Object.fromEntries(Object.entries(params).map(([name, p]) => [name, new Float64Array(p.length)]));
   for (const [name, seed] of Object.entries(seeds.nodes ?? {})) add(values[name], seed, 0);
@@ -273,9 +273,10 @@ export function backwardRaw(trace: Trace, seeds: Seeds = {}, where = "backward",
   const { def, batch: B, storage } = trace;
   const T = trace.length;
   const store = dtype ?? trace.dtype;
-  const g = zeroGradients(trace, params, seeds, store);
   const nodes = resolveOperands(trace);
   const inputs = new Set(def.inputs.map((i) => i.name));
+  const later = new Set(leaves ? lazyInputs(trace, nodes) : []);
+  const g = zeroGradients(trace, params, seeds, store, later);
   const transposed = new Map<string, FloatArray>();
   /** Wᵀ `[m, n]` in the gradients' dtype, once per weight: the products read W as `x Wᵀ`, and ∂L/∂x = ∂L/∂y · W. */
   const transpose = (weight: string, n: number, m: number) => {
@@ -341,9 +342,73 @@ export function backwardRaw(trace: Trace, seeds: Seeds = {}, where = "backward",
       held.cut(nodes[j].node.name, t);
       steps[j](t);
     }
-  if (leaves) affineLeaves(trace, params, g, nodes, inputs, transpose, store);
+  if (leaves) {
+    const affine = nodes.filter(({ node }) => node.op === "affine");
+    const R = T * B;
+    for (const name of inputs) {
+      if (!later.has(name)) inputTerms(name, g.values[name], affine, g, params, R, transpose);
+      else
+        onFirstRead(g.values, name, () => {
+          const dx = allocate(store, R * evalSize(def.inputs.find((i) => i.name === name)!.size, trace.sizes));
+          inputTerms(name, dx, affine, g, params, R, transpose);
+          return dx;
+        });
+    }
+    affineLeaves(trace, g, affine, store);
+  }
   held.finish(inputs);
   return g;
+}
+
+/**
+ * The inputs whose gradient {@link backwardRaw} computes when it is first read: those only affine
+ * terms read (their ∂L/∂x = Σ ∂L/∂Y · W is a product after the time loop, which nothing inside the
+ * pass needs) in a run without interventions (whose held entries must be zero while it is summed).
+ * PyTorch likewise computes ∂L/∂x only for an input that requires it; a training step reads the
+ * weights' gradients only, and at T = 512, In = H = 256 this product is a sixth of the pass.
+ */
+function lazyInputs(trace: Trace, nodes: ReturnType<typeof resolveOperands>): string[] {
+  if (trace.interventions.length > 0) return [];
+  return trace.def.inputs.map((i) => i.name).filter((name) => nodes.every(({ node, operands }) => node.op === "affine" || !operands.some((o) => o.name === name)));
+}
+
+/** Defines `record[name]` as `make()`, called on the first read (then kept as a plain value). */
+function onFirstRead<V>(record: Record<string, V>, name: string, make: () => V): void {
+  const keep = (value: V) => void Object.defineProperty(record, name, { value, enumerable: true, writable: true, configurable: true });
+  Object.defineProperty(record, name, {
+    enumerable: true,
+    configurable: true,
+    get: () => {
+      const value = make();
+      keep(value);
+      return value;
+    },
+    set: keep,
+  });
+}
+
+/**
+ * ∂L/∂x for one input x: every affine term on x over all R = T·B rows, in definition order —
+ * ∂L/∂x += Y · W (one product) for a matrix term, Y ⊙ p for a diagonal one, Y = ∂L/∂(the term's node).
+ */
+function inputTerms(
+  name: string,
+  dx: FloatArray,
+  affine: ReturnType<typeof resolveOperands>,
+  g: RawGradients,
+  params: Readonly<Record<string, FloatArray>>,
+  R: number,
+  transpose: (weight: string, n: number, m: number) => FloatArray,
+): void {
+  for (const { node, n, operands } of affine) {
+    const Y = g.values[node.name];
+    node.terms!.forEach((term, j) => {
+      const o = operands[j];
+      if (o.name !== name) return;
+      if (term.kind === "matrix") product(transpose(term.weight, n, o.size), o.size, n, R, stepMinMacs()).run(Y, 0, R, dx, 0, o.size);
+      else scaleColumns(Y, R, n, params[term.weight], dx);
+    });
+  }
 }
 
 /**
@@ -413,41 +478,17 @@ function groupStep(
 
 /**
  * After the time loop, for every affine node with Y = ∂L/∂(node) over all R = T·B rows: biases
- * (column sums of Y), input terms (∂L/∂x += Y · W, one product), and every weight's gradient
- * (∂L/∂W += Yᵀ · operand on transposed copies — the products take their reduction index last: one
- * product per operand and block of rows for all the matrix terms on that operand, their nodes'
- * gradients stacked; one larger product runs faster than several small ones).
+ * (column sums of Y) and every weight's gradient, ∂L/∂W += Yᵀ · operand. With the native binding
+ * that is one OpenBLAS product per term reading Y and the operand where they are (gemmTN: its first
+ * operand transposed); without it, the JavaScript and TensorFlow.js products take their reduction
+ * index last, so they run on transposed copies: one product per operand and block of rows for all
+ * the matrix terms on that operand, their nodes' gradients stacked (one larger product runs faster
+ * than several small ones).
  */
-function affineLeaves(
-  trace: Trace,
-  params: Readonly<Record<string, FloatArray>>,
-  g: RawGradients,
-  nodes: ReturnType<typeof resolveOperands>,
-  inputs: ReadonlySet<string>,
-  transpose: (weight: string, n: number, m: number) => FloatArray,
-  dtype: DType,
-): void {
+function affineLeaves(trace: Trace, g: RawGradients, affine: ReturnType<typeof resolveOperands>, dtype: DType): void {
   const { batch: B, storage } = trace;
   const R = trace.length * B;
-  const affine = nodes.filter(({ node }) => node.op === "affine");
-  for (const { node, n, operands } of affine) {
-    const Y = g.values[node.name];
-    for (const name of node.bias!) {
-      const db = g.params[name];
-      columnSums(Y, R, n, db);
-    }
-    node.terms!.forEach((term, j) => {
-      const o = operands[j];
-      if (!inputs.has(o.name)) return;
-      const m = o.size;
-      const dx = g.values[o.name];
-      if (term.kind === "matrix") product(transpose(term.weight, n, m), m, n, R, stepMinMacs()).run(Y, 0, R, dx, 0, m);
-      else {
-        const p = params[term.weight];
-        scaleColumns(Y, R, n, p, dx);
-      }
-    });
-  }
+  for (const { node, n } of affine) for (const name of node.bias!) columnSums(g.values[node.name], R, n, g.params[name]);
 
   // Weight gradients, block by block of rows. The matrix terms on one operand are one product: the
   // gradients of their nodes stacked, transposed, `[Σ n, C]` (LSTM: the four gates' on x, and again on
@@ -463,6 +504,15 @@ function affineLeaves(
       entry.members.push({ node: node.name, n, weight: term.weight, row: entry.rows });
       entry.rows += n;
     });
+  // With OpenBLAS, each matrix term's gradient is products straight on the traces (when the
+  // gradients have the trace's dtype: gemmTN does not convert); the transposed copies are for the rest.
+  const blas = nativeBlas();
+  if (blas && dtype === trace.dtype)
+    for (const [name, { o, members, rows }] of byOperand) {
+      if (rows * o.size * block < STEP_MIN_MACS) continue;
+      for (const { node, n, weight } of members) weightGradientNative(blas, g.values[node], n, o, trace, g.params[weight]);
+      byOperand.delete(name);
+    }
   const scratch = new Map<string, FloatArray>();
   const buffer = (key: string, size: number) => scratch.get(key) ?? scratch.set(key, allocate(dtype, size * block)).get(key)!;
   /** Operand o's values in rows r0 … r0 + C (the row index is t·B + b), transposed into `[size, C]`. */
@@ -514,6 +564,32 @@ function affineLeaves(
   }
   for (const [name, { o, members }] of byOperand)
     for (const { n, weight, row } of members) add(g.params[weight], sums.get(name)!.subarray(row * o.size, (row + n) * o.size), 0);
+}
+
+/**
+ * ∂L/∂W += Σ_rows Y[row]ᵀ ⊗ operand[row] through OpenBLAS's gemmTN, reading Y `[R, n]` and the
+ * operand where they are (a previous state's rows of step 0 are the initial state, row r ≥ B the
+ * state's node at row r − B). A float64 trace's sum is one product over all rows; a float32 trace's
+ * is one single-precision product per block of {@link ROWS_PER_BLOCK} rows, the blocks summed in float64.
+ */
+function weightGradientNative(blas: NativeBlas, Y: FloatArray, n: number, o: Resolved, trace: Trace, into: Float64Array): void {
+  const { batch: B, storage } = trace;
+  const R = trace.length * B;
+  const m = o.size;
+  /** Adds rows r0 … r1 of Yᵀ · operand into `out` `[n, m]`. */
+  const rows = (r0: number, r1: number, out: FloatArray) => {
+    if (!o.state) return gemmTNNative(blas, Y, r0 * n, n, storage.values[o.name], r0 * m, m, r1 - r0, n, m, out, 0, m);
+    const split = Math.min(Math.max(B, r0), r1);
+    if (split > r0) gemmTNNative(blas, Y, r0 * n, n, storage.initial[o.state.name], r0 * m, m, split - r0, n, m, out, 0, m);
+    if (r1 > split) gemmTNNative(blas, Y, split * n, n, storage.values[o.state.next], (split - B) * m, m, r1 - split, n, m, out, 0, m);
+  };
+  if (trace.dtype === "float64") return rows(0, R, into);
+  const part = new Float32Array(n * m);
+  for (let r0 = 0; r0 < R; r0 += ROWS_PER_BLOCK) {
+    part.fill(0);
+    rows(r0, Math.min(R, r0 + ROWS_PER_BLOCK), part);
+    add(into, part, 0);
+  }
 }
 
 // The loops of affineLeaves as functions of their own: V8 optimises each as a hot function (inside
@@ -620,7 +696,8 @@ export function readSeeds(trace: Trace, upstream: Upstream, where: string): Seed
 
 /** @internal The gradient trace of a forward trace: its names, steps, batch and direction; values ∂L/∂(each). */
 export function gradientTrace(trace: Trace, raw: RawGradients): Trace {
-  const dtype = Object.values(raw.values)[0] instanceof Float32Array ? "float32" : "float64";
+  // The dtype from a node's gradient (an input's may be made only when read).
+  const dtype = raw.values[trace.def.nodes[0].name] instanceof Float32Array ? "float32" : "float64";
   const grads = new Trace(derivedDefinition(trace.def, "gradient"), trace.sizes, trace.length, trace.batch, dtype, { values: raw.values, initial: raw.initial }, trace.direction);
   grads.length = trace.length;
   return grads;

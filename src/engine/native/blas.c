@@ -229,12 +229,69 @@ static napi_value info(napi_env env, napi_callback_info cb) {
   return out;
 }
 
+/* ---------------------------------------------------------------------------------------------
+ * Backward pass (engine/backward.ts): products whose first operand is read transposed.
+ * gemmTN(A, aOff, lda, B, bOff, ldb, K, M, N, C, cOff, ldc):
+ *   C[cOff + i·ldc + j] += Σ_k A[aOff + k·lda + i] · B[bOff + k·ldb + j]   for i < M, j < N, k < K,
+ * that is C += Aᵀ B with A `[K, lda]` and B `[K, ldb]` row-major: a weight's gradient
+ * ∂L/∂W += (∂L/∂y)ᵀ · operand summed over all K = T·B rows of the trace, straight on the
+ * gradient trace and the forward trace (no transposed copies).
+ * ------------------------------------------------------------------------------------------- */
+static napi_value gemm_tn(napi_env env, napi_callback_info info) {
+  size_t argc = 12;
+  napi_value argv[12];
+  CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc != 12) {
+    napi_throw_type_error(env, "ARCHLAB_NATIVE", "gemmTN(A, aOff, lda, B, bOff, ldb, K, M, N, C, cOff, ldc) takes 12 arguments");
+    return NULL;
+  }
+  Array A, Bm, C;
+  int64_t aOff, lda, bOff, ldb, K, M, N, cOff, ldc;
+  if (!array_arg(env, argv[0], "gemmTN", "A", &A) || !int_arg(env, argv[1], "gemmTN", "aOff", &aOff) || !int_arg(env, argv[2], "gemmTN", "lda", &lda) ||
+      !array_arg(env, argv[3], "gemmTN", "B", &Bm) || !int_arg(env, argv[4], "gemmTN", "bOff", &bOff) || !int_arg(env, argv[5], "gemmTN", "ldb", &ldb) ||
+      !int_arg(env, argv[6], "gemmTN", "K", &K) || !int_arg(env, argv[7], "gemmTN", "M", &M) || !int_arg(env, argv[8], "gemmTN", "N", &N) ||
+      !array_arg(env, argv[9], "gemmTN", "C", &C) || !int_arg(env, argv[10], "gemmTN", "cOff", &cOff) || !int_arg(env, argv[11], "gemmTN", "ldc", &ldc))
+    return NULL;
+  if (A.type != Bm.type || A.type != C.type) {
+    napi_throw_type_error(env, "ARCHLAB_NATIVE", "gemmTN: A, B and C must all be Float32Array or all Float64Array");
+    return NULL;
+  }
+  if (M == 0 || N == 0) return NULL;
+  if (lda < M || ldb < N || ldc < N) {
+    char msg[160];
+    snprintf(msg, sizeof msg, "gemmTN: lda (%lld) must be at least M (%lld), ldb (%lld) and ldc (%lld) at least N (%lld)", (long long)lda,
+             (long long)M, (long long)ldb, (long long)ldc, (long long)N);
+    napi_throw_range_error(env, "ARCHLAB_NATIVE", msg);
+    return NULL;
+  }
+  uint64_t needA = K == 0 ? 0 : (uint64_t)aOff + (uint64_t)(K - 1) * lda + M;
+  uint64_t needB = K == 0 ? 0 : (uint64_t)bOff + (uint64_t)(K - 1) * ldb + N;
+  uint64_t needC = (uint64_t)cOff + (uint64_t)(M - 1) * ldc + N;
+  if (needA > A.length || needB > Bm.length || needC > C.length) {
+    char msg[256];
+    snprintf(msg, sizeof msg, "gemmTN: out of bounds (A: %zu values, needs %llu; B: %zu, needs %llu; C: %zu, needs %llu)", A.length,
+             (unsigned long long)needA, Bm.length, (unsigned long long)needB, C.length, (unsigned long long)needC);
+    napi_throw_range_error(env, "ARCHLAB_NATIVE", msg);
+    return NULL;
+  }
+  if (K == 0) return NULL;
+  if (A.type == napi_float32_array)
+    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)M, (int)N, (int)K, 1.0f, (const float *)A.data + aOff, (int)lda,
+                (const float *)Bm.data + bOff, (int)ldb, 1.0f, (float *)C.data + cOff, (int)ldc);
+  else
+    cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)M, (int)N, (int)K, 1.0, (const double *)A.data + aOff, (int)lda,
+                (const double *)Bm.data + bOff, (int)ldb, 1.0, (double *)C.data + cOff, (int)ldc);
+  return NULL;
+}
+/* ------------------------------------- end of the backward pass's section ------------------------------------- */
+
 NAPI_MODULE_INIT() {
   napi_property_descriptor props[] = {
       {"gemm", NULL, gemm, NULL, NULL, NULL, napi_enumerable, NULL},
       {"unary", NULL, unary, NULL, NULL, NULL, napi_enumerable, NULL},
       {"setThreads", NULL, set_threads, NULL, NULL, NULL, napi_enumerable, NULL},
       {"info", NULL, info, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"gemmTN", NULL, gemm_tn, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   if (napi_define_properties(env, exports, sizeof props / sizeof props[0], props) != napi_ok) return NULL;
   return exports;
