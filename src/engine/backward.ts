@@ -23,11 +23,17 @@
 import { evalSize, type CellDef } from "../cells/define";
 import { VJP, type VjpArgs, type VjpOperand } from "../cells/gradients";
 import { errors, requireObject } from "../errors";
-import { allocate, leadingShape, toFlat, toNested, type DType, type FloatArray, type NestedInput } from "./arrays";
+import { allocate, checkFinite, leadingShape, toFlat, toNested, type DType, type FloatArray, type NestedInput } from "./arrays";
 import { gemmTNNative, product } from "./gemm";
 import { nativeBlas, type NativeBlas } from "./native";
 import { paramShapes, writeWeights, type Weights } from "./params";
 import { derivedDefinition, TAPES, Trace } from "./trace";
+
+/**
+ * One upstream gradient: nested arrays, or every number flat in the trace's layout (a Float64Array
+ * or Float32Array of T·B·size, as `trace.raw(name)` holds the values — no nested copy of a large run).
+ */
+export type UpstreamValue = NestedInput | Float64Array | Float32Array;
 
 /** What L depends on: the upstream gradients a {@link backward} pass starts from (missing ones are zero). */
 export interface Upstream {
@@ -35,14 +41,14 @@ export interface Upstream {
    * ∂L/∂(the cell's output node, usually h) at every step: `[T, B, size]`, or `[T, size]` for a trace
    * of one sequence. Steps as the trace indexes them (processing order for a reversed run).
    */
-  output?: NestedInput;
+  output?: UpstreamValue;
   /** ∂L/∂(the last value of a state): state name → `[B, size]` (or `[size]` for a trace of one sequence). */
-  final?: Readonly<Record<string, NestedInput>>;
+  final?: Readonly<Record<string, UpstreamValue>>;
   /**
    * ∂L/∂(any node) at every step, node name → `[T, B, size]`: a vector–Jacobian product from any
    * intermediate (e.g. a loss on the forget gate). Added to what `output` and `final` give.
    */
-  nodes?: Readonly<Record<string, NestedInput>>;
+  nodes?: Readonly<Record<string, UpstreamValue>>;
 }
 
 /** The gradients of L from one {@link backward} pass. */
@@ -96,7 +102,8 @@ function zeroGradients(trace: Trace, params: Readonly<Record<string, FloatArray>
   const T = trace.length;
   const size = (expr: string) => evalSize(expr, sizes);
   const values: Record<string, FloatArray> = {};
-  for (const x of [...def.inputs, ...def.nodes]) if (!later.has(x.name)) values[x.name] = allocate(dtype, T * B * size(x.size));
+  // A later one's key is set now (defined by the caller) so that the keys keep the trace's order.
+  for (const x of [...def.inputs, ...def.nodes]) values[x.name] = later.has(x.name) ? (undefined as never) : allocate(dtype, T * B * size(x.size));
   const initial = Object.fromEntries(def.states.map((s) => [s.name, allocate(dtype, B * size(s.size))]));
   const paramGrads = Object.fromEntries(Object.entries(params).map(([name, p]) => [name, new Float64Array(p.length)]));
   for (const [name, seed] of Object.entries(seeds.nodes ?? {})) add(values[name], seed, 0);
@@ -640,10 +647,17 @@ function add(into: FloatArray, from: ArrayLike<number>, at: number): void {
 
 /**
  * Reads a user's upstream gradient of the expected shape `[…, B, size]`, also accepting `[…, size]`
- * when B is 1 (a trace of one sequence); a named shape error otherwise.
+ * when B is 1 (a trace of one sequence) and a flat typed array of all the numbers; a named shape
+ * error otherwise. Always a fresh float64 copy (the pass adds into it).
  */
-function readUpstream(value: NestedInput, lead: readonly number[], B: number, n: number, what: string): Float64Array {
+function readUpstream(value: UpstreamValue, lead: readonly number[], B: number, n: number, what: string): Float64Array {
   const full = [...lead, B, n];
+  if (value instanceof Float64Array || value instanceof Float32Array) {
+    const count = full.reduce((a, b) => a * b, 1);
+    if (value.length !== count) throw errors.shape(what, [count], [value.length], `A flat ∂L/∂ holds every number of [${full.join(", ")}] in the trace's layout, as trace.raw(name) does.`);
+    checkFinite(value, what);
+    return Float64Array.from(value);
+  }
   // The depth by the first elements only: toFlat checks the whole value (one walk, not two; a bad
   // one is walked again there to name its problem).
   const depth = leadingShape(value).length;
@@ -654,13 +668,13 @@ function readUpstream(value: NestedInput, lead: readonly number[], B: number, n:
 
 /** Checks an upstream record keyed by the names of `known` (nodes or states) and reads each given entry. */
 function readNamed<D extends { name: string; size: string }>(
-  record: Readonly<Record<string, NestedInput | undefined>> | undefined,
+  record: Readonly<Record<string, UpstreamValue | undefined>> | undefined,
   option: string,
   kind: string,
   known: readonly D[],
   expected: string,
   where: string,
-  read: (d: D, value: NestedInput) => void,
+  read: (d: D, value: UpstreamValue) => void,
 ): void {
   if (record === undefined) return;
   requireObject(`upstream gradient "${option}" of ${where}`, record, expected);
