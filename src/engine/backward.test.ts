@@ -424,6 +424,27 @@ describe("backward: the fast interpreter (products out of the time loop) equals 
     assert.ok(nodesOnly.params.U_f.every((v) => v === 0), "no weight gradients computed");
   });
 
+  it("a pass reusing an earlier pass's arrays (a training loop's) gives the same gradients in the same arrays, and fresh ones where they do not fit", () => {
+    const c = cell(LSTM, { inputSize: 3, hiddenSize: 4, seed: 6 });
+    const first = c.run(tensor([7, 3, 3], random("reuse-1")));
+    const second = c.run(tensor([7, 3, 3], random("reuse-2")));
+    const earlier = backwardRaw(first, randomSeeds(first, "reuse-1"));
+    const seeds = randomSeeds(second, "reuse-2");
+    const fresh = backwardRaw(second, seeds);
+    const reused = backwardRaw(second, seeds, "backward", { reuse: earlier });
+    assert.equal(reused.values.c, earlier.values.c, "the earlier pass's array, overwritten");
+    assert.equal(reused.initial.h, earlier.initial.h);
+    assert.notEqual(reused.params.U_f, earlier.params.U_f, "parameters' gradients are always fresh");
+    assert.equal(typeof Object.getOwnPropertyDescriptor(earlier.values, "x")?.get, "function", "the earlier ∂L/∂x was not made for this");
+    for (const part of ["values", "initial", "params"] as const) for (const [name, v] of Object.entries(fresh[part])) assert.deepEqual(reused[part][name], v, `${part}.${name}`);
+    // Another batch size: nothing fits, everything is new (and right).
+    const other = c.run(tensor([7, 2, 3], random("reuse-3")));
+    const otherSeeds = randomSeeds(other, "reuse-3");
+    const resized = backwardRaw(other, otherSeeds, "backward", { reuse: earlier });
+    assert.notEqual(resized.values.c, earlier.values.c);
+    assert.deepEqual(resized.values.c, backwardRaw(other, otherSeeds).values.c);
+  });
+
   it("∂L/∂x of an input only affine terms read is computed when first read (PyTorch computes it only when asked), and equals the reference's", () => {
     const trace = cell(LSTM, { inputSize: 3, hiddenSize: 4, seed: 6 }).run(tensor([7, 3, 3], random("lazy")));
     const seeds = randomSeeds(trace, "lazy");

@@ -97,14 +97,27 @@ function tapeOf(trace: Trace, where: string) {
  * Gradient buffers of a trace, all zero: every input (except those in `later`, made when first read)
  * and node `[T, B, size]`, every state `[B, size]` (in `dtype`), every parameter (float64).
  */
-function zeroGradients(trace: Trace, params: Readonly<Record<string, FloatArray>>, seeds: Seeds, dtype: DType = "float64", later: ReadonlySet<string> = new Set()): RawGradients {
+function zeroGradients(
+  trace: Trace,
+  params: Readonly<Record<string, FloatArray>>,
+  seeds: Seeds,
+  dtype: DType = "float64",
+  later: ReadonlySet<string> = new Set(),
+  reuse?: RawGradients,
+): RawGradients {
   const { def, sizes, batch: B } = trace;
   const T = trace.length;
   const size = (expr: string) => evalSize(expr, sizes);
+  /** Zeroed storage for `name`: `reuse`'s array when it fits (read as a plain value: an input's made-on-read one is not made for this), else a new one. */
+  const zeroed = (from: Record<string, FloatArray> | undefined, name: string, n: number) => {
+    const old = from && Object.getOwnPropertyDescriptor(from, name)?.value;
+    const fits = old instanceof (dtype === "float32" ? Float32Array : Float64Array) && old.length === n;
+    return fits ? old.fill(0) : allocate(dtype, n);
+  };
   const values: Record<string, FloatArray> = {};
   // A later one's key is set now (defined by the caller) so that the keys keep the trace's order.
-  for (const x of [...def.inputs, ...def.nodes]) values[x.name] = later.has(x.name) ? (undefined as never) : allocate(dtype, T * B * size(x.size));
-  const initial = Object.fromEntries(def.states.map((s) => [s.name, allocate(dtype, B * size(s.size))]));
+  for (const x of [...def.inputs, ...def.nodes]) values[x.name] = later.has(x.name) ? (undefined as never) : zeroed(reuse?.values, x.name, T * B * size(x.size));
+  const initial = Object.fromEntries(def.states.map((s) => [s.name, zeroed(reuse?.initial, s.name, B * size(s.size))]));
   const paramGrads = Object.fromEntries(Object.entries(params).map(([name, p]) => [name, new Float64Array(p.length)]));
   for (const [name, seed] of Object.entries(seeds.nodes ?? {})) add(values[name], seed, 0);
   for (const s of def.states) if (seeds.final?.[s.name]) add(values[s.next], seeds.final[s.name], (T - 1) * B * size(s.size));
@@ -247,6 +260,13 @@ export interface RawOptions {
    * Jacobian asks for float64 whatever the trace: its curves span hundreds of orders of magnitude.
    */
   dtype?: DType;
+  /**
+   * The gradients of an earlier pass that nobody reads any more (a training loop's previous step):
+   * their arrays of ∂L/∂(inputs, nodes, initial states) are zeroed and reused where they fit, so a
+   * loop of passes allocates (and the collector frees) nothing per step. Parameters' gradients are
+   * always fresh.
+   */
+  reuse?: RawGradients;
 }
 
 /**
@@ -275,7 +295,7 @@ const ROWS_PER_BLOCK = 4096;
  * each input term's ∂L/∂x = ∂L/∂Y · W one product for all steps, each bias a column sum. No
  * allocation per step.
  */
-export function backwardRaw(trace: Trace, seeds: Seeds = {}, where = "backward", { leaves = true, dtype }: RawOptions = {}): RawGradients {
+export function backwardRaw(trace: Trace, seeds: Seeds = {}, where = "backward", { leaves = true, dtype, reuse }: RawOptions = {}): RawGradients {
   const params = tapeOf(trace, where);
   const { def, batch: B, storage } = trace;
   const T = trace.length;
@@ -283,7 +303,7 @@ export function backwardRaw(trace: Trace, seeds: Seeds = {}, where = "backward",
   const nodes = resolveOperands(trace);
   const inputs = new Set(def.inputs.map((i) => i.name));
   const later = new Set(leaves ? lazyInputs(trace, nodes) : []);
-  const g = zeroGradients(trace, params, seeds, store, later);
+  const g = zeroGradients(trace, params, seeds, store, later, reuse);
   const transposed = new Map<string, FloatArray>();
   /** Wᵀ `[m, n]` in the gradients' dtype, once per weight: the products read W as `x Wᵀ`, and ∂L/∂x = ∂L/∂y · W. */
   const transpose = (weight: string, n: number, m: number) => {
