@@ -34,6 +34,26 @@ describe("runFlat: a sequence model's layer input, already flat [T, B, In]", () 
   });
 });
 
+describe("runReusing: a training loop's run into the previous step's arrays", () => {
+  it("computes what a fresh run computes (PyTorch's h included) in the earlier trace's arrays, and new arrays where they do not fit", () => {
+    const lstm = torchCell(LSTM, 4);
+    const xs = golden.X as number[][][];
+    const fresh = lstm.run(xs);
+    const earlier = lstm.run(xs.map((step: number[][]) => step.map((x) => x.map((v) => -2 * v))));
+    const oldH = earlier.raw("h");
+    const reused = lstm.runReusing(xs, earlier);
+    assert.equal(reused.raw("h"), oldH, "the earlier trace's array");
+    for (const name of reused.names) assert.deepEqual(reused.raw(name), fresh.raw(name), name);
+    assert.ok(maxAbsDiff(reused.get("h"), golden.torch_lstm_Y) < 1e-6);
+    // A shorter sequence (other sizes) or a trace of another cell: nothing is reused, and the run is still right.
+    const short = lstm.runReusing(xs.slice(0, 2), reused);
+    assert.notEqual(short.raw("h"), oldH);
+    assert.deepEqual(short.raw("h"), lstm.run(xs.slice(0, 2)).raw("h"));
+    const gru = torchCell(GRU, 3);
+    assert.deepEqual(gru.runReusing(xs, reused).raw("h"), gru.run(xs).raw("h"));
+  });
+});
+
 describe("cells against PyTorch golden outputs (CELLS.md data)", () => {
   for (const dtype of ["float64", "float32"] as const) {
     const tol = dtype === "float64" ? 1e-6 : 1e-5;

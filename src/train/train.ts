@@ -224,9 +224,11 @@ export interface TrainResult<M = Readout> {
  * backward pass starts from flat seeds and its parameter gradients are used flat (their storage
  * layout is the parameters'): no nested copy of h, of ∂L/∂h or of the gradients per step.
  */
-function lossAndGradients(model: Readout, task: Task, loss: Loss, batchSize: number, scratch: { reuse?: RawGradients }): { value: number; grads: Tensors } {
+function lossAndGradients(model: Readout, task: Task, loss: Loss, batchSize: number, scratch: { trace?: Trace; reuse?: RawGradients }): { value: number; grads: Tensors } {
   const { xs, targets } = task.batch(batchSize);
-  const trace = model.cell.run(xs);
+  // The previous step's trace and gradient trace are read by nobody: their arrays are this step's.
+  const trace = model.cell.runReusing(xs, scratch.trace);
+  scratch.trace = trace;
   const output = model.cell.def.output;
   const h = trace.raw(output);
   const { length: T, batch: B } = trace;
@@ -238,7 +240,6 @@ function lossAndGradients(model: Readout, task: Task, loss: Loss, batchSize: num
   const head = model.applyBackward(rows, grad);
   const seed = new Float64Array(T * B * H);
   head.h.forEach((d, i) => seed.set(d, (first + i) * H));
-  // The previous step's gradient trace is read by nobody: its arrays are this step's.
   const g = backwardRaw(trace, { nodes: { [output]: seed } }, `train (cell "${model.cell.def.name}")`, { reuse: scratch.reuse });
   scratch.reuse = g;
   const grads: Tensors = { ...g.params };
