@@ -1,7 +1,8 @@
 /**
  * The issue's speed targets for gradients (issue 13, "Speed"): an LSTM's forward trace and its full
- * gradient trace (∂L/∂ every node at every step, every weight, the inputs and initial states) for
- * L = mean(h²), against PyTorch autograd's forward and backward of the same loss
+ * gradient trace (∂L/∂ every node at every step, every weight, and the initial states; ∂L/∂inputs is
+ * made when first read, and PyTorch's side computes none either: its input does not require grad)
+ * for L = mean(h²), against PyTorch autograd's forward and backward of the same loss
  * (`out.pow(2).mean().backward()`), measured in this run; and training on the adding problem
  * against PyTorch (bench/adding.ts).
  */

@@ -285,15 +285,15 @@ const ROWS_PER_BLOCK = 4096;
 
 /**
  * @internal Reverse mode over the first `trace.length` steps of a trace, from flat seeds (checked by
- * the caller). Every gradient is a fresh float64 array.
+ * the caller). Every gradient array is new, or one of {@link RawOptions.reuse}'s.
  *
  * Structured like the forward engine (program.ts): inside the time loop only what carries the
  * gradient back through time — every non-affine rule, and for each affine term on a state or a node
  * ∂L/∂operand += ∂L/∂y · W, one product per term and step ({@link product}: the JavaScript kernel,
  * or OpenBLAS when large). Everything else needs only the finished ∂L/∂(nodes) of all steps, so it
  * leaves the loop: each weight's gradient Σ_{t,b} ∂L/∂y ⊗ operand is one product over all T·B rows,
- * each input term's ∂L/∂x = ∂L/∂Y · W one product for all steps, each bias a column sum. No
- * allocation per step.
+ * each input term's ∂L/∂x = ∂L/∂Y · W one product for all steps (when first read, see
+ * {@link lazyInputs}), each bias a column sum. No allocation per step.
  */
 export function backwardRaw(trace: Trace, seeds: Seeds = {}, where = "backward", { leaves = true, dtype, reuse }: RawOptions = {}): RawGradients {
   const params = tapeOf(trace, where);
