@@ -477,8 +477,8 @@ function nativeRule(op: OpKind, count: number, operandCount: number): Vjp | unde
 /**
  * Matrix terms of several affine nodes on one state or node (LSTM's four `U · h[t−1]`): their
  * gradients flow back as one product per step, ∂L/∂operand += [∂L/∂y₁ … ∂L/∂y_k] · [W₁; …; W_k],
- * instead of one per term — one larger product runs faster than several small ones (the forward
- * fuses the same terms, program.ts).
+ * instead of one per term — one larger product runs faster than several small ones in JavaScript or
+ * TensorFlow.js (the forward fuses the same terms, program.ts; with OpenBLAS neither does).
  */
 interface FusedGroup {
   operand: Resolved;
