@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { GRU, GRU_RESET_AFTER, GRU_RESET_BEFORE, LSTM, RNN_RELU, RNN_TANH } from "../cells/builtins";
 import * as archlab from "../index";
-import type { CellDef } from "../cells/define";
+import { defineCell, type CellDef } from "../cells/define";
 import { fromBlocks } from "../io/blocks";
 import { KERAS, TORCH } from "../io/layouts";
 import { golden, goldenTorch, maxAbsDiff } from "../../test/support/golden";
@@ -51,6 +51,16 @@ describe("runReusing: a training loop's run into the previous step's arrays", ()
     assert.deepEqual(short.raw("h"), lstm.run(xs.slice(0, 2)).raw("h"));
     const gru = torchCell(GRU, 3);
     assert.deepEqual(gru.runReusing(xs, reused).raw("h"), gru.run(xs).raw("h"));
+    // Affine nodes with and without a bias, a shift, a concat: every node as a fresh run computes it.
+    const mixed = defineCell({ name: "reuse_mixed", title: "test", citation: "test", inputs: { x: "In" }, states: { h: "H" } }, ({ x, h }, op) => {
+      const a = op.affine("a", "H", { W: x, U: h }, null);
+      const b = op.affine("b", "H", { V: x }, "c");
+      return { h: op.tanh("y", op.add("s", op.shift("d", a, { value: 0.5, symbol: "β" }), op.mul("m", b, op.sigmoid("g", b)))) };
+    });
+    const m = cell(mixed, { inputSize: 3, hiddenSize: 2, seed: 3 });
+    const first = m.run(xs.map((step: number[][]) => step.map((x) => x.map((v) => 3 * v + 1))));
+    const again = m.runReusing(xs, first);
+    for (const name of again.names) assert.deepEqual(again.raw(name), m.run(xs).raw(name), `reuse_mixed ${name}`);
   });
 });
 

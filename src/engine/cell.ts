@@ -231,9 +231,11 @@ export class Cell {
     const storage: Storage = { values: { [inputName]: share ? toShared(x) : x }, initial: {} };
     for (const n of this.def.nodes) {
       const size = T * B * this.size(n.size);
-      // The forward adds into its nodes' storage: a reused array is zeroed like a new one.
+      // A reused array is zeroed where the forward adds into it (an affine node without a bias: the
+      // prologue starts the others from their bias); every other node's values are all written.
       const old = reuse?.def === this.def && reuse.dtype === this.dtype ? reuse.storage.values[n.name] : undefined;
-      storage.values[n.name] = old?.length === size && old.buffer instanceof SharedArrayBuffer === share ? old.fill(0) : allocate(this.dtype, size, share);
+      const fits = old?.length === size && old.buffer instanceof SharedArrayBuffer === share;
+      storage.values[n.name] = fits ? (n.op === "affine" && n.bias!.length === 0 ? old.fill(0) : old) : allocate(this.dtype, size, share);
     }
     const unknown = Object.keys(initial).filter((k) => !this.def.states.some((s) => s.name === k));
     if (unknown.length) throw errors.unknownName("state", unknown[0], this.def.states.map((s) => s.name), `the initial state of cell "${this.def.name}"`);
