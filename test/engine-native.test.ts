@@ -2,7 +2,8 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { cell, GRU_RESET_BEFORE, LSTM, type DType } from "../src";
 import { selectBackend } from "../src/engine/backend";
-import { EXPRESSION } from "../src/cells/ops";
+import { VJP, type VjpArgs } from "../src/cells/gradients";
+import { EXPRESSION, type OpKind } from "../src/cells/ops";
 import { gemmJS, NATIVE_MIN_MACS, productKind } from "../src/engine/gemm";
 import { nativeBlas, nativeInfo, useNative, type NativeBlas } from "../src/engine/native";
 import { generate, NATIVE_MIN_VALUES, plan } from "../src/engine/program";
@@ -68,6 +69,95 @@ describe("native kernels (OpenBLAS products, glibc vector sigmoid/tanh)", () => 
     assert.throws(() => blas.gemm(A, -1, 2, 3, W, 2, C, 0, 2), /aOff must be an integer/);
     assert.throws(() => blas.gemm([1, 2] as unknown as Float64Array, 0, 1, 1, W, 1, C, 0, 1), /A must be a Float32Array or Float64Array/);
     assert.deepEqual([...C], [0, 0, 0, 0], "nothing was written");
+  });
+
+  it("gemmTN adds Aᵀ B into C like archlab's JavaScript kernel on transposed copies, with offsets and strides, in float64 and float32", () => {
+    for (const [T, tol] of [[Float64Array, 1e-13], [Float32Array, 1e-5]] as const) {
+      for (const [K, M, N, lda, ldb, ldc, aOff, bOff, cOff] of [[1, 1, 1, 1, 1, 1, 0, 0, 0], [33, 7, 5, 9, 6, 8, 3, 1, 2], [3200, 32, 8, 32, 8, 8, 64, 0, 0], [0, 3, 4, 3, 4, 4, 0, 0, 0]]) {
+        const A = random(T, aOff + K * lda, 4 + M);
+        const Bm = random(T, bOff + K * ldb, 5 + N);
+        const C0 = random(T, cOff + (M - 1) * ldc + N + 3, 6 + K);
+        const ours = C0.slice();
+        const ref = C0.slice();
+        blas.gemmTN(A, aOff, lda, Bm, bOff, ldb, K, M, N, ours, cOff, ldc);
+        // The reference: Aᵀ [M, K] and Bᵀ [N, K] copied out, then C += Aᵀ (Bᵀ)ᵀ by the JavaScript kernel.
+        const At = new T(M * K);
+        const Bt = new T(N * K);
+        for (let k = 0; k < K; k++) {
+          for (let i = 0; i < M; i++) At[i * K + k] = A[aOff + k * lda + i];
+          for (let j = 0; j < N; j++) Bt[j * K + k] = Bm[bOff + k * ldb + j];
+        }
+        gemmJS({ A: At, aOff: 0, M, K, W: Bt, N, C: ref, cOff, ldc });
+        let worst = 0;
+        for (let k = 0; k < ref.length; k++) worst = Math.max(worst, Math.abs(ours[k] - ref[k]) / Math.max(1, Math.abs(ref[k])));
+        // sgemm sums in single precision: its rounding grows with the √K of a random-signed sum.
+        assert.ok(worst <= tol * Math.sqrt(Math.max(K, 1)), `${T.name} K=${K} M=${M} N=${N}: differs by ${worst}`);
+        for (let i = 0; i < M; i++) for (let j = N; j < ldc && cOff + i * ldc + j < ref.length; j++) assert.equal(ours[cOff + i * ldc + j], C0[cOff + i * ldc + j]);
+      }
+    }
+  });
+
+  it("gemmTN refuses calls that would read or write outside an array, bad strides or mixed precisions, before BLAS runs", () => {
+    const A = new Float64Array(6);
+    const Bm = new Float64Array(6);
+    const C = new Float64Array(4);
+    // A is [K = 3, lda = 2]: from aOff 1 it needs 7 values.
+    assert.throws(() => blas.gemmTN(A, 1, 2, Bm, 0, 2, 3, 2, 2, C, 0, 2), (e: Error) => e instanceof RangeError && /out of bounds.*A: 6 values, needs 7/.test(e.message));
+    assert.throws(() => blas.gemmTN(A, 0, 2, Bm, 1, 2, 3, 2, 2, C, 0, 2), /out of bounds.*B: 6, needs 7/);
+    assert.throws(() => blas.gemmTN(A, 0, 2, Bm, 0, 2, 3, 2, 2, C, 1, 2), /out of bounds.*C: 4, needs 5/);
+    assert.throws(() => blas.gemmTN(A, 0, 1, Bm, 0, 2, 3, 2, 2, C, 0, 2), /lda \(1\) must be at least M \(2\)/);
+    assert.throws(() => blas.gemmTN(A, 0, 2, Bm, 0, 2, 3, 2, 2, C, 0, 1), /ldc \(1\) at least N \(2\)/);
+    assert.throws(() => blas.gemmTN(A, 0, 2, new Float32Array(6), 0, 2, 3, 2, 2, C, 0, 2), (e: Error) => e instanceof TypeError && /must all be Float32Array or all Float64Array/.test(e.message));
+    assert.throws(() => blas.gemmTN(A, 0, 2, Bm, 0, 2, -3, 2, 2, C, 0, 2), /K must be an integer/);
+    assert.throws(() => blas.gemmTN(A, 0, 2, [1, 2] as unknown as Float64Array, 0, 2, 1, 1, 1, C, 0, 2), /B must be a Float32Array or Float64Array/);
+    assert.throws(() => (blas.gemmTN as (...a: unknown[]) => void)(A, 0, 2), /takes 12 arguments/);
+    assert.deepEqual([...C], [0, 0, 0, 0], "nothing was written");
+  });
+
+  it("unaryBackward and mulBackward add exactly what the JavaScript gradient rules add, in float64 and float32", () => {
+    for (const T of [Float64Array, Float32Array]) {
+      const n = 1000;
+      const operand = (seed: number, scale = 1) => ({ size: n, value: random(T, n + 5, seed, scale), valueAt: 5, grad: random(T, n + 3, seed + 1), gradAt: 3 });
+      const args = (op: string, operands: ReturnType<typeof operand>[], y = random(T, n + 2, 31, 0.999)) =>
+        ({ node: { op } as never, n: 25, B: 40, grad: random(T, n + 1, 30, 3), gradAt: 1, value: y, valueAt: 2, operands, params: {}, paramGrads: {} }) satisfies VjpArgs;
+      const cases: [string, (a: VjpArgs) => void][] = [
+        ["sigmoid", (a) => blas.unaryBackward(0, a.grad, a.gradAt, a.value, a.valueAt, a.operands[0].grad, a.operands[0].gradAt, n)],
+        ["tanh", (a) => blas.unaryBackward(1, a.grad, a.gradAt, a.value, a.valueAt, a.operands[0].grad, a.operands[0].gradAt, n)],
+        ["add", (a) => a.operands.forEach((o) => blas.unaryBackward(2, a.grad, a.gradAt, a.grad, 0, o.grad, o.gradAt, n))],
+        ["sub", (a) => a.operands.forEach((o, j) => blas.unaryBackward(j === 0 ? 2 : 3, a.grad, a.gradAt, a.grad, 0, o.grad, o.gradAt, n))],
+        ["mul", (a) => blas.mulBackward(a.grad, a.gradAt, a.operands[0].value, a.operands[0].valueAt, a.operands[0].grad, a.operands[0].gradAt, a.operands[1].value, a.operands[1].valueAt, a.operands[1].grad, a.operands[1].gradAt, n)],
+      ];
+      for (const [op, native] of cases) {
+        const count = op === "sigmoid" || op === "tanh" ? 1 : 2;
+        const ours = args(op, Array.from({ length: count }, (_, j) => operand(40 + j, 2)));
+        const theirs = { ...ours, operands: ours.operands.map((o) => ({ ...o, grad: o.grad.slice() })) };
+        native(ours);
+        VJP[op as OpKind](theirs);
+        ours.operands.forEach((o, j) => assert.deepEqual(o.grad, theirs.operands[j].grad, `${T.name} ${op}, operand ${j}`));
+        assert.ok(ours.operands[0].grad.some((v, k) => v !== operand(40, 2).grad[k]), `${op} changed something`);
+      }
+      // y = x ⊙ x: both operands the same gradient array, added into twice, as the JavaScript rule does.
+      const x = operand(50);
+      const same = args("mul", [x, x]);
+      const reference = x.grad.slice();
+      VJP.mul({ ...same, operands: [{ ...x, grad: reference }, { ...x, grad: reference }] });
+      blas.mulBackward(same.grad, same.gradAt, x.value, x.valueAt, x.grad, x.gradAt, x.value, x.valueAt, x.grad, x.gradAt, n);
+      assert.deepEqual(x.grad, reference);
+    }
+  });
+
+  it("unaryBackward and mulBackward refuse out-of-bounds spans, mixed precisions and unknown ops before writing", () => {
+    const G = new Float64Array(4);
+    const D = new Float64Array(4);
+    assert.throws(() => blas.unaryBackward(0, G, 1, G, 0, D, 0, 4), (e: Error) => e instanceof RangeError && /unaryBackward: out of bounds \(G: 4 values, needs 5\)/.test(e.message));
+    assert.throws(() => blas.unaryBackward(1, G, 0, G, 0, D, 2, 4), /out of bounds \(D: 4 values, needs 6\)/);
+    assert.throws(() => blas.unaryBackward(4 as 0, G, 0, G, 0, D, 0, 4), /op must be 0 \(sigmoid\), 1 \(tanh\), 2 \(add\) or 3 \(subtract\)/);
+    assert.throws(() => blas.unaryBackward(0, G, 0, new Float32Array(4), 0, D, 0, 4), (e: Error) => e instanceof TypeError && /G, Y and D must all be/.test(e.message));
+    assert.throws(() => blas.unaryBackward(0, G, 0, G, 0, D, 0, -1), /n must be an integer/);
+    assert.throws(() => blas.mulBackward(G, 0, G, 0, D, 0, G, 3, D, 0, 4), /mulBackward: out of bounds \(B: 4 values, needs 7\)/);
+    assert.throws(() => blas.mulBackward(G, 0, G, 0, D, 0, G, 0, new Float32Array(4), 0, 4), (e: Error) => e instanceof TypeError && /must all be Float32Array or all Float64Array/.test(e.message));
+    assert.throws(() => (blas.mulBackward as (...a: unknown[]) => void)(G, 0, G), /takes 11 arguments/);
+    assert.deepEqual([...D], [0, 0, 0, 0], "nothing was written");
   });
 
   it("sigmoid and tanh: float32 results identical to archlab's JavaScript, float64 within 4 ulp, over the whole range", () => {

@@ -288,6 +288,16 @@ describe("backward: bad upstream gradients are named errors", () => {
     const one = c.run([[0.1, 0.2], [0.3, 0.4]]);
     assert.deepEqual(backward(one, { output: [[1, 2, 3], [4, 5, 6]] }).params, backward(one, { output: [[[1, 2, 3]], [[4, 5, 6]]] }).params);
   });
+  it("upstream given flat (a typed array in the trace's layout, as trace.raw holds it) is read as the nested one, and left unchanged", () => {
+    const flat = new Float32Array([1, 2, 3, 4, 5, 6]);
+    const grads = backward(trace, { output: flat, final: { c: new Float64Array([0.5, -1, 2]) }, nodes: { f: new Float64Array(6).fill(0.25) } });
+    const nested = backward(trace, { output: [[[1, 2, 3]], [[4, 5, 6]]], final: { c: [[0.5, -1, 2]] }, nodes: { f: [[[0.25, 0.25, 0.25]], [[0.25, 0.25, 0.25]]] } });
+    assert.deepEqual(grads.params, nested.params);
+    assert.deepEqual(grads.trace.get("c"), nested.trace.get("c"));
+    assert.deepEqual([...flat], [1, 2, 3, 4, 5, 6]);
+    assert.throws(() => backward(trace, { output: new Float64Array(5) }), named("shape", /upstream gradient "output" .* expected shape \[6\], got \[5\]\. A flat ∂L\/∂ holds every number of \[2, 1, 3\]/));
+    assert.throws(() => backward(trace, { final: { h: new Float64Array([1, NaN, 0]) } }), named("non-finite", /final\.h .* is NaN/));
+  });
 });
 
 describe("backward in float32: a float32 trace's gradient trace is float32, its weights' gradients float64 sums", () => {
@@ -412,5 +422,48 @@ describe("backward: the fast interpreter (products out of the time loop) equals 
     for (const node of trace.def.nodes) assert.deepEqual(nodesOnly.values[node.name], full.values[node.name], node.name);
     assert.deepEqual(nodesOnly.initial, full.initial);
     assert.ok(nodesOnly.params.U_f.every((v) => v === 0), "no weight gradients computed");
+  });
+
+  it("a pass reusing an earlier pass's arrays (a training loop's) gives the same gradients in the same arrays, and fresh ones where they do not fit", () => {
+    const c = cell(LSTM, { inputSize: 3, hiddenSize: 4, seed: 6 });
+    const first = c.run(tensor([7, 3, 3], random("reuse-1")));
+    const second = c.run(tensor([7, 3, 3], random("reuse-2")));
+    const earlier = backwardRaw(first, randomSeeds(first, "reuse-1"));
+    const seeds = randomSeeds(second, "reuse-2");
+    const fresh = backwardRaw(second, seeds);
+    const reused = backwardRaw(second, seeds, "backward", { reuse: earlier });
+    assert.equal(reused.values.c, earlier.values.c, "the earlier pass's array, overwritten");
+    assert.equal(reused.initial.h, earlier.initial.h);
+    assert.notEqual(reused.params.U_f, earlier.params.U_f, "parameters' gradients are always fresh");
+    assert.equal(typeof Object.getOwnPropertyDescriptor(earlier.values, "x")?.get, "function", "the earlier ∂L/∂x was not made for this");
+    for (const part of ["values", "initial", "params"] as const) for (const [name, v] of Object.entries(fresh[part])) assert.deepEqual(reused[part][name], v, `${part}.${name}`);
+    // Another batch size: nothing fits, everything is new (and right).
+    const other = c.run(tensor([7, 2, 3], random("reuse-3")));
+    const otherSeeds = randomSeeds(other, "reuse-3");
+    const resized = backwardRaw(other, otherSeeds, "backward", { reuse: earlier });
+    assert.notEqual(resized.values.c, earlier.values.c);
+    assert.deepEqual(resized.values.c, backwardRaw(other, otherSeeds).values.c);
+  });
+
+  it("∂L/∂x of an input only affine terms read is computed when first read (PyTorch computes it only when asked), and equals the reference's", () => {
+    const trace = cell(LSTM, { inputSize: 3, hiddenSize: 4, seed: 6 }).run(tensor([7, 3, 3], random("lazy")));
+    const seeds = randomSeeds(trace, "lazy");
+    const raw = backwardRaw(trace, seeds);
+    assert.equal(typeof Object.getOwnPropertyDescriptor(raw.values, "x")?.get, "function", "not made by the pass");
+    assert.equal(typeof Object.getOwnPropertyDescriptor(raw.values, "h")?.get, "undefined", "the nodes' gradients are made by the pass");
+    const dx = raw.values.x;
+    assert.equal(Object.getOwnPropertyDescriptor(raw.values, "x")?.value, dx, "kept after the first read");
+    assert.deepEqual(Object.keys(raw.values), Object.keys(backwardReference(trace, seeds).values), "listed like the others");
+    const { name, error } = worstDifference(raw, backwardReference(trace, seeds));
+    assert.ok(error <= 1e-12, `${name}: ${error}`);
+    // Where an input is held by an intervention (its held entries get gradient 0) or read by a non-affine node, it is made by the pass.
+    const held = cell(LSTM, { inputSize: 3, hiddenSize: 4, seed: 6 }).run(tensor([7, 3, 3], random("lazy")), { interventions: [{ node: "x", t: 2, value: 0 }] });
+    assert.equal(typeof Object.getOwnPropertyDescriptor(backwardRaw(held, seeds).values, "x")?.get, "undefined");
+    const gated = defineCell({ ...spec, name: "input_gated" }, ({ x, h }, op) => ({ h: op.tanh("y", op.affine("a", "H", { W: op.mul("m", x, x), U: h }, "b")) }));
+    const other = cell(gated, { inputSize: 3, hiddenSize: 3, seed: 2 }).run(tensor([4, 2, 3], random("lazy-mul")));
+    const fast = backwardRaw(other, randomSeeds(other, "lazy-mul"));
+    assert.equal(typeof Object.getOwnPropertyDescriptor(fast.values, "x")?.get, "undefined");
+    const ref = worstDifference(fast, backwardReference(other, randomSeeds(other, "lazy-mul")));
+    assert.ok(ref.error <= 1e-12, `${ref.name}: ${ref.error}`);
   });
 });

@@ -21,13 +21,20 @@
  * it with.
  */
 import { evalSize, type CellDef } from "../cells/define";
-import { VJP, type VjpArgs, type VjpOperand } from "../cells/gradients";
+import { VJP, type Vjp, type VjpArgs, type VjpOperand } from "../cells/gradients";
+import type { OpKind } from "../cells/ops";
 import { errors, requireObject } from "../errors";
-import { allocate, leadingShape, toFlat, toNested, type DType, type FloatArray, type NestedInput } from "./arrays";
-import { product } from "./gemm";
-import { nativeBlas } from "./native";
+import { allocate, checkFinite, leadingShape, toFlat, toNested, type DType, type FloatArray, type NestedInput } from "./arrays";
+import { gemmTNNative, product, productKind } from "./gemm";
+import { nativeBlas, type NativeBlas } from "./native";
 import { paramShapes, writeWeights, type Weights } from "./params";
 import { derivedDefinition, TAPES, Trace } from "./trace";
+
+/**
+ * One upstream gradient: nested arrays, or every number flat in the trace's layout (a Float64Array
+ * or Float32Array of T·B·size, as `trace.raw(name)` holds the values — no nested copy of a large run).
+ */
+export type UpstreamValue = NestedInput | Float64Array | Float32Array;
 
 /** What L depends on: the upstream gradients a {@link backward} pass starts from (missing ones are zero). */
 export interface Upstream {
@@ -35,14 +42,14 @@ export interface Upstream {
    * ∂L/∂(the cell's output node, usually h) at every step: `[T, B, size]`, or `[T, size]` for a trace
    * of one sequence. Steps as the trace indexes them (processing order for a reversed run).
    */
-  output?: NestedInput;
+  output?: UpstreamValue;
   /** ∂L/∂(the last value of a state): state name → `[B, size]` (or `[size]` for a trace of one sequence). */
-  final?: Readonly<Record<string, NestedInput>>;
+  final?: Readonly<Record<string, UpstreamValue>>;
   /**
    * ∂L/∂(any node) at every step, node name → `[T, B, size]`: a vector–Jacobian product from any
    * intermediate (e.g. a loss on the forget gate). Added to what `output` and `final` give.
    */
-  nodes?: Readonly<Record<string, NestedInput>>;
+  nodes?: Readonly<Record<string, UpstreamValue>>;
 }
 
 /** The gradients of L from one {@link backward} pass. */
@@ -88,16 +95,30 @@ function tapeOf(trace: Trace, where: string) {
 }
 
 /**
- * Gradient buffers of a trace, all zero: every input and node `[T, B, size]`, every state `[B, size]`
- * (in `dtype`), every parameter (float64).
+ * Gradient buffers of a trace, all zero: every input (except those in `later`, made when first read)
+ * and node `[T, B, size]`, every state `[B, size]` (in `dtype`), every parameter (float64).
  */
-function zeroGradients(trace: Trace, params: Readonly<Record<string, FloatArray>>, seeds: Seeds, dtype: DType = "float64"): RawGradients {
+function zeroGradients(
+  trace: Trace,
+  params: Readonly<Record<string, FloatArray>>,
+  seeds: Seeds,
+  dtype: DType = "float64",
+  later: ReadonlySet<string> = new Set(),
+  reuse?: RawGradients,
+): RawGradients {
   const { def, sizes, batch: B } = trace;
   const T = trace.length;
   const size = (expr: string) => evalSize(expr, sizes);
+  /** Zeroed storage for `name`: `reuse`'s array when it fits (read as a plain value: an input's made-on-read one is not made for this), else a new one. */
+  const zeroed = (from: Record<string, FloatArray> | undefined, name: string, n: number) => {
+    const old = from && Object.getOwnPropertyDescriptor(from, name)?.value;
+    const fits = old instanceof (dtype === "float32" ? Float32Array : Float64Array) && old.length === n;
+    return fits ? old.fill(0) : allocate(dtype, n);
+  };
   const values: Record<string, FloatArray> = {};
-  for (const x of [...def.inputs, ...def.nodes]) values[x.name] = allocate(dtype, T * B * size(x.size));
-  const initial = Object.fromEntries(def.states.map((s) => [s.name, allocate(dtype, B * size(s.size))]));
+  // A later one's key is set now (defined by the caller) so that the keys keep the trace's order.
+  for (const x of [...def.inputs, ...def.nodes]) values[x.name] = later.has(x.name) ? (undefined as never) : zeroed(reuse?.values, x.name, T * B * size(x.size));
+  const initial = Object.fromEntries(def.states.map((s) => [s.name, zeroed(reuse?.initial, s.name, B * size(s.size))]));
   const paramGrads = Object.fromEntries(Object.entries(params).map(([name, p]) => [name, new Float64Array(p.length)]));
   for (const [name, seed] of Object.entries(seeds.nodes ?? {})) add(values[name], seed, 0);
   for (const s of def.states) if (seeds.final?.[s.name]) add(values[s.next], seeds.final[s.name], (T - 1) * B * size(s.size));
@@ -240,6 +261,13 @@ export interface RawOptions {
    * Jacobian asks for float64 whatever the trace: its curves span hundreds of orders of magnitude.
    */
   dtype?: DType;
+  /**
+   * The gradients of an earlier pass that nobody reads any more (a training loop's previous step):
+   * their arrays of ∂L/∂(inputs, nodes, initial states) are zeroed and reused where they fit, so a
+   * loop of passes allocates (and the collector frees) nothing per step. Parameters' gradients are
+   * always fresh.
+   */
+  reuse?: RawGradients;
 }
 
 /**
@@ -258,24 +286,25 @@ const ROWS_PER_BLOCK = 4096;
 
 /**
  * @internal Reverse mode over the first `trace.length` steps of a trace, from flat seeds (checked by
- * the caller). Every gradient is a fresh float64 array.
+ * the caller). Every gradient array is new, or one of {@link RawOptions.reuse}'s.
  *
  * Structured like the forward engine (program.ts): inside the time loop only what carries the
  * gradient back through time — every non-affine rule, and for each affine term on a state or a node
  * ∂L/∂operand += ∂L/∂y · W, one product per term and step ({@link product}: the JavaScript kernel,
  * or OpenBLAS when large). Everything else needs only the finished ∂L/∂(nodes) of all steps, so it
  * leaves the loop: each weight's gradient Σ_{t,b} ∂L/∂y ⊗ operand is one product over all T·B rows,
- * each input term's ∂L/∂x = ∂L/∂Y · W one product for all steps, each bias a column sum. No
- * allocation per step.
+ * each input term's ∂L/∂x = ∂L/∂Y · W one product for all steps (when first read, see
+ * {@link lazyInputs}), each bias a column sum. No allocation per step.
  */
-export function backwardRaw(trace: Trace, seeds: Seeds = {}, where = "backward", { leaves = true, dtype }: RawOptions = {}): RawGradients {
+export function backwardRaw(trace: Trace, seeds: Seeds = {}, where = "backward", { leaves = true, dtype, reuse }: RawOptions = {}): RawGradients {
   const params = tapeOf(trace, where);
   const { def, batch: B, storage } = trace;
   const T = trace.length;
   const store = dtype ?? trace.dtype;
-  const g = zeroGradients(trace, params, seeds, store);
   const nodes = resolveOperands(trace);
   const inputs = new Set(def.inputs.map((i) => i.name));
+  const later = new Set(leaves ? lazyInputs(trace, nodes) : []);
+  const g = zeroGradients(trace, params, seeds, store, later, reuse);
   const transposed = new Map<string, FloatArray>();
   /** Wᵀ `[m, n]` in the gradients' dtype, once per weight: the products read W as `x Wᵀ`, and ∂L/∂x = ∂L/∂y · W. */
   const transpose = (weight: string, n: number, m: number) => {
@@ -289,7 +318,7 @@ export function backwardRaw(trace: Trace, seeds: Seeds = {}, where = "backward",
     return t;
   };
 
-  const groups = fusedGroups(nodes, inputs);
+  const groups = fusedGroups(nodes, inputs, B);
   const grouped = new Set(groups.flatMap((g) => g.members.map((m) => `${m.node}:${m.weight}`)));
 
   // Per node, what runs at step t, built once.
@@ -297,7 +326,7 @@ export function backwardRaw(trace: Trace, seeds: Seeds = {}, where = "backward",
     const placed = operands.map((o): VjpOperand => ({ size: o.size, value: storage.values[def.output], valueAt: 0, grad: g.values[def.output], gradAt: 0 }));
     if (node.op !== "affine") {
       const args: VjpArgs = { node, n, B, grad: g.values[node.name], gradAt: 0, value: storage.values[node.name], valueAt: 0, operands: placed, params, paramGrads: g.params };
-      const rule = VJP[node.op];
+      const rule = (store === trace.dtype && nativeRule(node.op, n * B, operands.length)) || VJP[node.op];
       return (t) => {
         args.gradAt = args.valueAt = t * B * n;
         for (let j = 0; j < operands.length; j++) place(placed[j], operands[j], t, B, storage, g);
@@ -341,16 +370,115 @@ export function backwardRaw(trace: Trace, seeds: Seeds = {}, where = "backward",
       held.cut(nodes[j].node.name, t);
       steps[j](t);
     }
-  if (leaves) affineLeaves(trace, params, g, nodes, inputs, transpose, store);
+  if (leaves) {
+    const affine = nodes.filter(({ node }) => node.op === "affine");
+    const R = T * B;
+    for (const name of inputs) {
+      if (!later.has(name)) inputTerms(name, g.values[name], affine, g, params, R, transpose);
+      else
+        onFirstRead(g.values, name, () => {
+          const dx = allocate(store, R * evalSize(def.inputs.find((i) => i.name === name)!.size, trace.sizes));
+          inputTerms(name, dx, affine, g, params, R, transpose);
+          return dx;
+        });
+    }
+    affineLeaves(trace, g, affine, store);
+  }
   held.finish(inputs);
   return g;
 }
 
 /**
+ * The inputs whose gradient {@link backwardRaw} computes when it is first read: those only affine
+ * terms read (their ∂L/∂x = Σ ∂L/∂Y · W is a product after the time loop, which nothing inside the
+ * pass needs) in a run without interventions (whose held entries must be zero while it is summed).
+ * PyTorch likewise computes ∂L/∂x only for an input that requires it; a training step reads the
+ * weights' gradients only, and at T = 512, In = H = 256 this product is a sixth of the pass.
+ */
+function lazyInputs(trace: Trace, nodes: ReturnType<typeof resolveOperands>): string[] {
+  if (trace.interventions.length > 0) return [];
+  return trace.def.inputs.map((i) => i.name).filter((name) => nodes.every(({ node, operands }) => node.op === "affine" || !operands.some((o) => o.name === name)));
+}
+
+/** Defines `record[name]` as `make()`, called on the first read (then kept as a plain value). */
+function onFirstRead<V>(record: Record<string, V>, name: string, make: () => V): void {
+  const keep = (value: V) => void Object.defineProperty(record, name, { value, enumerable: true, writable: true, configurable: true });
+  Object.defineProperty(record, name, {
+    enumerable: true,
+    configurable: true,
+    get: () => {
+      const value = make();
+      keep(value);
+      return value;
+    },
+    set: keep,
+  });
+}
+
+/**
+ * ∂L/∂x for one input x: every affine term on x over all R = T·B rows, in definition order —
+ * ∂L/∂x += Y · W (one product) for a matrix term, Y ⊙ p for a diagonal one, Y = ∂L/∂(the term's node).
+ */
+function inputTerms(
+  name: string,
+  dx: FloatArray,
+  affine: ReturnType<typeof resolveOperands>,
+  g: RawGradients,
+  params: Readonly<Record<string, FloatArray>>,
+  R: number,
+  transpose: (weight: string, n: number, m: number) => FloatArray,
+): void {
+  for (const { node, n, operands } of affine) {
+    const Y = g.values[node.name];
+    node.terms!.forEach((term, j) => {
+      const o = operands[j];
+      if (o.name !== name) return;
+      if (term.kind === "matrix") product(transpose(term.weight, n, o.size), o.size, n, R, stepMinMacs()).run(Y, 0, R, dx, 0, o.size);
+      else scaleColumns(Y, R, n, params[term.weight], dx);
+    });
+  }
+}
+
+/**
+ * Values per step from which an elementwise rule runs natively ({@link nativeRule}): below it, a call
+ * into the binding costs more than the JavaScript loop saves.
+ */
+const NATIVE_RULE_MIN = 256;
+
+/**
+ * The native form of a gate's elementwise rule — sigmoid, tanh, a mul of two operands, add, sub: the
+ * same numbers as {@link VJP}'s (computed in double precision in the same order), about ten times
+ * faster a value than the JavaScript loop where this was measured. Undefined (the JavaScript rule
+ * runs) without the binding, for another op, or below {@link NATIVE_RULE_MIN} values per step; the
+ * caller also keeps JavaScript where the gradients' dtype is not the trace's (the kernels take one).
+ */
+function nativeRule(op: OpKind, count: number, operandCount: number): Vjp | undefined {
+  const blas = nativeBlas();
+  if (!blas || count < NATIVE_RULE_MIN) return undefined;
+  switch (op) {
+    case "sigmoid":
+    case "tanh": {
+      const code = op === "sigmoid" ? 0 : 1;
+      return ({ grad, gradAt, value, valueAt, operands: [a] }) => blas.unaryBackward(code, grad, gradAt, value, valueAt, a.grad, a.gradAt, count);
+    }
+    case "mul":
+      if (operandCount !== 2) return undefined;
+      return ({ grad, gradAt, operands: [a, b] }) => blas.mulBackward(grad, gradAt, a.value, a.valueAt, a.grad, a.gradAt, b.value, b.valueAt, b.grad, b.gradAt, count);
+    case "add":
+    case "sub":
+      return ({ grad, gradAt, operands }) => {
+        for (let j = 0; j < operands.length; j++) blas.unaryBackward(j === 0 || op === "add" ? 2 : 3, grad, gradAt, grad, 0, operands[j].grad, operands[j].gradAt, count);
+      };
+    default:
+      return undefined;
+  }
+}
+
+/**
  * Matrix terms of several affine nodes on one state or node (LSTM's four `U · h[t−1]`): their
  * gradients flow back as one product per step, ∂L/∂operand += [∂L/∂y₁ … ∂L/∂y_k] · [W₁; …; W_k],
- * instead of one per term — one larger product runs faster than several small ones (the forward
- * fuses the same terms, program.ts).
+ * instead of one per term — one larger product runs faster than several small ones in JavaScript or
+ * TensorFlow.js (the forward fuses the same terms, program.ts; with OpenBLAS neither does).
  */
 interface FusedGroup {
   operand: Resolved;
@@ -361,14 +489,21 @@ interface FusedGroup {
   first: number;
 }
 
-/** The groups of {@link FusedGroup}: matrix terms on the same non-input operand, when there are several. */
-function fusedGroups(nodes: ReturnType<typeof resolveOperands>, inputs: ReadonlySet<string>): FusedGroup[] {
+/**
+ * The groups of {@link FusedGroup}: matrix terms on the same non-input operand, when there are several
+ * — except terms whose own product goes to OpenBLAS: stacking their gradients is a copy of every
+ * value each step, and OpenBLAS takes four products straight from the gradients faster (measured at
+ * T = 100, B = 32, H = 32: the backward pass 10 % faster unfused), as the forward engine leaves them
+ * unfused (program.ts).
+ */
+function fusedGroups(nodes: ReturnType<typeof resolveOperands>, inputs: ReadonlySet<string>, B: number): FusedGroup[] {
   const byOperand = new Map<string, FusedGroup>();
   nodes.forEach(({ node, n, operands }, index) => {
     if (node.op !== "affine") return;
     node.terms!.forEach((term, j) => {
       const o = operands[j];
       if (term.kind !== "matrix" || inputs.has(o.name)) return;
+      if (productKind(false, o.size, n, B, stepMinMacs()) === "native") return;
       const group = byOperand.get(o.name) ?? byOperand.set(o.name, { operand: o, members: [], R: 0, first: index }).get(o.name)!;
       group.members.push({ node: node.name, n, weight: term.weight, column: group.R });
       group.R += n;
@@ -413,41 +548,19 @@ function groupStep(
 
 /**
  * After the time loop, for every affine node with Y = ∂L/∂(node) over all R = T·B rows: biases
- * (column sums of Y), input terms (∂L/∂x += Y · W, one product), and every weight's gradient
- * (∂L/∂W += Yᵀ · operand on transposed copies — the products take their reduction index last: one
- * product per operand and block of rows for all the matrix terms on that operand, their nodes'
- * gradients stacked; one larger product runs faster than several small ones).
+ * (column sums of Y) and every weight's gradient, ∂L/∂W += Yᵀ · operand. With the native binding
+ * that is one OpenBLAS product per term reading Y and the operand where they are (gemmTN: its first
+ * operand transposed); without it, the JavaScript and TensorFlow.js products take their reduction
+ * index last, so they run on transposed copies: one product per operand and block of rows for all
+ * the matrix terms on that operand, their nodes' gradients stacked (one larger product runs faster
+ * than several small ones).
  */
-function affineLeaves(
-  trace: Trace,
-  params: Readonly<Record<string, FloatArray>>,
-  g: RawGradients,
-  nodes: ReturnType<typeof resolveOperands>,
-  inputs: ReadonlySet<string>,
-  transpose: (weight: string, n: number, m: number) => FloatArray,
-  dtype: DType,
-): void {
+function affineLeaves(trace: Trace, g: RawGradients, affine: ReturnType<typeof resolveOperands>, dtype: DType): void {
   const { batch: B, storage } = trace;
   const R = trace.length * B;
-  const affine = nodes.filter(({ node }) => node.op === "affine");
-  for (const { node, n, operands } of affine) {
-    const Y = g.values[node.name];
-    for (const name of node.bias!) {
-      const db = g.params[name];
-      columnSums(Y, R, n, db);
-    }
-    node.terms!.forEach((term, j) => {
-      const o = operands[j];
-      if (!inputs.has(o.name)) return;
-      const m = o.size;
-      const dx = g.values[o.name];
-      if (term.kind === "matrix") product(transpose(term.weight, n, m), m, n, R, stepMinMacs()).run(Y, 0, R, dx, 0, m);
-      else {
-        const p = params[term.weight];
-        scaleColumns(Y, R, n, p, dx);
-      }
-    });
-  }
+  const blas = nativeBlas();
+  const biasSums = blas ? columnSumsNative(blas, dtype, R) : columnSums;
+  for (const { node, n } of affine) for (const name of node.bias!) biasSums(g.values[node.name], R, n, g.params[name]);
 
   // Weight gradients, block by block of rows. The matrix terms on one operand are one product: the
   // gradients of their nodes stacked, transposed, `[Σ n, C]` (LSTM: the four gates' on x, and again on
@@ -463,6 +576,14 @@ function affineLeaves(
       entry.members.push({ node: node.name, n, weight: term.weight, row: entry.rows });
       entry.rows += n;
     });
+  // With OpenBLAS, each matrix term's gradient is products straight on the traces (when the
+  // gradients have the trace's dtype: gemmTN does not convert); the transposed copies are for the rest.
+  if (blas && dtype === trace.dtype)
+    for (const [name, { o, members, rows }] of byOperand) {
+      if (rows * o.size * block < STEP_MIN_MACS) continue;
+      for (const { node, n, weight } of members) weightGradientNative(blas, g.values[node], n, o, trace, g.params[weight]);
+      byOperand.delete(name);
+    }
   const scratch = new Map<string, FloatArray>();
   const buffer = (key: string, size: number) => scratch.get(key) ?? scratch.set(key, allocate(dtype, size * block)).get(key)!;
   /** Operand o's values in rows r0 … r0 + C (the row index is t·B + b), transposed into `[size, C]`. */
@@ -516,6 +637,32 @@ function affineLeaves(
     for (const { n, weight, row } of members) add(g.params[weight], sums.get(name)!.subarray(row * o.size, (row + n) * o.size), 0);
 }
 
+/**
+ * ∂L/∂W += Σ_rows Y[row]ᵀ ⊗ operand[row] through OpenBLAS's gemmTN, reading Y `[R, n]` and the
+ * operand where they are (a previous state's rows of step 0 are the initial state, row r ≥ B the
+ * state's node at row r − B). A float64 trace's sum is one product over all rows; a float32 trace's
+ * is one single-precision product per block of {@link ROWS_PER_BLOCK} rows, the blocks summed in float64.
+ */
+function weightGradientNative(blas: NativeBlas, Y: FloatArray, n: number, o: Resolved, trace: Trace, into: Float64Array): void {
+  const { batch: B, storage } = trace;
+  const R = trace.length * B;
+  const m = o.size;
+  /** Adds rows r0 … r1 of Yᵀ · operand into `out` `[n, m]`. */
+  const rows = (r0: number, r1: number, out: FloatArray) => {
+    if (!o.state) return gemmTNNative(blas, Y, r0 * n, n, storage.values[o.name], r0 * m, m, r1 - r0, n, m, out, 0, m);
+    const split = Math.min(Math.max(B, r0), r1);
+    if (split > r0) gemmTNNative(blas, Y, r0 * n, n, storage.initial[o.state.name], r0 * m, m, split - r0, n, m, out, 0, m);
+    if (r1 > split) gemmTNNative(blas, Y, split * n, n, storage.values[o.state.next], (split - B) * m, m, r1 - split, n, m, out, 0, m);
+  };
+  if (trace.dtype === "float64") return rows(0, R, into);
+  const part = new Float32Array(n * m);
+  for (let r0 = 0; r0 < R; r0 += ROWS_PER_BLOCK) {
+    part.fill(0);
+    rows(r0, Math.min(R, r0 + ROWS_PER_BLOCK), part);
+    add(into, part, 0);
+  }
+}
+
 // The loops of affineLeaves as functions of their own: V8 optimises each as a hot function (inside
 // affineLeaves, called once per pass, they ran several times slower).
 
@@ -525,6 +672,26 @@ function columnSums(Y: FloatArray, R: number, n: number, into: Float64Array): vo
     const at = row * n;
     for (let r = 0; r < n; r++) into[r] += Y[at + r];
   }
+}
+
+/**
+ * {@link columnSums} through OpenBLAS when large: `into += onesᵀ · Y`, one product with a column of
+ * ones (gemmTN) — for float32 gradients one per block of {@link ROWS_PER_BLOCK} rows, the blocks
+ * summed in float64, as the weights' gradients are.
+ */
+function columnSumsNative(blas: NativeBlas, dtype: DType, R: number): typeof columnSums {
+  const block = Math.min(R, ROWS_PER_BLOCK);
+  const ones = allocate(dtype, dtype === "float64" ? R : block).fill(1);
+  return (Y, R, n, into) => {
+    if (R * n < STEP_MIN_MACS) return columnSums(Y, R, n, into);
+    if (dtype === "float64") return gemmTNNative(blas, ones, 0, 1, Y, 0, n, R, 1, n, into, 0, n);
+    const part = new Float32Array(n);
+    for (let r0 = 0; r0 < R; r0 += block) {
+      part.fill(0);
+      gemmTNNative(blas, ones, 0, 1, Y, r0 * n, n, Math.min(block, R - r0), 1, n, part, 0, n);
+      add(into, part, 0);
+    }
+  };
 }
 
 /** `into[row, r] += Y[row, r] · p[r]` over R rows of n (a diagonal term's ∂L/∂input). */
@@ -564,10 +731,17 @@ function add(into: FloatArray, from: ArrayLike<number>, at: number): void {
 
 /**
  * Reads a user's upstream gradient of the expected shape `[…, B, size]`, also accepting `[…, size]`
- * when B is 1 (a trace of one sequence); a named shape error otherwise.
+ * when B is 1 (a trace of one sequence) and a flat typed array of all the numbers; a named shape
+ * error otherwise. Always a fresh float64 copy (the pass adds into it).
  */
-function readUpstream(value: NestedInput, lead: readonly number[], B: number, n: number, what: string): Float64Array {
+function readUpstream(value: UpstreamValue, lead: readonly number[], B: number, n: number, what: string): Float64Array {
   const full = [...lead, B, n];
+  if (value instanceof Float64Array || value instanceof Float32Array) {
+    const count = full.reduce((a, b) => a * b, 1);
+    if (value.length !== count) throw errors.shape(what, [count], [value.length], `A flat ∂L/∂ holds every number of [${full.join(", ")}] in the trace's layout, as trace.raw(name) does.`);
+    checkFinite(value, what);
+    return Float64Array.from(value);
+  }
   // The depth by the first elements only: toFlat checks the whole value (one walk, not two; a bad
   // one is walked again there to name its problem).
   const depth = leadingShape(value).length;
@@ -578,13 +752,13 @@ function readUpstream(value: NestedInput, lead: readonly number[], B: number, n:
 
 /** Checks an upstream record keyed by the names of `known` (nodes or states) and reads each given entry. */
 function readNamed<D extends { name: string; size: string }>(
-  record: Readonly<Record<string, NestedInput | undefined>> | undefined,
+  record: Readonly<Record<string, UpstreamValue | undefined>> | undefined,
   option: string,
   kind: string,
   known: readonly D[],
   expected: string,
   where: string,
-  read: (d: D, value: NestedInput) => void,
+  read: (d: D, value: UpstreamValue) => void,
 ): void {
   if (record === undefined) return;
   requireObject(`upstream gradient "${option}" of ${where}`, record, expected);
@@ -620,7 +794,8 @@ export function readSeeds(trace: Trace, upstream: Upstream, where: string): Seed
 
 /** @internal The gradient trace of a forward trace: its names, steps, batch and direction; values ∂L/∂(each). */
 export function gradientTrace(trace: Trace, raw: RawGradients): Trace {
-  const dtype = Object.values(raw.values)[0] instanceof Float32Array ? "float32" : "float64";
+  // The dtype from a node's gradient (an input's may be made only when read).
+  const dtype = raw.values[trace.def.nodes[0].name] instanceof Float32Array ? "float32" : "float64";
   const grads = new Trace(derivedDefinition(trace.def, "gradient"), trace.sizes, trace.length, trace.batch, dtype, { values: raw.values, initial: raw.initial }, trace.direction);
   grads.length = trace.length;
   return grads;

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { GRU, GRU_RESET_AFTER, GRU_RESET_BEFORE, LSTM, RNN_RELU, RNN_TANH } from "../cells/builtins";
 import * as archlab from "../index";
-import type { CellDef } from "../cells/define";
+import { defineCell, type CellDef } from "../cells/define";
 import { fromBlocks } from "../io/blocks";
 import { KERAS, TORCH } from "../io/layouts";
 import { golden, goldenTorch, maxAbsDiff } from "../../test/support/golden";
@@ -31,6 +31,36 @@ describe("runFlat: a sequence model's layer input, already flat [T, B, In]", () 
     });
   it("refuses values whose length is not T·B·In, by name", () => {
     assert.throws(() => torchCell(LSTM, 4).runFlat({ values: new Float64Array(5), T: 2, B: 1 }), (e: Error) => e instanceof archlab.ArchlabError && /input "x" of cell "LSTM"/.test(e.message) && /\[6\]/.test(e.message) && /\[5\]/.test(e.message));
+  });
+});
+
+describe("runReusing: a training loop's run into the previous step's arrays", () => {
+  it("computes what a fresh run computes (PyTorch's h included) in the earlier trace's arrays, and new arrays where they do not fit", () => {
+    const lstm = torchCell(LSTM, 4);
+    const xs = golden.X as number[][][];
+    const fresh = lstm.run(xs);
+    const earlier = lstm.run(xs.map((step: number[][]) => step.map((x) => x.map((v) => -2 * v))));
+    const oldH = earlier.raw("h");
+    const reused = lstm.runReusing(xs, earlier);
+    assert.equal(reused.raw("h"), oldH, "the earlier trace's array");
+    for (const name of reused.names) assert.deepEqual(reused.raw(name), fresh.raw(name), name);
+    assert.ok(maxAbsDiff(reused.get("h"), golden.torch_lstm_Y) < 1e-6);
+    // A shorter sequence (other sizes) or a trace of another cell: nothing is reused, and the run is still right.
+    const short = lstm.runReusing(xs.slice(0, 2), reused);
+    assert.notEqual(short.raw("h"), oldH);
+    assert.deepEqual(short.raw("h"), lstm.run(xs.slice(0, 2)).raw("h"));
+    const gru = torchCell(GRU, 3);
+    assert.deepEqual(gru.runReusing(xs, reused).raw("h"), gru.run(xs).raw("h"));
+    // Affine nodes with and without a bias, a shift, a concat: every node as a fresh run computes it.
+    const mixed = defineCell({ name: "reuse_mixed", title: "test", citation: "test", inputs: { x: "In" }, states: { h: "H" } }, ({ x, h }, op) => {
+      const a = op.affine("a", "H", { W: x, U: h }, null);
+      const b = op.affine("b", "H", { V: x }, "c");
+      return { h: op.tanh("y", op.add("s", op.shift("d", a, { value: 0.5, symbol: "β" }), op.mul("m", b, op.sigmoid("g", b)))) };
+    });
+    const m = cell(mixed, { inputSize: 3, hiddenSize: 2, seed: 3 });
+    const first = m.run(xs.map((step: number[][]) => step.map((x) => x.map((v) => 3 * v + 1))));
+    const again = m.runReusing(xs, first);
+    for (const name of again.names) assert.deepEqual(again.raw(name), m.run(xs).raw(name), `reuse_mixed ${name}`);
   });
 });
 

@@ -164,10 +164,19 @@ export class Cell {
     return this.#run(undefined, options, input);
   }
 
-  #run(xs: NestedInput | undefined, options: RunOptions, flat?: FlatSequence): Trace {
+  /**
+   * @internal `run` writing the nodes' values into the arrays of `previous` where they fit: a trace
+   * of this cell that nobody reads any more (a training loop's previous step; it must not be read
+   * afterwards). A loop of runs then allocates, and the collector frees, nothing per step.
+   */
+  runReusing(xs: NestedInput, previous: Trace | undefined): Trace {
+    return this.#run(xs, {}, undefined, previous);
+  }
+
+  #run(xs: NestedInput | undefined, options: RunOptions, flat?: FlatSequence, reuse?: Trace): Trace {
     let parts = 1;
     // Large runs are split across threads (parallel.ts), which needs the trace in shared memory.
-    const trace = this.#prepare(xs, options, (T, B) => (parts = partsFor(this.def, this.sizes, T, B)) > 1, flat);
+    const trace = this.#prepare(xs, options, (T, B) => (parts = partsFor(this.def, this.sizes, T, B)) > 1, flat, reuse);
     if (parts > 1) runSplit(this.def, this.sizes, trace.batch, trace.steps, this.#params, trace.storage, parts);
     else {
       const step = compile(this.def, this.sizes, trace.batch, this.#params, trace.storage, trace.interventions);
@@ -195,7 +204,7 @@ export class Cell {
   }
 
   /** Checks inputs and allocates a trace, in shared memory when `shared(T, B)` says so (never for a run with interventions: it runs on one thread). */
-  #prepare(xs: NestedInput | undefined, options: RunOptions, shared: (T: number, B: number) => boolean, flat?: FlatSequence): Trace {
+  #prepare(xs: NestedInput | undefined, options: RunOptions, shared: (T: number, B: number) => boolean, flat?: FlatSequence, reuse?: Trace): Trace {
     requireObject("options", options, "{ initial?, reverse?, checkFinite?, interventions? }");
     const { initial = {}, reverse = false, checkFinite: check = false } = options;
     requireObject("initial", initial, "state name → [B, size] or [size]");
@@ -220,7 +229,14 @@ export class Cell {
     const share = interventions.length === 0 && shared(T, B);
     const x = reverse ? reverseTime(values, T, B * In) : values;
     const storage: Storage = { values: { [inputName]: share ? toShared(x) : x }, initial: {} };
-    for (const n of this.def.nodes) storage.values[n.name] = allocate(this.dtype, T * B * this.size(n.size), share);
+    for (const n of this.def.nodes) {
+      const size = T * B * this.size(n.size);
+      // A reused array is zeroed where the forward adds into it (an affine node without a bias: the
+      // prologue starts the others from their bias); every other node's values are all written.
+      const old = reuse?.def === this.def && reuse.dtype === this.dtype ? reuse.storage.values[n.name] : undefined;
+      const fits = old?.length === size && old.buffer instanceof SharedArrayBuffer === share;
+      storage.values[n.name] = fits ? (n.op === "affine" && n.bias!.length === 0 ? old.fill(0) : old) : allocate(this.dtype, size, share);
+    }
     const unknown = Object.keys(initial).filter((k) => !this.def.states.some((s) => s.name === k));
     if (unknown.length) throw errors.unknownName("state", unknown[0], this.def.states.map((s) => s.name), `the initial state of cell "${this.def.name}"`);
     for (const s of this.def.states) {

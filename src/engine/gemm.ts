@@ -145,21 +145,33 @@ const productTF = (W: FloatArray, N: number, K: number): Product => {
  */
 export const THREADED_MIN_MACS = 1 << 24;
 
+/** Runs one native product of `macs` multiply–adds: on OpenBLAS's threads from {@link THREADED_MIN_MACS} on, else on the calling thread only. */
+function threadedFrom(blas: NativeBlas, macs: number, run: () => void): void {
+  if (macs >= THREADED_MIN_MACS) return run();
+  const threads = blas.setThreads(1);
+  try {
+    run();
+  } finally {
+    blas.setThreads(threads);
+  }
+}
+
 /** OpenBLAS bound to W: one sgemm/dgemm per call, accumulating straight into C; one thread below {@link THREADED_MIN_MACS}. */
 const productNative =
   (blas: NativeBlas) =>
   (W: FloatArray, N: number, K: number): Product => ({
-    run(A, aOff, M, C, cOff, ldc) {
-      if (M * N * K >= THREADED_MIN_MACS) return blas.gemm(A, aOff, M, K, W, N, C, cOff, ldc);
-      const threads = blas.setThreads(1);
-      try {
-        blas.gemm(A, aOff, M, K, W, N, C, cOff, ldc);
-      } finally {
-        blas.setThreads(threads);
-      }
-    },
+    run: (A, aOff, M, C, cOff, ldc) => threadedFrom(blas, M * N * K, () => blas.gemm(A, aOff, M, K, W, N, C, cOff, ldc)),
     dispose() {},
   });
+
+/**
+ * `C[cOff + i·ldc + j] += Σ_k A[aOff + k·lda + i] · B[bOff + k·ldb + j]` (C += Aᵀ B, i < M, j < N,
+ * k < K) through OpenBLAS's gemmTN, one thread below {@link THREADED_MIN_MACS}: the backward pass's
+ * weight gradients, read straight from the gradient and forward traces.
+ */
+export function gemmTNNative(blas: NativeBlas, A: FloatArray, aOff: number, lda: number, B: FloatArray, bOff: number, ldb: number, K: number, M: number, N: number, C: FloatArray, cOff: number, ldc: number): void {
+  threadedFrom(blas, M * N * K, () => blas.gemmTN(A, aOff, lda, B, bOff, ldb, K, M, N, C, cOff, ldc));
+}
 
 /**
  * Multiply–adds per product from which it leaves the JavaScript kernel for TensorFlow.js (below it,

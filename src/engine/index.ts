@@ -12,7 +12,7 @@ export { Trace, TraceDiff } from "./trace";
 export type { TraceEntry, At, ExportOptions, TraceDiffOptions, DiffSummary } from "./trace";
 export type { Intervention, CheckedIntervention } from "./interventions";
 export { backward } from "./backward";
-export type { Upstream, Gradients } from "./backward";
+export type { Upstream, UpstreamValue, Gradients } from "./backward";
 export { jacobian, jacobianNorms, gradientNorms } from "./jacobian";
 export type { JacobianOptions } from "./jacobian";
 export type { DType, FloatArray, NestedInput } from "./arrays";

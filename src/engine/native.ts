@@ -19,6 +19,20 @@ export interface NativeBlas {
    * sigmoid `1 / (1 + exp(−x))`, op 1 is `tanh(x)`.
    */
   unary(op: 0 | 1, A: FloatArray, aOff: number, O: FloatArray, oOff: number, n: number): void;
+  /**
+   * `C[cOff + i·ldc + j] += Σ_k A[aOff + k·lda + i] · B[bOff + k·ldb + j]` for i < M, j < N, k < K:
+   * C += Aᵀ B with A and B row-major `[K, lda]`, `[K, ldb]` (sgemm or dgemm, by array type) — a
+   * weight's gradient summed over the rows of a trace, with no transposed copy (engine/backward.ts).
+   */
+  gemmTN(A: FloatArray, aOff: number, lda: number, B: FloatArray, bOff: number, ldb: number, K: number, M: number, N: number, C: FloatArray, cOff: number, ldc: number): void;
+  /**
+   * The elementwise gradient rules of cells/gradients.ts, computed as there (double precision, in the
+   * same order; stored once): `D[dOff + k] += G[gOff + k] · f'(Y[yOff + k])` for k < n from the
+   * output y — op 0 sigmoid `y (1 − y)`, op 1 tanh `1 − y²` — or op 2 `D += G` (add), op 3 `D += −G` (sub).
+   */
+  unaryBackward(op: 0 | 1 | 2 | 3, G: FloatArray, gOff: number, Y: FloatArray, yOff: number, D: FloatArray, dOff: number, n: number): void;
+  /** y = a ⊙ b: `DA[daOff + k] += G[gOff + k] · B[bOff + k]`, then `DB[dbOff + k] += G[gOff + k] · A[aOff + k]`, for k < n. */
+  mulBackward(G: FloatArray, gOff: number, A: FloatArray, aOff: number, DA: FloatArray, daOff: number, B: FloatArray, bOff: number, DB: FloatArray, dbOff: number, n: number): void;
   /** Sets the threads OpenBLAS uses per product (process-wide); returns the previous count. */
   setThreads(n: number): number;
   /** OpenBLAS's description of its build (e.g. "OpenBLAS 0.3.21 DYNAMIC_ARCH NO_AFFINITY Haswell MAX_THREADS=64") and its threads per product. */

@@ -16,7 +16,7 @@ import { SingleBar } from "cli-progress";
 import seedrandom from "seedrandom";
 import { errors, requireObject } from "../errors";
 import { checkFinite, toFlat, toNested } from "../engine/arrays";
-import { backwardRaw } from "../engine/backward";
+import { backwardRaw, type RawGradients } from "../engine/backward";
 import type { Cell } from "../engine/cell";
 import type { Trace } from "../engine/trace";
 import { DISPLAY, display, hasPublisher, type MimeBundle } from "../display/protocol";
@@ -224,9 +224,11 @@ export interface TrainResult<M = Readout> {
  * backward pass starts from flat seeds and its parameter gradients are used flat (their storage
  * layout is the parameters'): no nested copy of h, of ∂L/∂h or of the gradients per step.
  */
-function lossAndGradients(model: Readout, task: Task, loss: Loss, batchSize: number): { value: number; grads: Tensors } {
+function lossAndGradients(model: Readout, task: Task, loss: Loss, batchSize: number, scratch: { trace?: Trace; reuse?: RawGradients }): { value: number; grads: Tensors } {
   const { xs, targets } = task.batch(batchSize);
-  const trace = model.cell.run(xs);
+  // The previous step's trace and gradient trace are read by nobody: their arrays are this step's.
+  const trace = model.cell.runReusing(xs, scratch.trace);
+  scratch.trace = trace;
   const output = model.cell.def.output;
   const h = trace.raw(output);
   const { length: T, batch: B } = trace;
@@ -238,7 +240,8 @@ function lossAndGradients(model: Readout, task: Task, loss: Loss, batchSize: num
   const head = model.applyBackward(rows, grad);
   const seed = new Float64Array(T * B * H);
   head.h.forEach((d, i) => seed.set(d, (first + i) * H));
-  const g = backwardRaw(trace, { nodes: { [output]: seed } }, `train (cell "${model.cell.def.name}")`);
+  const g = backwardRaw(trace, { nodes: { [output]: seed } }, `train (cell "${model.cell.def.name}")`, { reuse: scratch.reuse });
+  scratch.reuse = g;
   const grads: Tensors = { ...g.params };
   grads["head.weight"] = head.weight;
   grads["head.bias"] = head.bias;
@@ -332,7 +335,8 @@ export async function train(model: Readout | Model, data: Task | Batches, option
   if (model.cell.size("In") !== task.inputSize) throw errors.badOption("model of train", `a cell with inputSize ${model.cell.size("In")}`, `inputSize ${task.inputSize} (task ${task.name})`);
   if (model.outputSize !== task.outputSize) throw errors.badOption("model of train", `a readout with outputSize ${model.outputSize}`, `outputSize ${task.outputSize} (task ${task.name})`);
   checkSteps(options);
-  return loop(model, task.name, options, model.parameters(), () => lossAndGradients(model, task, loss, batchSize), (params) => model.setParameters(params));
+  const scratch = {};
+  return loop(model, task.name, options, model.parameters(), () => lossAndGradients(model, task, loss, batchSize, scratch), (params) => model.setParameters(params));
 }
 
 function checkSteps(options: { steps: number }) {

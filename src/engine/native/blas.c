@@ -385,6 +385,169 @@ static napi_value narrow(napi_env env, napi_callback_info info) {
 
 /* ───────────────── end of conv2d and narrow ───────────────── */
 
+/* ---------------------------------------------------------------------------------------------
+ * Backward pass (engine/backward.ts): products whose first operand is read transposed.
+ * gemmTN(A, aOff, lda, B, bOff, ldb, K, M, N, C, cOff, ldc):
+ *   C[cOff + i·ldc + j] += Σ_k A[aOff + k·lda + i] · B[bOff + k·ldb + j]   for i < M, j < N, k < K,
+ * that is C += Aᵀ B with A `[K, lda]` and B `[K, ldb]` row-major: a weight's gradient
+ * ∂L/∂W += (∂L/∂y)ᵀ · operand summed over all K = T·B rows of the trace, straight on the
+ * gradient trace and the forward trace (no transposed copies).
+ * ------------------------------------------------------------------------------------------- */
+static napi_value gemm_tn(napi_env env, napi_callback_info info) {
+  size_t argc = 12;
+  napi_value argv[12];
+  CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc != 12) {
+    napi_throw_type_error(env, "ARCHLAB_NATIVE", "gemmTN(A, aOff, lda, B, bOff, ldb, K, M, N, C, cOff, ldc) takes 12 arguments");
+    return NULL;
+  }
+  Array A, Bm, C;
+  int64_t aOff, lda, bOff, ldb, K, M, N, cOff, ldc;
+  if (!array_arg(env, argv[0], "gemmTN", "A", &A) || !int_arg(env, argv[1], "gemmTN", "aOff", &aOff) || !int_arg(env, argv[2], "gemmTN", "lda", &lda) ||
+      !array_arg(env, argv[3], "gemmTN", "B", &Bm) || !int_arg(env, argv[4], "gemmTN", "bOff", &bOff) || !int_arg(env, argv[5], "gemmTN", "ldb", &ldb) ||
+      !int_arg(env, argv[6], "gemmTN", "K", &K) || !int_arg(env, argv[7], "gemmTN", "M", &M) || !int_arg(env, argv[8], "gemmTN", "N", &N) ||
+      !array_arg(env, argv[9], "gemmTN", "C", &C) || !int_arg(env, argv[10], "gemmTN", "cOff", &cOff) || !int_arg(env, argv[11], "gemmTN", "ldc", &ldc))
+    return NULL;
+  if (A.type != Bm.type || A.type != C.type) {
+    napi_throw_type_error(env, "ARCHLAB_NATIVE", "gemmTN: A, B and C must all be Float32Array or all Float64Array");
+    return NULL;
+  }
+  if (M == 0 || N == 0) return NULL;
+  if (lda < M || ldb < N || ldc < N) {
+    char msg[160];
+    snprintf(msg, sizeof msg, "gemmTN: lda (%lld) must be at least M (%lld), ldb (%lld) and ldc (%lld) at least N (%lld)", (long long)lda,
+             (long long)M, (long long)ldb, (long long)ldc, (long long)N);
+    napi_throw_range_error(env, "ARCHLAB_NATIVE", msg);
+    return NULL;
+  }
+  uint64_t needA = K == 0 ? 0 : (uint64_t)aOff + (uint64_t)(K - 1) * lda + M;
+  uint64_t needB = K == 0 ? 0 : (uint64_t)bOff + (uint64_t)(K - 1) * ldb + N;
+  uint64_t needC = (uint64_t)cOff + (uint64_t)(M - 1) * ldc + N;
+  if (needA > A.length || needB > Bm.length || needC > C.length) {
+    char msg[256];
+    snprintf(msg, sizeof msg, "gemmTN: out of bounds (A: %zu values, needs %llu; B: %zu, needs %llu; C: %zu, needs %llu)", A.length,
+             (unsigned long long)needA, Bm.length, (unsigned long long)needB, C.length, (unsigned long long)needC);
+    napi_throw_range_error(env, "ARCHLAB_NATIVE", msg);
+    return NULL;
+  }
+  if (K == 0) return NULL;
+  if (A.type == napi_float32_array)
+    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)M, (int)N, (int)K, 1.0f, (const float *)A.data + aOff, (int)lda,
+                (const float *)Bm.data + bOff, (int)ldb, 1.0f, (float *)C.data + cOff, (int)ldc);
+  else
+    cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)M, (int)N, (int)K, 1.0, (const double *)A.data + aOff, (int)lda,
+                (const double *)Bm.data + bOff, (int)ldb, 1.0, (double *)C.data + cOff, (int)ldc);
+  return NULL;
+}
+
+/* The elementwise gradient rules (cells/gradients.ts) in C, for arrays all float64 or all float32; each
+ * value is computed in double precision in the JavaScript rule's order and stored once, as there. */
+#define EACH(T, body)                          \
+  do {                                         \
+    T *d = (T *)D.data + dOff;                 \
+    const T *g = (const T *)G.data + gOff;     \
+    const T *y = (const T *)Y.data + yOff;     \
+    (void)y;                                   \
+    for (int64_t k = 0; k < n; k++) body;      \
+  } while (0)
+#define UNARY_BACKWARD(T)                                                                \
+  switch (op) {                                                                          \
+    case 0: EACH(T, { double v = y[k]; d[k] = (T)((double)d[k] + (double)g[k] * v * (1 - v)); }); break; \
+    case 1: EACH(T, { double v = y[k]; d[k] = (T)((double)d[k] + (double)g[k] * (1 - v * v)); }); break; \
+    case 2: EACH(T, { d[k] = (T)((double)d[k] + (double)g[k]); }); break;              \
+    default: EACH(T, { d[k] = (T)((double)d[k] + -1.0 * (double)g[k]); }); break;      \
+  }
+
+/* Checks that `count` values from `off` lie inside array `a`; a RangeError naming it otherwise. */
+static int span_arg(napi_env env, const char *fn, const char *name, const Array *a, int64_t off, int64_t count) {
+  if ((uint64_t)off + (uint64_t)count <= a->length) return 1;
+  char msg[160];
+  snprintf(msg, sizeof msg, "%s: out of bounds (%s: %zu values, needs %lld)", fn, name, a->length, (long long)(off + count));
+  napi_throw_range_error(env, "ARCHLAB_NATIVE", msg);
+  return 0;
+}
+
+/* unaryBackward(op, G, gOff, Y, yOff, D, dOff, n): D[dOff + k] += G[gOff + k] · f'(Y[yOff + k]) for k < n, from the
+ * output y: op 0 sigmoid (y (1 − y)), 1 tanh (1 − y²); op 2 adds G (an add's operands), op 3 subtracts it (a sub's). */
+static napi_value unary_backward(napi_env env, napi_callback_info info) {
+  size_t argc = 8;
+  napi_value argv[8];
+  CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc != 8) {
+    napi_throw_type_error(env, "ARCHLAB_NATIVE", "unaryBackward(op, G, gOff, Y, yOff, D, dOff, n) takes 8 arguments");
+    return NULL;
+  }
+  int64_t op, gOff, yOff, dOff, n;
+  Array G, Y, D;
+  if (!int_arg(env, argv[0], "unaryBackward", "op", &op) || !array_arg(env, argv[1], "unaryBackward", "G", &G) ||
+      !int_arg(env, argv[2], "unaryBackward", "gOff", &gOff) || !array_arg(env, argv[3], "unaryBackward", "Y", &Y) ||
+      !int_arg(env, argv[4], "unaryBackward", "yOff", &yOff) || !array_arg(env, argv[5], "unaryBackward", "D", &D) ||
+      !int_arg(env, argv[6], "unaryBackward", "dOff", &dOff) || !int_arg(env, argv[7], "unaryBackward", "n", &n))
+    return NULL;
+  if (op > 3) {
+    napi_throw_range_error(env, "ARCHLAB_NATIVE", "unaryBackward: op must be 0 (sigmoid), 1 (tanh), 2 (add) or 3 (subtract)");
+    return NULL;
+  }
+  if (G.type != Y.type || G.type != D.type) {
+    napi_throw_type_error(env, "ARCHLAB_NATIVE", "unaryBackward: G, Y and D must all be Float32Array or all Float64Array");
+    return NULL;
+  }
+  if (!span_arg(env, "unaryBackward", "G", &G, gOff, n) || !span_arg(env, "unaryBackward", "Y", &Y, op < 2 ? yOff : 0, op < 2 ? n : 0) ||
+      !span_arg(env, "unaryBackward", "D", &D, dOff, n))
+    return NULL;
+  if (G.type == napi_float64_array)
+    UNARY_BACKWARD(double)
+  else
+    UNARY_BACKWARD(float)
+  return NULL;
+}
+
+#define MUL_BACKWARD(T)                                                 \
+  do {                                                                  \
+    const T *g = (const T *)G.data + gOff;                              \
+    const T *a = (const T *)A.data + aOff, *b = (const T *)Bv.data + bOff; \
+    T *da = (T *)DA.data + daOff, *db = (T *)DB.data + dbOff;           \
+    for (int64_t k = 0; k < n; k++) {                                   \
+      double gk = g[k];                                                 \
+      da[k] = (T)((double)da[k] + gk * (double)b[k]);                   \
+      db[k] = (T)((double)db[k] + gk * (double)a[k]);                   \
+    }                                                                   \
+  } while (0)
+
+/* mulBackward(G, gOff, A, aOff, DA, daOff, B, bOff, DB, dbOff, n): y = a ⊙ b, so DA += G ⊙ B and DB += G ⊙ A, k < n. */
+static napi_value mul_backward(napi_env env, napi_callback_info info) {
+  size_t argc = 11;
+  napi_value argv[11];
+  CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc != 11) {
+    napi_throw_type_error(env, "ARCHLAB_NATIVE", "mulBackward(G, gOff, A, aOff, DA, daOff, B, bOff, DB, dbOff, n) takes 11 arguments");
+    return NULL;
+  }
+  int64_t gOff, aOff, daOff, bOff, dbOff, n;
+  Array G, A, DA, Bv, DB;
+  if (!array_arg(env, argv[0], "mulBackward", "G", &G) || !int_arg(env, argv[1], "mulBackward", "gOff", &gOff) ||
+      !array_arg(env, argv[2], "mulBackward", "A", &A) || !int_arg(env, argv[3], "mulBackward", "aOff", &aOff) ||
+      !array_arg(env, argv[4], "mulBackward", "DA", &DA) || !int_arg(env, argv[5], "mulBackward", "daOff", &daOff) ||
+      !array_arg(env, argv[6], "mulBackward", "B", &Bv) || !int_arg(env, argv[7], "mulBackward", "bOff", &bOff) ||
+      !array_arg(env, argv[8], "mulBackward", "DB", &DB) || !int_arg(env, argv[9], "mulBackward", "dbOff", &dbOff) ||
+      !int_arg(env, argv[10], "mulBackward", "n", &n))
+    return NULL;
+  if (G.type != A.type || G.type != DA.type || G.type != Bv.type || G.type != DB.type) {
+    napi_throw_type_error(env, "ARCHLAB_NATIVE", "mulBackward: G, A, DA, B and DB must all be Float32Array or all Float64Array");
+    return NULL;
+  }
+  if (!span_arg(env, "mulBackward", "G", &G, gOff, n) || !span_arg(env, "mulBackward", "A", &A, aOff, n) ||
+      !span_arg(env, "mulBackward", "DA", &DA, daOff, n) || !span_arg(env, "mulBackward", "B", &Bv, bOff, n) ||
+      !span_arg(env, "mulBackward", "DB", &DB, dbOff, n))
+    return NULL;
+  if (G.type == napi_float64_array)
+    MUL_BACKWARD(double);
+  else
+    MUL_BACKWARD(float);
+  return NULL;
+}
+/* ------------------------------------- end of the backward pass's section ------------------------------------- */
+
 NAPI_MODULE_INIT() {
   napi_property_descriptor props[] = {
       {"gemm", NULL, gemm, NULL, NULL, NULL, napi_enumerable, NULL},
@@ -393,6 +556,9 @@ NAPI_MODULE_INIT() {
       {"info", NULL, info, NULL, NULL, NULL, napi_enumerable, NULL},
       {"conv2d", NULL, conv2d, NULL, NULL, NULL, napi_enumerable, NULL},
       {"narrow", NULL, narrow, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"gemmTN", NULL, gemm_tn, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"unaryBackward", NULL, unary_backward, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"mulBackward", NULL, mul_backward, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   if (napi_define_properties(env, exports, sizeof props / sizeof props[0], props) != napi_ok) return NULL;
   return exports;
