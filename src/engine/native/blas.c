@@ -73,15 +73,24 @@ static int int_arg(napi_env env, napi_value v, const char *fn, const char *name,
   return 1;
 }
 
+/* Reads exactly n arguments into argv; else throws "<usage> takes <n> arguments" and returns 0. */
+static int exact_args(napi_env env, napi_callback_info info, size_t n, napi_value *argv, const char *usage) {
+  size_t argc = n;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok) {
+    napi_throw_error(env, "ARCHLAB_NATIVE", "archlab native BLAS: a Node-API call failed");
+    return 0;
+  }
+  if (argc == n) return 1;
+  char msg[96];
+  snprintf(msg, sizeof msg, "%s takes %zu arguments", usage, n);
+  napi_throw_type_error(env, "ARCHLAB_NATIVE", msg);
+  return 0;
+}
+
 /* gemm(A, aOff, M, K, W, N, C, cOff, ldc) */
 static napi_value gemm(napi_env env, napi_callback_info info) {
-  size_t argc = 9;
   napi_value argv[9];
-  CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  if (argc != 9) {
-    napi_throw_type_error(env, "ARCHLAB_NATIVE", "gemm(A, aOff, M, K, W, N, C, cOff, ldc) takes 9 arguments");
-    return NULL;
-  }
+  if (!exact_args(env, info, 9, argv, "gemm(A, aOff, M, K, W, N, C, cOff, ldc)")) return NULL;
   Array A, W, C;
   int64_t aOff, M, K, N, cOff, ldc;
   if (!array_arg(env, argv[0], "gemm", "A", &A) || !int_arg(env, argv[1], "gemm", "aOff", &aOff) || !int_arg(env, argv[2], "gemm", "M", &M) ||
@@ -165,13 +174,8 @@ static size_t vector_prefix(int op, const void *in, void *out, int is32, size_t 
 
 /* unary(op, A, aOff, O, oOff, n): O[oOff + k] = f(A[aOff + k]) for k < n; op 0 = sigmoid, 1 = tanh. */
 static napi_value unary(napi_env env, napi_callback_info info) {
-  size_t argc = 6;
   napi_value argv[6];
-  CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  if (argc != 6) {
-    napi_throw_type_error(env, "ARCHLAB_NATIVE", "unary(op, A, aOff, O, oOff, n) takes 6 arguments");
-    return NULL;
-  }
+  if (!exact_args(env, info, 6, argv, "unary(op, A, aOff, O, oOff, n)")) return NULL;
   int64_t op, aOff, oOff, n;
   Array A, O;
   if (!int_arg(env, argv[0], "unary", "op", &op) || !array_arg(env, argv[1], "unary", "A", &A) || !int_arg(env, argv[2], "unary", "aOff", &aOff) ||
@@ -247,19 +251,6 @@ static napi_value info(napi_env env, napi_callback_info cb) {
 #define CONV_GEOMETRY 13
 #define CONV_BLOCK ((size_t)1 << 23)
 
-/* Reads exactly n arguments into argv; else throws "<usage> takes <n> arguments" and returns 0. */
-static int exact_args(napi_env env, napi_callback_info info, size_t n, napi_value *argv, const char *usage) {
-  size_t argc = n;
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok) {
-    napi_throw_error(env, "ARCHLAB_NATIVE", "archlab native BLAS: a Node-API call failed");
-    return 0;
-  }
-  if (argc == n) return 1;
-  char msg[96];
-  snprintf(msg, sizeof msg, "%s takes %zu arguments", usage, n);
-  napi_throw_type_error(env, "ARCHLAB_NATIVE", msg);
-  return 0;
-}
 
 static napi_value conv2d(napi_env env, napi_callback_info info) {
   static const char *names[CONV_GEOMETRY] = {"B", "H", "W", "C", "KH", "KW", "CO", "stride", "padTop", "padLeft", "dilation", "OH", "OW"};
@@ -394,13 +385,8 @@ static napi_value narrow(napi_env env, napi_callback_info info) {
  * gradient trace and the forward trace (no transposed copies).
  * ------------------------------------------------------------------------------------------- */
 static napi_value gemm_tn(napi_env env, napi_callback_info info) {
-  size_t argc = 12;
   napi_value argv[12];
-  CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  if (argc != 12) {
-    napi_throw_type_error(env, "ARCHLAB_NATIVE", "gemmTN(A, aOff, lda, B, bOff, ldb, K, M, N, C, cOff, ldc) takes 12 arguments");
-    return NULL;
-  }
+  if (!exact_args(env, info, 12, argv, "gemmTN(A, aOff, lda, B, bOff, ldb, K, M, N, C, cOff, ldc)")) return NULL;
   Array A, Bm, C;
   int64_t aOff, lda, bOff, ldb, K, M, N, cOff, ldc;
   if (!array_arg(env, argv[0], "gemmTN", "A", &A) || !int_arg(env, argv[1], "gemmTN", "aOff", &aOff) || !int_arg(env, argv[2], "gemmTN", "lda", &lda) ||
@@ -470,13 +456,8 @@ static int span_arg(napi_env env, const char *fn, const char *name, const Array 
 /* unaryBackward(op, G, gOff, Y, yOff, D, dOff, n): D[dOff + k] += G[gOff + k] · f'(Y[yOff + k]) for k < n, from the
  * output y: op 0 sigmoid (y (1 − y)), 1 tanh (1 − y²); op 2 adds G (an add's operands), op 3 subtracts it (a sub's). */
 static napi_value unary_backward(napi_env env, napi_callback_info info) {
-  size_t argc = 8;
   napi_value argv[8];
-  CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  if (argc != 8) {
-    napi_throw_type_error(env, "ARCHLAB_NATIVE", "unaryBackward(op, G, gOff, Y, yOff, D, dOff, n) takes 8 arguments");
-    return NULL;
-  }
+  if (!exact_args(env, info, 8, argv, "unaryBackward(op, G, gOff, Y, yOff, D, dOff, n)")) return NULL;
   int64_t op, gOff, yOff, dOff, n;
   Array G, Y, D;
   if (!int_arg(env, argv[0], "unaryBackward", "op", &op) || !array_arg(env, argv[1], "unaryBackward", "G", &G) ||
@@ -516,13 +497,8 @@ static napi_value unary_backward(napi_env env, napi_callback_info info) {
 
 /* mulBackward(G, gOff, A, aOff, DA, daOff, B, bOff, DB, dbOff, n): y = a ⊙ b, so DA += G ⊙ B and DB += G ⊙ A, k < n. */
 static napi_value mul_backward(napi_env env, napi_callback_info info) {
-  size_t argc = 11;
   napi_value argv[11];
-  CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  if (argc != 11) {
-    napi_throw_type_error(env, "ARCHLAB_NATIVE", "mulBackward(G, gOff, A, aOff, DA, daOff, B, bOff, DB, dbOff, n) takes 11 arguments");
-    return NULL;
-  }
+  if (!exact_args(env, info, 11, argv, "mulBackward(G, gOff, A, aOff, DA, daOff, B, bOff, DB, dbOff, n)")) return NULL;
   int64_t gOff, aOff, daOff, bOff, dbOff, n;
   Array G, A, DA, Bv, DB;
   if (!array_arg(env, argv[0], "mulBackward", "G", &G) || !int_arg(env, argv[1], "mulBackward", "gOff", &gOff) ||
