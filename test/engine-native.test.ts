@@ -6,7 +6,7 @@ import { VJP, type VjpArgs } from "../src/cells/gradients";
 import { EXPRESSION, type OpKind } from "../src/cells/ops";
 import { gemmJS, NATIVE_MIN_MACS, productKind } from "../src/engine/gemm";
 import { nativeBlas, nativeInfo, useNative, type NativeBlas } from "../src/engine/native";
-import { generate, NATIVE_MIN_VALUES, plan } from "../src/engine/program";
+import { generate, NATIVE_BINARY_MIN_VALUES, NATIVE_MIN_VALUES, plan } from "../src/engine/program";
 import { currentBackend } from "../src/engine/backend";
 import { tensorflow } from "../src/engine/tensorflow";
 import * as nd from "../src/lang/nd";
@@ -160,6 +160,50 @@ describe("native kernels (OpenBLAS products, glibc vector sigmoid/tanh)", () => 
     assert.deepEqual([...D], [0, 0, 0, 0], "nothing was written");
   });
 
+  it("binary computes mul, add, sub and div exactly as the generated JavaScript loop, in float64 and float32, overlapping arrays included", () => {
+    const kinds = ["mul", "add", "sub", "div"] as const;
+    for (const T of [Float64Array, Float32Array]) {
+      const n = 1500;
+      // Wide magnitudes (float32's rounding of a double result shows), specials, and zeros for div.
+      const specials = [0, -0, 1e-310, -1e-45, 3.4e38, -3.4e38, 1e300, Infinity, -Infinity, NaN, 1, -1];
+      const A = T.from([...specials, ...random(T, n, 61, 1e6)]);
+      const B = T.from([...specials.slice().reverse(), ...random(T, n, 62, 1e-3)]);
+      const m = n + specials.length - 7;
+      kinds.forEach((kind, op) => {
+        // The reference: the same loop the engine generates for this op (EXPRESSION), over the same typed arrays.
+        const loop = new Function("A", "a", "B", "b", "O", "o", "n", `for (let k = 0; k < n; k++) O[o + k] = ${EXPRESSION[kind]("A[a + k]", "B[b + k]")};`);
+        const ours = new T(m + 9).fill(7);
+        const ref = ours.slice();
+        blas.binary(op as 0, A, 5, B, 2, ours, 4, m);
+        loop(A, 5, B, 2, ref, 4, m);
+        assert.deepEqual(ours, ref, `${T.name} ${kind}`);
+        assert.equal(ours[3], 7);
+        assert.equal(ours[m + 4], 7, "nothing written past n");
+        // Output overlapping an operand, shifted either way: read in order, as the loop reads.
+        for (const shift of [-3, 0, 3]) {
+          const [x, y] = [A.slice(), A.slice()];
+          blas.binary(op as 0, x, 3, B, 0, x, 3 + shift, m);
+          loop(y, 3, B, 0, y, 3 + shift, m);
+          assert.deepEqual(x, y, `${T.name} ${kind} in place, shifted ${shift}`);
+        }
+      });
+    }
+  });
+
+  it("binary refuses out-of-bounds spans, mixed precisions, unknown ops and a wrong argument count before writing", () => {
+    const A = new Float64Array(4);
+    const O = new Float64Array(4);
+    assert.throws(() => blas.binary(0, A, 1, A, 0, O, 0, 4), (e: Error) => e instanceof RangeError && /binary: out of bounds \(A: 4 values, needs 5\)/.test(e.message));
+    assert.throws(() => blas.binary(1, A, 0, A, 2, O, 0, 4), /binary: out of bounds \(B: 4 values, needs 6\)/);
+    assert.throws(() => blas.binary(2, A, 0, A, 0, O, 1, 4), /binary: out of bounds \(O: 4 values, needs 5\)/);
+    assert.throws(() => blas.binary(4 as 0, A, 0, A, 0, O, 0, 4), (e: Error) => e instanceof RangeError && /op must be 0 \(multiply\), 1 \(add\), 2 \(subtract\) or 3 \(divide\)/.test(e.message));
+    assert.throws(() => blas.binary(0, A, 0, new Float32Array(4), 0, O, 0, 4), (e: Error) => e instanceof TypeError && /binary: A, B and O must all be Float32Array or all Float64Array/.test(e.message));
+    assert.throws(() => blas.binary(0, A, 0, A, 0, [0, 0] as unknown as Float64Array, 0, 1), /binary: O must be a Float32Array or Float64Array/);
+    assert.throws(() => blas.binary(0, A, 0, A, 0, O, 0, 1.5), /binary: n must be an integer/);
+    assert.throws(() => (blas.binary as (...a: unknown[]) => void)(0, A, 0, A), /binary\(op, A, aOff, B, bOff, O, oOff, n\) takes 8 arguments/);
+    assert.deepEqual([...O], [0, 0, 0, 0], "nothing was written");
+  });
+
   it("sigmoid and tanh: float32 results identical to archlab's JavaScript, float64 within 4 ulp, over the whole range", () => {
     const specials = [0, -0, 1e-300, -1e-300, 1e-8, -1e-8, 0.5, -0.5, 20, -20, 40, -40, 709, -709, 745, -745, 800, -800, 1e300, -1e300];
     for (const T of [Float32Array, Float64Array]) {
@@ -193,9 +237,17 @@ describe("native kernels (OpenBLAS products, glibc vector sigmoid/tanh)", () => 
     assert.equal(large.match(/D\d\.run\(/g)?.length, 4);
     assert.equal(large.match(/NATIVE\.unary\(0,/g)?.length, 3, "three sigmoids");
     assert.equal(large.match(/NATIVE\.unary\(1,/g)?.length, 2, "two tanh");
+    assert.equal(large.match(/NATIVE\.binary\(0,/g)?.length, 3, "three products f⊙c, i⊙g, o⊙tanh(c)");
+    assert.equal(large.match(/NATIVE\.binary\(1,/g)?.length, 1, "one sum c");
+    // The issue's bench size (B = 32, H = 32): 32×32×32 products are OpenBLAS's, each straight into its node, no fused scratch.
+    const bench = plan(LSTM, { In: 8, H: 32 }, 32, true);
+    assert.equal(bench.direct.length, 4);
+    assert.equal(bench.groups.length, 0);
+    assert.ok(!generate(LSTM, { In: 8, H: 32 }, 32, { b0: 0, b1: 32 }, bench).includes("S0"));
+    assert.equal(plan(LSTM, { In: 8, H: 32 }, 32, false).groups.length, 1, "without the binding, still one fused product per step");
     const small = generate(LSTM, { In: 8, H: 16 }, 1, { b0: 0, b1: 1 }, plan(LSTM, { In: 8, H: 16 }, 1, true));
-    assert.ok(!small.includes("NATIVE.unary"));
-    assert.ok(16 < NATIVE_MIN_VALUES);
+    assert.ok(!small.includes("NATIVE.unary") && !small.includes("NATIVE.binary"));
+    assert.ok(16 < NATIVE_MIN_VALUES && 16 < NATIVE_BINARY_MIN_VALUES);
   });
 });
 

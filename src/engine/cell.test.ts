@@ -1,11 +1,14 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { GRU, GRU_RESET_AFTER, GRU_RESET_BEFORE, LSTM, RNN_RELU, RNN_TANH } from "../cells/builtins";
+import { setFlagsFromString } from "node:v8";
+import { runInNewContext } from "node:vm";
+import { BUILTIN_CELLS, GRU, GRU_RESET_AFTER, GRU_RESET_BEFORE, LSTM, RNN_RELU, RNN_TANH } from "../cells/builtins";
 import * as archlab from "../index";
-import { defineCell, type CellDef } from "../cells/define";
+import { defineCell, sizeNames, type CellDef } from "../cells/define";
 import { fromBlocks } from "../io/blocks";
 import { KERAS, TORCH } from "../io/layouts";
 import { golden, goldenTorch, maxAbsDiff } from "../../test/support/golden";
+import { allocate } from "./arrays";
 import { cell } from "./cell";
 
 const torchCell = (def: CellDef, G: number, dtype: "float64" | "float32" = "float64") => {
@@ -113,5 +116,31 @@ describe("cell.setParams (training's flat weight update)", () => {
     assert.deepEqual(archlab.backward(before, { final: { h: [1, 1, 1] } }).params, archlab.backward(cell(LSTM, { inputSize: 2, hiddenSize: 3, seed: 1 }).run(xs), { final: { h: [1, 1, 1] } }).params, "the earlier trace's tape still holds the old weights");
     assert.throws(() => c.setParams({ ...flat, U_f: new Float64Array(2) }), (e: Error) => e instanceof archlab.ArchlabError && /weight "U_f" of cell "LSTM"/.test(e.message) && /9 numbers/.test(e.message));
     assert.throws(() => c.setParams({ ...flat, b_i: Float64Array.of(0, NaN, 0) }), (e: Error) => e instanceof archlab.ArchlabError && /b_i/.test(e.message));
+  });
+});
+
+describe("a run's node storage is not zeroed before the run writes it", () => {
+  it("every value of every node of every built-in cell is written: none of the NaN bytes freed memory held shows (float64, float32)", () => {
+    // Freed arrays full of 0xff bytes (NaN in both precisions), collected, are what new storage gets next.
+    setFlagsFromString("--expose-gc");
+    const gc = runInNewContext("gc") as () => void;
+    const [T, B] = [6, 2];
+    let exposed = 0;
+    for (const dtype of ["float64", "float32"] as const)
+      for (const def of Object.values(BUILTIN_CELLS)) {
+        const c = cell(def, { sizes: Object.fromEntries(sizeNames(def).map((s) => [s, s === "In" ? 3 : 4])), seed: 2, dtype });
+        const lengths = [...new Set(def.nodes.map((n) => T * B * c.size(n.size)))];
+        const churn = () => {
+          for (const n of lengths) for (let i = 0; i < 16; i++) Buffer.allocUnsafeSlow(n * 8).fill(0xff);
+          gc();
+        };
+        churn();
+        if (allocate(dtype, lengths[0], "unfilled").some(Number.isNaN)) exposed++;
+        churn();
+        const xs = Array.from({ length: T }, (_, t) => Array.from({ length: B }, (_, b) => [0.3 * t - 0.5, 0.2 * b + 0.1, Math.sin(t + b)]));
+        const trace = c.run(xs);
+        for (const node of def.nodes) assert.ok(trace.raw(node.name).every(Number.isFinite), `${def.name} ${dtype}: node ${node.name} has a value the run did not write`);
+      }
+    assert.ok(exposed > 0, "the freed NaN bytes never reached new unfilled storage: this test would show nothing");
   });
 });

@@ -176,7 +176,7 @@ export class Cell {
   #run(xs: NestedInput | undefined, options: RunOptions, flat?: FlatSequence, reuse?: Trace): Trace {
     let parts = 1;
     // Large runs are split across threads (parallel.ts), which needs the trace in shared memory.
-    const trace = this.#prepare(xs, options, (T, B) => (parts = partsFor(this.def, this.sizes, T, B)) > 1, flat, reuse);
+    const trace = this.#prepare(xs, options, (T, B) => (parts = partsFor(this.def, this.sizes, T, B)) > 1, flat, reuse, true);
     if (parts > 1) runSplit(this.def, this.sizes, trace.batch, trace.steps, this.#params, trace.storage, parts);
     else {
       const step = compile(this.def, this.sizes, trace.batch, this.#params, trace.storage, trace.interventions);
@@ -203,8 +203,12 @@ export class Cell {
     return this.#prepare(xs, options, () => false);
   }
 
-  /** Checks inputs and allocates a trace, in shared memory when `shared(T, B)` says so (never for a run with interventions: it runs on one thread). */
-  #prepare(xs: NestedInput | undefined, options: RunOptions, shared: (T: number, B: number) => boolean, flat?: FlatSequence, reuse?: Trace): Trace {
+  /**
+   * Checks inputs and allocates a trace, in shared memory when `shared(T, B)` says so (never for a
+   * run with interventions: it runs on one thread). `whole`: the caller computes every step before
+   * anyone reads the trace (a run, not a stepper), so nodes whose values it writes all need no zeroing.
+   */
+  #prepare(xs: NestedInput | undefined, options: RunOptions, shared: (T: number, B: number) => boolean, flat?: FlatSequence, reuse?: Trace, whole = false): Trace {
     requireObject("options", options, "{ initial?, reverse?, checkFinite?, interventions? }");
     const { initial = {}, reverse = false, checkFinite: check = false } = options;
     requireObject("initial", initial, "state name → [B, size] or [size]");
@@ -231,11 +235,12 @@ export class Cell {
     const storage: Storage = { values: { [inputName]: share ? toShared(x) : x }, initial: {} };
     for (const n of this.def.nodes) {
       const size = T * B * this.size(n.size);
-      // A reused array is zeroed where the forward adds into it (an affine node without a bias: the
-      // prologue starts the others from their bias); every other node's values are all written.
+      // A reused or new array is zeroed where the forward adds into it (an affine node without a bias:
+      // the prologue starts the others from their bias); every other node's values are all written.
+      const zero = n.op === "affine" && n.bias!.length === 0;
       const old = reuse?.def === this.def && reuse.dtype === this.dtype ? reuse.storage.values[n.name] : undefined;
       const fits = old?.length === size && old.buffer instanceof SharedArrayBuffer === share;
-      storage.values[n.name] = fits ? (n.op === "affine" && n.bias!.length === 0 ? old.fill(0) : old) : allocate(this.dtype, size, share);
+      storage.values[n.name] = fits ? (zero ? old.fill(0) : old) : allocate(this.dtype, size, share ? "shared" : whole && !zero ? "unfilled" : "zeroed");
     }
     const unknown = Object.keys(initial).filter((k) => !this.def.states.some((s) => s.name === k));
     if (unknown.length) throw errors.unknownName("state", unknown[0], this.def.states.map((s) => s.name), `the initial state of cell "${this.def.name}"`);

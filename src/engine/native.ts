@@ -33,6 +33,12 @@ export interface NativeBlas {
   unaryBackward(op: 0 | 1 | 2 | 3, G: FloatArray, gOff: number, Y: FloatArray, yOff: number, D: FloatArray, dOff: number, n: number): void;
   /** y = a ⊙ b: `DA[daOff + k] += G[gOff + k] · B[bOff + k]`, then `DB[dbOff + k] += G[gOff + k] · A[aOff + k]`, for k < n. */
   mulBackward(G: FloatArray, gOff: number, A: FloatArray, aOff: number, DA: FloatArray, daOff: number, B: FloatArray, bOff: number, DB: FloatArray, dbOff: number, n: number): void;
+  /**
+   * The forward step's two-operand elementwise ops: `O[oOff + k] = A[aOff + k] ∘ B[bOff + k]` for
+   * k < n, ∘ op 0 multiply, 1 add, 2 subtract, 3 divide, computed in double precision and stored
+   * once — the same numbers as the generated JavaScript, to the bit.
+   */
+  binary(op: 0 | 1 | 2 | 3, A: FloatArray, aOff: number, B: FloatArray, bOff: number, O: FloatArray, oOff: number, n: number): void;
   /** Sets the threads OpenBLAS uses per product (process-wide); returns the previous count. */
   setThreads(n: number): number;
   /** OpenBLAS's description of its build (e.g. "OpenBLAS 0.3.21 DYNAMIC_ARCH NO_AFFINITY Haswell MAX_THREADS=64") and its threads per product. */

@@ -453,26 +453,44 @@ static int span_arg(napi_env env, const char *fn, const char *name, const Array 
   return 0;
 }
 
+/*
+ * Reads the arguments (op, X, xOff, Y, yOff, Z, zOff, n) of unaryBackward and binary: an op code up
+ * to max_op, three arrays all Float32Array or all Float64Array, each with its offset, and a count.
+ * `names` gives the six names of the middle arguments for messages; `ops` what the op codes mean.
+ * A named error (and 0) for the first bad one.
+ */
+static int op_three_arrays(napi_env env, napi_callback_info info, const char *fn, const char *usage, const char *names[6], int64_t max_op,
+                           const char *ops, int64_t *op, Array arrays[3], int64_t offsets[3], int64_t *n) {
+  napi_value argv[8];
+  if (!exact_args(env, info, 8, argv, usage) || !int_arg(env, argv[0], fn, "op", op)) return 0;
+  for (int j = 0; j < 3; j++)
+    if (!array_arg(env, argv[1 + 2 * j], fn, names[2 * j], &arrays[j]) || !int_arg(env, argv[2 + 2 * j], fn, names[2 * j + 1], &offsets[j])) return 0;
+  if (!int_arg(env, argv[7], fn, "n", n)) return 0;
+  char msg[160];
+  if (*op > max_op) {
+    snprintf(msg, sizeof msg, "%s: op must be %s", fn, ops);
+    napi_throw_range_error(env, "ARCHLAB_NATIVE", msg);
+    return 0;
+  }
+  if (arrays[0].type != arrays[1].type || arrays[0].type != arrays[2].type) {
+    snprintf(msg, sizeof msg, "%s: %s, %s and %s must all be Float32Array or all Float64Array", fn, names[0], names[2], names[4]);
+    napi_throw_type_error(env, "ARCHLAB_NATIVE", msg);
+    return 0;
+  }
+  return 1;
+}
+
 /* unaryBackward(op, G, gOff, Y, yOff, D, dOff, n): D[dOff + k] += G[gOff + k] · f'(Y[yOff + k]) for k < n, from the
  * output y: op 0 sigmoid (y (1 − y)), 1 tanh (1 − y²); op 2 adds G (an add's operands), op 3 subtracts it (a sub's). */
 static napi_value unary_backward(napi_env env, napi_callback_info info) {
-  napi_value argv[8];
-  if (!exact_args(env, info, 8, argv, "unaryBackward(op, G, gOff, Y, yOff, D, dOff, n)")) return NULL;
-  int64_t op, gOff, yOff, dOff, n;
-  Array G, Y, D;
-  if (!int_arg(env, argv[0], "unaryBackward", "op", &op) || !array_arg(env, argv[1], "unaryBackward", "G", &G) ||
-      !int_arg(env, argv[2], "unaryBackward", "gOff", &gOff) || !array_arg(env, argv[3], "unaryBackward", "Y", &Y) ||
-      !int_arg(env, argv[4], "unaryBackward", "yOff", &yOff) || !array_arg(env, argv[5], "unaryBackward", "D", &D) ||
-      !int_arg(env, argv[6], "unaryBackward", "dOff", &dOff) || !int_arg(env, argv[7], "unaryBackward", "n", &n))
+  static const char *names[6] = {"G", "gOff", "Y", "yOff", "D", "dOff"};
+  int64_t op, off[3], n;
+  Array arrays[3];
+  if (!op_three_arrays(env, info, "unaryBackward", "unaryBackward(op, G, gOff, Y, yOff, D, dOff, n)", names, 3,
+                       "0 (sigmoid), 1 (tanh), 2 (add) or 3 (subtract)", &op, arrays, off, &n))
     return NULL;
-  if (op > 3) {
-    napi_throw_range_error(env, "ARCHLAB_NATIVE", "unaryBackward: op must be 0 (sigmoid), 1 (tanh), 2 (add) or 3 (subtract)");
-    return NULL;
-  }
-  if (G.type != Y.type || G.type != D.type) {
-    napi_throw_type_error(env, "ARCHLAB_NATIVE", "unaryBackward: G, Y and D must all be Float32Array or all Float64Array");
-    return NULL;
-  }
+  const Array G = arrays[0], Y = arrays[1], D = arrays[2];
+  const int64_t gOff = off[0], yOff = off[1], dOff = off[2];
   if (!span_arg(env, "unaryBackward", "G", &G, gOff, n) || !span_arg(env, "unaryBackward", "Y", &Y, op < 2 ? yOff : 0, op < 2 ? n : 0) ||
       !span_arg(env, "unaryBackward", "D", &D, dOff, n))
     return NULL;
@@ -524,6 +542,48 @@ static napi_value mul_backward(napi_env env, napi_callback_info info) {
 }
 /* ------------------------------------- end of the backward pass's section ------------------------------------- */
 
+/* ---------------------------------------------------------------------------------------------
+ * Forward pass (engine/program.ts): the two-operand elementwise ops of a large run's step,
+ * binary(op, A, aOff, B, bOff, O, oOff, n): O[oOff + k] = A[aOff + k] ∘ B[bOff + k] for k < n, with
+ * ∘ op 0 multiply, 1 add, 2 subtract, 3 divide — computed in double precision and stored once, as
+ * the generated JavaScript computes `O[o + k] = A[a + k] * B[b + k]`: the same numbers to the bit,
+ * in float64 and float32. Values go in order of k, so overlapping arrays read what the loop would.
+ * ------------------------------------------------------------------------------------------- */
+#define BINARY(T, expr)                                                                \
+  do {                                                                                 \
+    const T *a = (const T *)A.data + aOff, *b = (const T *)Bv.data + bOff;             \
+    T *o = (T *)O.data + oOff;                                                         \
+    for (int64_t k = 0; k < n; k++) {                                                  \
+      double x = a[k], y = b[k];                                                       \
+      o[k] = (T)(expr);                                                                \
+    }                                                                                  \
+  } while (0)
+#define BINARY_OPS(T)                        \
+  switch (op) {                              \
+    case 0: BINARY(T, x * y); break;         \
+    case 1: BINARY(T, x + y); break;         \
+    case 2: BINARY(T, x - y); break;         \
+    default: BINARY(T, x / y); break;        \
+  }
+
+static napi_value binary(napi_env env, napi_callback_info info) {
+  static const char *names[6] = {"A", "aOff", "B", "bOff", "O", "oOff"};
+  int64_t op, off[3], n;
+  Array arrays[3];
+  if (!op_three_arrays(env, info, "binary", "binary(op, A, aOff, B, bOff, O, oOff, n)", names, 3, "0 (multiply), 1 (add), 2 (subtract) or 3 (divide)",
+                       &op, arrays, off, &n))
+    return NULL;
+  const Array A = arrays[0], Bv = arrays[1], O = arrays[2];
+  const int64_t aOff = off[0], bOff = off[1], oOff = off[2];
+  if (!span_arg(env, "binary", "A", &A, aOff, n) || !span_arg(env, "binary", "B", &Bv, bOff, n) || !span_arg(env, "binary", "O", &O, oOff, n)) return NULL;
+  if (A.type == napi_float64_array)
+    BINARY_OPS(double)
+  else
+    BINARY_OPS(float)
+  return NULL;
+}
+/* ------------------------------------- end of the forward pass's section ------------------------------------- */
+
 NAPI_MODULE_INIT() {
   napi_property_descriptor props[] = {
       {"gemm", NULL, gemm, NULL, NULL, NULL, napi_enumerable, NULL},
@@ -535,6 +595,7 @@ NAPI_MODULE_INIT() {
       {"gemmTN", NULL, gemm_tn, NULL, NULL, NULL, napi_enumerable, NULL},
       {"unaryBackward", NULL, unary_backward, NULL, NULL, NULL, napi_enumerable, NULL},
       {"mulBackward", NULL, mul_backward, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"binary", NULL, binary, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   if (napi_define_properties(env, exports, sizeof props / sizeof props[0], props) != napi_ok) return NULL;
   return exports;
