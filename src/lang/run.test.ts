@@ -80,11 +80,15 @@ test("a run that fails part way frees the tensors it had recorded", async () => 
   assert.equal(tf.memory().numTensors, before);
 });
 
+/** A model whose one run holds a 64 MiB upsampled image (2048 × 2048 × 4 float32), and its input. */
+const bigRun = () => ({
+  m: model("Big", {}, () => ({ y: relu(named("big", upsample(input("x", ["B", 2, 2, 4]), 1024))) })),
+  x: { shape: [1, 2, 2, 4], data: Float64Array.from({ length: 16 }, (_, i) => i / 16) } as ND,
+});
+
 test("traces kept without dispose hold bounded memory: past 256 MiB the oldest are read back to the host, their values unchanged", async () => {
   await tensorflow();
-  // Each run holds one 64 MiB upsampled image (2048 × 2048 × 4 float32).
-  const m = model("Big", {}, () => ({ y: relu(named("big", upsample(input("x", ["B", 2, 2, 4]), 1024))) }));
-  const x: ND = { shape: [1, 2, 2, 4], data: Float64Array.from({ length: 16 }, (_, i) => i / 16) };
+  const { m, x } = bigRun();
   const base = tf.memory().numBytes;
   const kept = [];
   for (let k = 0; k < 6; k++) {
@@ -154,8 +158,7 @@ test("a trace dropped without dispose frees its tensors when garbage-collected",
 
 test("before refusing a node too large for the WebAssembly backend's memory left, earlier traces' unread tensors are read back to the host", async () => {
   await tensorflow();
-  const m = model("Big", {}, () => ({ y: relu(named("big", upsample(input("x", ["B", 2, 2, 4]), 1024))) }));
-  const x: ND = { shape: [1, 2, 2, 4], data: Float64Array.from({ length: 16 }, (_, i) => i / 16) };
+  const { m, x } = bigRun();
   const base = tf.memory().numBytes;
   const { trace } = await m.run({ x });
   assert.ok(tf.memory().numBytes - base >= 2 ** 26, "the trace holds its 64 MiB image");

@@ -459,6 +459,8 @@ async function trainModel(model: Model, data: Batches | Task, options: ModelTrai
     const loss = run.outputs[output];
     if (loss.shape.length !== 0) throw errors.badOption("output of train", `${output} of shape [${loss.shape.join(", ")}]`, "a scalar loss (shape []): reduce it with mean or sum, or use nn.losses");
     const g = model.backward(run, { [output]: 1 });
+    // Nobody reads this step's trace again: on the fast path, free its unread tensors now rather than when collected.
+    run.trace.dispose();
     return { value: loss.data[0], grads: Object.fromEntries(trainable.map((p) => [p.path, g.params[p.path].data as Float64Array])) };
   };
   // The model gets copies: the optimiser changes `params` in place, and earlier runs' traces keep the values they ran with.

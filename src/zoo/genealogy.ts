@@ -56,6 +56,9 @@ export function zooEntries(): [string, ZooEntry<object>][] {
   return Object.entries(zoo).filter(([, v]) => typeof v === "function" && "meta" in v) as [string, ZooEntry<object>][];
 }
 
+/** The line naming an entry's notebook. */
+const notebookLine = (name: string) => (ZOO_NOTEBOOKS[name] ? `notebook ${ZOO_NOTEBOOKS[name]}` : "no notebook yet");
+
 /** Words joined into lines of at most `width` characters (a long word stays whole). */
 function wrap(text: string, width: number): string[] {
   const lines: string[] = [];
@@ -94,13 +97,12 @@ export function genealogy(options: GenealogyOptions = {}): Diagram {
   for (const y of years) graph.nodes.push({ id: `year_${y}`, kind: "tensor", role: "param", title: String(y) });
   years.slice(1).forEach((y, i) => graph.edges.push({ from: `year_${years[i]}`, to: `year_${y}`, kind: "weight", weight: 100 }));
   for (const { name, meta } of entries) {
-    const notebook = ZOO_NOTEBOOKS[name];
     graph.nodes.push({
       id: `zoo_${name}`,
       kind: "op",
       role: FAMILIES[meta.family]?.role ?? "intermediate",
       title: meta.title,
-      shape: [`zoo.${name} · ${meta.year}`, ...wrap(meta.citation, 44), notebook ? `notebook ${notebook}` : "no notebook yet"].join("\n"),
+      shape: [`zoo.${name} · ${meta.year}`, ...wrap(meta.citation, 44), notebookLine(name)].join("\n"),
       notes: [meta.citation],
       cluster: FAMILIES[meta.family] ? `family_${meta.family}` : undefined,
     });
@@ -115,7 +117,7 @@ export function genealogy(options: GenealogyOptions = {}): Diagram {
       return members.length
         ? [
             `${FAMILIES[f].label}:`,
-            ...members.map(({ name, meta }) => `  ${meta.year}  zoo.${name}: ${meta.title}${meta.parents.length ? ` (from ${meta.parents.map((p) => `zoo.${p}`).join(", ")})` : ""}; ${ZOO_NOTEBOOKS[name] ? `notebook ${ZOO_NOTEBOOKS[name]}` : "no notebook yet"}`),
+            ...members.map(({ name, meta }) => `  ${meta.year}  zoo.${name}: ${meta.title}${meta.parents.length ? ` (from ${meta.parents.map((p) => `zoo.${p}`).join(", ")})` : ""}; ${notebookLine(name)}`),
           ]
         : [];
     }),
