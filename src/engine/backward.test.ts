@@ -1,5 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { setFlagsFromString } from "node:v8";
+import { runInNewContext } from "node:vm";
 import seedrandom from "seedrandom";
 import { BUILTIN_CELLS, LSTM, RNN_TANH } from "../cells/builtins";
 import { defineCell, type CellDef, type Handle, type Ops } from "../cells/define";
@@ -295,6 +297,15 @@ describe("backward: bad upstream gradients are named errors", () => {
     assert.deepEqual(grads.params, nested.params);
     assert.deepEqual(grads.trace.get("c"), nested.trace.get("c"));
     assert.deepEqual([...flat], [1, 2, 3, 4, 5, 6]);
+    // Float64Arrays are read where they are, never written: not by the pass, nor when output and nodes.h (the output node) are summed.
+    const output = new Float64Array([1, 2, 3, 4, 5, 6]);
+    const alsoH = new Float64Array([0.5, 0.5, 0.5, -1, -1, -1]);
+    const final = new Float64Array([0.5, -1, 2]);
+    const summed = backward(trace, { output, nodes: { h: alsoH }, final: { h: final } });
+    const once = backward(trace, { output: [[[1.5, 2.5, 3.5]], [[3, 4, 5]]], final: { h: [[0.5, -1, 2]] } });
+    assert.deepEqual(summed.params, once.params);
+    assert.deepEqual(summed.trace.get("h"), once.trace.get("h"));
+    assert.deepEqual([...output, ...alsoH, ...final], [1, 2, 3, 4, 5, 6, 0.5, 0.5, 0.5, -1, -1, -1, 0.5, -1, 2]);
     assert.throws(() => backward(trace, { output: new Float64Array(5) }), named("shape", /upstream gradient "output" .* expected shape \[6\], got \[5\]\. A flat ∂L\/∂ holds every number of \[2, 1, 3\]/));
     assert.throws(() => backward(trace, { final: { h: new Float64Array([1, NaN, 0]) } }), named("non-finite", /final\.h .* is NaN/));
   });
@@ -336,7 +347,11 @@ function worstDifference(fast: RawGradients, reference: RawGradients): { name: s
       assert.equal(got.length, expected.length, `${part}.${name}: length`);
       const scale = Math.max(...expected.map(Math.abs), 1e-300);
       let diff = 0;
-      for (let k = 0; k < expected.length; k++) diff = Math.max(diff, Math.abs(got[k] - expected[k]));
+      for (let k = 0; k < expected.length; k++) {
+        // A NaN (a value the pass never wrote) is the largest difference, not one Math.max drops.
+        const d = Math.abs(got[k] - expected[k]);
+        if (!(d <= diff)) diff = Number.isNaN(d) ? Infinity : d;
+      }
       if (diff / scale > worst.error) worst = { name: `${part}.${name}`, error: diff / scale };
     }
   return worst;
@@ -401,6 +416,45 @@ describe("backward: the fast interpreter (products out of the time loop) equals 
             useNative(previous);
           }
         });
+
+  it("the nodes' gradients are not zeroed before the pass: arrays reused full of NaN, and new ones from freed NaN memory, give the reference's gradients", () => {
+    // Freed arrays full of 0xff bytes (NaN in both precisions), collected, are what new unfilled storage gets next (as in cell.test.ts).
+    setFlagsFromString("--expose-gc");
+    const gc = runInNewContext("gc") as () => void;
+    const poisoned = (g: RawGradients) => {
+      for (const part of [g.values, g.initial]) for (const name of Object.keys(part)) Object.getOwnPropertyDescriptor(part, name)?.value?.fill(NaN);
+      return g;
+    };
+    for (const def of [...Object.values(BUILTIN_CELLS), ...Object.values(OP_CELLS)])
+      for (const dtype of ["float64", "float32"] as const)
+        for (const native of [true, false]) {
+          const previous = useNative(native);
+          try {
+            const c = cell(def, { inputSize: 3, hiddenSize: 4, sizes: def.params.some((p) => p.shape.includes("P")) ? { P: 2 } : undefined, seed: 5, dtype });
+            const [T, B] = [5, 2];
+            // A held node (its entries cut and restored), and seeds on the output, the first node and every state's last value.
+            const held = def.nodes[0].name;
+            const trace = c.run(tensor([T, B, 3], random(`unzeroed-${def.name}`)), { interventions: [{ node: held, t: 2, units: [0], value: 0.5 }] });
+            const seeds = randomSeeds(trace, `unzeroed-${def.name}`);
+            const first = trace.entry(held);
+            if (held !== def.output) seeds.nodes = { ...seeds.nodes, [held]: Float64Array.from({ length: T * B * first.size }, random(`unzeroed-first-${def.name}`)) };
+            const reference = backwardReference(trace, seeds);
+            const bound = dtype === "float64" ? 1e-12 : 1e-5;
+            const earlier = poisoned(backwardRaw(trace, seeds));
+            const reused = backwardRaw(trace, seeds, "backward", { reuse: earlier });
+            assert.equal(reused.values[def.output], earlier.values[def.output], "the NaN-filled array was reused");
+            const worst = worstDifference(reused, reference);
+            assert.ok(worst.error <= bound, `${def.name} ${dtype} native ${native}, reused NaN arrays: ${worst.name} ${worst.error}`);
+            const lengths = [...new Set([...Object.values(reference.values), ...Object.values(reference.initial)].map((v) => v.length))];
+            for (const n of lengths) for (let i = 0; i < 8; i++) Buffer.allocUnsafeSlow(n * 8).fill(0xff);
+            gc();
+            const fresh = worstDifference(backwardRaw(trace, seeds), reference);
+            assert.ok(fresh.error <= bound, `${def.name} ${dtype} native ${native}, new arrays: ${fresh.name} ${fresh.error}`);
+          } finally {
+            useNative(previous);
+          }
+        }
+  });
 
   it("backward's ∂L/∂inputs and ∂L/∂(initial states), made nested on first read, are the raw gradients", () => {
     const trace = cell(LSTM, { inputSize: 3, hiddenSize: 4, seed: 6 }).run(tensor([5, 2, 3], random("nested")));
