@@ -322,6 +322,25 @@ describe("a large run computes the same trace with and without the native kernel
       }
     });
   }
+
+  it("LSTM and reset-before GRU at the issue's bench size (T=100 B=32 In=8 H=32, float64), their input products and biases in one native pass: every intermediate within 1e-12", () => {
+    for (const def of [LSTM, GRU_RESET_BEFORE]) {
+      const c = cell(def, { inputSize: 8, hiddenSize: 32, seed: 5 });
+      const xs = sequence(100, 32, 8);
+      useNative(true);
+      const fast = c.run(xs);
+      useNative(false);
+      const plain = c.run(xs);
+      useNative(true);
+      for (const node of def.nodes) {
+        const a = fast.raw(node.name);
+        const b = plain.raw(node.name);
+        let worst = 0;
+        for (let k = 0; k < a.length; k++) worst = Math.max(worst, Math.abs(a[k] - b[k]));
+        assert.ok(worst <= 1e-12, `${def.name} ${node.name}: native and JavaScript differ by ${worst}`);
+      }
+    }
+  });
 });
 
 describe("native conv2d (im2col + OpenBLAS sgemm) against the float64 reference kernel", () => {

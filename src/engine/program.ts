@@ -505,16 +505,15 @@ export function prologue(def: CellDef, sizes: Readonly<Record<string, number>>, 
     const biases = node.bias!.map((b) => params[b]);
     const bias = biases.length > 0 ? biases[0].slice() : like(out, n);
     for (const b of biases.slice(1)) for (let r = 0; r < n; r++) bias[r] += b[r];
-    // Only where the product would go to OpenBLAS (teaching sizes keep JavaScript's numbers), and in
-    // float64, where the one pass gives OpenBLAS's numbers to the bit (its float32 kernels sum otherwise).
-    const narrow = (term: NonNullable<NodeDef["terms"]>[number]) => {
-      const K = operandSize(def, term.input, sizes);
-      return term.kind === "matrix" && inputs.has(term.input) && K <= AFFINE_ROWS_MAX_K && productKind(false, n, K, Math.min(r1 - r0, PROLOGUE_ROWS)) === "native";
-    };
-    const first = native && out instanceof Float64Array ? node.terms!.find(narrow) : undefined;
+    // The node's first term on an input, when it is a matrix term whose product would go to OpenBLAS
+    // (teaching sizes keep JavaScript's numbers), in float64: there the one pass matched OpenBLAS's
+    // numbers to the bit (measured on its Haswell/Zen kernels; its float32 kernels sum in another order).
+    const lead = node.terms!.find((x) => inputs.has(x.input));
+    const width = lead ? operandSize(def, lead.input, sizes) : 0;
+    const one = native && out instanceof Float64Array && lead?.kind === "matrix" && width <= AFFINE_ROWS_MAX_K;
+    const first = one && productKind(false, n, width, Math.min(r1 - r0, PROLOGUE_ROWS)) === "native" ? lead : undefined;
     if (first) {
-      const K = operandSize(def, first.input, sizes);
-      native!.affineRows(storage.values[first.input], r0 * K, r1 - r0, K, params[first.weight], n, bias, out, r0 * n, n);
+      native!.affineRows(storage.values[first.input], r0 * width, r1 - r0, width, params[first.weight], n, bias, out, r0 * n, n);
     } else if (biases.length > 0) repeatRows(out, bias, r0, r1);
     for (const term of node.terms!) {
       if (!inputs.has(term.input) || term === first) continue;
