@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { cell, GRU_RESET_BEFORE, LSTM, type DType } from "../src";
+import { cell, GRU_RESET_BEFORE, LSTM, type Cell, type CellDef, type DType } from "../src";
 import { selectBackend } from "../src/engine/backend";
 import { VJP, type VjpArgs } from "../src/cells/gradients";
 import { EXPRESSION, type OpKind } from "../src/cells/ops";
@@ -302,44 +302,30 @@ describe("a large run computes the same trace with and without the native kernel
   const sequence = (T: number, B: number, In: number) =>
     Array.from({ length: T }, (_, t) => Array.from({ length: B }, (_, b) => Array.from({ length: In }, (_, j) => Math.cos(0.21 * t + 0.17 * j + 0.9 * b))));
 
+  /** Runs `c` on `xs` with and without the native kernels: every node's values agree within `tol`. */
+  function agree(def: CellDef, c: Cell, xs: number[][][], tol: number) {
+    useNative(true);
+    const fast = c.run(xs);
+    useNative(false);
+    const plain = c.run(xs);
+    useNative(true);
+    for (const node of def.nodes) {
+      const a = fast.raw(node.name);
+      const b = plain.raw(node.name);
+      let worst = 0;
+      for (let k = 0; k < a.length; k++) worst = Math.max(worst, Math.abs(a[k] - b[k]));
+      assert.ok(worst <= tol, `${def.name} ${node.name}: native and JavaScript differ by ${worst}`);
+    }
+  }
+
   for (const [dtype, tol] of [["float64", 1e-12], ["float32", 2e-5]] as const satisfies readonly (readonly [DType, number])[]) {
     it(`LSTM and reset-before GRU, B=16 In=64 H=256, ${dtype}: every intermediate within ${tol}`, () => {
-      for (const def of [LSTM, GRU_RESET_BEFORE]) {
-        const c = cell(def, { inputSize: 64, hiddenSize: 256, seed: 11, dtype });
-        const xs = sequence(60, 16, 64);
-        useNative(true);
-        const fast = c.run(xs);
-        useNative(false);
-        const plain = c.run(xs);
-        useNative(true);
-        for (const node of def.nodes) {
-          const a = fast.raw(node.name);
-          const b = plain.raw(node.name);
-          let worst = 0;
-          for (let k = 0; k < a.length; k++) worst = Math.max(worst, Math.abs(a[k] - b[k]));
-          assert.ok(worst <= tol, `${def.name} ${node.name}: native and JavaScript differ by ${worst}`);
-        }
-      }
+      for (const def of [LSTM, GRU_RESET_BEFORE]) agree(def, cell(def, { inputSize: 64, hiddenSize: 256, seed: 11, dtype }), sequence(60, 16, 64), tol);
     });
   }
 
   it("LSTM and reset-before GRU at the issue's bench size (T=100 B=32 In=8 H=32, float64), their input products and biases in one native pass: every intermediate within 1e-12", () => {
-    for (const def of [LSTM, GRU_RESET_BEFORE]) {
-      const c = cell(def, { inputSize: 8, hiddenSize: 32, seed: 5 });
-      const xs = sequence(100, 32, 8);
-      useNative(true);
-      const fast = c.run(xs);
-      useNative(false);
-      const plain = c.run(xs);
-      useNative(true);
-      for (const node of def.nodes) {
-        const a = fast.raw(node.name);
-        const b = plain.raw(node.name);
-        let worst = 0;
-        for (let k = 0; k < a.length; k++) worst = Math.max(worst, Math.abs(a[k] - b[k]));
-        assert.ok(worst <= 1e-12, `${def.name} ${node.name}: native and JavaScript differ by ${worst}`);
-      }
-    }
+    for (const def of [LSTM, GRU_RESET_BEFORE]) agree(def, cell(def, { inputSize: 8, hiddenSize: 32, seed: 5 }), sequence(100, 32, 8), 1e-12);
   });
 });
 
