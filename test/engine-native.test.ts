@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { cell, GRU_RESET_BEFORE, LSTM, type DType } from "../src";
+import { cell, GRU_RESET_BEFORE, LSTM, type Cell, type CellDef, type DType } from "../src";
 import { selectBackend } from "../src/engine/backend";
 import { VJP, type VjpArgs } from "../src/cells/gradients";
 import { EXPRESSION, type OpKind } from "../src/cells/ops";
@@ -56,6 +56,42 @@ describe("native kernels (OpenBLAS products, glibc vector sigmoid/tanh)", () => 
         for (let i = 0; i < M; i++) for (let j = N; j < ldc && cOff + i * ldc + j < ref.length; j++) assert.equal(ours[cOff + i * ldc + j], C0[cOff + i * ldc + j]);
       }
     }
+  });
+
+  it("affineRows writes bias + X Wᵀ like bias rows plus archlab's JavaScript kernel, with offsets and a row stride, in float64 and float32", () => {
+    for (const [T, tol] of [[Float64Array, 1e-13], [Float32Array, 1e-5]] as const) {
+      for (const [M, K, N, ldc, xOff, cOff] of [[1, 1, 1, 1, 0, 0], [7, 3, 5, 9, 3, 2], [100, 8, 32, 32, 0, 0], [33, 16, 37, 40, 5, 17], [3, 0, 4, 4, 0, 0]]) {
+        const X = random(T, xOff + M * K, 1 + M);
+        const W = random(T, N * K, 2 + N);
+        const bias = random(T, N, 4 + N);
+        const C0 = random(T, cOff + (M - 1) * ldc + N + 3, 3 + K);
+        const ours = C0.slice();
+        const ref = C0.slice();
+        blas.affineRows(X, xOff, M, K, W, N, bias, ours, cOff, ldc);
+        for (let i = 0; i < M; i++) ref.set(bias, cOff + i * ldc);
+        gemmJS({ A: X, aOff: xOff, M, K, W, N, C: ref, cOff, ldc });
+        let worst = 0;
+        for (let k = 0; k < ref.length; k++) worst = Math.max(worst, Math.abs(ours[k] - ref[k]) / Math.max(1, Math.abs(ref[k])));
+        assert.ok(worst <= tol, `${T.name} M=${M} K=${K} N=${N}: differs by ${worst}`);
+        for (let i = 0; i < M; i++) for (let j = N; j < ldc && cOff + i * ldc + j < ref.length; j++) assert.equal(ours[cOff + i * ldc + j], C0[cOff + i * ldc + j]);
+        assert.deepEqual(ours.subarray(0, cOff), C0.subarray(0, cOff), "nothing before the first row is written");
+      }
+    }
+  });
+
+  it("affineRows refuses calls that would read or write outside an array, or mix precisions, before writing", () => {
+    const X = new Float64Array(6);
+    const W = new Float64Array(6);
+    const bias = new Float64Array(2);
+    const C = new Float64Array(4);
+    assert.throws(() => blas.affineRows(X, 1, 2, 3, W, 2, bias, C, 0, 2), (e: Error) => e instanceof RangeError && /affineRows: out of bounds \(X: 6 values, needs 7\)/.test(e.message));
+    assert.throws(() => blas.affineRows(X, 0, 2, 3, W, 3, bias, C, 0, 3), /affineRows: out of bounds \(W: 6 values, needs 9\)/);
+    assert.throws(() => blas.affineRows(X, 0, 2, 3, W, 2, new Float64Array(1), C, 0, 2), /affineRows: out of bounds \(bias: 1 values, needs 2\)/);
+    assert.throws(() => blas.affineRows(X, 0, 2, 3, W, 2, bias, C, 1, 2), /affineRows: out of bounds \(C: 4 values, needs 5\)/);
+    assert.throws(() => blas.affineRows(X, 0, 2, 3, W, 2, bias, C, 0, 1), /ldc must be at least N/);
+    assert.throws(() => blas.affineRows(X, 0, 2, 3, W, 2, new Float32Array(2), C, 0, 2), (e: Error) => e instanceof TypeError && /X, W, bias and C must all be Float32Array or all Float64Array/.test(e.message));
+    assert.throws(() => (blas.affineRows as (...a: unknown[]) => void)(X, 0, 2, 3, W, 2, bias, C, 0), (e: Error) => e instanceof TypeError && /takes 10 arguments/.test(e.message));
+    assert.deepEqual([...C], [0, 0, 0, 0], "nothing was written");
   });
 
   it("gemm refuses calls that would read or write outside an array, or mix precisions, before BLAS runs", () => {
@@ -234,7 +270,15 @@ describe("native kernels (OpenBLAS products, glibc vector sigmoid/tanh)", () => 
     assert.equal(nativePlan.groups.length, 0);
     assert.equal(plan(LSTM, { In: 256, H: 256 }, 32, false).groups.length, 1, "without the binding, the four are fused (one tfjs call)");
     const large = generate(LSTM, { In: 256, H: 256 }, 32, { b0: 0, b1: 32 }, nativePlan);
-    assert.equal(large.match(/D\d\.run\(/g)?.length, 4);
+    // 32×256×256 multiply-adds each: under OpenBLAS's threads, so straight calls on the binding in a step held at one thread.
+    assert.equal(large.match(/NATIVE\.gemm\(/g)?.length, 4);
+    assert.ok(!/D\d/.test(large));
+    const huge = plan(LSTM, { In: 8, H: 2048 }, 32, true);
+    assert.deepEqual(huge.direct.map((d) => d.threaded), [true, true, true, true], "32×2048×2048 multiply-adds: OpenBLAS's threads may share each");
+    assert.equal(generate(LSTM, { In: 8, H: 2048 }, 32, { b0: 0, b1: 32 }, huge).match(/D\d\.run\(/g)?.length, 4);
+    const threads = blas.info().threads;
+    cell(LSTM, { inputSize: 8, hiddenSize: 32, seed: 1 }).run(Array.from({ length: 3 }, () => Array.from({ length: 32 }, () => new Array(8).fill(0.5))));
+    assert.equal(blas.info().threads, threads, "a run gives OpenBLAS its threads back");
     assert.equal(large.match(/NATIVE\.unary\(0,/g)?.length, 3, "three sigmoids");
     assert.equal(large.match(/NATIVE\.unary\(1,/g)?.length, 2, "two tanh");
     assert.equal(large.match(/NATIVE\.binary\(0,/g)?.length, 3, "three products f⊙c, i⊙g, o⊙tanh(c)");
@@ -258,26 +302,31 @@ describe("a large run computes the same trace with and without the native kernel
   const sequence = (T: number, B: number, In: number) =>
     Array.from({ length: T }, (_, t) => Array.from({ length: B }, (_, b) => Array.from({ length: In }, (_, j) => Math.cos(0.21 * t + 0.17 * j + 0.9 * b))));
 
+  /** Runs `c` on `xs` with and without the native kernels: every node's values agree within `tol`. */
+  function agree(def: CellDef, c: Cell, xs: number[][][], tol: number) {
+    useNative(true);
+    const fast = c.run(xs);
+    useNative(false);
+    const plain = c.run(xs);
+    useNative(true);
+    for (const node of def.nodes) {
+      const a = fast.raw(node.name);
+      const b = plain.raw(node.name);
+      let worst = 0;
+      for (let k = 0; k < a.length; k++) worst = Math.max(worst, Math.abs(a[k] - b[k]));
+      assert.ok(worst <= tol, `${def.name} ${node.name}: native and JavaScript differ by ${worst}`);
+    }
+  }
+
   for (const [dtype, tol] of [["float64", 1e-12], ["float32", 2e-5]] as const satisfies readonly (readonly [DType, number])[]) {
     it(`LSTM and reset-before GRU, B=16 In=64 H=256, ${dtype}: every intermediate within ${tol}`, () => {
-      for (const def of [LSTM, GRU_RESET_BEFORE]) {
-        const c = cell(def, { inputSize: 64, hiddenSize: 256, seed: 11, dtype });
-        const xs = sequence(60, 16, 64);
-        useNative(true);
-        const fast = c.run(xs);
-        useNative(false);
-        const plain = c.run(xs);
-        useNative(true);
-        for (const node of def.nodes) {
-          const a = fast.raw(node.name);
-          const b = plain.raw(node.name);
-          let worst = 0;
-          for (let k = 0; k < a.length; k++) worst = Math.max(worst, Math.abs(a[k] - b[k]));
-          assert.ok(worst <= tol, `${def.name} ${node.name}: native and JavaScript differ by ${worst}`);
-        }
-      }
+      for (const def of [LSTM, GRU_RESET_BEFORE]) agree(def, cell(def, { inputSize: 64, hiddenSize: 256, seed: 11, dtype }), sequence(60, 16, 64), tol);
     });
   }
+
+  it("LSTM and reset-before GRU at the issue's bench size (T=100 B=32 In=8 H=32, float64), their input products and biases in one native pass: every intermediate within 1e-12", () => {
+    for (const def of [LSTM, GRU_RESET_BEFORE]) agree(def, cell(def, { inputSize: 8, hiddenSize: 32, seed: 5 }), sequence(100, 32, 8), 1e-12);
+  });
 });
 
 describe("native conv2d (im2col + OpenBLAS sgemm) against the float64 reference kernel", () => {

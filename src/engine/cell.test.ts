@@ -129,7 +129,9 @@ describe("a run's node storage is not zeroed before the run writes it", () => {
     for (const dtype of ["float64", "float32"] as const)
       for (const def of Object.values(BUILTIN_CELLS)) {
         const c = cell(def, { sizes: Object.fromEntries(sizeNames(def).map((s) => [s, s === "In" ? 3 : 4])), seed: 2, dtype });
-        const lengths = [...new Set(def.nodes.map((n) => T * B * c.size(n.size)))];
+        // The nodes' storage is one allocation (first), each node a view of it; one per node past 2 GiB.
+        const sizes = def.nodes.map((n) => T * B * c.size(n.size));
+        const lengths = [...new Set([sizes.reduce((a, n) => a + n, 0), ...sizes])];
         const churn = () => {
           for (const n of lengths) for (let i = 0; i < 16; i++) Buffer.allocUnsafeSlow(n * 8).fill(0xff);
           gc();
@@ -142,5 +144,20 @@ describe("a run's node storage is not zeroed before the run writes it", () => {
         for (const node of def.nodes) assert.ok(trace.raw(node.name).every(Number.isFinite), `${def.name} ${dtype}: node ${node.name} has a value the run did not write`);
       }
     assert.ok(exposed > 0, "the freed NaN bytes never reached new unfilled storage: this test would show nothing");
+  });
+
+  it("a run's nodes are views of one allocation, each its own values; an array read from a trace keeps them through later runs", () => {
+    const c = cell(LSTM, { inputSize: 3, hiddenSize: 4, seed: 1 });
+    const xs = (k: number) => Array.from({ length: 5 }, (_, t) => Array.from({ length: 2 }, (_, b) => [k * t, b - k, 0.1 * k]));
+    const first = c.run(xs(1));
+    const buffers = new Set(LSTM.nodes.map((n) => first.raw(n.name).buffer));
+    assert.equal(buffers.size, 1);
+    const starts = LSTM.nodes.map((n) => first.raw(n.name).byteOffset).sort((a, b) => a - b);
+    starts.forEach((at, k) => k > 0 && assert.ok(at >= starts[k - 1] + 5 * 2 * 4 * 8, "no two nodes overlap"));
+    const h = first.raw("h");
+    const kept = Array.from(h);
+    for (let k = 2; k < 6; k++) c.run(xs(k));
+    assert.deepEqual(Array.from(h), kept);
+    assert.deepEqual(first.get("h"), cell(LSTM, { inputSize: 3, hiddenSize: 4, seed: 1 }).run(xs(1)).get("h"));
   });
 });

@@ -39,6 +39,13 @@ export interface NativeBlas {
    * once — the same numbers as the generated JavaScript, to the bit.
    */
   binary(op: 0 | 1 | 2 | 3, A: FloatArray, aOff: number, B: FloatArray, bOff: number, O: FloatArray, oOff: number, n: number): void;
+  /**
+   * `C[cOff + i·ldc + j] = bias[j] + Σ_k X[xOff + i·K + k] · W[j·K + k]` for i < M, j < N (C
+   * overwritten): an affine node's bias and its product on a narrow input in one pass, each sum one
+   * fused multiply-add per k in order from zero, then the bias added (as OpenBLAS adds a product
+   * into C holding the bias). For small K only: it does not block for caches as BLAS does.
+   */
+  affineRows(X: FloatArray, xOff: number, M: number, K: number, W: FloatArray, N: number, bias: FloatArray, C: FloatArray, cOff: number, ldc: number): void;
   /** Sets the threads OpenBLAS uses per product (process-wide); returns the previous count. */
   setThreads(n: number): number;
   /** OpenBLAS's description of its build (e.g. "OpenBLAS 0.3.21 DYNAMIC_ARCH NO_AFFINITY Haswell MAX_THREADS=64") and its threads per product. */

@@ -27,7 +27,7 @@
 import { badConstant, evalSize, type CellDef, type NodeDef } from "../cells/define";
 import { EXPRESSION, type OpKind, type UnaryKind } from "../cells/ops";
 import type { FloatArray } from "./arrays";
-import { NATIVE_MIN_MACS, product, type Product } from "./gemm";
+import { NATIVE_MIN_MACS, product, productKind, THREADED_MIN_MACS, type Product } from "./gemm";
 import { nativeBlas, type NativeBlas } from "./native";
 import { errors } from "../errors";
 import { applyToInputs, hookedNodes, interventionHook, type CheckedIntervention } from "./interventions";
@@ -125,7 +125,10 @@ const affine: Kernel = ({ node, out, n, B, b0, b1, operands, param, plan }) => {
     .filter(([d]) => d.node === node.name)
     .map(([d, j]) => {
       const a = operands[node.terms!.findIndex((term) => term.weight === d.weight)];
-      return `D${j}.run(${a.buf}, ${a.off} + ${b0 * a.size}, ${b1 - b0}, ${out}, t * ${n * B} + ${b0 * n}, ${n});\n`;
+      const [A, aOff, M, cOff] = [a.buf, `${a.off} + ${b0 * a.size}`, b1 - b0, `t * ${n * B} + ${b0 * n}`];
+      // One thread's product straight into the binding (the step function holds OpenBLAS at one thread, see {@link compileSteps}).
+      if (!d.threaded) return `NATIVE.gemm(${A}, ${aOff}, ${M}, ${a.size}, ${param(d.weight)}, ${n}, ${out}, ${cOff}, ${n});\n`;
+      return `D${j}.run(${A}, ${aOff}, ${M}, ${out}, ${cOff}, ${n});\n`;
     })
     .join("");
   if (terms.length === 0) return direct;
@@ -188,6 +191,11 @@ export interface Direct {
   node: string;
   weight: string;
   input: string;
+  /**
+   * Whether the product is large enough for OpenBLAS's threads ({@link THREADED_MIN_MACS}); the
+   * others are called straight on the binding inside a step that holds OpenBLAS at one thread.
+   */
+  threaded: boolean;
 }
 
 /** Where the loop's work goes: which operands' terms are hoisted into the prologue, which are native products, which are fused. */
@@ -223,8 +231,9 @@ export function plan(def: CellDef, sizes: Readonly<Record<string, number>>, B: n
     const rows = evalSize(node.size, sizes);
     for (const term of node.terms!) {
       if (term.kind !== "matrix" || hoisted.has(term.input)) continue;
-      if (native && B * rows * operandSize(def, term.input, sizes) >= NATIVE_MIN_MACS) {
-        direct.push({ node: node.name, weight: term.weight, input: term.input });
+      const macs = B * rows * operandSize(def, term.input, sizes);
+      if (native && macs >= NATIVE_MIN_MACS) {
+        direct.push({ node: node.name, weight: term.weight, input: term.input, threaded: macs >= THREADED_MIN_MACS });
         continue;
       }
       const g = byInput.get(term.input) ?? byInput.set(term.input, { input: term.input, K: 0, R: 0, members: [], before: node.name }).get(term.input)!;
@@ -296,7 +305,7 @@ export function generate(
     return `const prev${j} = t === 0 ? ${bind("init", s.name)} : ${operands.get(s.next)!.buf}, prevOff${j} = t === 0 ? 0 : (t - 1) * ${n * B};`;
   });
   p.groups.forEach((g, j) => lines.push(`const S${j} = rt.scratch[${j}], G${j} = rt.products[${j}];`));
-  p.direct.forEach((d, j) => lines.push(`const D${j} = rt.direct[${j}];`));
+  p.direct.forEach((d, j) => d.threaded && lines.push(`const D${j} = rt.direct[${j}];`));
   if (p.native) lines.push("const NATIVE = rt.native;");
   if (hooked.length > 0) lines.push("const I = rt.intervene;");
   const products = (name: string) =>
@@ -432,10 +441,17 @@ export function compileSteps(
     rt,
   );
   const owned = [...rt.products, ...rt.direct];
-  if (owned.length === 0) return step;
+  const oneThread = native && entry.plan.direct.some((d) => !d.threaded) ? native : undefined;
+  if (owned.length === 0 && !oneThread) return step;
   const free = () => owned.forEach((p) => p.dispose());
   const run = (t: number) => {
-    step(t);
+    // Two calls a step instead of two a product (an LSTM's four at B = 32, H = 32: ~0.4 ms of a ~7 ms run).
+    const threads = oneThread?.setThreads(1);
+    try {
+      step(t);
+    } finally {
+      if (threads !== undefined) oneThread!.setThreads(threads);
+    }
     if (t === T - 1) free();
   };
   held.register(run, owned);
@@ -466,26 +482,41 @@ function repeatRows(out: FloatArray, row: FloatArray, r0: number, r1: number): v
 const PROLOGUE_ROWS = 8192;
 
 /**
+ * Widest input whose matrix term the native binding computes with the bias in one pass
+ * (`affineRows`); wider ones go to OpenBLAS after the bias rows.
+ */
+export const AFFINE_ROWS_MAX_K = 16;
+
+/**
  * Before the loop: every affine node's storage gets its bias, then its terms on the cell's inputs,
  * for the rows `r0 ≤ row < r1` of the T·B rows (all of them unless the work is split across
  * threads): each matrix term as products of up to {@link PROLOGUE_ROWS} rows accumulating straight
- * into the node's storage.
+ * into the node's storage — with the native binding, the first matrix term on a narrow input
+ * ({@link AFFINE_ROWS_MAX_K}) with the bias in one pass instead.
  */
 export function prologue(def: CellDef, sizes: Readonly<Record<string, number>>, params: Record<string, FloatArray>, storage: Storage, { r0, r1 }: { r0: number; r1: number }): void {
   if (r1 <= r0) return;
   const inputs = new Set(def.inputs.map((i) => i.name));
+  const native = nativeBlas();
   for (const node of def.nodes) {
     if (node.op !== "affine") continue;
     const n = evalSize(node.size, sizes);
     const out = storage.values[node.name];
     const biases = node.bias!.map((b) => params[b]);
-    if (biases.length > 0) {
-      const bias = biases[0].slice();
-      for (const b of biases.slice(1)) for (let r = 0; r < n; r++) bias[r] += b[r];
-      repeatRows(out, bias, r0, r1);
-    }
+    const bias = biases.length > 0 ? biases[0].slice() : like(out, n);
+    for (const b of biases.slice(1)) for (let r = 0; r < n; r++) bias[r] += b[r];
+    // The node's first term on an input, when it is a matrix term whose product would go to OpenBLAS
+    // (teaching sizes keep JavaScript's numbers), in float64: there the one pass matched OpenBLAS's
+    // numbers to the bit (measured on its Haswell/Zen kernels; its float32 kernels sum in another order).
+    const lead = node.terms!.find((x) => inputs.has(x.input));
+    const width = lead ? operandSize(def, lead.input, sizes) : 0;
+    const one = native && out instanceof Float64Array && lead?.kind === "matrix" && width <= AFFINE_ROWS_MAX_K;
+    const first = one && productKind(false, n, width, Math.min(r1 - r0, PROLOGUE_ROWS)) === "native" ? lead : undefined;
+    if (first) {
+      native!.affineRows(storage.values[first.input], r0 * width, r1 - r0, width, params[first.weight], n, bias, out, r0 * n, n);
+    } else if (biases.length > 0) repeatRows(out, bias, r0, r1);
     for (const term of node.terms!) {
-      if (!inputs.has(term.input)) continue;
+      if (!inputs.has(term.input) || term === first) continue;
       const A = storage.values[term.input];
       const w = params[term.weight];
       if (term.kind === "diagonal") {

@@ -584,6 +584,123 @@ static napi_value binary(napi_env env, napi_callback_info info) {
 }
 /* ------------------------------------- end of the forward pass's section ------------------------------------- */
 
+/* ---------------------------------------------------------------------------------------------
+ * Forward pass's prologue (engine/program.ts): an affine node's bias and its product on a narrow
+ * cell input, for every row of a run at once, in one pass over the node's storage,
+ * affineRows(X, xOff, M, K, W, N, bias, C, cOff, ldc):
+ *   C[cOff + i·ldc + j] = bias[j] + Σ_k X[xOff + i·K + k] · W[j·K + k]   for i < M, j < N
+ * (C overwritten). Each sum is one fused multiply-add per k in order of k from zero, then the bias
+ * added, as OpenBLAS's kernels add a product into C already holding the bias: instead of writing the
+ * bias into every row first and reading it back. Only for small K (the caller's choice), where
+ * packing for BLAS costs more than the arithmetic.
+ * ------------------------------------------------------------------------------------------- */
+#define AFFINE_ROWS_SCALAR(T, FMA)                                           \
+  for (int64_t i = 0; i < M; i++) {                                          \
+    const T *x = (const T *)X.data + xOff + i * K;                           \
+    T *c = (T *)C.data + cOff + i * ldc;                                     \
+    for (int64_t j = j0; j < N; j++) {                                       \
+      T a = 0;                                                               \
+      for (int64_t k = 0; k < K; k++) a = FMA(x[k], wt[k * N + j], a);       \
+      c[j] = ((const T *)bias.data)[j] + a;                                  \
+    }                                                                        \
+  }
+
+#ifdef ARCHLAB_MVEC
+/* The float64 columns j < N − N mod 4 with AVX2 and FMA: the same operations as the scalar loop, four columns at a time. Returns the first column left. */
+__attribute__((target("avx2,fma"))) static int64_t affine_rows_avx2(const double *X, int64_t M, int64_t K, const double *wt, int64_t N, const double *bias,
+                                                                       double *C, int64_t ldc) {
+  for (int64_t i = 0; i < M; i++) {
+    const double *x = X + i * K;
+    double *c = C + i * ldc;
+    int64_t j = 0;
+    for (; j + 16 <= N; j += 16) {
+      __m256d a0 = _mm256_setzero_pd(), a1 = a0, a2 = a0, a3 = a0;
+      for (int64_t k = 0; k < K; k++) {
+        const __m256d xk = _mm256_broadcast_sd(x + k);
+        const double *w = wt + k * N + j;
+        a0 = _mm256_fmadd_pd(xk, _mm256_loadu_pd(w), a0);
+        a1 = _mm256_fmadd_pd(xk, _mm256_loadu_pd(w + 4), a1);
+        a2 = _mm256_fmadd_pd(xk, _mm256_loadu_pd(w + 8), a2);
+        a3 = _mm256_fmadd_pd(xk, _mm256_loadu_pd(w + 12), a3);
+      }
+      _mm256_storeu_pd(c + j, _mm256_add_pd(_mm256_loadu_pd(bias + j), a0));
+      _mm256_storeu_pd(c + j + 4, _mm256_add_pd(_mm256_loadu_pd(bias + j + 4), a1));
+      _mm256_storeu_pd(c + j + 8, _mm256_add_pd(_mm256_loadu_pd(bias + j + 8), a2));
+      _mm256_storeu_pd(c + j + 12, _mm256_add_pd(_mm256_loadu_pd(bias + j + 12), a3));
+    }
+    for (; j + 4 <= N; j += 4) {
+      __m256d a = _mm256_setzero_pd();
+      for (int64_t k = 0; k < K; k++) a = _mm256_fmadd_pd(_mm256_broadcast_sd(x + k), _mm256_loadu_pd(wt + k * N + j), a);
+      _mm256_storeu_pd(c + j, _mm256_add_pd(_mm256_loadu_pd(bias + j), a));
+    }
+  }
+  return N - N % 4;
+}
+
+static int64_t affine_rows_vector(const double *X, int64_t M, int64_t K, const double *wt, int64_t N, const double *bias, double *C, int64_t ldc) {
+  static int ok = -1;
+  if (ok < 0) {
+    __builtin_cpu_init();
+    ok = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+  }
+  return ok ? affine_rows_avx2(X, M, K, wt, N, bias, C, ldc) : 0;
+}
+#else
+static int64_t affine_rows_vector(const double *X, int64_t M, int64_t K, const double *wt, int64_t N, const double *bias, double *C, int64_t ldc) {
+  (void)X, (void)M, (void)K, (void)wt, (void)N, (void)bias, (void)C, (void)ldc;
+  return 0;
+}
+#endif
+
+static napi_value affine_rows(napi_env env, napi_callback_info info) {
+  napi_value argv[10];
+  if (!exact_args(env, info, 10, argv, "affineRows(X, xOff, M, K, W, N, bias, C, cOff, ldc)")) return NULL;
+  Array X, W, bias, C;
+  int64_t xOff, M, K, N, cOff, ldc;
+  if (!array_arg(env, argv[0], "affineRows", "X", &X) || !int_arg(env, argv[1], "affineRows", "xOff", &xOff) ||
+      !int_arg(env, argv[2], "affineRows", "M", &M) || !int_arg(env, argv[3], "affineRows", "K", &K) ||
+      !array_arg(env, argv[4], "affineRows", "W", &W) || !int_arg(env, argv[5], "affineRows", "N", &N) ||
+      !array_arg(env, argv[6], "affineRows", "bias", &bias) || !array_arg(env, argv[7], "affineRows", "C", &C) ||
+      !int_arg(env, argv[8], "affineRows", "cOff", &cOff) || !int_arg(env, argv[9], "affineRows", "ldc", &ldc))
+    return NULL;
+  if (X.type != W.type || X.type != bias.type || X.type != C.type) {
+    napi_throw_type_error(env, "ARCHLAB_NATIVE", "affineRows: X, W, bias and C must all be Float32Array or all Float64Array");
+    return NULL;
+  }
+  if (M == 0 || N == 0) return NULL;
+  if (ldc < N) {
+    napi_throw_range_error(env, "ARCHLAB_NATIVE", "affineRows: ldc must be at least N");
+    return NULL;
+  }
+  if (!span_arg(env, "affineRows", "X", &X, xOff, M * K) || !span_arg(env, "affineRows", "W", &W, 0, N * K) ||
+      !span_arg(env, "affineRows", "bias", &bias, 0, N) || !span_arg(env, "affineRows", "C", &C, cOff, (M - 1) * ldc + N))
+    return NULL;
+  int is32 = X.type == napi_float32_array;
+  size_t size = is32 ? sizeof(float) : sizeof(double);
+  /* W transposed, [K, N]: each k's weights of all columns side by side. */
+  void *t = malloc(K * N * size + 1);
+  if (!t) {
+    napi_throw_error(env, "ARCHLAB_NATIVE", "affineRows: out of memory");
+    return NULL;
+  }
+  if (is32) {
+    float *wt = t;
+    for (int64_t j = 0; j < N; j++)
+      for (int64_t k = 0; k < K; k++) wt[k * N + j] = ((const float *)W.data)[j * K + k];
+    int64_t j0 = 0;
+    AFFINE_ROWS_SCALAR(float, fmaf)
+  } else {
+    double *wt = t;
+    for (int64_t j = 0; j < N; j++)
+      for (int64_t k = 0; k < K; k++) wt[k * N + j] = ((const double *)W.data)[j * K + k];
+    int64_t j0 = affine_rows_vector((const double *)X.data + xOff, M, K, wt, N, (const double *)bias.data, (double *)C.data + cOff, ldc);
+    AFFINE_ROWS_SCALAR(double, fma)
+  }
+  free(t);
+  return NULL;
+}
+/* ------------------------------------- end of the forward prologue's section ------------------------------------- */
+
 NAPI_MODULE_INIT() {
   napi_property_descriptor props[] = {
       {"gemm", NULL, gemm, NULL, NULL, NULL, napi_enumerable, NULL},
@@ -596,6 +713,7 @@ NAPI_MODULE_INIT() {
       {"unaryBackward", NULL, unary_backward, NULL, NULL, NULL, napi_enumerable, NULL},
       {"mulBackward", NULL, mul_backward, NULL, NULL, NULL, napi_enumerable, NULL},
       {"binary", NULL, binary, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"affineRows", NULL, affine_rows, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   if (napi_define_properties(env, exports, sizeof props / sizeof props[0], props) != napi_ok) return NULL;
   return exports;
