@@ -293,7 +293,7 @@ export function backwardReference(trace: Trace, seeds: Seeds = {}, where = "back
   return g;
 }
 
-/** Options of {@link backwardRaw}. */
+/** @internal Options of {@link backwardRaw}. */
 export interface RawOptions {
   /**
    * Whether to compute ∂L/∂(parameters) and ∂L/∂(cell inputs) (default true). Without them only the

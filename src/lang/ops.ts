@@ -2,7 +2,8 @@
  * The op table: every op of the definition language, each with its shape rule, its notation, its
  * value range for plots, its reference kernel (float64 loops, nd.ts), its fast kernel (tfjs-core;
  * absent when the reference kernel is the fast one too) and its gradient-rule slot. The table is a
- * `Record<OpKind, OpSpec>`: adding an op without all of its parts does not compile.
+ * `Record<OpKind, OpSpec>` over the spelled-out union {@link OpKind}: an op missing from either, or
+ * without all of its parts, does not compile.
  *
  * The op functions users call (`matmul(a, b)`, `softmax(x, "S")`, `conv2d(x, w, { stride: 2 })`)
  * are at the end: each checks its operands through the table's shape rule and adds one node.
@@ -48,7 +49,10 @@ export interface OpSpec {
   range?: readonly [number, number];
   /** Reference kernel: float64 loops that are obviously right. */
   ref(inputs: readonly ND[], attrs: Attrs, ctx: KernelContext): ND;
-  /** Fast kernel on tfjs-core (float32); undefined when the reference kernel is used on the fast path too. */
+  /**
+   * @internal Fast kernel on tfjs-core (float32); undefined when the reference kernel is used on the fast
+   * path too. Internal: kept out of the declaration files (see {@link OpKind}).
+   */
   fast?: (tf: TF, inputs: tfc.Tensor[], attrs: Attrs, ctx: KernelContext) => tfc.Tensor;
   /**
    * The gradient rule (vector–Jacobian product), on the reference values the trace recorded: given
@@ -191,8 +195,74 @@ function whole(op: string, option: string, v: unknown, min: number): number {
   return v;
 }
 
+/**
+ * Every op of the language. Spelled out (the table below must have exactly these entries), not
+ * `keyof typeof` the table: archlab's declaration files then hold no inferred type of the table, whose
+ * fast kernels would pull tfjs-core's ~300 declaration files into every program that imports archlab —
+ * among them the kernel's, which rebuilds its reference graph for every cell (a trivial cell's round
+ * trip went from 1.1× to 1.6× plain tslab's).
+ */
+export type OpKind =
+  | "input"
+  | "param"
+  | "step"
+  | "state"
+  | "scan"
+  | "scanOut"
+  | "scanFinal"
+  | "identity"
+  | "constant"
+  | "neg"
+  | "exp"
+  | "log"
+  | "sqrt"
+  | "abs"
+  | "tanh"
+  | "sigmoid"
+  | "relu"
+  | "softplus"
+  | "pow"
+  | "fill"
+  | "roll"
+  | "clip"
+  | "add"
+  | "sub"
+  | "mul"
+  | "div"
+  | "where"
+  | "matmul"
+  | "dot"
+  | "outer"
+  | "sum"
+  | "mean"
+  | "max"
+  | "norm"
+  | "softmax"
+  | "logSoftmax"
+  | "maskedSoftmax"
+  | "cosine"
+  | "concat"
+  | "slice"
+  | "reshape"
+  | "transpose"
+  | "gather"
+  | "oneHot"
+  | "conv2d"
+  | "conv2dTranspose"
+  | "maxPool"
+  | "avgPool"
+  | "upsample"
+  | "batchNorm"
+  | "layerNorm"
+  | "dropout"
+  | "randomNormal"
+  | "randomUniform"
+  | "bernoulli"
+  | "stopGradient"
+  | "gradReverse";
+
 /** The op table. */
-export const OPS = {
+export const OPS: Readonly<Record<OpKind, OpSpec>> = {
   // Wiring: interpreted by the interpreters themselves; their kernels are never called.
   input: { shape: () => ({ shape: [], dtype: "float" }), notation: () => "input", ref: wiring("input") },
   param: { shape: () => ({ shape: [], dtype: "float" }), notation: () => "param", ref: wiring("param") },
@@ -659,10 +729,7 @@ export const OPS = {
     fast: (_tf, [x]) => x,
     vjp: (dy, _i, _out, a) => [nd.map(dy, (g) => -a.lambda * g)],
   },
-} satisfies Record<string, OpSpec>;
-
-/** Every op of the language. */
-export type OpKind = keyof typeof OPS;
+} satisfies Record<OpKind, OpSpec>;
 
 /**
  * Integer ids for tfjs's gather and one-hot, checked on the host first: tfjs reads an out-of-range id
@@ -798,9 +865,8 @@ function pooling(kind: "max" | "avg"): OpSpec {
 
 /** Adds one node of `op`, its shape from the table's rule. */
 function apply(op: OpKind, inputs: Tensor[], attrs: Attrs = {}): Tensor {
-  const table: Record<OpKind, OpSpec> = OPS;
   for (const t of inputs) if (!(t instanceof Tensor)) throw new ArchlabError("bad-operand", `${op}: an operand is ${t === undefined ? "undefined" : typeof t}, not a tensor of a model. Pass tensors made by input(), param() or an op.`);
-  const { shape, dtype } = table[op].shape(inputs, { op, ...attrs });
+  const { shape, dtype } = OPS[op].shape(inputs, { op, ...attrs });
   if (shape.some((s) => s.constant !== undefined && s.constant < 0))
     throw shapeError(op, "the operand", inputs[0], `a shape that leaves a result of length ≥ 0 on every axis, not ${showShape(shape)} (is it smaller than the window or the slice?)`);
   return addNode(op, inputs, attrs, shape, dtype);
