@@ -157,13 +157,19 @@ __attribute__((target("avx2"))) static size_t unary_avx2(int op, const void *in,
 }
 
 /* How many leading values the vector loop computed (a multiple of 4): none where the CPU lacks AVX2. */
-static size_t vector_prefix(int op, const void *in, void *out, int is32, size_t n) {
-  static int avx2 = -1;
+/* Whether this CPU has AVX2 (with FMA too, when `fma`): asked once, for every vector kernel. */
+static int cpu_avx2(int fma) {
+  static int avx2 = -1, with_fma = -1;
   if (avx2 < 0) {
     __builtin_cpu_init();
     avx2 = __builtin_cpu_supports("avx2");
+    with_fma = avx2 && __builtin_cpu_supports("fma");
   }
-  return avx2 ? unary_avx2(op, in, out, is32, n) : 0;
+  return fma ? with_fma : avx2;
+}
+
+static size_t vector_prefix(int op, const void *in, void *out, int is32, size_t n) {
+  return cpu_avx2(0) ? unary_avx2(op, in, out, is32, n) : 0;
 }
 #else
 static size_t vector_prefix(int op, const void *in, void *out, int is32, size_t n) {
@@ -638,12 +644,7 @@ __attribute__((target("avx2,fma"))) static int64_t affine_rows_avx2(const double
 }
 
 static int64_t affine_rows_vector(const double *X, int64_t M, int64_t K, const double *wt, int64_t N, const double *bias, double *C, int64_t ldc) {
-  static int ok = -1;
-  if (ok < 0) {
-    __builtin_cpu_init();
-    ok = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-  }
-  return ok ? affine_rows_avx2(X, M, K, wt, N, bias, C, ldc) : 0;
+  return cpu_avx2(1) ? affine_rows_avx2(X, M, K, wt, N, bias, C, ldc) : 0;
 }
 #else
 static int64_t affine_rows_vector(const double *X, int64_t M, int64_t K, const double *wt, int64_t N, const double *bias, double *C, int64_t ldc) {
